@@ -1,0 +1,43 @@
+"""Plain Python containers (list/tuple/dict/set) stored on a Module.
+
+Shared by the rules about submodules and Parameters kept in plain containers: a
+container is a problem only when it holds objects that are registered nowhere else
+and the attribute is not rebound or registered later in construction.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from torchlint.analysis.construction import AttrAssign, AttrDelete, ConstructionFacts, RegisterCall
+from torchlint.analysis.values import Kind
+
+_CONTAINERS = frozenset({"list", "tuple", "dict", "set"})
+
+
+def plain_containers_holding(facts: ConstructionFacts, kind: Kind) -> Iterator[AttrAssign]:
+    """Assignments ``self.x = <container>`` whose container holds an unregistered ``kind``."""
+    for event in facts.assignments():
+        value = event.value
+        if value.kind is not Kind.CONTAINER or value.container not in _CONTAINERS or value.registered:
+            continue
+        if not any(leaf.kind is kind and not leaf.registered for leaf in value.leaves()):
+            continue
+        if any(_replaces(later, value) for later in facts.later_events(event.seq, event.name)):
+            continue
+        yield event
+
+
+def _replaces(event, container) -> bool:
+    """Does this later event rebind or register the attribute (e.g. wrap it in nn.ModuleList)?"""
+    if isinstance(event, (RegisterCall, AttrDelete)):
+        return True
+    return (
+        isinstance(event, AttrAssign)
+        and event.value is not container
+        and event.value.kind not in (Kind.NONE, Kind.CONTAINER)
+    )
+
+
+def describe(container: str) -> str:
+    return {"dict": "dict", "tuple": "tuple", "set": "set"}.get(container, "list")

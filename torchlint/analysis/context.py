@@ -1,0 +1,235 @@
+"""Everything rules may ask about one file, computed at most once.
+
+A ``FileContext`` holds the parsed libcst module and lazily derives the shared facts:
+the file's classes and which of them are ``nn.Module`` subclasses (through the
+project index), each Module class's construction walk, what module-level names and
+functions evaluate to, and node positions (computed only when a finding is reported,
+since position metadata costs as much as a second pass over the tree).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Iterator, Optional
+
+import libcst as cst
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+
+from torchlint.analysis.construction import BlockWalker, Construction, ConstructionFacts
+from torchlint.analysis.project import ClassFacts, ClassRef, FileFacts, ProjectIndex, Resolved
+from torchlint.analysis.tensors import Evaluator, Host, dotted
+from torchlint.analysis.values import Kind, Value, unknown
+
+
+@dataclass
+class ClassInfo:
+    node: cst.ClassDef
+    ctx: "FileContext"
+    methods: dict[str, cst.FunctionDef] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.node.name.value
+
+    @cached_property
+    def ref(self) -> ClassRef:
+        return ClassRef(self.ctx.path, self.name)
+
+    @cached_property
+    def is_module(self) -> bool:
+        return self.ctx.is_module_class(self)
+
+    @cached_property
+    def construction(self) -> ConstructionFacts:
+        return Construction(self.ctx, self).run()
+
+    @cached_property
+    def index_facts(self) -> list[ClassFacts]:
+        """Index facts of this class and its user base classes."""
+        own = self.ctx.indexed_facts(self)
+        return ([own] if own is not None else []) + self.ctx.index.ancestors(self.ref)
+
+    @cached_property
+    def base_parts(self) -> list[list[str]]:
+        parts = []
+        for base in self.node.bases:
+            value = base.value.value if isinstance(base.value, cst.Subscript) else base.value
+            found = dotted(value)
+            if found:
+                parts.append(found)
+        return parts
+
+    @cached_property
+    def registered_anywhere(self) -> set[str]:
+        """Names registered as parameter/buffer/module by any method of the class or its bases."""
+        return set().union(*(f.registered_names for f in self.index_facts)) if self.index_facts else set()
+
+    @cached_property
+    def handled_by_hand(self) -> set[str]:
+        """Names that the class moves or saves itself (``_apply``/``to``/``state_dict``
+        overrides) or that are properties."""
+        names: set[str] = set()
+        for facts in self.index_facts:
+            names |= facts.manually_handled | facts.property_names
+        return names
+
+    @cached_property
+    def overrides_setattr(self) -> bool:
+        return any(f.overrides_setattr for f in self.index_facts)
+
+    @cached_property
+    def class_attributes(self) -> set[str]:
+        """Names bound in the class body (class variables, methods)."""
+        names = set(self.methods)
+        for statement in self.node.body.body:
+            if isinstance(statement, cst.SimpleStatementLine):
+                for small in statement.body:
+                    if isinstance(small, cst.Assign):
+                        names.update(t.target.value for t in small.targets if isinstance(t.target, cst.Name))
+                    elif isinstance(small, cst.AnnAssign) and small.value is not None and isinstance(small.target, cst.Name):
+                        names.add(small.target.value)
+        return names
+
+
+def _iter_classes(body) -> Iterator[cst.ClassDef]:
+    """Class definitions anywhere in the statement tree (not inside expressions)."""
+    stack = list(reversed(body))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.ClassDef):
+            yield node
+        if isinstance(node, cst.SimpleStatementLine):
+            continue
+        children = []
+        for attr in ("body", "orelse", "handlers", "finalbody", "cases"):
+            child = getattr(node, attr, None)
+            if child is None:
+                continue
+            if isinstance(child, (list, tuple)):
+                children.extend(child)
+            elif isinstance(child, cst.BaseSuite):
+                children.extend(child.body) if isinstance(child, cst.IndentedBlock) else None
+            elif isinstance(child, (cst.CSTNode,)):
+                children.append(child)
+        stack.extend(reversed(children))
+
+
+class FileContext:
+    def __init__(self, path: Path, display_path: str, source: str, module: cst.Module,
+                 facts: Optional[FileFacts], index: ProjectIndex):
+        self.path = path.resolve()
+        self.display_path = display_path
+        self.source = source
+        self.module = module
+        self.facts = facts
+        self.index = index
+        self._globals: dict[str, Value] = {}
+        self._returns: dict[str, Value] = {}
+        self._line_starts: Optional[list[int]] = None
+
+    # -- classes --------------------------------------------------------------------------
+
+    @cached_property
+    def classes(self) -> list[ClassInfo]:
+        infos = []
+        for node in _iter_classes(self.module.body):
+            info = ClassInfo(node, self)
+            if isinstance(node.body, cst.IndentedBlock):
+                for statement in node.body.body:
+                    if isinstance(statement, cst.FunctionDef):
+                        info.methods[statement.name.value] = statement
+            infos.append(info)
+        return infos
+
+    @cached_property
+    def module_classes(self) -> list[ClassInfo]:
+        return [info for info in self.classes if info.is_module]
+
+    def is_module_class(self, info: ClassInfo) -> bool:
+        if self.facts is None:
+            return False
+        if self.indexed_facts(info) is not None:
+            return self.index.is_module_class(info.ref)
+        # a second class of the same name (nested, or under `if`): resolve its bases here
+        for parts in info.base_parts:
+            resolved = self.index.resolve(self.facts, parts)
+            if resolved is not None and self._resolves_to_module(resolved):
+                return True
+        return False
+
+    def indexed_facts(self, info: ClassInfo) -> Optional[ClassFacts]:
+        """The index's facts for this very class (not another class of the same name)."""
+        own = self.facts.classes.get(info.name) if self.facts else None
+        return own if own is not None and own.bases == info.base_parts else None
+
+    def _resolves_to_module(self, resolved: Resolved) -> bool:
+        from torchlint.analysis import known
+        from torchlint.analysis.project import External
+
+        if isinstance(resolved, External):
+            return known.is_module_base(resolved.dotted, self.index.extra_module_bases)
+        return isinstance(resolved, ClassRef) and self.index.is_module_class(resolved)
+
+    @cached_property
+    def functions(self) -> dict[str, cst.FunctionDef]:
+        return {s.name.value: s for s in self.module.body if isinstance(s, cst.FunctionDef)}
+
+    # -- names and values -----------------------------------------------------------------
+
+    def resolve(self, node: cst.BaseExpression) -> Optional[Resolved]:
+        parts = dotted(node)
+        if not parts or self.facts is None:
+            return None
+        return self.index.resolve(self.facts, parts)
+
+    def global_value(self, name: str) -> Value:
+        """The value of a module-level ``name = <expr>`` (the last such binding)."""
+        if name not in self._globals:
+            self._globals[name] = unknown()  # cycle guard
+            value = None
+            for statement in self.module.body:
+                if isinstance(statement, cst.SimpleStatementLine):
+                    for small in statement.body:
+                        if isinstance(small, cst.Assign) and any(
+                            isinstance(t.target, cst.Name) and t.target.value == name for t in small.targets
+                        ):
+                            value = small.value
+            self._globals[name] = Evaluator(self, Host()).eval(value) if value is not None else unknown()
+        return self._globals[name]
+
+    def function_return_value(self, name: str) -> Value:
+        """What a module-level function of this file returns."""
+        if name not in self._returns:
+            self._returns[name] = unknown()  # recursion guard
+            function = self.functions.get(name)
+            if function is None:
+                return self._returns[name]
+            if self.facts is not None and name in self.facts.tensor_functions:
+                self._returns[name] = Value(Kind.TENSOR, function)
+            else:
+                walker = BlockWalker(Evaluator(self, Host()))
+                walker.walk(function.body)
+                self._returns[name] = _fresh(walker.returns)
+        return self._returns[name]
+
+    # -- positions ------------------------------------------------------------------------
+
+    @cached_property
+    def _positions(self):
+        return MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(PositionProvider)
+
+    def position(self, node: cst.CSTNode) -> CodeRange:
+        return self._positions[node]
+
+
+def _fresh(returns: list[Value]) -> Value:
+    from torchlint.analysis.values import join
+
+    value = join(returns)
+    # every call of the function makes a new object
+    if value.kind in (Kind.TENSOR, Kind.MODULE, Kind.PARAMETER, Kind.BUFFER) and value.registered:
+        copy = Value(value.kind, value.node)
+        return copy
+    return value

@@ -1,0 +1,136 @@
+"""What torchlint knows about torch's API (and well-known third-party bases), by name.
+
+Everything here is keyed by fully qualified dotted names (``torch.zeros``), the form
+``analysis.names`` produces from any import spelling.
+"""
+
+from __future__ import annotations
+
+from typing import AbstractSet
+
+# torch.nn names that are not Modules.
+_NN_NON_MODULES = frozenset(
+    {"Parameter", "Buffer", "UninitializedParameter", "UninitializedBuffer", "UninitializedTensorMixin"}
+)
+
+THIRD_PARTY_MODULE_BASES = frozenset(
+    {
+        "lightning.LightningModule",
+        "lightning.pytorch.LightningModule",
+        "lightning.pytorch.core.LightningModule",
+        "lightning.pytorch.core.module.LightningModule",
+        "pytorch_lightning.LightningModule",
+        "pytorch_lightning.core.LightningModule",
+        "pytorch_lightning.core.module.LightningModule",
+        "pytorch_lightning.core.lightning.LightningModule",
+        "transformers.PreTrainedModel",
+        "transformers.modeling_utils.PreTrainedModel",
+        "diffusers.ModelMixin",
+        "diffusers.models.modeling_utils.ModelMixin",
+        "timm.models.vision_transformer.VisionTransformer",
+        "timm.models.resnet.ResNet",
+        "torchvision.models.resnet.ResNet",
+        "torchvision.models.ResNet",
+        "torchvision.models.vision_transformer.VisionTransformer",
+        "torchvision.models.VisionTransformer",
+        "torch.jit.ScriptModule",
+        "torch.jit.RecursiveScriptModule",
+    }
+)
+
+
+def is_module_base(dotted: str, extra: AbstractSet[str] = frozenset()) -> bool:
+    """Is ``dotted`` the qualified name of torch.nn.Module or a known subclass of it?"""
+    if dotted in extra or dotted in THIRD_PARTY_MODULE_BASES:
+        return True
+    parts = dotted.split(".")
+    last = parts[-1]
+    if not last[:1].isupper() or last in _NN_NON_MODULES:
+        return False
+    if parts[0] == "transformers" and last.endswith("PreTrainedModel"):
+        return True
+    if parts[:2] == ["torch", "nn"]:
+        if len(parts) == 3:
+            return True
+        if parts[2] in ("modules", "parallel", "quantized", "qat", "intrinsic") and len(parts) <= 5:
+            return True
+    if parts[:3] == ["torch", "ao", "nn"]:
+        return True
+    return False
+
+
+# Calls that create a plain tensor (never a Parameter).
+TENSOR_FACTORIES = frozenset(
+    "torch." + name
+    for name in """
+    zeros ones empty full rand randn randint randperm arange range linspace logspace eye
+    tensor as_tensor asarray from_numpy frombuffer from_dlpack zeros_like ones_like
+    empty_like full_like rand_like randn_like randint_like empty_strided complex polar
+    tril_indices triu_indices bernoulli multinomial normal poisson
+    cat concat concatenate stack hstack vstack dstack column_stack row_stack where
+    exp exp2 expm1 log log2 log10 log1p sin cos tan asin acos atan atan2 sinh cosh tanh
+    sqrt rsqrt pow square abs neg sign sigmoid erf erfc erfinv reciprocal floor ceil round
+    trunc frac clamp clip clamp_min clamp_max lerp
+    matmul mm bmm outer ger einsum tensordot kron cross dot inner mv addmm baddbmm cdist
+    tril triu diag diagonal diag_embed diagflat flip fliplr flipud roll rot90
+    cumsum cumprod sum mean prod std var norm logsumexp softmax log_softmax
+    repeat_interleave tile broadcast_to flatten unflatten reshape squeeze unsqueeze
+    transpose swapaxes permute movedim t narrow index_select gather masked_fill
+    masked_select take clone detach cartesian_prod combinations bucketize searchsorted
+    logical_not logical_and logical_or logical_xor bitwise_and bitwise_or bitwise_not
+    eq ne lt le gt ge isclose isnan isinf isfinite minimum maximum fmod remainder
+    div true_divide floor_divide mul multiply add sub subtract view_as_real view_as_complex
+    hann_window hamming_window blackman_window bartlett_window kaiser_window
+    FloatTensor DoubleTensor HalfTensor BFloat16Tensor LongTensor IntTensor ShortTensor
+    ByteTensor CharTensor BoolTensor Tensor
+    """.split()
+) | frozenset(
+    {
+        "torch.autograd.Variable",
+        "torch.autograd.variable.Variable",
+        "torch.cuda.FloatTensor",
+        "torch.cuda.LongTensor",
+        "torch.cuda.HalfTensor",
+        "torch.cuda.DoubleTensor",
+        "torch.cuda.BoolTensor",
+        "torch.cuda.IntTensor",
+        "torch.cuda.ByteTensor",
+    }
+)
+
+# Namespaces whose functions all return tensors.
+TENSOR_NAMESPACES = ("torch.nn.functional.", "torch.fft.", "torch.linalg.", "torch.special.")
+
+# Calls that return a tuple of tensors.
+TENSOR_TUPLE_FACTORIES = frozenset({"torch.meshgrid", "torch.chunk", "torch.split", "torch.unbind", "torch.broadcast_tensors"})
+
+PARAMETER_CONSTRUCTORS = frozenset(
+    {
+        "torch.nn.Parameter",
+        "torch.nn.parameter.Parameter",
+        "torch.nn.UninitializedParameter",
+        "torch.nn.parameter.UninitializedParameter",
+    }
+)
+BUFFER_CONSTRUCTORS = frozenset(
+    {"torch.nn.Buffer", "torch.nn.parameter.Buffer", "torch.nn.UninitializedBuffer", "torch.nn.parameter.UninitializedBuffer"}
+)
+
+# torch.nn.init.* fill their first argument in place and return it.
+INIT_NAMESPACE = "torch.nn.init."
+
+# Tensor methods that do not return a tensor.
+NON_TENSOR_METHODS = frozenset(
+    """
+    item tolist size dim ndimension numel nelement numpy element_size data_ptr stride
+    storage untyped_storage storage_offset is_contiguous is_floating_point is_complex
+    is_signed get_device register_hook backward type sort max min topk kthvalue median
+    mode unique unique_consecutive chunk split tensor_split unbind equal allclose
+    __len__ __repr__ __str__ __format__ dim_order
+    """.split()
+)
+# Tensor attributes that are tensors.
+TENSOR_ATTRIBUTES = frozenset({"T", "mT", "H", "mH", "data", "real", "imag"})
+
+# Keyword arguments of tensor factories that make requires_grad=True.
+REQUIRES_GRAD_KEYWORD = "requires_grad"

@@ -1,0 +1,403 @@
+"""The project-wide class index.
+
+Rules need to know, for a class in one file, whether its bases (possibly defined in
+other files of the project, or re-exported through ``__init__.py``) make it an
+``nn.Module``. The index answers that from cheap per-file facts: imports, class
+headers and a few names per class, read with the standard library's ``ast`` (a C
+parser, many times faster than a full libcst parse). Files are indexed lazily: a
+module is located and read only when a name is resolved through it, so linting one
+file still sees base classes that live in files nobody asked to lint (pre-commit
+passes only the changed files).
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Optional, Union
+
+from torchlint.analysis import known
+
+# Methods whose body, when it touches `self.x`, shows that `x` is moved or saved by hand.
+_MANUAL_HANDLING_METHODS = frozenset(
+    {
+        "_apply", "to", "cuda", "cpu", "half", "float", "double", "bfloat16", "type",
+        "to_empty", "state_dict", "_save_to_state_dict", "_load_from_state_dict",
+        "load_state_dict",
+    }
+)
+_REGISTER_CALLS = frozenset({"register_buffer", "register_parameter", "add_module", "register_module"})
+_TENSOR_ANNOTATIONS = frozenset(
+    {"Tensor", "torch.Tensor", "FloatTensor", "torch.FloatTensor", "LongTensor", "torch.LongTensor",
+     "BoolTensor", "torch.BoolTensor"}
+)
+
+
+@dataclass(frozen=True)
+class ImportTarget:
+    """What a local name is bound to by an import.
+
+    ``anchor`` is None for absolute imports (``dotted`` is a full module path);
+    for relative imports it is the directory the dots lead to.
+    """
+
+    anchor: Optional[Path]
+    dotted: str
+
+
+@dataclass
+class ClassFacts:
+    name: str
+    line: int
+    bases: list[list[str]]
+    registered_names: set[str] = field(default_factory=set)
+    property_names: set[str] = field(default_factory=set)
+    manually_handled: set[str] = field(default_factory=set)
+    overrides_setattr: bool = False
+
+
+@dataclass
+class FileFacts:
+    path: Path
+    module_name: Optional[str]
+    imports: dict[str, ImportTarget] = field(default_factory=dict)
+    aliases: dict[str, list[str]] = field(default_factory=dict)
+    classes: dict[str, ClassFacts] = field(default_factory=dict)
+    functions: set[str] = field(default_factory=set)
+    tensor_functions: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class ClassRef:
+    path: Path
+    name: str
+
+
+@dataclass(frozen=True)
+class FunctionRef:
+    path: Path
+    name: str
+
+
+@dataclass(frozen=True)
+class ModuleRef:
+    path: Path
+
+
+@dataclass(frozen=True)
+class External:
+    """A name outside the indexed project, e.g. ``torch.nn.Linear``."""
+
+    dotted: str
+
+
+Resolved = Union[ClassRef, FunctionRef, ModuleRef, External]
+
+
+def dotted_parts(node: ast.AST) -> Optional[list[str]]:
+    """``a.b.c`` -> ["a", "b", "c"]; ``Base[T]`` -> the parts of ``Base``; else None."""
+    if isinstance(node, ast.Subscript):
+        node = node.value
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return parts[::-1]
+    return None
+
+
+def module_name_for(path: Path) -> Optional[str]:
+    """Dotted module name from the chain of ``__init__.py`` files above ``path``."""
+    parts = [] if path.name == "__init__.py" else [path.stem]
+    directory = path.parent
+    while (directory / "__init__.py").is_file():
+        parts.append(directory.name)
+        if directory.parent == directory:
+            break
+        directory = directory.parent
+    return ".".join(reversed(parts)) or None
+
+
+def _relative_anchor(path: Path, level: int) -> Path:
+    anchor = path.parent
+    for _ in range(level - 1):
+        anchor = anchor.parent
+    return anchor
+
+
+def _self_attribute(node: ast.AST) -> Optional[str]:
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self":
+        return node.attr
+    return None
+
+
+def _class_facts(node: ast.ClassDef) -> ClassFacts:
+    bases = [p for p in (dotted_parts(b) for b in node.bases) if p]
+    facts = ClassFacts(node.name, node.lineno, bases)
+    for item in node.body:
+        if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if item.name == "__setattr__":
+                facts.overrides_setattr = True
+            for decorator in item.decorator_list:
+                parts = dotted_parts(decorator) or []
+                if parts and parts[-1] in ("property", "cached_property", "setter", "getter"):
+                    facts.property_names.add(item.name)
+            if item.name in _MANUAL_HANDLING_METHODS:
+                for sub in ast.walk(item):
+                    name = _self_attribute(sub)
+                    if name:
+                        facts.manually_handled.add(name)
+        elif isinstance(item, ast.Assign):
+            # `x = property(...)` at class level
+            if isinstance(item.value, ast.Call) and (dotted_parts(item.value.func) or [""])[-1] == "property":
+                facts.property_names.update(t.id for t in item.targets if isinstance(t, ast.Name))
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Call):
+            func = sub.func
+            if (
+                isinstance(func, ast.Attribute)
+                and func.attr in _REGISTER_CALLS
+                and sub.args
+                and isinstance(sub.args[0], ast.Constant)
+                and isinstance(sub.args[0].value, str)
+            ):
+                facts.registered_names.add(sub.args[0].value)
+        elif isinstance(sub, (ast.Assign, ast.AnnAssign)) and isinstance(sub.value, ast.Call):
+            callee = (dotted_parts(sub.value.func) or [""])[-1]
+            if callee in ("Parameter", "Buffer", "UninitializedParameter", "UninitializedBuffer"):
+                targets = sub.targets if isinstance(sub, ast.Assign) else [sub.target]
+                for target in targets:
+                    name = _self_attribute(target)
+                    if name:
+                        facts.registered_names.add(name)
+    return facts
+
+
+def _returns_tensor(node: ast.AST) -> bool:
+    returns = getattr(node, "returns", None)
+    if returns is None:
+        return False
+    if isinstance(returns, ast.Constant) and isinstance(returns.value, str):
+        text = returns.value
+    else:
+        parts = dotted_parts(returns)
+        text = ".".join(parts) if parts and not isinstance(returns, ast.Subscript) else ""
+    return text in _TENSOR_ANNOTATIONS
+
+
+def file_facts(path: Path, tree: ast.Module) -> FileFacts:
+    facts = FileFacts(path=path, module_name=module_name_for(path))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    facts.imports[alias.asname] = ImportTarget(None, alias.name)
+                else:
+                    head = alias.name.split(".")[0]
+                    facts.imports[head] = ImportTarget(None, head)
+        elif isinstance(node, ast.ImportFrom):
+            anchor = _relative_anchor(path, node.level) if node.level else None
+            for alias in node.names:
+                if alias.name == "*":
+                    continue
+                dotted = f"{node.module}.{alias.name}" if node.module else alias.name
+                facts.imports[alias.asname or alias.name] = ImportTarget(anchor, dotted)
+        elif isinstance(node, ast.ClassDef):
+            facts.classes.setdefault(node.name, _class_facts(node))
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            facts.functions.add(node.name)
+            if _returns_tensor(node):
+                facts.tensor_functions.add(node.name)
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            parts = dotted_parts(node.value)
+            if parts and not isinstance(node.value, ast.Subscript):
+                facts.aliases[node.targets[0].id] = parts
+    return facts
+
+
+def _is_project_root(directory: Path) -> bool:
+    return any((directory / marker).exists() for marker in (".git", "pyproject.toml", "setup.py", "setup.cfg"))
+
+
+class ProjectIndex:
+    """Per-file facts for every file of the project, read on demand and memoised."""
+
+    def __init__(self, extra_module_bases: Iterable[str] = (), extra_roots: Iterable[Path] = ()):
+        self.extra_module_bases = frozenset(extra_module_bases)
+        self.extra_roots = [Path(p).resolve() for p in extra_roots]
+        self._facts: dict[Path, Optional[FileFacts]] = {}
+        self._roots: dict[Path, list[Path]] = {}
+        self._located: dict[tuple, Optional[Path]] = {}
+        self._is_module: dict[ClassRef, bool] = {}
+
+    # -- facts -------------------------------------------------------------------------
+
+    def add_source(self, path: Path, source: str) -> Optional[FileFacts]:
+        """Index a file whose text the caller already has (a linted file)."""
+        path = path.resolve()
+        if path not in self._facts:
+            try:
+                tree = ast.parse(source)
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                self._facts[path] = None
+            else:
+                self._facts[path] = file_facts(path, tree)
+        return self._facts[path]
+
+    def facts_for(self, path: Path) -> Optional[FileFacts]:
+        path = path.resolve()
+        if path not in self._facts:
+            try:
+                source = path.read_bytes()
+            except OSError:
+                self._facts[path] = None
+                return None
+            try:
+                tree = ast.parse(source)
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                self._facts[path] = None
+            else:
+                self._facts[path] = file_facts(path, tree)
+        return self._facts[path]
+
+    # -- locating modules ------------------------------------------------------------
+
+    def _search_roots(self, importer: Path) -> list[Path]:
+        """Directories an absolute import may be relative to: the importer's
+        ancestors up to the project root (covers packages, namespace packages and
+        `src/` layouts), plus configured roots."""
+        directory = importer.parent
+        if directory not in self._roots:
+            roots = []
+            current = directory
+            for _ in range(12):
+                roots.append(current)
+                if _is_project_root(current) or current.parent == current:
+                    if (current / "src").is_dir():
+                        roots.append(current / "src")
+                    break
+                current = current.parent
+            self._roots[directory] = roots + self.extra_roots
+        return self._roots[directory]
+
+    def _locate(self, anchor: Optional[Path], parts: list[str], importer: Path) -> Optional[Path]:
+        key = (anchor, tuple(parts), None if anchor else importer.parent)
+        if key not in self._located:
+            found = None
+            for root in [anchor] if anchor else self._search_roots(importer):
+                base = root.joinpath(*parts) if parts else root
+                for candidate in (base.with_name(base.name + ".py"), base / "__init__.py"):
+                    if parts and candidate.is_file():
+                        found = candidate.resolve()
+                        break
+                if found is None and not parts and (root / "__init__.py").is_file():
+                    found = (root / "__init__.py").resolve()
+                if found:
+                    break
+            self._located[key] = found
+        return self._located[key]
+
+    # -- resolving names ---------------------------------------------------------------
+
+    def resolve(self, facts: FileFacts, parts: list[str], depth: int = 0) -> Optional[Resolved]:
+        """What the dotted name ``parts``, written in the file of ``facts``, refers to."""
+        if depth > 16 or not parts:
+            return None
+        head, rest = parts[0], parts[1:]
+        if head in facts.classes and not rest:
+            return ClassRef(facts.path, head)
+        if head in facts.functions and not rest:
+            return FunctionRef(facts.path, head)
+        target = facts.imports.get(head)
+        if target is None:
+            alias = facts.aliases.get(head)
+            if alias and alias[0] != head:
+                return self.resolve(facts, alias + rest, depth + 1)
+            return None
+        return self._resolve_target(target.anchor, target.dotted.split(".") + rest, facts.path, depth + 1)
+
+    def _resolve_target(self, anchor: Optional[Path], parts: list[str], importer: Path, depth: int):
+        dotted = ".".join(parts)
+        if anchor is None and (known.is_module_base(dotted, self.extra_module_bases) or parts[0] == "torch"):
+            return External(dotted)
+        for i in range(len(parts), -1 if anchor else 0, -1):
+            located = self._locate(anchor, parts[:i], importer)
+            if located is None:
+                continue
+            rest = parts[i:]
+            if not rest:
+                return ModuleRef(located)
+            facts = self.facts_for(located)
+            resolved = self.resolve(facts, rest, depth + 1) if facts else None
+            if resolved is not None:
+                return resolved
+            break
+        return External(dotted) if anchor is None else None
+
+    # -- questions rules ask -------------------------------------------------------------
+
+    def class_facts(self, ref: ClassRef) -> Optional[ClassFacts]:
+        facts = self.facts_for(ref.path)
+        return facts.classes.get(ref.name) if facts else None
+
+    def base_refs(self, ref: ClassRef) -> list[Resolved]:
+        facts = self.facts_for(ref.path)
+        cls = facts.classes.get(ref.name) if facts else None
+        if cls is None:
+            return []
+        return [r for r in (self.resolve(facts, base) for base in cls.bases) if r is not None]
+
+    def is_module_class(self, ref: ClassRef) -> bool:
+        """True when ``ref`` derives (directly or not) from torch.nn.Module."""
+        if ref in self._is_module:
+            return self._is_module[ref]
+        self._is_module[ref] = False  # cycle guard
+        result = False
+        for base in self.base_refs(ref):
+            if isinstance(base, External):
+                result = known.is_module_base(base.dotted, self.extra_module_bases)
+            elif isinstance(base, ClassRef):
+                result = self._is_module_root(base) or self.is_module_class(base)
+            if result:
+                break
+        self._is_module[ref] = result
+        return result
+
+    def _is_module_root(self, ref: ClassRef) -> bool:
+        module = self.facts_for(ref.path)
+        if module is None or module.module_name is None:
+            return False
+        return known.is_module_base(f"{module.module_name}.{ref.name}", self.extra_module_bases)
+
+    def ancestors(self, ref: ClassRef) -> list[ClassFacts]:
+        """Facts of the user classes above ``ref`` (not including it)."""
+        seen: set[ClassRef] = set()
+        found: list[ClassFacts] = []
+        stack = [ref]
+        while stack:
+            current = stack.pop()
+            for base in self.base_refs(current):
+                if isinstance(base, ClassRef) and base not in seen:
+                    seen.add(base)
+                    cls = self.class_facts(base)
+                    if cls is not None:
+                        found.append(cls)
+                    stack.append(base)
+        return found
+
+    def returns_tensor(self, ref: FunctionRef) -> bool:
+        facts = self.facts_for(ref.path)
+        return bool(facts and ref.name in facts.tensor_functions)
+
+
+def iter_python_files_under(directory: Path) -> Iterable[Path]:
+    for root, dirs, files in os.walk(directory):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in files:
+            if name.endswith(".py"):
+                yield Path(root) / name

@@ -1,0 +1,403 @@
+"""Does this expression make a tensor, a Parameter, a Module, a list of modules ...?
+
+``Evaluator.eval`` maps a libcst expression to an abstract ``Value``, following local
+variables, arithmetic, indexing, tensor-method chains and the project's own
+functions. What happens to ``self`` (helper calls, registrations, the super call) is
+delegated to a ``Host``: the construction walker during ``__init__``, or a host that
+ignores ``self`` when inferring what a free function returns.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Optional, Sequence
+
+import libcst as cst
+
+from torchlint.analysis import known
+from torchlint.analysis.project import ClassRef, External, FunctionRef
+from torchlint.analysis.values import TENSOR_LIKE, Kind, Value, join, mark_registered, unknown
+
+if TYPE_CHECKING:  # pragma: no cover
+    from torchlint.analysis.context import FileContext
+
+_LIST_BUILDERS = frozenset({"list", "tuple", "set", "sorted", "reversed", "frozenset"})
+_CONTAINER_ADDERS = frozenset({"append", "extend", "insert", "update", "setdefault", "add", "__setitem__"})
+# Parameter methods that may return the Parameter itself (a no-op move), so the
+# result is not known to be a plain tensor.
+_MAYBE_IDENTITY_METHODS = frozenset({"to", "cuda", "cpu", "float", "half", "double", "bfloat16", "type", "type_as", "contiguous"})
+
+
+class Host:
+    """What the evaluator asks about ``self``. This base ignores ``self`` entirely."""
+
+    self_name: Optional[str] = None
+
+    def self_attribute(self, name: str) -> Value:
+        return unknown()
+
+    def self_call(self, method: str, call: cst.Call, evaluator: "Evaluator") -> Value:
+        return unknown()
+
+    def init_call(self, call: cst.Call) -> None:
+        pass
+
+    def setattr_call(self, call: cst.Call, evaluator: "Evaluator") -> None:
+        pass
+
+    def tensor_mutated(self, value: Value, node: cst.CSTNode, method: str) -> None:
+        pass
+
+
+def dotted(node: cst.BaseExpression) -> Optional[list[str]]:
+    parts: list[str] = []
+    while isinstance(node, cst.Attribute):
+        parts.append(node.attr.value)
+        node = node.value
+    if isinstance(node, cst.Name):
+        parts.append(node.value)
+        return parts[::-1]
+    return None
+
+
+def literal_string(node: Optional[cst.BaseExpression]) -> Optional[str]:
+    if isinstance(node, cst.SimpleString):
+        value = node.evaluated_value
+        return value if isinstance(value, str) else None
+    return None
+
+
+def argument(call: cst.Call, position: int, keyword: str) -> Optional[cst.BaseExpression]:
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == keyword:
+            return arg.value
+    positional = [a for a in call.args if a.keyword is None and not a.star]
+    return positional[position].value if position < len(positional) else None
+
+
+def is_true(node: Optional[cst.BaseExpression]) -> bool:
+    return isinstance(node, cst.Name) and node.value == "True"
+
+
+class Evaluator:
+    def __init__(self, ctx: "FileContext", host: Host, local_names: Optional[dict[str, Value]] = None):
+        self.ctx = ctx
+        self.host = host
+        self.locals: dict[str, Value] = local_names if local_names is not None else {}
+
+    # -- entry point ----------------------------------------------------------------------
+
+    def eval(self, node: Optional[cst.BaseExpression]) -> Value:
+        if node is None:
+            return Value(Kind.NONE)
+        method = getattr(self, "_eval_" + type(node).__name__, None)
+        if method is None:
+            return unknown()
+        return method(node)
+
+    # -- atoms ----------------------------------------------------------------------------
+
+    def _eval_Name(self, node: cst.Name) -> Value:
+        name = node.value
+        if name in self.locals:
+            return self.locals[name]
+        if name == self.host.self_name:
+            return Value(Kind.SELF, node)
+        if name == "None":
+            return Value(Kind.NONE, node)
+        if name in ("True", "False"):
+            return Value(Kind.SCALAR, node)
+        return self.ctx.global_value(name)
+
+    def _scalar(self, node: cst.CSTNode) -> Value:
+        return Value(Kind.SCALAR, node)
+
+    _eval_Integer = _eval_Float = _eval_Imaginary = _scalar
+    _eval_SimpleString = _eval_ConcatenatedString = _eval_FormattedString = _scalar
+
+    def _sequence(self, node, container: str) -> Value:
+        value = Value(Kind.CONTAINER, node, container=container)
+        for element in node.elements:
+            item = self.eval(element.value)
+            if isinstance(element, cst.StarredElement):
+                if item.kind is Kind.CONTAINER:
+                    value.items.extend(item.items)
+                    value.open |= item.open
+                else:
+                    value.open = True
+            else:
+                value.items.append(item)
+        return value
+
+    def _eval_List(self, node: cst.List) -> Value:
+        return self._sequence(node, "list")
+
+    def _eval_Tuple(self, node: cst.Tuple) -> Value:
+        return self._sequence(node, "tuple")
+
+    def _eval_Set(self, node: cst.Set) -> Value:
+        return self._sequence(node, "set")
+
+    def _eval_Dict(self, node: cst.Dict) -> Value:
+        value = Value(Kind.CONTAINER, node, container="dict")
+        for element in node.elements:
+            if isinstance(element, cst.DictElement):
+                self.eval(element.key)
+                value.items.append(self.eval(element.value))
+            else:
+                value.open = True
+        return value
+
+    def _comprehension(self, node, element: cst.BaseExpression, container: str) -> Value:
+        inner = Evaluator(self.ctx, self.host, dict(self.locals))
+        comp: Optional[cst.CompFor] = node.for_in
+        while comp is not None:
+            iterable = inner.eval(comp.iter)
+            inner.bind_loop_target(comp.target, iterable)
+            comp = comp.inner_for_in
+        return Value(Kind.CONTAINER, node, items=[inner.eval(element)], container=container)
+
+    def _eval_ListComp(self, node: cst.ListComp) -> Value:
+        return self._comprehension(node, node.elt, "list")
+
+    def _eval_SetComp(self, node: cst.SetComp) -> Value:
+        return self._comprehension(node, node.elt, "set")
+
+    def _eval_GeneratorExp(self, node: cst.GeneratorExp) -> Value:
+        return self._comprehension(node, node.elt, "generator")
+
+    def _eval_DictComp(self, node: cst.DictComp) -> Value:
+        return self._comprehension(node, node.value, "dict")
+
+    # -- compound expressions -------------------------------------------------------------
+
+    def _eval_Attribute(self, node: cst.Attribute) -> Value:
+        receiver = node.value
+        if isinstance(receiver, cst.Name) and receiver.value == self.host.self_name and receiver.value not in self.locals:
+            return self.host.self_attribute(node.attr.value)
+        base = self.eval(receiver)
+        if base.kind in TENSOR_LIKE and node.attr.value in known.TENSOR_ATTRIBUTES:
+            return Value(Kind.TENSOR, node)
+        return unknown()
+
+    def _eval_Subscript(self, node: cst.Subscript) -> Value:
+        base = self.eval(node.value)
+        for element in node.slice:
+            if isinstance(element.slice, cst.Index):
+                self.eval(element.slice.value)
+        if base.kind in TENSOR_LIKE or base.kind is Kind.TENSOR_TUPLE:
+            return Value(Kind.TENSOR, node)
+        if base.kind is Kind.CONTAINER and base.items and not base.open:
+            return join(base.items)
+        return unknown()
+
+    def _eval_BinaryOperation(self, node: cst.BinaryOperation) -> Value:
+        left, right = self.eval(node.left), self.eval(node.right)
+        if left.kind in TENSOR_LIKE or right.kind in TENSOR_LIKE:
+            return Value(Kind.TENSOR, node)
+        if left.kind is Kind.CONTAINER and right.kind is Kind.CONTAINER and isinstance(node.operator, cst.Add):
+            return Value(Kind.CONTAINER, node, items=left.items + right.items, container=left.container,
+                         open=left.open or right.open)
+        if left.kind is Kind.SCALAR and right.kind is Kind.SCALAR:
+            return Value(Kind.SCALAR, node)
+        return unknown()
+
+    def _eval_UnaryOperation(self, node: cst.UnaryOperation) -> Value:
+        operand = self.eval(node.expression)
+        if operand.kind in TENSOR_LIKE and not isinstance(node.operator, cst.Not):
+            return Value(Kind.TENSOR, node)
+        return Value(Kind.SCALAR, node) if operand.kind is Kind.SCALAR else unknown()
+
+    def _eval_Comparison(self, node: cst.Comparison) -> Value:
+        values = [self.eval(node.left)] + [self.eval(c.comparator) for c in node.comparisons]
+        plain_compare = all(isinstance(c.operator, (cst.LessThan, cst.GreaterThan, cst.LessThanEqual,
+                                                    cst.GreaterThanEqual, cst.Equal, cst.NotEqual))
+                            for c in node.comparisons)
+        if plain_compare and any(v.kind in TENSOR_LIKE for v in values):
+            return Value(Kind.TENSOR, node)
+        return unknown()
+
+    def _eval_IfExp(self, node: cst.IfExp) -> Value:
+        self.eval(node.test)
+        return join([self.eval(node.body), self.eval(node.orelse)])
+
+    def _eval_BooleanOperation(self, node: cst.BooleanOperation) -> Value:
+        return join([self.eval(node.left), self.eval(node.right)])
+
+    def _eval_NamedExpr(self, node: cst.NamedExpr) -> Value:
+        value = self.eval(node.value)
+        if isinstance(node.target, cst.Name):
+            self.locals[node.target.value] = value
+        return value
+
+    # -- calls ----------------------------------------------------------------------------
+
+    def _eval_Call(self, node: cst.Call) -> Value:
+        func = node.func
+        if isinstance(func, cst.Attribute):
+            result = self._method_call(node, func)
+            if result is not None:
+                return result
+        args = [self.eval(arg.value) for arg in node.args]
+        resolved = self.ctx.resolve(func)
+        if isinstance(resolved, External):
+            return self._external_call(node, resolved.dotted, args)
+        if isinstance(resolved, ClassRef):
+            if self.ctx.index.is_module_class(resolved):
+                for value in args:
+                    mark_registered(value)
+                return Value(Kind.MODULE, node)
+            return unknown()
+        if isinstance(resolved, FunctionRef):
+            if resolved.path == self.ctx.path:
+                return self.ctx.function_return_value(resolved.name)
+            return Value(Kind.TENSOR, node) if self.ctx.index.returns_tensor(resolved) else unknown()
+        if isinstance(func, cst.Name) and func.value not in self.locals:
+            return self._builtin_call(node, func.value, args)
+        return unknown()
+
+    def _method_call(self, node: cst.Call, func: cst.Attribute) -> Optional[Value]:
+        method = func.attr.value
+        receiver = func.value
+        if method == "__init__" and (
+            (isinstance(receiver, cst.Call) and dotted(receiver.func) == ["super"])
+            or self._first_arg_is_self(node)
+        ):
+            self.host.init_call(node)
+            return Value(Kind.NONE, node)
+        if isinstance(receiver, cst.Name) and receiver.value == self.host.self_name and receiver.value not in self.locals:
+            return self.host.self_call(method, node, self)
+        if isinstance(receiver, cst.Name) and receiver.value not in self.locals and self.ctx.resolve(receiver) is not None:
+            return None  # a module or class: `torch.zeros`, `nn.init.normal_`
+        if isinstance(receiver, cst.Attribute) and self._is_module_path(receiver):
+            return None
+        target = self.eval(receiver)
+        args = [self.eval(arg.value) for arg in node.args]
+        if target.kind is Kind.CONTAINER and method in _CONTAINER_ADDERS:
+            self._add_items(target, method, node, args)
+            return Value(Kind.NONE, node)
+        if target.kind in TENSOR_LIKE or target.kind is Kind.TENSOR_TUPLE:
+            return self._tensor_method(node, method, target)
+        return unknown()
+
+    def _is_module_path(self, node: cst.Attribute) -> bool:
+        """``torch.nn.init`` in ``torch.nn.init.normal_(...)``: a dotted path that
+        resolves to something outside, not an object."""
+        parts = dotted(node)
+        return bool(parts) and parts[0] not in self.locals and parts[0] != self.host.self_name and \
+            isinstance(self.ctx.resolve(node), External)
+
+    def _first_arg_is_self(self, node: cst.Call) -> bool:
+        first = node.args[0].value if node.args else None
+        return isinstance(first, cst.Name) and first.value == self.host.self_name
+
+    def _add_items(self, target: Value, method: str, node: cst.Call, args: Sequence[Value]) -> None:
+        if method in ("append", "add"):
+            target.items.extend(args[:1])
+        elif method == "insert" or method == "setdefault" or method == "__setitem__":
+            target.items.extend(args[1:2])
+        else:  # extend, update
+            for value in args[:1]:
+                if value.kind is Kind.CONTAINER:
+                    target.items.extend(value.items)
+                    target.open |= value.open
+                else:
+                    target.open = True
+
+    def _tensor_method(self, node: cst.Call, method: str, target: Value) -> Value:
+        if method == "requires_grad_":
+            flag = argument(node, 0, "requires_grad")
+            if flag is None or is_true(flag):
+                target.requires_grad = True
+                target.requires_grad_node = node
+            self.host.tensor_mutated(target, node, method)
+            return target
+        if method in known.NON_TENSOR_METHODS:
+            return unknown()
+        if method.endswith("_") and not method.startswith("_"):
+            self.host.tensor_mutated(target, node, method)
+            return target
+        if method in ("chunk", "split", "unbind", "tensor_split"):
+            return Value(Kind.TENSOR_TUPLE, node)
+        if target.kind is Kind.PARAMETER and method in _MAYBE_IDENTITY_METHODS:
+            return unknown()
+        return Value(Kind.TENSOR, node)
+
+    def _external_call(self, node: cst.Call, name: str, args: list[Value]) -> Value:
+        if name in known.PARAMETER_CONSTRUCTORS:
+            return Value(Kind.PARAMETER, node)
+        if name in known.BUFFER_CONSTRUCTORS:
+            return Value(Kind.BUFFER, node)
+        if name in known.TENSOR_FACTORIES or name.startswith(known.TENSOR_NAMESPACES):
+            value = Value(Kind.TENSOR, node)
+            flag = argument(node, 99, known.REQUIRES_GRAD_KEYWORD)
+            if is_true(flag):
+                value.requires_grad = True
+                value.requires_grad_node = node
+            if name.endswith("Variable") and len(node.args) > 1 and is_true(node.args[1].value):
+                value.requires_grad = True
+                value.requires_grad_node = node
+            return value
+        if name.startswith(known.INIT_NAMESPACE):
+            return args[0] if args else unknown()
+        if name in known.TENSOR_TUPLE_FACTORIES:
+            return Value(Kind.TENSOR_TUPLE, node)
+        if known.is_module_base(name, self.ctx.index.extra_module_bases):
+            for value in args:
+                mark_registered(value)
+            return Value(Kind.MODULE, node)
+        if name in ("copy.deepcopy", "copy.copy") and args:
+            return _fresh_copy(args[0], node)
+        return unknown()
+
+    def _builtin_call(self, node: cst.Call, name: str, args: list[Value]) -> Value:
+        if name in _LIST_BUILDERS:
+            container = "list" if name in ("sorted", "reversed") else name
+            if not args:
+                return Value(Kind.CONTAINER, node, container=container)
+            source = args[0]
+            if source.kind is Kind.CONTAINER:
+                return Value(Kind.CONTAINER, node, items=list(source.items), container=container, open=source.open)
+            return Value(Kind.CONTAINER, node, container=container, open=True)
+        if name == "dict":
+            items = [self.eval(arg.value) for arg in node.args if arg.keyword is not None]
+            return Value(Kind.CONTAINER, node, items=items, container="dict",
+                         open=any(arg.keyword is None for arg in node.args))
+        if name == "setattr":
+            self.host.setattr_call(node, self)
+        if name in ("len", "int", "float", "str", "bool", "isinstance", "hasattr", "callable"):
+            return Value(Kind.SCALAR, node)
+        return unknown()
+
+    # -- binding --------------------------------------------------------------------------
+
+    def bind_loop_target(self, target: cst.BaseExpression, iterable: Value) -> None:
+        element = join(iterable.items) if iterable.kind is Kind.CONTAINER and iterable.items and not iterable.open else unknown()
+        if iterable.kind in TENSOR_LIKE:
+            element = Value(Kind.TENSOR, target)
+        self.bind_name_target(target, element)
+
+    def bind_name_target(self, target: cst.BaseExpression, value: Value) -> None:
+        """Bind plain names (and tuples of names) in ``target``; other targets are the
+        caller's business."""
+        if isinstance(target, cst.Name):
+            self.locals[target.value] = value
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for index, element in enumerate(target.elements):
+                self.bind_name_target(element.value, unpack(value, index, len(target.elements)))
+
+
+def unpack(value: Value, index: int, count: int) -> Value:
+    if value.kind is Kind.TENSOR_TUPLE:
+        return Value(Kind.TENSOR, value.node)
+    if value.kind is Kind.CONTAINER and not value.open and len(value.items) == count and value.container != "dict":
+        return value.items[index]
+    return unknown()
+
+
+def _fresh_copy(value: Value, node: cst.CSTNode) -> Value:
+    if value.kind is Kind.CONTAINER:
+        return Value(Kind.CONTAINER, node, items=[_fresh_copy(v, node) for v in value.items],
+                     container=value.container, open=value.open)
+    if value.kind in (Kind.MODULE, Kind.PARAMETER, Kind.TENSOR, Kind.BUFFER):
+        return Value(value.kind, node)
+    return unknown()

@@ -1,0 +1,105 @@
+"""Abstract values: what the linter knows about the object an expression produces."""
+
+from __future__ import annotations
+
+import enum
+from typing import Iterable, Iterator, Optional
+
+import libcst as cst
+
+
+class Kind(enum.Enum):
+    UNKNOWN = "unknown"
+    NONE = "none"
+    SCALAR = "scalar"  # numbers, strings, bools: never a tensor
+    SELF = "self"
+    TENSOR = "tensor"  # a plain torch.Tensor (not a Parameter)
+    TENSOR_TUPLE = "tensor-tuple"  # torch.meshgrid(...), t.chunk(...)
+    PARAMETER = "parameter"
+    BUFFER = "buffer"  # nn.Buffer(...) or a registered buffer
+    MODULE = "module"
+    CONTAINER = "container"  # a Python list / tuple / dict / set
+
+
+TENSOR_LIKE = frozenset({Kind.TENSOR, Kind.PARAMETER, Kind.BUFFER})
+REGISTERING = frozenset({Kind.PARAMETER, Kind.BUFFER, Kind.MODULE})
+
+
+class Value:
+    """One abstract object. Values are shared by reference, so marking a local as
+    registered (``self.add_module(name, layer)``) is seen through every list holding it."""
+
+    __slots__ = ("kind", "node", "items", "container", "open", "registered", "requires_grad", "requires_grad_node")
+
+    def __init__(
+        self,
+        kind: Kind,
+        node: Optional[cst.CSTNode] = None,
+        items: Optional[list["Value"]] = None,
+        container: str = "",
+        open: bool = False,
+    ):
+        self.kind = kind
+        self.node = node
+        self.items = items if items is not None else []
+        self.container = container  # "list" | "tuple" | "dict" | "set"
+        self.open = open  # a container that may hold items we could not see
+        self.registered = False  # this very object is registered on the module
+        self.requires_grad = False
+        self.requires_grad_node: Optional[cst.CSTNode] = None
+
+    def __repr__(self) -> str:  # pragma: no cover - debugging aid
+        extra = f" items={self.items}" if self.kind is Kind.CONTAINER else ""
+        return f"<{self.kind.value}{' registered' if self.registered else ''}{extra}>"
+
+    @property
+    def is_tensor_like(self) -> bool:
+        return self.kind in TENSOR_LIKE
+
+    def leaves(self) -> Iterator["Value"]:
+        """The non-container values inside a (possibly nested) container."""
+        stack = list(self.items)
+        seen: set[int] = set()
+        while stack:
+            value = stack.pop()
+            if id(value) in seen:
+                continue
+            seen.add(id(value))
+            if value.kind is Kind.CONTAINER:
+                stack.extend(value.items)
+            else:
+                yield value
+
+
+UNKNOWN = Value(Kind.UNKNOWN)
+
+
+def unknown() -> Value:
+    return Value(Kind.UNKNOWN)
+
+
+def join(values: Iterable[Optional[Value]]) -> Value:
+    """The value of a name bound on several paths (if/else, several returns).
+
+    ``None`` on one path does not hide a tensor on another: ``t if c else None``
+    stores a tensor whenever it stores anything.
+    """
+    result: Optional[Value] = None
+    for value in values:
+        if value is None or value is result:
+            continue
+        if result is None or result.kind is Kind.NONE:
+            result = value
+        elif value.kind is Kind.NONE:
+            continue
+        elif value.kind is not result.kind:
+            return unknown()
+    return result if result is not None else unknown()
+
+
+def mark_registered(value: Value) -> None:
+    """``value`` (and whatever it holds) is now owned by a registered container."""
+    value.registered = True
+    if value.kind is Kind.CONTAINER:
+        for leaf in value.leaves():
+            leaf.registered = True

@@ -1,0 +1,158 @@
+"""Settings: ``[tool.torchlint]`` in the nearest ``pyproject.toml``, merged with CLI flags."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Optional
+
+import pathspec
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+from torchlint.rules import ALL_RULES, FILE_NOT_LINTED
+
+KNOWN_KEYS = frozenset(
+    {"select", "ignore", "extend-select", "per-file-ignores", "exclude", "extend-exclude", "module-bases"}
+)
+DEFAULT_SELECT = ("TL0",)  # every static rule
+
+
+class ConfigError(Exception):
+    """A configuration or usage error: reported as such, exit code 2."""
+
+
+@dataclass
+class Settings:
+    select: frozenset[str]
+    per_file_ignores: list[tuple[pathspec.PathSpec, frozenset[str]]] = field(default_factory=list)
+    exclude: tuple[str, ...] = ()
+    extend_exclude: tuple[str, ...] = ()
+    module_bases: tuple[str, ...] = ()
+    project_root: Path = field(default_factory=Path.cwd)
+    config_path: Optional[Path] = None
+
+    def ignored_for(self, path: Path) -> frozenset[str]:
+        if not self.per_file_ignores:
+            return frozenset()
+        try:
+            relative = path.resolve().relative_to(self.project_root).as_posix()
+        except ValueError:
+            relative = path.as_posix()
+        codes: set[str] = set()
+        for spec, ignored in self.per_file_ignores:
+            if spec.match_file(relative):
+                codes |= ignored
+        return frozenset(codes)
+
+
+def all_codes() -> list[str]:
+    return [rule.code for rule in ALL_RULES]
+
+
+def resolve_selectors(selectors: Iterable[str], where: str) -> set[str]:
+    """Expand ``ALL``, full codes and prefixes (``TL0``) into codes; reject unknown ones."""
+    codes: set[str] = set()
+    for selector in selectors:
+        selector = selector.strip().upper()
+        if not selector:
+            continue
+        if selector == "ALL":
+            codes.update(all_codes())
+            continue
+        matched = [code for code in all_codes() if code.startswith(selector)]
+        if not matched:
+            raise ConfigError(f"unknown rule code or prefix {selector!r} in {where}")
+        codes.update(matched)
+    return codes
+
+
+def find_config(start: Path) -> Optional[Path]:
+    """The nearest ``pyproject.toml`` with a ``[tool.torchlint]`` table, upward from ``start``."""
+    directory = start if start.is_dir() else start.parent
+    for candidate in [directory, *directory.parents]:
+        pyproject = candidate / "pyproject.toml"
+        if pyproject.is_file():
+            try:
+                data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+                raise ConfigError(f"cannot read {pyproject}: {error}") from None
+            if "torchlint" in data.get("tool", {}):
+                return pyproject
+    return None
+
+
+def find_project_root(start: Path) -> Path:
+    directory = start if start.is_dir() else start.parent
+    for candidate in [directory, *directory.parents]:
+        if (candidate / "pyproject.toml").is_file() or (candidate / ".git").exists():
+            return candidate
+    return directory
+
+
+def _string_list(table: dict[str, Any], key: str, where: str) -> list[str]:
+    value = table.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"`{key}` in {where} must be a list of strings")
+    return value
+
+
+def load_settings(
+    start: Path,
+    *,
+    config_path: Optional[Path] = None,
+    select: Optional[list[str]] = None,
+    ignore: Optional[list[str]] = None,
+    extend_select: Optional[list[str]] = None,
+) -> Settings:
+    start = start.resolve()
+    if config_path is None:
+        config_path = find_config(start)
+    table: dict[str, Any] = {}
+    where = "the command line"
+    if config_path is not None:
+        where = str(config_path)
+        try:
+            data = tomllib.loads(Path(config_path).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+            raise ConfigError(f"cannot read {config_path}: {error}") from None
+        table = data.get("tool", {}).get("torchlint", {})
+        if not isinstance(table, dict):
+            raise ConfigError(f"[tool.torchlint] in {where} must be a table")
+        unknown = sorted(set(table) - KNOWN_KEYS)
+        if unknown:
+            raise ConfigError(
+                f"unknown key {unknown[0]!r} in [tool.torchlint] of {where}; known keys: {', '.join(sorted(KNOWN_KEYS))}"
+            )
+    base = select if select is not None else (_string_list(table, "select", where) or list(DEFAULT_SELECT))
+    codes = resolve_selectors(base, "--select" if select is not None else where)
+    codes |= resolve_selectors(_string_list(table, "extend-select", where), where)
+    codes |= resolve_selectors(extend_select or [], "--extend-select")
+    codes -= resolve_selectors(_string_list(table, "ignore", where), where)
+    codes -= resolve_selectors(ignore or [], "--ignore")
+    codes.add(FILE_NOT_LINTED)  # a skipped file is always reported
+
+    per_file = table.get("per-file-ignores", {})
+    if not isinstance(per_file, dict):
+        raise ConfigError(f"`per-file-ignores` in {where} must be a table of pattern = [codes]")
+    per_file_ignores = []
+    for pattern, selectors in per_file.items():
+        if not isinstance(selectors, list):
+            raise ConfigError(f"`per-file-ignores` entry {pattern!r} in {where} must be a list of codes")
+        ignored = resolve_selectors(selectors, f"per-file-ignores of {where}") - {FILE_NOT_LINTED}
+        per_file_ignores.append((pathspec.PathSpec.from_lines("gitwildmatch", [pattern]), frozenset(ignored)))
+
+    project_root = Path(config_path).resolve().parent if config_path else find_project_root(start)
+    return Settings(
+        select=frozenset(codes),
+        per_file_ignores=per_file_ignores,
+        exclude=tuple(_string_list(table, "exclude", where)),
+        extend_exclude=tuple(_string_list(table, "extend-exclude", where)),
+        module_bases=tuple(_string_list(table, "module-bases", where)),
+        project_root=project_root,
+        config_path=Path(config_path) if config_path else None,
+    )

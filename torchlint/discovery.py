@@ -1,0 +1,108 @@
+"""Paths on the command line -> the Python files to lint.
+
+Directories are walked recursively for ``.py`` files (stubs are not linted), skipping
+the default excludes, the configured ``exclude``/``extend-exclude`` patterns and what
+``.gitignore`` files ignore. A file named explicitly is always linted.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+import pathspec
+
+from torchlint.config import Settings
+
+DEFAULT_EXCLUDES = frozenset(
+    {
+        ".git", ".hg", ".svn", ".venv", "venv", ".tox", ".nox", "build", "dist", "__pycache__",
+        "node_modules", "site-packages", ".mypy_cache", ".pytest_cache", ".ruff_cache",
+        ".torchlint_cache", ".eggs",
+    }
+)
+
+
+@dataclass
+class Discovery:
+    files: list[Path] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+
+class _Ignores:
+    """Configured excludes plus every ``.gitignore`` met on the way down."""
+
+    def __init__(self, settings: Settings):
+        self.root = settings.project_root
+        patterns = list(settings.exclude or ()) + list(settings.extend_exclude)
+        self.configured = pathspec.PathSpec.from_lines("gitwildmatch", patterns) if patterns else None
+        self._gitignores: dict[Path, Optional[pathspec.PathSpec]] = {}
+
+    def _gitignore(self, directory: Path) -> Optional[pathspec.PathSpec]:
+        if directory not in self._gitignores:
+            spec = None
+            try:
+                lines = (directory / ".gitignore").read_text(encoding="utf-8", errors="replace").splitlines()
+                spec = pathspec.GitIgnoreSpec.from_lines(lines)
+            except OSError:
+                pass
+            self._gitignores[directory] = spec
+        return self._gitignores[directory]
+
+    def ignored(self, path: Path, is_dir: bool) -> bool:
+        suffix = "/" if is_dir else ""
+        if self.configured is not None:
+            try:
+                relative = path.relative_to(self.root).as_posix()
+            except ValueError:
+                relative = path.as_posix()
+            if self.configured.match_file(relative + suffix) or self.configured.match_file(path.name + suffix):
+                return True
+        for directory in self._gitignore_dirs(path):
+            spec = self._gitignore(directory)
+            if spec is not None and spec.match_file(path.relative_to(directory).as_posix() + suffix):
+                return True
+        return False
+
+    def _gitignore_dirs(self, path: Path) -> list[Path]:
+        dirs = []
+        for parent in path.parents:
+            dirs.append(parent)
+            if (parent / ".git").exists() or parent == self.root:
+                break
+        return dirs
+
+
+def discover(paths: list[str], settings: Settings) -> Discovery:
+    result = Discovery()
+    ignores = _Ignores(settings)
+    seen: set[Path] = set()
+
+    def add(path: Path) -> None:
+        key = path.resolve()
+        if key not in seen:
+            seen.add(key)
+            result.files.append(path)
+
+    for raw in paths:
+        path = Path(raw)
+        if not os.path.lexists(path):
+            result.missing.append(raw)
+        elif path.is_dir():
+            for root, dirs, files in os.walk(path):
+                root_path = Path(root)
+                dirs[:] = sorted(
+                    d for d in dirs
+                    if d not in DEFAULT_EXCLUDES and not ignores.ignored((root_path / d).absolute(), True)
+                )
+                for name in sorted(files):
+                    if name.endswith(".py"):
+                        file_path = root_path / name
+                        if not ignores.ignored(file_path.absolute(), False):
+                            add(file_path)
+        else:
+            add(path)  # named explicitly: always linted
+    result.files.sort(key=lambda p: p.as_posix())
+    return result

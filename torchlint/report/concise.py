@@ -1,0 +1,17 @@
+"""``path:row:col: CODE message``, one line a finding."""
+
+from __future__ import annotations
+
+from torchlint.diagnostics import Diagnostic
+from torchlint.report.summary import summary_line
+
+
+def line(d: Diagnostic) -> str:
+    return f"{d.path}:{d.location.row}:{d.location.column}: {d.code} {d.message}"
+
+
+def render(result, quiet: bool = False) -> str:
+    lines = [line(d) for d in result.diagnostics]
+    if not quiet:
+        lines.append(summary_line(result))
+    return "\n".join(lines) + ("\n" if lines else "")

@@ -1,0 +1,126 @@
+"""TL001 unregistered-tensor
+
+## What it does
+Finds a plain tensor stored on a Module during construction (`__init__` and the
+methods it calls): `self.x = torch.zeros(...)`, followed through local variables,
+arithmetic, indexing, tensor methods (`.float()`, `.to(...)`, `.unsqueeze(0)`) and the
+project's own functions that return a tensor.
+
+## Why is this bad?
+`nn.Module.__setattr__` registers only Parameters, buffers and submodules. A plain
+tensor attribute is missing from `parameters()`, `buffers()` and `state_dict()`: it is
+never trained, never saved in a checkpoint, and is not moved by `.to(device)`,
+`.cuda()` or `.half()`, so the model fails (or silently computes in the wrong dtype)
+as soon as it leaves the CPU. Moving it by hand in `forward` is the classic symptom.
+
+## Example
+```python
+class PositionalEncoding(nn.Module):
+    def __init__(self, d_model, max_len=5000):
+        super().__init__()
+        pe = torch.zeros(max_len, d_model)
+        self.pe = pe.unsqueeze(0)
+```
+
+## Fix
+Register it as a buffer (state that is saved and moved but not trained):
+```python
+        self.register_buffer("pe", pe.unsqueeze(0))
+        # or, for a cache that should stay out of checkpoints:
+        self.register_buffer("pe", pe.unsqueeze(0), persistent=False)
+```
+or make it an `nn.Parameter(...)` if it should be learned. On torch >= 2.5,
+`self.pe = nn.Buffer(pe.unsqueeze(0))` is equivalent to `register_buffer`.
+
+Tensors cached outside construction (an RNN's last hidden state set in `forward`) are
+not reported: seed 001 shows that this is what plain tensor attributes are for.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from torchlint.analysis.construction import BUFFER, MODULE, PARAM, AttrAssign, AttrDelete, RegisterCall
+from torchlint.analysis.values import REGISTERING, Kind
+from torchlint.rules.base import Finding, Rule
+
+
+class UnregisteredTensor(Rule):
+    code = "TL001"
+    name = "unregistered-tensor"
+    summary = "A plain tensor stored on a Module in __init__ (not a Parameter or buffer)"
+    VALID = (
+        """
+import torch
+from torch import nn
+
+class PositionalEncoding(nn.Module):
+    def __init__(self, d_model, max_len=5000):
+        super().__init__()
+        pe = torch.zeros(max_len, d_model)
+        self.register_buffer("pe", pe.unsqueeze(0))
+        self.scale = nn.Parameter(torch.ones(1))
+
+    def forward(self, x):
+        self.last = x.detach()          # a cache set outside construction is fine
+        return x + self.pe[:, : x.size(1)]
+""",
+        """
+import torch
+import torch.nn as nn
+
+class Head(nn.Module):
+    def __init__(self, dim):
+        super().__init__()
+        self.device = torch.device("cpu")
+        self.n = torch.zeros(3).numel()
+        self.mask = None
+""",
+    )
+    INVALID = (
+        """
+import torch
+import torch.nn as nn
+
+class Layer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.weight = torch.Tensor([1.0, 2.0])
+""",
+        """
+from torch import nn, arange
+
+class Rotary(nn.Module):
+    def __init__(self, dim):
+        super().__init__()
+        self.inv_freq = 1.0 / (10000 ** (arange(0, dim, 2).float() / dim))
+""",
+    )
+
+    def check(self, ctx) -> Iterator[Finding]:
+        for info in ctx.module_classes:
+            if info.overrides_setattr:
+                continue
+            facts = info.construction
+            for event in facts.assignments():
+                if event.value.kind is not Kind.TENSOR or event.prior_state in (PARAM, BUFFER, MODULE):
+                    continue
+                name = event.name
+                if name in info.registered_anywhere or name in info.handled_by_hand:
+                    continue
+                if any(_registers_or_deletes(later) for later in facts.later_events(event.seq, name)):
+                    continue
+                yield Finding(
+                    event.target,
+                    f"`self.{name}` holds a plain tensor, not a parameter or buffer: it is missing from "
+                    "`parameters()` and `state_dict()`, is never trained or saved, and is not moved by "
+                    "`.to(device)`",
+                    f'Register it: `self.register_buffer("{name}", ...)`, or wrap it in `nn.Parameter(...)` '
+                    "if it should be learned",
+                )
+
+
+def _registers_or_deletes(event) -> bool:
+    if isinstance(event, (RegisterCall, AttrDelete)):
+        return True
+    return isinstance(event, AttrAssign) and event.value.kind in REGISTERING

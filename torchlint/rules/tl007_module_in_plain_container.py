@@ -1,0 +1,94 @@
+"""TL007 module-in-plain-container
+
+## What it does
+Finds submodules kept in a plain Python `list`, `tuple`, `dict` or `set` stored on a
+Module during construction: a literal or comprehension (`[nn.Linear(d, d) for _ in
+range(n)]`), `list(...)`, or an empty `[]`/`{}` later filled with `append`, `extend`,
+`+=` or item assignment.
+
+## Why is this bad?
+torch registers a submodule only when it is assigned directly to an attribute or held
+by `nn.ModuleList` / `nn.ModuleDict` / `nn.Sequential`. Modules inside a plain list are
+invisible to `parameters()` (so the optimizer never updates them), to `state_dict()`
+(never saved), to `.to(device)` and to `.train()`/`.eval()`.
+
+## Example
+```python
+class Encoder(nn.Module):
+    def __init__(self, dim, depth):
+        super().__init__()
+        self.layers = [nn.Linear(dim, dim) for _ in range(depth)]
+```
+
+## Fix
+```python
+        self.layers = nn.ModuleList([nn.Linear(dim, dim) for _ in range(depth)])
+```
+Not reported: a list later wrapped under the same name
+(`self.layers = nn.ModuleList(self.layers)`), a local list passed to
+`nn.Sequential(*layers)`, and a list that only aliases modules registered elsewhere
+(`self.blocks = [self.block1, self.block2]`).
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from torchlint.analysis.containers import describe, plain_containers_holding
+from torchlint.analysis.values import Kind
+from torchlint.rules.base import Finding, Rule
+
+
+class ModuleInPlainContainer(Rule):
+    code = "TL007"
+    name = "module-in-plain-container"
+    summary = "Submodules kept in a plain list/tuple/dict instead of nn.ModuleList/ModuleDict"
+    VALID = (
+        """
+import torch.nn as nn
+
+class Encoder(nn.Module):
+    def __init__(self, dim, depth):
+        super().__init__()
+        layers = [nn.Linear(dim, dim) for _ in range(depth)]
+        self.net = nn.Sequential(*layers)
+        self.blocks = nn.ModuleList([nn.Linear(dim, dim) for _ in range(depth)])
+        self.first_and_last = [self.blocks[0], self.blocks[-1]]
+        self.heads = []
+        for _ in range(2):
+            self.heads.append(nn.Linear(dim, 1))
+        self.heads = nn.ModuleList(self.heads)
+""",
+    )
+    INVALID = (
+        """
+import torch.nn as nn
+
+class Encoder(nn.Module):
+    def __init__(self, dim, depth):
+        super().__init__()
+        self.layers = [nn.Linear(dim, dim) for _ in range(depth)]
+""",
+        """
+import torch.nn as nn
+
+class Heads(nn.Module):
+    def __init__(self, names):
+        super().__init__()
+        self.heads = {}
+        for name in names:
+            self.heads[name] = nn.Linear(8, 1)
+""",
+    )
+
+    def check(self, ctx) -> Iterator[Finding]:
+        for info in ctx.module_classes:
+            for event in plain_containers_holding(info.construction, Kind.MODULE):
+                container = describe(event.value.container)
+                wrapper = "nn.ModuleDict" if container == "dict" else "nn.ModuleList"
+                yield Finding(
+                    event.target,
+                    f"`self.{event.name}` keeps submodules in a plain {container}: their parameters are "
+                    "invisible to `parameters()`, the optimizer, `state_dict()` and `.to(device)`",
+                    f"Use `{wrapper}(...)` instead of a plain {container}",
+                )

@@ -1,0 +1,76 @@
+"""TL008 parameter-in-plain-container
+
+## What it does
+Finds `nn.Parameter` objects kept in a plain Python `list`, `tuple`, `dict` or `set`
+stored on a Module during construction (literal, comprehension, or an empty container
+later filled with `append`/`extend`/item assignment).
+
+## Why is this bad?
+Only Parameters assigned directly to an attribute, or held by `nn.ParameterList` /
+`nn.ParameterDict`, are registered. Parameters in a plain list are missing from
+`parameters()` (the optimizer never updates them), from `state_dict()` and are not
+moved by `.to(device)`.
+
+## Example
+```python
+class Mixture(nn.Module):
+    def __init__(self, n, dim):
+        super().__init__()
+        self.centers = [nn.Parameter(torch.randn(dim)) for _ in range(n)]
+```
+
+## Fix
+```python
+        self.centers = nn.ParameterList([nn.Parameter(torch.randn(dim)) for _ in range(n)])
+```
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from torchlint.analysis.containers import describe, plain_containers_holding
+from torchlint.analysis.values import Kind
+from torchlint.rules.base import Finding, Rule
+
+
+class ParameterInPlainContainer(Rule):
+    code = "TL008"
+    name = "parameter-in-plain-container"
+    summary = "Parameters kept in a plain list/tuple/dict instead of nn.ParameterList/ParameterDict"
+    VALID = (
+        """
+import torch
+import torch.nn as nn
+
+class Mixture(nn.Module):
+    def __init__(self, n, dim):
+        super().__init__()
+        self.centers = nn.ParameterList([nn.Parameter(torch.randn(dim)) for _ in range(n)])
+        self.scale = nn.Parameter(torch.ones(1))
+        self.groups = [self.scale]
+""",
+    )
+    INVALID = (
+        """
+import torch
+import torch.nn as nn
+
+class Mixture(nn.Module):
+    def __init__(self, n, dim):
+        super().__init__()
+        self.centers = [nn.Parameter(torch.randn(dim)) for _ in range(n)]
+""",
+    )
+
+    def check(self, ctx) -> Iterator[Finding]:
+        for info in ctx.module_classes:
+            for event in plain_containers_holding(info.construction, Kind.PARAMETER):
+                container = describe(event.value.container)
+                wrapper = "nn.ParameterDict" if container == "dict" else "nn.ParameterList"
+                yield Finding(
+                    event.target,
+                    f"`self.{event.name}` keeps Parameters in a plain {container}: they are missing from "
+                    "`parameters()` and `state_dict()`, so the optimizer never updates them",
+                    f"Use `{wrapper}(...)` instead of a plain {container}",
+                )

@@ -1,0 +1,67 @@
+"""Reading, decoding and parsing one file; every failure becomes a ``NotLinted``."""
+
+from __future__ import annotations
+
+import io
+import tokenize
+from dataclasses import dataclass
+
+import libcst as cst
+
+
+@dataclass
+class NotLinted(Exception):
+    reason: str
+    row: int = 1
+    column: int = 1
+
+    def __str__(self) -> str:
+        return self.reason
+
+
+def read_bytes(path) -> bytes:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        raise NotLinted("file vanished before it could be read") from None
+    except IsADirectoryError:
+        raise NotLinted("is a directory, not a file") from None
+    except OSError as error:
+        raise NotLinted(f"could not read the file: {error.strerror or error}") from None
+
+
+def _row_col(data: bytes, offset: int) -> tuple[int, int]:
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    return data.count(b"\n", 0, offset) + 1, offset - line_start + 1
+
+
+def decode(data: bytes) -> str:
+    """Decode with the file's declared encoding (PEP 263, BOM), UTF-8 by default."""
+    null = data.find(b"\x00")
+    if null != -1:
+        row, column = _row_col(data, null)
+        raise NotLinted("source contains a null byte", row, column)
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as error:
+        raise NotLinted(f"invalid encoding declaration: {error}") from None
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as error:
+        row, column = _row_col(data, error.start)
+        raise NotLinted(f"bytes that are not valid {encoding} (byte 0x{data[error.start]:02x})", row, column) from None
+    except LookupError:
+        raise NotLinted(f"unknown encoding {encoding!r}") from None
+
+
+def parse(source: str) -> cst.Module:
+    try:
+        return cst.parse_module(source)
+    except cst.ParserSyntaxError as error:
+        message = str(error.message).strip().splitlines()[0] if error.message else "invalid syntax"
+        raise NotLinted(f"syntax error: {message}", error.raw_line, error.raw_column + 1) from None
+    except RecursionError:
+        raise NotLinted("the file is nested too deeply to parse") from None
+    except (MemoryError, ValueError) as error:
+        raise NotLinted(f"could not parse the file: {error}") from None
