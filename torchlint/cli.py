@@ -40,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-q", "--quiet", action="store_true", help="print the findings and nothing else")
     parser.add_argument("--statistics", action="store_true", help="print the number of findings per rule")
     parser.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
+    parser.add_argument("--jobs", "-j", type=int, help="worker processes (default: one per CPU)")
     parser.add_argument("--stdin-filename", help="the file name to report for '-' (standard input)")
     parser.add_argument("--version", action="version", version=f"torchlint {__version__}")
     return parser
@@ -66,7 +67,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return EXIT_ERROR
 
     stdin = sys.stdin.buffer.read() if "-" in args.paths else None
-    result = engine.run(args.paths, settings, stdin=stdin, stdin_filename=args.stdin_filename)
+    result = engine.run(args.paths, settings, stdin=stdin, stdin_filename=args.stdin_filename, jobs=args.jobs)
 
     if args.statistics:
         output = statistics(result)

@@ -6,7 +6,10 @@ analysis (``FileContext``) -> rules -> diagnostics -> noqa / per-file filtering.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import traceback
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional, Sequence
@@ -100,10 +103,34 @@ def _not_linted(shown: str, problem: "sources.NotLinted") -> Diagnostic:
     )
 
 
+# Below this many files, starting worker processes costs more than it saves.
+PARALLEL_THRESHOLD = 24
+_worker_linter: Optional[Linter] = None
+
+
+def _init_worker(settings: Settings) -> None:
+    global _worker_linter
+    _worker_linter = Linter(settings)
+
+
+def _lint_in_worker(target: tuple[Path, str, Optional[bytes]]) -> tuple[list[Diagnostic], list[str]]:
+    partial = RunResult()
+    diagnostics = _worker_linter.lint_bytes(*target, partial)
+    return diagnostics, partial.internal_errors
+
+
+def default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
 def run(paths: Sequence[str], settings: Settings, stdin: Optional[bytes] = None,
-        stdin_filename: Optional[str] = None) -> RunResult:
+        stdin_filename: Optional[str] = None, jobs: Optional[int] = None) -> RunResult:
+    """Lint ``paths``; with several jobs, files are linted in worker processes (each
+    with its own lazily built project index) and the results merged in a fixed order."""
     result = RunResult()
-    linter = Linter(settings)
     targets: list[tuple[Path, str, Optional[bytes]]] = []
     file_paths = [p for p in paths if p != "-"]
     if len(file_paths) != len(paths):
@@ -112,8 +139,17 @@ def run(paths: Sequence[str], settings: Settings, stdin: Optional[bytes] = None,
     discovery = discover(file_paths, settings)
     result.missing_paths = discovery.missing
     targets.extend((path, str(path), None) for path in discovery.files)  # shown as the user spelled it
-    for path, shown, data in targets:
-        result.diagnostics.extend(linter.lint_bytes(path, shown, data, result))
-        result.files_checked += 1
+    jobs = jobs or default_jobs()
+    if jobs > 1 and len(targets) >= PARALLEL_THRESHOLD:
+        context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+        with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker, initargs=(settings,)) as pool:
+            for diagnostics, errors in pool.map(_lint_in_worker, targets, chunksize=8):
+                result.diagnostics.extend(diagnostics)
+                result.internal_errors.extend(errors)
+    else:
+        linter = Linter(settings)
+        for path, shown, data in targets:
+            result.diagnostics.extend(linter.lint_bytes(path, shown, data, result))
+    result.files_checked = len(targets)
     result.diagnostics.sort(key=Diagnostic.sort_key)
     return result

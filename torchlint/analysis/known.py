@@ -134,3 +134,33 @@ TENSOR_ATTRIBUTES = frozenset({"T", "mT", "H", "mH", "data", "real", "imag"})
 
 # Keyword arguments of tensor factories that make requires_grad=True.
 REQUIRES_GRAD_KEYWORD = "requires_grad"
+
+
+# torch.nn Modules with no parameters, no buffers and no train/eval behaviour.
+_STATELESS = frozenset(
+    """
+    Identity Flatten Unflatten ReLU ReLU6 LeakyReLU ELU SELU CELU GELU SiLU Mish Sigmoid Tanh
+    Hardtanh Hardswish Hardsigmoid Hardshrink Softshrink Tanhshrink Softplus Softsign
+    LogSigmoid Softmax Softmax2d LogSoftmax Softmin Threshold GLU MaxPool1d MaxPool2d
+    MaxPool3d AvgPool1d AvgPool2d AvgPool3d AdaptiveAvgPool1d AdaptiveAvgPool2d
+    AdaptiveAvgPool3d AdaptiveMaxPool1d AdaptiveMaxPool2d AdaptiveMaxPool3d LPPool1d
+    LPPool2d LPPool3d MaxUnpool1d MaxUnpool2d MaxUnpool3d PixelShuffle PixelUnshuffle
+    Upsample UpsamplingNearest2d UpsamplingBilinear2d ChannelShuffle ZeroPad1d ZeroPad2d
+    ZeroPad3d ConstantPad1d ConstantPad2d ConstantPad3d ReflectionPad1d ReflectionPad2d
+    ReflectionPad3d ReplicationPad1d ReplicationPad2d ReplicationPad3d CircularPad1d
+    CircularPad2d CircularPad3d Fold Unfold CosineSimilarity PairwiseDistance
+    L1Loss MSELoss SmoothL1Loss HuberLoss KLDivLoss CTCLoss MarginRankingLoss
+    HingeEmbeddingLoss CosineEmbeddingLoss TripletMarginLoss TripletMarginWithDistanceLoss
+    PoissonNLLLoss GaussianNLLLoss SoftMarginLoss MultiLabelMarginLoss
+    BCELoss BCEWithLogitsLoss CrossEntropyLoss NLLLoss MultiLabelSoftMarginLoss MultiMarginLoss
+    """.split()
+)
+# Arguments that give an otherwise stateless module a buffer (a loss's class weights).
+_STATE_ARGUMENTS = frozenset({"weight", "pos_weight"})
+
+
+def is_stateless_module(dotted: str, keywords: AbstractSet[str] = frozenset()) -> bool:
+    parts = dotted.split(".")
+    if parts[:2] != ["torch", "nn"] or parts[-1] not in _STATELESS:
+        return False
+    return not (keywords & _STATE_ARGUMENTS)

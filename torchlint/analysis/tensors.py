@@ -15,7 +15,7 @@ import libcst as cst
 
 from torchlint.analysis import known
 from torchlint.analysis.project import ClassRef, External, FunctionRef
-from torchlint.analysis.values import TENSOR_LIKE, Kind, Value, join, mark_registered, unknown
+from torchlint.analysis.values import TENSOR_LIKE, Kind, Value, element_of, join, mark_registered, unknown
 
 if TYPE_CHECKING:  # pragma: no cover
     from torchlint.analysis.context import FileContext
@@ -261,6 +261,7 @@ class Evaluator:
         if method == "__init__" and (
             (isinstance(receiver, cst.Call) and dotted(receiver.func) == ["super"])
             or self._first_arg_is_self(node)
+            or self.ctx.resolve(receiver) is not None  # `nn.Module.__init__(...)`, `Base.__init__(...)`
         ):
             self.host.init_call(node)
             return Value(Kind.NONE, node)
@@ -344,7 +345,9 @@ class Evaluator:
         if known.is_module_base(name, self.ctx.index.extra_module_bases):
             for value in args:
                 mark_registered(value)
-            return Value(Kind.MODULE, node)
+            module = Value(Kind.MODULE, node)
+            module.stateless = known.is_stateless_module(name, {a.keyword.value for a in node.args if a.keyword})
+            return module
         if name in ("copy.deepcopy", "copy.copy") and args:
             return _fresh_copy(args[0], node)
         return unknown()
@@ -358,6 +361,10 @@ class Evaluator:
             if source.kind is Kind.CONTAINER:
                 return Value(Kind.CONTAINER, node, items=list(source.items), container=container, open=source.open)
             return Value(Kind.CONTAINER, node, container=container, open=True)
+        if name == "enumerate" and args:
+            # (index, item) pairs: unpacking gives the item, which stands for every element
+            return Value(Kind.CONTAINER, node, items=[Value(Kind.CONTAINER, node, items=[Value(Kind.SCALAR, node),
+                         element_of(args[0], node)], container="tuple")], container="list")
         if name == "dict":
             items = [self.eval(arg.value) for arg in node.args if arg.keyword is not None]
             return Value(Kind.CONTAINER, node, items=items, container="dict",
@@ -371,9 +378,10 @@ class Evaluator:
     # -- binding --------------------------------------------------------------------------
 
     def bind_loop_target(self, target: cst.BaseExpression, iterable: Value) -> None:
-        element = join(iterable.items) if iterable.kind is Kind.CONTAINER and iterable.items and not iterable.open else unknown()
         if iterable.kind in TENSOR_LIKE:
             element = Value(Kind.TENSOR, target)
+        else:
+            element = element_of(iterable, target)
         self.bind_name_target(target, element)
 
     def bind_name_target(self, target: cst.BaseExpression, value: Value) -> None:

@@ -29,7 +29,8 @@ class Value:
     """One abstract object. Values are shared by reference, so marking a local as
     registered (``self.add_module(name, layer)``) is seen through every list holding it."""
 
-    __slots__ = ("kind", "node", "items", "container", "open", "registered", "requires_grad", "requires_grad_node")
+    __slots__ = ("kind", "node", "items", "container", "open", "registered", "requires_grad", "requires_grad_node",
+                 "stateless", "aliases")
 
     def __init__(
         self,
@@ -47,6 +48,8 @@ class Value:
         self.registered = False  # this very object is registered on the module
         self.requires_grad = False
         self.requires_grad_node: Optional[cst.CSTNode] = None
+        self.stateless = False  # a Module with no parameters, buffers or train/eval behaviour
+        self.aliases: list["Value"] = []  # a loop variable stands for each item of what it iterates
 
     def __repr__(self) -> str:  # pragma: no cover - debugging aid
         extra = f" items={self.items}" if self.kind is Kind.CONTAINER else ""
@@ -97,9 +100,25 @@ def join(values: Iterable[Optional[Value]]) -> Value:
     return result if result is not None else unknown()
 
 
+def element_of(container: Value, node: Optional[cst.CSTNode] = None) -> Value:
+    """The loop variable of ``for x in container``: it stands for every item."""
+    if container.kind is not Kind.CONTAINER or not container.items:
+        return unknown()
+    if len(container.items) == 1 and not container.open:
+        return container.items[0]
+    joined = join(container.items) if not container.open else unknown()
+    element = Value(joined.kind, node, items=list(joined.items), container=joined.container)
+    element.aliases = list(container.items)
+    return element
+
+
 def mark_registered(value: Value) -> None:
     """``value`` (and whatever it holds) is now owned by a registered container."""
     value.registered = True
+    for alias in value.aliases:
+        if not alias.registered:
+            mark_registered(alias)
     if value.kind is Kind.CONTAINER:
         for leaf in value.leaves():
-            leaf.registered = True
+            if not leaf.registered:
+                mark_registered(leaf)
