@@ -128,11 +128,13 @@ def load_settings(
             raise ConfigError(
                 f"unknown key {unknown[0]!r} in [tool.torchlint] of {where}; known keys: {', '.join(sorted(KNOWN_KEYS))}"
             )
-    base = select if select is not None else (_string_list(table, "select", where) or list(DEFAULT_SELECT))
-    codes = resolve_selectors(base, "--select" if select is not None else where)
+    # Two layers, as in ruff: the file's selection, then the command line's on top of it.
+    codes = resolve_selectors(_string_list(table, "select", where) or list(DEFAULT_SELECT), where)
     codes |= resolve_selectors(_string_list(table, "extend-select", where), where)
-    codes |= resolve_selectors(extend_select or [], "--extend-select")
     codes -= resolve_selectors(_string_list(table, "ignore", where), where)
+    if select is not None:
+        codes = resolve_selectors(select, "--select")
+    codes |= resolve_selectors(extend_select or [], "--extend-select")
     codes -= resolve_selectors(ignore or [], "--ignore")
     codes.add(FILE_NOT_LINTED)  # a skipped file is always reported
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import io
 import tokenize
 from dataclasses import dataclass
@@ -59,9 +60,23 @@ def parse(source: str) -> cst.Module:
     try:
         return cst.parse_module(source)
     except cst.ParserSyntaxError as error:
+        python = _python_syntax_error(source)
+        if python is not None:
+            raise python from None
         message = str(error.message).strip().splitlines()[0] if error.message else "invalid syntax"
         raise NotLinted(f"syntax error: {message}", error.raw_line, error.raw_column + 1) from None
     except RecursionError:
         raise NotLinted("the file is nested too deeply to parse") from None
     except (MemoryError, ValueError) as error:
         raise NotLinted(f"could not parse the file: {error}") from None
+
+
+def _python_syntax_error(source: str):
+    """Python's own account of a syntax error: clearer message, exact position."""
+    try:
+        compile(source, "<file>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as error:
+        return NotLinted(f"syntax error: {error.msg}", error.lineno or 1, error.offset or 1)
+    except (ValueError, RecursionError, MemoryError):
+        return None
+    return None
