@@ -38,7 +38,11 @@ def test_codes_are_unique_and_match_the_catalogue():
         "TL001": "unregistered-tensor",
         "TL002": "registration-before-super-init",
         "TL003": "missing-super-init",
+        "TL004": "requires-grad-plain-tensor",
+        "TL005": "requires-grad-typo",
+        "TL006": "inplace-init-outside-no-grad",
         "TL007": "module-in-plain-container",
         "TL008": "parameter-in-plain-container",
+        "TL009": "layer-created-in-forward",
         "TL010": "buffer-name-conflict",
     }

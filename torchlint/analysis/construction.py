@@ -109,6 +109,7 @@ class ConstructionFacts:
     super_init: Optional[cst.Call] = None
     touches_self: bool = False  # assigns or registers anything on self
     calls_unknown_self_methods: bool = False  # may init through an inherited helper
+    methods_walked: set[str] = field(default_factory=set)  # __init__ and the helpers it reaches
     final_attrs: dict[str, Value] = field(default_factory=dict)
 
     def assignments(self) -> list[AttrAssign]:
@@ -252,7 +253,8 @@ class BlockWalker:
             else:
                 target_value.open = True
         elif target_value.is_tensor_like:
-            self.evaluator.host.tensor_mutated(target_value, node, "augmented assignment")
+            operator = cst.Module([]).code_for_node(node.operator).strip()
+            self.evaluator.host.tensor_mutated(target_value, node, f"`{operator}`")
 
     def bind_target(self, target: cst.BaseExpression, value: Value, statement: cst.CSTNode) -> None:
         evaluator = self.evaluator
@@ -277,10 +279,10 @@ class BlockWalker:
         receiver = self.evaluator.eval(target.value)
         if value.kind in REGISTERING and receiver.kind is Kind.MODULE:
             value.registered = True  # `self.fc.weight = nn.Parameter(...)`
-        if target.attr.value == "requires_grad" and receiver.kind is Kind.TENSOR:
+        if target.attr.value == "requires_grad" and receiver.kind in (Kind.TENSOR, Kind.PARAMETER):
             source = statement.value if isinstance(statement, (cst.Assign, cst.AnnAssign)) else None
-            if isinstance(source, cst.Name) and source.value == "True":
-                receiver.requires_grad = True
+            if isinstance(source, cst.Name) and source.value in ("True", "False"):
+                receiver.requires_grad = source.value == "True"
                 receiver.requires_grad_node = statement
 
     def delete(self, target: cst.BaseExpression) -> None:
@@ -322,6 +324,7 @@ class Construction(Host, BlockWalker):
         if any(self._is_no_grad(d.decorator) for d in method.decorators):
             self.no_grad_depth += 1
         self.stack.append(method.name.value)
+        self.facts.methods_walked.add(method.name.value)
         try:
             self.walk(method.body)
             result = join(self.returns)

@@ -132,6 +132,9 @@ NON_TENSOR_METHODS = frozenset(
 # Tensor attributes that are tensors.
 TENSOR_ATTRIBUTES = frozenset({"T", "mT", "H", "mH", "data", "real", "imag"})
 
+# Attributes of standard layers that are Parameters.
+LAYER_PARAMETERS = frozenset({"weight", "bias", "in_proj_weight", "in_proj_bias"})
+
 # Keyword arguments of tensor factories that make requires_grad=True.
 REQUIRES_GRAD_KEYWORD = "requires_grad"
 
@@ -164,3 +167,38 @@ def is_stateless_module(dotted: str, keywords: AbstractSet[str] = frozenset()) -
     if parts[:2] != ["torch", "nn"] or parts[-1] not in _STATELESS:
         return False
     return not (keywords & _STATE_ARGUMENTS)
+
+
+# torch.nn layers that own parameters, and those that own them only when affine.
+_PARAMETERISED = frozenset(
+    """
+    Linear Bilinear LazyLinear Conv1d Conv2d Conv3d ConvTranspose1d ConvTranspose2d
+    ConvTranspose3d LazyConv1d LazyConv2d LazyConv3d LazyConvTranspose1d
+    LazyConvTranspose2d LazyConvTranspose3d Embedding EmbeddingBag RNN LSTM GRU RNNCell
+    LSTMCell GRUCell MultiheadAttention Transformer TransformerEncoder TransformerDecoder
+    TransformerEncoderLayer TransformerDecoderLayer PReLU
+    """.split()
+)
+_AFFINE_BY_DEFAULT = {
+    "LayerNorm": "elementwise_affine", "RMSNorm": "elementwise_affine", "GroupNorm": "affine",
+    "BatchNorm1d": "affine", "BatchNorm2d": "affine", "BatchNorm3d": "affine", "SyncBatchNorm": "affine",
+    "LazyBatchNorm1d": "affine", "LazyBatchNorm2d": "affine", "LazyBatchNorm3d": "affine",
+}
+_AFFINE_IF_ASKED = {"InstanceNorm1d": "affine", "InstanceNorm2d": "affine", "InstanceNorm3d": "affine",
+                    "LazyInstanceNorm1d": "affine", "LazyInstanceNorm2d": "affine", "LazyInstanceNorm3d": "affine"}
+
+
+def owns_parameters(dotted: str, keyword_values: dict) -> bool:
+    """Does ``torch.nn.<Layer>(...)`` with these keyword arguments (name -> source text)
+    create parameters?"""
+    parts = dotted.split(".")
+    if parts[:2] != ["torch", "nn"]:
+        return False
+    layer = parts[-1]
+    if layer in _PARAMETERISED:
+        return True
+    if layer in _AFFINE_BY_DEFAULT:
+        return keyword_values.get(_AFFINE_BY_DEFAULT[layer], "True") != "False"
+    if layer in _AFFINE_IF_ASKED:
+        return keyword_values.get(_AFFINE_IF_ASKED[layer], "False") == "True"
+    return False

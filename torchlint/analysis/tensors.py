@@ -24,6 +24,8 @@ _LIST_BUILDERS = frozenset({"list", "tuple", "set", "sorted", "reversed", "froze
 _CONTAINER_ADDERS = frozenset({"append", "extend", "insert", "update", "setdefault", "add", "__setitem__"})
 # Parameter methods that may return the Parameter itself (a no-op move), so the
 # result is not known to be a plain tensor.
+# In-place methods that change flags, not values: allowed on a leaf that requires grad.
+_NOT_DATA_MUTATIONS = frozenset({"requires_grad_", "share_memory_", "retain_grad_", "detach_"})
 _MAYBE_IDENTITY_METHODS = frozenset({"to", "cuda", "cpu", "float", "half", "double", "bfloat16", "type", "type_as", "contiguous"})
 
 
@@ -177,6 +179,8 @@ class Evaluator:
         base = self.eval(receiver)
         if base.kind in TENSOR_LIKE and node.attr.value in known.TENSOR_ATTRIBUTES:
             return Value(Kind.TENSOR, node)
+        if base.kind is Kind.MODULE and not base.stateless and node.attr.value in known.LAYER_PARAMETERS:
+            return _submodule_parameter(base, node)
         return unknown()
 
     def _eval_Subscript(self, node: cst.Subscript) -> Value:
@@ -310,12 +314,14 @@ class Evaluator:
             if flag is None or is_true(flag):
                 target.requires_grad = True
                 target.requires_grad_node = node
-            self.host.tensor_mutated(target, node, method)
+            elif isinstance(flag, cst.Name) and flag.value == "False":
+                target.requires_grad = False
             return target
         if method in known.NON_TENSOR_METHODS:
             return unknown()
         if method.endswith("_") and not method.startswith("_"):
-            self.host.tensor_mutated(target, node, method)
+            if method not in _NOT_DATA_MUTATIONS:
+                self.host.tensor_mutated(target, node, f"`{method}`")
             return target
         if method in ("chunk", "split", "unbind", "tensor_split"):
             return Value(Kind.TENSOR_TUPLE, node)
@@ -325,7 +331,10 @@ class Evaluator:
 
     def _external_call(self, node: cst.Call, name: str, args: list[Value]) -> Value:
         if name in known.PARAMETER_CONSTRUCTORS:
-            return Value(Kind.PARAMETER, node)
+            parameter = Value(Kind.PARAMETER, node)
+            flag = argument(node, 1, "requires_grad")
+            parameter.requires_grad = not (isinstance(flag, cst.Name) and flag.value == "False")
+            return parameter
         if name in known.BUFFER_CONSTRUCTORS:
             return Value(Kind.BUFFER, node)
         if name in known.TENSOR_FACTORIES or name.startswith(known.TENSOR_NAMESPACES):
@@ -392,6 +401,18 @@ class Evaluator:
         elif isinstance(target, (cst.Tuple, cst.List)):
             for index, element in enumerate(target.elements):
                 self.bind_name_target(element.value, unpack(value, index, len(target.elements)))
+
+
+def _submodule_parameter(module: Value, node: cst.Attribute) -> Value:
+    """``self.fc.weight``: the same Value each time it is read, so marks stick."""
+    for item in module.items:
+        if item.node is not None and getattr(item.node, "attr", None) is not None and item.node.attr.value == node.attr.value:
+            return item
+    parameter = Value(Kind.PARAMETER, node)
+    parameter.registered = True
+    parameter.requires_grad = True
+    module.items.append(parameter)
+    return parameter
 
 
 def unpack(value: Value, index: int, count: int) -> Value:

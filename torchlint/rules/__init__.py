@@ -7,8 +7,12 @@ from torchlint.rules.tl000_file_not_linted import FileNotLinted
 from torchlint.rules.tl001_unregistered_tensor import UnregisteredTensor
 from torchlint.rules.tl002_registration_before_super_init import RegistrationBeforeSuperInit
 from torchlint.rules.tl003_missing_super_init import MissingSuperInit
+from torchlint.rules.tl004_requires_grad_plain_tensor import RequiresGradPlainTensor
+from torchlint.rules.tl005_requires_grad_typo import RequiresGradTypo
+from torchlint.rules.tl006_inplace_init_outside_no_grad import InplaceInitOutsideNoGrad
 from torchlint.rules.tl007_module_in_plain_container import ModuleInPlainContainer
 from torchlint.rules.tl008_parameter_in_plain_container import ParameterInPlainContainer
+from torchlint.rules.tl009_layer_created_in_forward import LayerCreatedInForward
 from torchlint.rules.tl010_buffer_name_conflict import BufferNameConflict
 
 ALL_RULES: tuple[type[Rule], ...] = (
@@ -16,8 +20,12 @@ ALL_RULES: tuple[type[Rule], ...] = (
     UnregisteredTensor,
     RegistrationBeforeSuperInit,
     MissingSuperInit,
+    RequiresGradPlainTensor,
+    RequiresGradTypo,
+    InplaceInitOutsideNoGrad,
     ModuleInPlainContainer,
     ParameterInPlainContainer,
+    LayerCreatedInForward,
     BufferNameConflict,
 )
 RULES_BY_CODE: dict[str, type[Rule]] = {rule.code: rule for rule in ALL_RULES}

@@ -40,8 +40,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from torchlint.analysis.construction import BUFFER, MODULE, PARAM, AttrAssign, AttrDelete, RegisterCall
-from torchlint.analysis.values import REGISTERING, Kind
+from torchlint.analysis.attributes import unregistered_tensor_assignments
 from torchlint.rules.base import Finding, Rule
 
 
@@ -99,28 +98,14 @@ class Rotary(nn.Module):
 
     def check(self, ctx) -> Iterator[Finding]:
         for info in ctx.module_classes:
-            if info.overrides_setattr:
-                continue
-            facts = info.construction
-            for event in facts.assignments():
-                if event.value.kind is not Kind.TENSOR or event.prior_state in (PARAM, BUFFER, MODULE):
-                    continue
-                name = event.name
-                if name in info.registered_anywhere or name in info.handled_by_hand:
-                    continue
-                if any(_registers_or_deletes(later) for later in facts.later_events(event.seq, name)):
-                    continue
+            for event in unregistered_tensor_assignments(info):
+                if event.value.requires_grad:
+                    continue  # TL004 reports it, more specifically
                 yield Finding(
                     event.target,
-                    f"`self.{name}` holds a plain tensor, not a parameter or buffer: it is missing from "
+                    f"`self.{event.name}` holds a plain tensor, not a parameter or buffer: it is missing from "
                     "`parameters()` and `state_dict()`, is never trained or saved, and is not moved by "
                     "`.to(device)`",
-                    f'Register it: `self.register_buffer("{name}", ...)`, or wrap it in `nn.Parameter(...)` '
+                    f'Register it: `self.register_buffer("{event.name}", ...)`, or wrap it in `nn.Parameter(...)` '
                     "if it should be learned",
                 )
-
-
-def _registers_or_deletes(event) -> bool:
-    if isinstance(event, (RegisterCall, AttrDelete)):
-        return True
-    return isinstance(event, AttrAssign) and event.value.kind in REGISTERING

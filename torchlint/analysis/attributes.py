@@ -1,0 +1,37 @@
+"""Tensor attributes stored on a Module during construction that torch does not register.
+
+Shared by TL001 (a plain tensor) and TL004 (a plain tensor that asks for gradients):
+the filtering below is what makes a plain-tensor assignment a real problem.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Iterator
+
+from torchlint.analysis.construction import BUFFER, MODULE, PARAM, AttrAssign, AttrDelete, RegisterCall
+from torchlint.analysis.values import REGISTERING, Kind
+
+if TYPE_CHECKING:  # pragma: no cover
+    from torchlint.analysis.context import ClassInfo
+
+
+def unregistered_tensor_assignments(info: "ClassInfo") -> Iterator[AttrAssign]:
+    """``self.x = <plain tensor>`` in construction that stays a plain attribute."""
+    if info.overrides_setattr:
+        return
+    facts = info.construction
+    for event in facts.assignments():
+        if event.value.kind is not Kind.TENSOR or event.prior_state in (PARAM, BUFFER, MODULE):
+            continue  # torch keeps an already registered name registered
+        name = event.name
+        if name in info.registered_anywhere or name in info.handled_by_hand:
+            continue
+        if any(_registers_or_deletes(later) for later in facts.later_events(event.seq, name)):
+            continue
+        yield event
+
+
+def _registers_or_deletes(event) -> bool:
+    if isinstance(event, (RegisterCall, AttrDelete)):
+        return True
+    return isinstance(event, AttrAssign) and event.value.kind in REGISTERING

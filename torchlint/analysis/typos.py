@@ -1,0 +1,138 @@
+"""Misspellings of ``requires_grad``.
+
+An assignment to ``p.require_grad`` creates a new Python attribute and changes
+nothing; ``torch.zeros(3, require_grad=True)`` is a TypeError. A name is a typo when it
+is close to ``requires_grad`` (a known misspelling, or within two edits) and the
+program never *reads* that attribute: a project that consistently uses its own
+``require_grad`` attribute is left alone.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Optional
+
+import libcst as cst
+
+from torchlint.analysis.project import External
+from torchlint.analysis.tensors import literal_string
+
+if TYPE_CHECKING:  # pragma: no cover
+    from torchlint.analysis.context import FileContext
+
+CORRECT = "requires_grad"
+KNOWN_TYPOS = frozenset(
+    {
+        "require_grad", "requires_grads", "require_grads", "requires_gradient", "require_gradient",
+        "requires_gradients", "required_grad", "requiresgrad", "requiregrad", "requires_grad_",
+        "requieres_grad", "requries_grad", "reqiures_grad", "requres_grad", "requird_grad",
+        "requires_gard", "require_gard", "reguires_grad", "requiers_grad", "requies_grad",
+    }
+)
+# Every typo above contains `grad` or `gard` (case-insensitive): a cheap, conservative
+# test that lets most files skip the tree walk.
+_CANDIDATE_TEXT = re.compile(r"grad|gard", re.IGNORECASE)
+
+
+def is_requires_grad_typo(name: str) -> bool:
+    if name == CORRECT or name.startswith("_"):
+        return False
+    lowered = name.lower()
+    if lowered == CORRECT or lowered in KNOWN_TYPOS:
+        return True
+    # near misses keep the first letter and the `grad` stem: `requires_grid` is another word
+    return (
+        lowered.startswith("r")
+        and ("grad" in lowered or "gard" in lowered)
+        and _edit_distance(lowered, CORRECT, 2) <= 2
+    )
+
+
+def _edit_distance(a: str, b: str, limit: int) -> int:
+    """Damerau-Levenshtein (optimal string alignment) distance, stopping above ``limit``."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cost = ca != cb
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        if min(current) > limit:
+            return limit + 1
+        previous2, previous = previous, current
+    return previous[-1]
+
+
+@dataclass
+class Typo:
+    node: cst.CSTNode  # where to point: the misspelt name
+    name: str
+    form: str  # "attribute" | "keyword"
+    value: Optional[cst.BaseExpression] = None  # what was assigned, for the message
+
+
+class _Collector(cst.CSTVisitor):
+    def __init__(self, ctx: "FileContext"):
+        self.ctx = ctx
+        self.stores: list[Typo] = []
+        self.keywords: list[Typo] = []
+        self.loaded: set[str] = set()
+        self._targets: set[int] = set()
+        self._call_funcs: set[int] = set()
+
+    def _store(self, target: cst.BaseExpression, value: Optional[cst.BaseExpression]) -> None:
+        if isinstance(target, cst.Attribute):
+            self._targets.add(id(target))
+            if is_requires_grad_typo(target.attr.value):
+                self.stores.append(Typo(target.attr, target.attr.value, "attribute", value))
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self._store(element.value, None)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            self._store(target.target, node.value)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._store(node.target, node.value)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._store(node.target, None)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self._call_funcs.add(id(node.func))
+        func = node.func
+        if isinstance(func, cst.Name) and func.value in ("setattr", "getattr", "hasattr") and len(node.args) >= 2:
+            name = literal_string(node.args[1].value)
+            if name is not None and is_requires_grad_typo(name):
+                if func.value == "setattr" and len(node.args) == 3:
+                    self.stores.append(Typo(node.args[1].value, name, "attribute", node.args[2].value))
+                else:
+                    self.loaded.add(name)
+        for arg in node.args:
+            if arg.keyword is not None and is_requires_grad_typo(arg.keyword.value):
+                resolved = self.ctx.resolve(func)
+                if isinstance(resolved, External) and resolved.dotted.split(".")[0] == "torch":
+                    self.keywords.append(Typo(arg.keyword, arg.keyword.value, "keyword", arg.value))
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        name = node.attr.value
+        if id(node) in self._targets or not is_requires_grad_typo(name):
+            return
+        if name.endswith("_") and id(node) in self._call_funcs:
+            return  # calling `requires_grad_()` is right; only assigning to it is a typo
+        self.loaded.add(name)
+
+
+def find_typos(ctx: "FileContext") -> list[Typo]:
+    if not _CANDIDATE_TEXT.search(ctx.source):
+        return []
+    collector = _Collector(ctx)
+    ctx.module.visit(collector)
+    stores = [typo for typo in collector.stores if typo.name not in collector.loaded]
+    return stores + collector.keywords

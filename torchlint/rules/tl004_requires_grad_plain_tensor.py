@@ -1,0 +1,93 @@
+"""TL004 requires-grad-plain-tensor
+
+## What it does
+Finds a plain tensor stored on a Module during construction that asks for gradients:
+made with `requires_grad=True` (`torch.randn(3, 3, requires_grad=True)`,
+`Variable(t, requires_grad=True)`), or given `.requires_grad = True` /
+`.requires_grad_()` before or after it is stored.
+
+## Why is this bad?
+It looks trainable, and autograd does compute its gradient, but it is not a
+Parameter: it is missing from `model.parameters()`, so an optimizer built from them
+never updates it. It is also missing from `state_dict()` and is not moved by
+`.to(device)`. Seed 000 shows exactly this: `requires_grad = True` on a plain tensor
+does not make it a parameter.
+
+## Example
+```python
+class Scale(nn.Module):
+    def __init__(self, dim):
+        super().__init__()
+        self.gamma = torch.ones(dim, requires_grad=True)
+```
+
+## Fix
+```python
+        self.gamma = nn.Parameter(torch.ones(dim))   # requires grad by default
+```
+This finding replaces TL001 on the same statement.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from torchlint.analysis.attributes import unregistered_tensor_assignments
+from torchlint.rules.base import Finding, Rule
+
+
+class RequiresGradPlainTensor(Rule):
+    code = "TL004"
+    name = "requires-grad-plain-tensor"
+    summary = "A plain tensor with requires_grad=True stored on a Module: the optimizer never sees it"
+    VALID = (
+        """
+import torch
+import torch.nn as nn
+
+class Scale(nn.Module):
+    def __init__(self, dim):
+        super().__init__()
+        self.gamma = nn.Parameter(torch.ones(dim))
+        self.frozen = nn.Parameter(torch.ones(dim), requires_grad=False)
+        self.gamma.requires_grad_(False)
+
+    def forward(self, x):
+        probe = torch.zeros(1, requires_grad=True)
+        return x * self.gamma + probe
+""",
+    )
+    INVALID = (
+        """
+import torch
+import torch.nn as nn
+
+class Scale(nn.Module):
+    def __init__(self, dim):
+        super().__init__()
+        self.gamma = torch.ones(dim, requires_grad=True)
+""",
+        """
+import torch
+import torch.nn as nn
+
+class Layer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.weight = torch.Tensor([1.0, 2.0])
+        self.weight.requires_grad = True
+""",
+    )
+
+    def check(self, ctx) -> Iterator[Finding]:
+        for info in ctx.module_classes:
+            for event in unregistered_tensor_assignments(info):
+                if not event.value.requires_grad:
+                    continue
+                yield Finding(
+                    event.target,
+                    f"`self.{event.name}` is a plain tensor with `requires_grad=True`: it looks trainable but is "
+                    "not a Parameter, so the optimizer built from `model.parameters()` never updates it (and it "
+                    "is not saved or moved by `.to(device)`)",
+                    f"Make it a parameter: `self.{event.name} = nn.Parameter(...)` (requires grad by default)",
+                )

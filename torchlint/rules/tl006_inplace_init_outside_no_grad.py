@@ -1,0 +1,125 @@
+"""TL006 inplace-init-outside-no-grad
+
+## What it does
+Finds an in-place operation on a Parameter during construction (`__init__` and the
+methods it calls): `self.weight.uniform_(-a, a)`, `normal_`, `fill_`, `zero_`,
+`copy_`, `clamp_`, `mul_`, `self.weight += ...`, `self.weight[0] = ...`, including
+the parameters of submodules (`self.fc.bias.zero_()`), when it is not under
+`with torch.no_grad():` / `torch.inference_mode()` or in a method decorated with
+`@torch.no_grad()`, and not done through `.data` or `nn.init.*`.
+
+## Why is this bad?
+A Parameter is a leaf tensor that requires grad; autograd forbids modifying it in
+place while recording: torch raises `RuntimeError: a leaf Variable that requires grad
+is being used in an in-place operation.` and the model cannot be built.
+
+## Example
+```python
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 8)
+        self.fc.bias.zero_()
+```
+
+## Fix
+```python
+        nn.init.zeros_(self.fc.bias)
+        # or
+        with torch.no_grad():
+            self.fc.bias.zero_()
+```
+Seed 003's custom initialisation under `torch.no_grad()` and `param.data` edits are
+correct and not reported.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import libcst as cst
+
+from torchlint.analysis.construction import InplaceOp
+from torchlint.analysis.values import Kind
+from torchlint.rules.base import Finding, Rule
+
+
+class InplaceInitOutsideNoGrad(Rule):
+    code = "TL006"
+    name = "inplace-init-outside-no-grad"
+    summary = "An in-place op on a Parameter in __init__ outside torch.no_grad(): a RuntimeError"
+    VALID = (
+        """
+import torch
+import torch.nn as nn
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 8)
+        self.scale = nn.Parameter(torch.ones(8))
+        nn.init.zeros_(self.fc.bias)
+        with torch.no_grad():
+            self.fc.weight.uniform_(-0.1, 0.1)
+            self.scale *= 2
+        self.scale.data.fill_(1.0)
+        self.frozen = nn.Parameter(torch.ones(1), requires_grad=False)
+        self.frozen.fill_(0.0)
+        self._init()
+
+    @torch.no_grad()
+    def _init(self):
+        self.scale.normal_()
+""",
+    )
+    INVALID = (
+        """
+import torch.nn as nn
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 8)
+        self.fc.bias.zero_()
+""",
+        """
+import torch
+import torch.nn as nn
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.empty(3, 3))
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        self.w.uniform_(-1, 1)
+""",
+    )
+
+    def check(self, ctx) -> Iterator[Finding]:
+        for info in ctx.module_classes:
+            for event in info.construction.events:
+                if not isinstance(event, InplaceOp) or event.under_no_grad:
+                    continue
+                if event.value.kind is not Kind.PARAMETER or not event.value.requires_grad:
+                    continue
+                target = _described(ctx, event)
+                yield Finding(
+                    event.node,
+                    f"In-place {event.operation} on the parameter `{target}` outside `torch.no_grad()`: torch raises "
+                    "`RuntimeError: a leaf Variable that requires grad is being used in an in-place operation.` "
+                    "while the model is built",
+                    "Use `nn.init.*`, or wrap the statement in `with torch.no_grad():`",
+                )
+
+
+def _described(ctx, event: InplaceOp) -> str:
+    node = event.node
+    if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+        return ctx.module.code_for_node(node.func.value)
+    if isinstance(node, cst.AugAssign):
+        return ctx.module.code_for_node(node.target)
+    if isinstance(node, cst.Subscript):
+        return ctx.module.code_for_node(node.value)
+    return ctx.module.code_for_node(event.value.node) if event.value.node is not None else "parameter"
