@@ -157,3 +157,43 @@ def test_tl009_helper_shared_with_init_is_construction(codes):
         "    def forward(self, x):\n        return self.head(x)\n"
     )
     assert codes(source) == []
+
+
+def test_tl009_one_time_updates_stored_on_self_are_silent(codes):
+    source = (
+        f"{HEADER}class Loss(nn.Module):\n"
+        "    def __init__(self):\n        super().__init__()\n"
+        "        self.bce = nn.BCEWithLogitsLoss(pos_weight=torch.tensor(5.0))\n\n"
+        "class M(nn.Module):\n"
+        "    def forward(self, x):\n"
+        "        if self.expand:\n"
+        "            new_bias = nn.Embedding(6, 2)\n"
+        "            self.bias = new_bias\n"
+        "            self.expand = False\n"
+        "        if x.size(0) > 3:\n"
+        "            self._extend()\n"
+        "        return Loss()(x, x)\n\n"
+        "    def _extend(self):\n"
+        "        self.weight = nn.Parameter(torch.ones(3))\n"
+    )
+    assert codes(source) == []
+
+
+def test_tl009_unconditional_store_on_self_is_rebuilt_every_call(lint):
+    source = forward_body("self.every = nn.Linear(2, 2)\nx = self.every(x)")
+    assert lint(source) == [("TL009", 6, 22)]
+
+
+def test_tl009_user_class_owning_parameters_through_sequential(codes):
+    source = (
+        f"{HEADER}class Block(nn.Module):\n"
+        "    def __init__(self):\n        super().__init__()\n"
+        "        self.body = nn.Sequential(nn.Linear(2, 2), nn.ReLU())\n\n"
+        "class Acts(nn.Module):\n"
+        "    def __init__(self):\n        super().__init__()\n"
+        "        self.body = nn.Sequential(nn.ReLU(), nn.Dropout(0.1))\n\n"
+        "class M(nn.Module):\n"
+        "    def forward(self, x):\n"
+        "        return Block()(Acts()(x))\n"
+    )
+    assert codes(source) == ["TL009"]

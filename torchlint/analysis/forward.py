@@ -16,7 +16,7 @@ from torchlint.analysis import known
 from torchlint.analysis.construction import AttrAssign, RegisterCall
 from torchlint.analysis.project import ClassRef, External
 from torchlint.analysis.tensors import dotted
-from torchlint.analysis.values import Kind
+from torchlint.analysis.values import Kind, Value
 
 if TYPE_CHECKING:  # pragma: no cover
     from torchlint.analysis.context import ClassInfo
@@ -61,15 +61,39 @@ def _self_calls(info: "ClassInfo", method: cst.FunctionDef) -> list[str]:
     return found
 
 
-def class_owns_parameters(info: "ClassInfo") -> bool:
-    """A Module class of this file whose construction creates parameters or stateful layers."""
+def class_owns_parameters(info: "ClassInfo", seen: Optional[set] = None) -> bool:
+    """A Module class of this file whose construction creates parameters."""
+    seen = seen if seen is not None else set()
+    if info.name in seen:
+        return False
+    seen.add(info.name)
     for event in info.construction.events:
-        if isinstance(event, AttrAssign):
-            if event.value.kind is Kind.PARAMETER or (event.value.kind is Kind.MODULE and not event.value.stateless):
-                return True
-        elif isinstance(event, RegisterCall) and event.method in ("register_parameter", "add_module", "register_module"):
-            if event.value is not None and event.value.kind in (Kind.PARAMETER, Kind.MODULE) and not event.value.stateless:
-                return True
+        value = event.value if isinstance(event, (AttrAssign, RegisterCall)) else None
+        if value is not None and value_owns_parameters(info.ctx, value, seen):
+            return True
+    return False
+
+
+def value_owns_parameters(ctx, value: Value, seen: Optional[set] = None) -> bool:
+    """Is this value a Parameter, or a Module that owns parameters (a stateful loss
+    with a weight buffer does not)?"""
+    if value.kind is Kind.PARAMETER:
+        return True
+    if value.kind is Kind.CONTAINER:
+        return any(value_owns_parameters(ctx, leaf, seen) for leaf in value.leaves())
+    if value.kind is not Kind.MODULE or value.stateless:
+        return False
+    origin = value.origin
+    if isinstance(origin, External):
+        if origin.dotted.split(".")[-1] in known.CONTAINER_MODULES:
+            return any(value_owns_parameters(ctx, part, seen) for part in value.parts)
+        call = value.node
+        keywords = {a.keyword.value: ctx.module.code_for_node(a.value) for a in call.args if a.keyword} \
+            if isinstance(call, cst.Call) else {}
+        return known.owns_parameters(origin.dotted, keywords)
+    if isinstance(origin, ClassRef) and origin.path == ctx.path:
+        other = next((c for c in ctx.module_classes if c.name == origin.name), None)
+        return other is not None and class_owns_parameters(other, seen)
     return False
 
 
@@ -82,7 +106,7 @@ def layers_built_per_call(info: "ClassInfo") -> Iterator[LayerBuilt]:
         self_name = params[0].name.value if params else "self"
         collector = _Constructions(ctx, classes, self_name, info)
         method.body.visit(collector)
-        for call, what in collector.found:
+        for call, what in collector.per_call(name):
             yield LayerBuilt(call, name, what)
 
 
@@ -92,21 +116,27 @@ class _Constructions(cst.CSTVisitor):
         self.classes = classes
         self.self_name = self_name
         self.owner = owner
-        self.tests: list[str] = []  # source of the enclosing `if` tests
-        self.assigned_to: dict[int, str] = {}  # call id -> self attribute it is assigned to
-        self.found: list[tuple[cst.Call, str]] = []
+        self.conditions = 0  # depth of enclosing `if` statements
+        self.stored_on_self: set[int] = set()  # calls whose result is assigned to self.<attr>
+        self.local_of: dict[int, str] = {}  # call id -> local name it is assigned to
+        self.locals_on_self: set[str] = set()  # locals later assigned to self.<attr>
+        self.candidates: list[tuple[cst.Call, str, bool]] = []  # (call, shown, under an `if`)
 
     def visit_If(self, node: cst.If) -> None:
-        self.tests.append(self.ctx.module.code_for_node(node.test))
+        self.conditions += 1
 
     def leave_If(self, original_node: cst.If) -> None:
-        self.tests.pop()
+        self.conditions -= 1
 
     def visit_Assign(self, node: cst.Assign) -> None:
-        if isinstance(node.value, cst.Call):
-            for target in node.targets:
-                if isinstance(target.target, cst.Attribute) and dotted(target.target.value) == [self.self_name]:
-                    self.assigned_to[id(node.value)] = target.target.attr.value
+        for target in node.targets:
+            on_self = isinstance(target.target, cst.Attribute) and dotted(target.target.value) == [self.self_name]
+            if on_self and isinstance(node.value, cst.Call):
+                self.stored_on_self.add(id(node.value))
+            elif on_self and isinstance(node.value, cst.Name):
+                self.locals_on_self.add(node.value.value)
+            elif isinstance(target.target, cst.Name) and isinstance(node.value, cst.Call):
+                self.local_of[id(node.value)] = target.target.value
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         return False  # a nested function is not run by this call
@@ -116,12 +146,20 @@ class _Constructions(cst.CSTVisitor):
 
     def visit_Call(self, node: cst.Call) -> None:
         what = self._parameterised_constructor(node)
-        if what is None:
-            return
-        attribute = self.assigned_to.get(id(node))
-        if attribute is not None and any(attribute in test for test in self.tests):
-            return  # lazy initialisation: built once, then registered
-        self.found.append((node, what))
+        if what is not None:
+            self.candidates.append((node, what, self.conditions > 0))
+
+    def per_call(self, method: str) -> list[tuple[cst.Call, str]]:
+        """Constructions rebuilt on every call. One stored on ``self`` under a condition
+        (``if self.proj is None:``) or in a helper (whose caller decides when) is a
+        one-time, stateful update: lazy initialisation or a table extended on demand."""
+        found = []
+        for call, what, conditional in self.candidates:
+            stored = id(call) in self.stored_on_self or self.local_of.get(id(call)) in self.locals_on_self
+            if stored and (conditional or method != ENTRY):
+                continue
+            found.append((call, what))
+        return found
 
     def _parameterised_constructor(self, node: cst.Call) -> Optional[str]:
         resolved = self.ctx.resolve(node.func)
@@ -134,6 +172,6 @@ class _Constructions(cst.CSTVisitor):
                 return shown
         elif isinstance(resolved, ClassRef) and resolved.path == self.ctx.path:
             other = self.classes.get(resolved.name)
-            if other is not None and other is not self.owner and class_owns_parameters(other):
+            if other is not None and other is not self.owner and class_owns_parameters(other, {self.owner.name}):
                 return shown
         return None

@@ -188,6 +188,9 @@ _AFFINE_IF_ASKED = {"InstanceNorm1d": "affine", "InstanceNorm2d": "affine", "Ins
                     "LazyInstanceNorm1d": "affine", "LazyInstanceNorm2d": "affine", "LazyInstanceNorm3d": "affine"}
 
 
+CONTAINER_MODULES = frozenset({"Sequential", "ModuleList", "ModuleDict"})
+
+
 def owns_parameters(dotted: str, keyword_values: dict) -> bool:
     """Does ``torch.nn.<Layer>(...)`` with these keyword arguments (name -> source text)
     create parameters?"""

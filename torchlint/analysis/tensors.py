@@ -249,7 +249,7 @@ class Evaluator:
             if self.ctx.index.is_module_class(resolved):
                 for value in args:
                     mark_registered(value)
-                return Value(Kind.MODULE, node)
+                return _module(node, resolved, args)
             return unknown()
         if isinstance(resolved, FunctionRef):
             if resolved.path == self.ctx.path:
@@ -354,7 +354,7 @@ class Evaluator:
         if known.is_module_base(name, self.ctx.index.extra_module_bases):
             for value in args:
                 mark_registered(value)
-            module = Value(Kind.MODULE, node)
+            module = _module(node, External(name), args)
             module.stateless = known.is_stateless_module(name, {a.keyword.value for a in node.args if a.keyword})
             return module
         if name in ("copy.deepcopy", "copy.copy") and args:
@@ -401,6 +401,13 @@ class Evaluator:
         elif isinstance(target, (cst.Tuple, cst.List)):
             for index, element in enumerate(target.elements):
                 self.bind_name_target(element.value, unpack(value, index, len(target.elements)))
+
+
+def _module(node: cst.Call, origin, args: list[Value]) -> Value:
+    module = Value(Kind.MODULE, node)
+    module.origin = origin
+    module.parts = args
+    return module
 
 
 def _submodule_parameter(module: Value, node: cst.Attribute) -> Value:

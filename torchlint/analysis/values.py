@@ -30,7 +30,7 @@ class Value:
     registered (``self.add_module(name, layer)``) is seen through every list holding it."""
 
     __slots__ = ("kind", "node", "items", "container", "open", "registered", "requires_grad", "requires_grad_node",
-                 "stateless", "aliases")
+                 "stateless", "aliases", "origin", "parts")
 
     def __init__(
         self,
@@ -50,6 +50,8 @@ class Value:
         self.requires_grad_node: Optional[cst.CSTNode] = None
         self.stateless = False  # a Module with no parameters, buffers or train/eval behaviour
         self.aliases: list["Value"] = []  # a loop variable stands for each item of what it iterates
+        self.origin = None  # for a Module: the class that built it (project.External or project.ClassRef)
+        self.parts: list["Value"] = []  # for a Module: the values passed to its constructor
 
     def __repr__(self) -> str:  # pragma: no cover - debugging aid
         extra = f" items={self.items}" if self.kind is Kind.CONTAINER else ""

@@ -100,7 +100,8 @@ class Gate(nn.Module):
                 where = "`forward`" if built.method == "forward" else f"`{built.method}` (reached only from `forward`)"
                 yield Finding(
                     built.call,
-                    f"`{built.what}(...)` is constructed in {where}: it is re-created with freshly initialised weights on every call, "
-                    "is never trained and is missing from `parameters()` and `state_dict()`",
+                    f"`{built.what}(...)` is constructed in {where}: it is re-created with freshly initialised weights "
+                    "on every call, so nothing it learns survives, and an optimizer built from `model.parameters()` "
+                    "never sees it",
                     f"Create it once in `__init__` (`self.layer = {built.what}(...)`) and only call it in `forward`",
                 )
