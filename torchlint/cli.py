@@ -40,6 +40,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-q", "--quiet", action="store_true", help="print the findings and nothing else")
     parser.add_argument("--statistics", action="store_true", help="print the number of findings per rule")
     parser.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
+    fixing = parser.add_argument_group("fixes")
+    fixing.add_argument("--fix", action="store_true", help="apply safe fixes in place")
+    fixing.add_argument("--unsafe-fixes", action="store_true", help="with --fix or --diff, apply unsafe fixes too")
+    fixing.add_argument("--diff", action="store_true", help="print the fixes as a unified diff and write nothing "
+                        "(exit 1 if something would change)")
+    fixing.add_argument("--show-fixes", action="store_true", help="list the fixes applied, per file and rule")
     parser.add_argument("--jobs", "-j", type=int, help="worker processes (default: one per CPU)")
     parser.add_argument("--stdin-filename", help="the file name to report for '-' (standard input)")
     parser.add_argument("--version", action="version", version=f"torchlint {__version__}")
@@ -50,7 +56,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     from torchlint import engine
     from torchlint.config import ConfigError, load_settings
     from torchlint.report import FORMATTERS
-    from torchlint.report.summary import statistics
+    from torchlint.report.summary import fix_summary, statistics
 
     args = build_parser().parse_args(argv)
     first = next((p for p in args.paths if p != "-"), args.stdin_filename or ".")
@@ -66,21 +72,32 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"torchlint: error: {error}", file=sys.stderr)
         return EXIT_ERROR
 
+    settings.fix, settings.unsafe_fixes, settings.diff = args.fix, args.unsafe_fixes, args.diff
     stdin = sys.stdin.buffer.read() if "-" in args.paths else None
     result = engine.run(args.paths, settings, stdin=stdin, stdin_filename=args.stdin_filename, jobs=args.jobs)
 
-    if args.statistics:
+    if args.diff:
+        sys.stdout.write("".join(result.diffs))
+        if not args.quiet:
+            print(fix_summary(result, would=True), file=sys.stderr)
+    elif args.statistics:
         output = statistics(result)
         sys.stdout.write(output + ("\n" if output else ""))
     else:
         sys.stdout.write(FORMATTERS[args.output_format](result, quiet=args.quiet))
+        if args.show_fixes and result.fixed:
+            sys.stdout.write(fix_summary(result, would=False) + "\n")
     sys.stdout.flush()
+    for error in result.fix_errors:
+        print(f"torchlint: error: {error}", file=sys.stderr)
     for missing in result.missing_paths:
         print(f"torchlint: error: {missing}: no such file or directory", file=sys.stderr)
     for error in result.internal_errors:
         print(f"torchlint: internal error: {error}", file=sys.stderr)
-    if result.missing_paths or result.internal_errors:
+    if result.missing_paths or result.internal_errors or result.fix_errors:
         return EXIT_ERROR
+    if args.diff:
+        return EXIT_FINDINGS if result.diffs else EXIT_CLEAN
     if result.diagnostics and not args.exit_zero:
         return EXIT_FINDINGS
     return EXIT_CLEAN

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +18,8 @@ else:  # pragma: no cover
 from torchlint.rules import ALL_RULES, FILE_NOT_LINTED
 
 KNOWN_KEYS = frozenset(
-    {"select", "ignore", "extend-select", "per-file-ignores", "exclude", "extend-exclude", "module-bases"}
+    {"select", "ignore", "extend-select", "per-file-ignores", "exclude", "extend-exclude", "module-bases",
+     "torch-version"}
 )
 DEFAULT_SELECT = ("TL0",)  # every static rule
 
@@ -35,6 +37,10 @@ class Settings:
     module_bases: tuple[str, ...] = ()
     project_root: Path = field(default_factory=Path.cwd)
     config_path: Optional[Path] = None
+    torch_version: Optional[tuple[int, int]] = None  # the oldest torch the project supports
+    fix: bool = False  # apply fixes
+    unsafe_fixes: bool = False  # ... including unsafe ones
+    diff: bool = False  # show the fixes as a diff, write nothing
 
     def ignored_for(self, path: Path) -> frozenset[str]:
         if not self.per_file_ignores:
@@ -149,6 +155,13 @@ def load_settings(
         per_file_ignores.append((pathspec.PathSpec.from_lines("gitwildmatch", [pattern]), frozenset(ignored)))
 
     project_root = Path(config_path).resolve().parent if config_path else find_project_root(start)
+    torch_version = table.get("torch-version")
+    if torch_version is not None:
+        parsed = _version(str(torch_version))
+        if parsed is None:
+            raise ConfigError(f"`torch-version` in {where} must look like \"2.5\", not {torch_version!r}")
+    else:
+        parsed = detect_torch_version(project_root)
     return Settings(
         select=frozenset(codes),
         per_file_ignores=per_file_ignores,
@@ -157,4 +170,27 @@ def load_settings(
         module_bases=tuple(_string_list(table, "module-bases", where)),
         project_root=project_root,
         config_path=Path(config_path) if config_path else None,
+        torch_version=parsed,
     )
+
+
+def _version(text: str) -> Optional[tuple[int, int]]:
+    match = re.fullmatch(r"\s*(\d+)\.(\d+)(?:\.\d+)?\s*", text)
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+_TORCH_REQUIREMENT = re.compile(r"""^\s*["']?torch\s*(?:\[[^\]]*\])?\s*(>=|==|~=)\s*(\d+\.\d+)""", re.MULTILINE)
+
+
+def detect_torch_version(root: Path) -> Optional[tuple[int, int]]:
+    """The lower bound of the project's torch requirement (pyproject dependencies or
+    requirements.txt), e.g. ``torch>=2.5`` -> (2, 5); None when it cannot be told."""
+    for name in ("pyproject.toml", "requirements.txt", "setup.cfg"):
+        try:
+            text = (root / name).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        match = _TORCH_REQUIREMENT.search(text)
+        if match:
+            return _version(match.group(2))
+    return None

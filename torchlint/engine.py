@@ -6,9 +6,11 @@ analysis (``FileContext``) -> rules -> diagnostics -> noqa / per-file filtering.
 
 from __future__ import annotations
 
+import difflib
 import multiprocessing
 import os
 import traceback
+from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +22,7 @@ from torchlint.analysis.project import ProjectIndex
 from torchlint.config import Settings
 from torchlint.diagnostics import Diagnostic, Location
 from torchlint.discovery import discover
+from torchlint.fixes.apply import FixError, fix_text, write_atomically
 from torchlint.rules import ALL_RULES, FILE_NOT_LINTED, RULES_BY_CODE, Rule
 from torchlint.suppression import Suppressions
 
@@ -30,6 +33,18 @@ class RunResult:
     files_checked: int = 0
     missing_paths: list[str] = field(default_factory=list)
     internal_errors: list[str] = field(default_factory=list)
+    fixed: Counter = field(default_factory=Counter)  # code -> fixes applied (or, with --diff, applicable)
+    fixed_files: list[str] = field(default_factory=list)
+    diffs: list[str] = field(default_factory=list)
+    fix_errors: list[str] = field(default_factory=list)
+
+    def merge(self, other: "RunResult") -> None:
+        self.diagnostics.extend(other.diagnostics)
+        self.internal_errors.extend(other.internal_errors)
+        self.fixed.update(other.fixed)
+        self.fixed_files.extend(other.fixed_files)
+        self.diffs.extend(other.diffs)
+        self.fix_errors.extend(other.fix_errors)
 
 
 class Linter:
@@ -43,11 +58,17 @@ class Linter:
             if data is None:
                 data = sources.read_bytes(path)
             text = sources.decode(data)
+        except sources.NotLinted as problem:
+            return [_not_linted(shown, problem)]
+        return self.lint_text(path, shown, text, result)
+
+    def lint_text(self, path: Path, shown: str, text: str, result: RunResult, fresh: bool = False) -> list[Diagnostic]:
+        try:
             module = sources.parse(text)
         except sources.NotLinted as problem:
             return [_not_linted(shown, problem)]
-        facts = self.index.add_source(path, text)
-        ctx = FileContext(path, shown, text, module, facts, self.index)
+        facts = self.index.add_source(path, text, replace=fresh)
+        ctx = FileContext(path, shown, text, module, facts, self.index, self.settings)
         suppressions = Suppressions.parse(text)
         ignored = self.settings.ignored_for(path)
         diagnostics: list[Diagnostic] = []
@@ -81,11 +102,53 @@ class Linter:
                         location=Location(span.start.line, span.start.column + 1),
                         end_location=Location(span.end.line, span.end.column + 1),
                         help=finding.help,
+                        fix=finding.fix,
                         noqa_row=span.start.line,
                         source_line=lines[span.start.line - 1] if span.start.line <= len(lines) else None,
                     )
                 )
         return diagnostics
+
+
+    def process(self, path: Path, shown: str, data: Optional[bytes]) -> RunResult:
+        """Lint one file; in fix mode, fix it (or diff it) and report what remains."""
+        result = RunResult()
+        settings = self.settings
+        if not (settings.fix or settings.diff) or data is not None:
+            result.diagnostics = self.lint_bytes(path, shown, data, result)
+            return result
+        try:
+            original = sources.read_bytes(path)
+            text = sources.decode(original)
+        except sources.NotLinted as problem:
+            result.diagnostics = [_not_linted(shown, problem)]
+            return result
+        outcome = fix_text(text, lambda current: self.lint_text(path, shown, current, result, fresh=True),
+                           settings.unsafe_fixes)
+        result.diagnostics = outcome.diagnostics
+        if outcome.error:
+            result.fix_errors.append(f"{shown}: {outcome.error}")
+        if outcome.text == text:
+            return result
+        result.fixed.update(outcome.applied)
+        result.fixed_files.append(shown)
+        if settings.diff:
+            result.diffs.append(unified_diff(shown, text, outcome.text))
+            return result
+        try:
+            write_atomically(path, original, outcome.text.encode(sources.encoding_of(original)))
+        except (FixError, UnicodeEncodeError) as error:
+            result.fix_errors.append(f"{shown}: {error}")
+            result.fixed.subtract(outcome.applied)
+            result.fixed_files.pop()
+        return result
+
+
+def unified_diff(shown: str, before: str, after: str) -> str:
+    return "".join(
+        difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
+                             fromfile=f"a/{shown}", tofile=f"b/{shown}")
+    )
 
 
 def _not_linted(shown: str, problem: "sources.NotLinted") -> Diagnostic:
@@ -113,10 +176,8 @@ def _init_worker(settings: Settings) -> None:
     _worker_linter = Linter(settings)
 
 
-def _lint_in_worker(target: tuple[Path, str, Optional[bytes]]) -> tuple[list[Diagnostic], list[str]]:
-    partial = RunResult()
-    diagnostics = _worker_linter.lint_bytes(*target, partial)
-    return diagnostics, partial.internal_errors
+def _process_in_worker(target: tuple[Path, str, Optional[bytes]]) -> RunResult:
+    return _worker_linter.process(*target)
 
 
 def default_jobs() -> int:
@@ -143,13 +204,14 @@ def run(paths: Sequence[str], settings: Settings, stdin: Optional[bytes] = None,
     if jobs > 1 and len(targets) >= PARALLEL_THRESHOLD:
         context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
         with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker, initargs=(settings,)) as pool:
-            for diagnostics, errors in pool.map(_lint_in_worker, targets, chunksize=8):
-                result.diagnostics.extend(diagnostics)
-                result.internal_errors.extend(errors)
+            for partial in pool.map(_process_in_worker, targets, chunksize=8):
+                result.merge(partial)
     else:
         linter = Linter(settings)
         for path, shown, data in targets:
-            result.diagnostics.extend(linter.lint_bytes(path, shown, data, result))
+            result.merge(linter.process(path, shown, data))
     result.files_checked = len(targets)
     result.diagnostics.sort(key=Diagnostic.sort_key)
+    result.diffs.sort()
+    result.fixed_files.sort()
     return result

@@ -37,6 +37,14 @@ def _row_col(data: bytes, offset: int) -> tuple[int, int]:
     return data.count(b"\n", 0, offset) + 1, offset - line_start + 1
 
 
+def encoding_of(data: bytes) -> str:
+    """The encoding a file declares (PEP 263 cookie or BOM: ``utf-8-sig``), UTF-8 by default."""
+    try:
+        return tokenize.detect_encoding(io.BytesIO(data).readline)[0]
+    except SyntaxError:
+        return "utf-8"
+
+
 def decode(data: bytes) -> str:
     """Decode with the file's declared encoding (PEP 263, BOM), UTF-8 by default."""
     null = data.find(b"\x00")

@@ -6,7 +6,9 @@ the filtering below is what makes a plain-tensor assignment a real problem.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Iterator, Optional
+
+import libcst as cst
 
 from torchlint.analysis.construction import BUFFER, MODULE, PARAM, AttrAssign, AttrDelete, RegisterCall
 from torchlint.analysis.values import REGISTERING, Kind
@@ -29,6 +31,17 @@ def unregistered_tensor_assignments(info: "ClassInfo") -> Iterator[AttrAssign]:
         if any(_registers_or_deletes(later) for later in facts.later_events(event.seq, name)):
             continue
         yield event
+
+
+def single_assignment(event: AttrAssign) -> Optional[cst.BaseSmallStatement]:
+    """The ``self.x = value`` statement of an assignment event, when it is one plain
+    assignment that a fix may rewrite (not ``a = self.x = ...``, not tuple unpacking)."""
+    statement = event.statement
+    if isinstance(statement, cst.Assign) and len(statement.targets) == 1 and statement.targets[0].target is event.target:
+        return statement
+    if isinstance(statement, cst.AnnAssign) and statement.value is not None and statement.target is event.target:
+        return statement
+    return None
 
 
 def _registers_or_deletes(event) -> bool:

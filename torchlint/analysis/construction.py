@@ -67,6 +67,7 @@ class AttrAssign:
     before_super: bool
     prior_state: Optional[str]
     seq: int
+    statement: Optional[cst.CSTNode] = None  # the Assign/AnnAssign (or setattr call) that assigns
 
 
 @dataclass
@@ -92,6 +93,7 @@ class InplaceOp:
     operation: str
     under_no_grad: bool
     seq: int
+    line: Optional[cst.SimpleStatementLine] = None  # the statement line it happens on
 
 
 @dataclass
@@ -157,8 +159,11 @@ class BlockWalker:
         for statement in statements:
             self.statement(statement)
 
+    current_line: Optional[cst.SimpleStatementLine] = None
+
     def statement(self, node: cst.CSTNode) -> None:
         if isinstance(node, cst.SimpleStatementLine):
+            self.current_line = node
             for small in node.body:
                 self.small_statement(small)
         elif isinstance(node, cst.If):
@@ -316,7 +321,7 @@ class Construction(Host, BlockWalker):
         return self.facts
 
     def walk_method(self, method: cst.FunctionDef) -> Value:
-        saved = (self.evaluator, self.returns, self.self_name, self.no_grad_depth)
+        saved = (self.evaluator, self.returns, self.self_name, self.no_grad_depth, self.current_line)
         params = method.params.params or method.params.posonly_params
         self.self_name = params[0].name.value if params else None
         self.evaluator = Evaluator(self.ctx, self, {})
@@ -330,7 +335,7 @@ class Construction(Host, BlockWalker):
             result = join(self.returns)
         finally:
             self.stack.pop()
-            self.evaluator, self.returns, self.self_name, self.no_grad_depth = saved
+            self.evaluator, self.returns, self.self_name, self.no_grad_depth, self.current_line = saved
         return result
 
     def _next(self) -> int:
@@ -376,14 +381,16 @@ class Construction(Host, BlockWalker):
     def attribute_assign(self, target: cst.Attribute, value: Value, statement: cst.CSTNode) -> None:
         receiver = target.value
         if isinstance(receiver, cst.Name) and receiver.value == self.self_name and receiver.value not in self.evaluator.locals:
-            self.assign_self(target.attr.value, value, target)
+            self.assign_self(target.attr.value, value, target, statement)
         else:
             super().attribute_assign(target, value, statement)
 
-    def assign_self(self, name: str, value: Value, target: cst.CSTNode) -> None:
+    def assign_self(self, name: str, value: Value, target: cst.CSTNode, statement: Optional[cst.CSTNode] = None) -> None:
         self.facts.touches_self = True
         prior = self.state.attr_state.get(name)
-        self.facts.events.append(AttrAssign(name, value, target, not self.state.super_called, prior, self._next()))
+        self.facts.events.append(
+            AttrAssign(name, value, target, not self.state.super_called, prior, self._next(), statement)
+        )
         if value.kind in REGISTERING:
             value.registered = True
             self.state.attr_state[name] = _STATE_OF_KIND[value.kind]
@@ -448,11 +455,13 @@ class Construction(Host, BlockWalker):
         value = evaluator.eval(args[2])
         name = literal_string(args[1])
         if name is not None:
-            self.assign_self(name, value, call)
+            self.assign_self(name, value, call, call)
         else:
             self.facts.touches_self = True
             if value.kind in REGISTERING:
                 mark_registered(value)
 
     def tensor_mutated(self, value: Value, node: cst.CSTNode, method: str) -> None:
-        self.facts.events.append(InplaceOp(value, node, method, self.no_grad_depth > 0, self._next()))
+        self.facts.events.append(
+            InplaceOp(value, node, method, self.no_grad_depth > 0, self._next(), self.current_line)
+        )

@@ -9,6 +9,7 @@ since position metadata costs as much as a second pass over the tree).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -118,7 +119,8 @@ def _iter_classes(body) -> Iterator[cst.ClassDef]:
 
 class FileContext:
     def __init__(self, path: Path, display_path: str, source: str, module: cst.Module,
-                 facts: Optional[FileFacts], index: ProjectIndex):
+                 facts: Optional[FileFacts], index: ProjectIndex, settings=None):
+        self.settings = settings  # config.Settings: fixes depend on the fix mode and torch version
         self.path = path.resolve()
         self.display_path = display_path
         self.source = source
@@ -215,6 +217,11 @@ class FileContext:
         return self._returns[name]
 
     # -- positions ------------------------------------------------------------------------
+
+    @cached_property
+    def lines(self) -> list[str]:
+        """Source lines as libcst counts them (only \\n, \\r\\n and \\r end a line)."""
+        return re.split(r"\r\n|\r|\n", self.source)
 
     @cached_property
     def _positions(self):

@@ -255,10 +255,13 @@ class ProjectIndex:
 
     # -- facts -------------------------------------------------------------------------
 
-    def add_source(self, path: Path, source: str) -> Optional[FileFacts]:
-        """Index a file whose text the caller already has (a linted file)."""
+    def add_source(self, path: Path, source: str, replace: bool = False) -> Optional[FileFacts]:
+        """Index a file whose text the caller already has (a linted file); ``replace``
+        re-reads it (its text changed: a fix was applied)."""
         path = path.resolve()
-        if path not in self._facts:
+        if replace:
+            self._is_module.clear()  # the file's classes may have changed
+        if replace or path not in self._facts:
             try:
                 tree = ast.parse(source)
             except (SyntaxError, ValueError, RecursionError, MemoryError):

@@ -15,10 +15,36 @@ def _plural(count: int, word: str) -> str:
 
 
 def summary_line(result: "RunResult") -> str:
-    if not result.diagnostics:
+    fixed = sum(result.fixed.values())
+    remaining = len(result.diagnostics)
+    if fixed:
+        return f"Found {_plural(fixed + remaining, 'error')} ({fixed} fixed, {remaining} remaining)."
+    if not remaining:
         return "All checks passed!"
     files = len({d.path for d in result.diagnostics})
-    return f"Found {_plural(len(result.diagnostics), 'error')} in {_plural(files, 'file')}."
+    lines = []
+    safe = sum(1 for d in result.diagnostics if d.fix and d.fix.applicability == "safe")
+    unsafe = sum(1 for d in result.diagnostics if d.fix and d.fix.applicability == "unsafe")
+    if safe or unsafe:
+        hint = f"[*] {safe} fixable with `--fix`" if safe else "[*] no safe fixes"
+        if unsafe:
+            hint += f" ({unsafe} more with `--fix --unsafe-fixes`)"
+        lines.append(hint + ".")
+    lines.append(f"Found {_plural(remaining, 'error')} in {_plural(files, 'file')}.")
+    return "\n".join(lines)
+
+
+def fix_summary(result: "RunResult", would: bool) -> str:
+    """``Fixed 3 errors in 2 files:`` and a line per rule (``--show-fixes``, ``--diff``)."""
+    fixed = sum(result.fixed.values())
+    verb = "Would fix" if would else "Fixed"
+    if not fixed:
+        return "No fixes available." if would else "No errors fixed."
+    lines = [f"{verb} {_plural(fixed, 'error')} in {_plural(len(result.fixed_files), 'file')}:"]
+    for code, count in sorted(result.fixed.items()):
+        if count:
+            lines.append(f"  {count} x {code}")
+    return "\n".join(lines)
 
 
 def statistics(result: "RunResult") -> str:

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, ClassVar, Iterator, Optional
 
 import libcst as cst
 
+from torchlint.diagnostics import Fix
+
 if TYPE_CHECKING:  # pragma: no cover
     from torchlint.analysis.context import FileContext
 
@@ -17,6 +19,7 @@ class Finding:
     node: cst.CSTNode
     message: str
     help: Optional[str] = None
+    fix: Optional[Fix] = None
 
 
 class Rule:
@@ -30,6 +33,7 @@ class Rule:
     name: ClassVar[str]
     summary: ClassVar[str]  # one line, for --list-rules
     origin: ClassVar[str] = "static"
+    fixable: ClassVar[bool] = False
     VALID: ClassVar[tuple[str, ...]] = ()
     INVALID: ClassVar[tuple[str, ...]] = ()
 

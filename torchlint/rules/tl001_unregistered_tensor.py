@@ -38,9 +38,11 @@ not reported: seed 001 shows that this is what plain tensor attributes are for.
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Iterator, Optional
 
-from torchlint.analysis.attributes import unregistered_tensor_assignments
+from torchlint.analysis.attributes import single_assignment, unregistered_tensor_assignments
+from torchlint.diagnostics import Fix
+from torchlint.fixes.edits import SAFE, UNSAFE, Imports, code, fix, replace
 from torchlint.rules.base import Finding, Rule
 
 
@@ -48,6 +50,7 @@ class UnregisteredTensor(Rule):
     code = "TL001"
     name = "unregistered-tensor"
     summary = "A plain tensor stored on a Module in __init__ (not a Parameter or buffer)"
+    fixable = True
     VALID = (
         """
 import torch
@@ -108,4 +111,30 @@ class Rotary(nn.Module):
                     "`.to(device)`",
                     f'Register it: `self.register_buffer("{event.name}", ...)`, or wrap it in `nn.Parameter(...)` '
                     "if it should be learned",
+                    _register_fix(ctx, event),
                 )
+
+
+def _register_fix(ctx, event) -> Optional[Fix]:
+    """``self.x = t`` -> ``self.register_buffer("x", t, persistent=False)``: safe, since it
+    leaves checkpoints alone; the persistent form (with ``--unsafe-fixes``) adds a
+    ``state_dict`` key that checkpoints saved before it lack."""
+    statement = single_assignment(event)
+    if statement is None or event.before_super:
+        return None  # register_buffer before Module.__init__ would raise
+    persistent = bool(ctx.settings and ctx.settings.unsafe_fixes)
+    extra = "" if persistent else ", persistent=False"
+    value = code(ctx, statement.value)
+    version = ctx.settings.torch_version if ctx.settings else None
+    if version is not None and version >= (2, 5):
+        nn, imports = Imports(ctx).nn()
+        new = f"{code(ctx, event.target)} = {nn}.Buffer({value}{extra})"
+    else:
+        imports = []
+        new = f'{code(ctx, event.target.value)}.register_buffer("{event.name}", {value}{extra})'
+    if persistent:
+        message = ("Register it as a buffer (saved in `state_dict()`: checkpoints saved before this change lack "
+                   "the key; load them with `strict=False`)")
+        return fix(UNSAFE, message, replace(ctx, statement, new), *imports)
+    return fix(SAFE, "Register it as a non-persistent buffer (moved by `.to()`, kept out of checkpoints)",
+               replace(ctx, statement, new), *imports)

@@ -34,9 +34,13 @@ are not reported.
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Iterator, Optional
+
+import libcst as cst
 
 from torchlint.analysis.construction import AttrAssign, RegisterCall
+from torchlint.diagnostics import Fix
+from torchlint.fixes.edits import SAFE, UNSAFE, enclosing_statement, fix, insert_at, whole_lines
 from torchlint.analysis.values import Kind
 from torchlint.rules.base import Finding, Rule
 
@@ -50,6 +54,7 @@ class RegistrationBeforeSuperInit(Rule):
     code = "TL002"
     name = "registration-before-super-init"
     summary = "A Parameter/submodule/buffer registered before super().__init__() runs"
+    fixable = True
     VALID = (
         """
 import torch.nn as nn
@@ -88,19 +93,96 @@ class Net(nn.Module):
             facts = info.construction
             if facts.super_init is None:
                 continue  # never initialised at all: TL003
+            first = True  # the fix (one move) goes on the first finding of the class
             for event in facts.events:
                 if isinstance(event, AttrAssign) and event.before_super and event.value.kind in _WHAT:
                     what, torch_word = _WHAT[event.value.kind]
-                    yield Finding(
-                        event.target,
-                        f"`self.{event.name}` is {what} assigned before `super().__init__()`: torch raises "
-                        f"`AttributeError: cannot assign {torch_word} before Module.__init__() call`",
-                        "Move the `super().__init__()` call above it",
-                    )
+                    node = event.target
+                    message = (f"`self.{event.name}` is {what} assigned before `super().__init__()`: torch raises "
+                               f"`AttributeError: cannot assign {torch_word} before Module.__init__() call`")
                 elif isinstance(event, RegisterCall) and event.before_super:
-                    yield Finding(
-                        event.call,
-                        f"`self.{event.method}(...)` runs before `super().__init__()`: torch raises "
-                        f"`AttributeError` (cannot assign {_CALL_WHAT[event.method]} before Module.__init__() call)",
-                        "Move the `super().__init__()` call above it",
-                    )
+                    node = event.call
+                    message = (f"`self.{event.method}(...)` runs before `super().__init__()`: torch raises "
+                               f"`AttributeError` (cannot assign {_CALL_WHAT[event.method]} before Module.__init__() call)")
+                else:
+                    continue
+                yield Finding(node, message, "Move the `super().__init__()` call above it",
+                              _move_super_fix(ctx, info, node) if first else None)
+                first = False
+
+
+def _move_super_fix(ctx, info, first_registration: cst.CSTNode) -> Optional[Fix]:
+    """Move the ``super().__init__(...)`` line above the statement of ``__init__`` that
+    holds the first registration. Safe unless a statement moved over assigns a name
+    (or ``self`` attribute) the call's arguments use."""
+    init = info.methods.get("__init__")
+    if init is None or not isinstance(init.body, cst.IndentedBlock):
+        return None
+    statements = list(init.body.body)
+    super_line = enclosing_statement(ctx, statements, info.construction.super_init)
+    target = enclosing_statement(ctx, statements, first_registration)
+    if super_line is None or target is None or not isinstance(super_line, cst.SimpleStatementLine):
+        return None
+    if len(super_line.body) != 1 or statements.index(target) >= statements.index(super_line):
+        return None
+    first_row, last_row, text = whole_lines(ctx, super_line)
+    moved_over = statements[statements.index(target): statements.index(super_line)]
+    used = _names(super_line, assigned=False)
+    assigned = set().union(*(_names(s, assigned=True) for s in moved_over))
+    edits = (insert_at(ctx.position(target).start.line, 1, text), _delete_lines(first_row, last_row))
+    if used & assigned:
+        return fix(UNSAFE, "Move `super().__init__(...)` up (its arguments use values computed in between)", *edits)
+    return fix(SAFE, "Move `super().__init__(...)` above the first registration", *edits)
+
+
+def _delete_lines(first_row: int, last_row: int):
+    from torchlint.diagnostics import Edit, Location
+
+    return Edit("", Location(first_row, 1), Location(last_row + 1, 1))
+
+
+def _names(node: cst.CSTNode, assigned: bool) -> set[str]:
+    """Names (and ``self.<attr>`` as ``"self.attr"``) a statement assigns, or uses."""
+    found: set[str] = set()
+
+    class Collector(cst.CSTVisitor):
+        def _target(self, target):
+            if isinstance(target, cst.Name):
+                found.add(target.value)
+            elif isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name):
+                found.add(f"{target.value.value}.{target.attr.value}")
+            elif isinstance(target, (cst.Tuple, cst.List)):
+                for element in target.elements:
+                    self._target(element.value)
+
+        def visit_Assign(self, n):
+            if assigned:
+                for t in n.targets:
+                    self._target(t.target)
+
+        def visit_AugAssign(self, n):
+            if assigned:
+                self._target(n.target)
+
+        def visit_AnnAssign(self, n):
+            if assigned:
+                self._target(n.target)
+
+        def visit_For(self, n):
+            if assigned:
+                self._target(n.target)
+
+        def visit_NamedExpr(self, n):
+            if assigned:
+                self._target(n.target)
+
+        def visit_Name(self, n):
+            if not assigned:
+                found.add(n.value)
+
+        def visit_Attribute(self, n):
+            if not assigned and isinstance(n.value, cst.Name):
+                found.add(f"{n.value.value}.{n.attr.value}")
+
+    node.visit(Collector())
+    return found

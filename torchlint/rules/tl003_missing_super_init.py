@@ -30,8 +30,13 @@ class Net(nn.Module):
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Iterator, Optional
 
+import libcst as cst
+
+from torchlint.analysis.project import External
+from torchlint.diagnostics import Fix
+from torchlint.fixes.edits import SAFE, UNSAFE, fix, indentation_of, insert_at, newline
 from torchlint.rules.base import Finding, Rule
 
 
@@ -39,6 +44,7 @@ class MissingSuperInit(Rule):
     code = "TL003"
     name = "missing-super-init"
     summary = "A Module __init__ that never calls super().__init__()"
+    fixable = True
     VALID = (
         """
 import torch.nn as nn
@@ -85,4 +91,35 @@ class Net(nn.Module):
                     "(cannot assign ... before Module.__init__() call, or no attribute '_parameters') "
                     "at construction or first use",
                     "Call `super().__init__()` as the first statement of `__init__`",
+                    _insert_super_fix(ctx, info, init),
                 )
+
+
+_MODULE = frozenset({"torch.nn.Module", "torch.nn.modules.module.Module"})
+
+
+def _insert_super_fix(ctx, info, init: cst.FunctionDef) -> Optional[Fix]:
+    """Insert ``super().__init__()`` first (after a docstring). Safe when the base is
+    ``nn.Module`` itself, whose ``__init__`` needs no arguments; otherwise unsafe."""
+    if not isinstance(init.body, cst.IndentedBlock) or not init.body.body:
+        return None
+    statements = list(init.body.body)
+    first = statements[0]
+    if _is_docstring(first) and len(statements) > 1:
+        first = statements[1]
+    elif _is_docstring(first):
+        return None
+    row = ctx.position(first).start.line
+    edit = insert_at(row, 1, f"{indentation_of(ctx, first)}super().__init__(){newline(ctx)}")
+    bases = [ctx.index.resolve(ctx.facts, parts) for parts in info.base_parts] if ctx.facts else []
+    if bases and all(isinstance(b, External) and b.dotted in _MODULE for b in bases):
+        return fix(SAFE, "Call `super().__init__()` first", edit)
+    return fix(UNSAFE, "Call `super().__init__()` first (the base class's `__init__` may need arguments)", edit)
+
+
+def _is_docstring(statement) -> bool:
+    return (
+        isinstance(statement, cst.SimpleStatementLine)
+        and isinstance(statement.body[0], cst.Expr)
+        and isinstance(statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
+    )

@@ -30,9 +30,13 @@ This finding replaces TL001 on the same statement.
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Iterator, Optional
 
-from torchlint.analysis.attributes import unregistered_tensor_assignments
+import libcst as cst
+
+from torchlint.analysis.attributes import single_assignment, unregistered_tensor_assignments
+from torchlint.diagnostics import Fix
+from torchlint.fixes.edits import UNSAFE, Imports, fix, replace
 from torchlint.rules.base import Finding, Rule
 
 
@@ -40,6 +44,7 @@ class RequiresGradPlainTensor(Rule):
     code = "TL004"
     name = "requires-grad-plain-tensor"
     summary = "A plain tensor with requires_grad=True stored on a Module: the optimizer never sees it"
+    fixable = True
     VALID = (
         """
 import torch
@@ -90,4 +95,23 @@ class Layer(nn.Module):
                     "not a Parameter, so the optimizer built from `model.parameters()` never updates it (and it "
                     "is not saved or moved by `.to(device)`)",
                     f"Make it a parameter: `self.{event.name} = nn.Parameter(...)` (requires grad by default)",
+                    _parameter_fix(ctx, event),
                 )
+
+
+def _parameter_fix(ctx, event) -> Optional[Fix]:
+    """Wrap the value in ``nn.Parameter(...)``, dropping a now-redundant
+    ``requires_grad=True``. Unsafe: it changes what the optimizer trains."""
+    statement = single_assignment(event)
+    if statement is None or event.before_super:
+        return None  # a Parameter before Module.__init__ would raise
+    value = statement.value
+    if isinstance(value, cst.Call):
+        kept = [a for a in value.args if not (a.keyword is not None and a.keyword.value == "requires_grad")]
+        if len(kept) != len(value.args) and kept:
+            kept[-1] = kept[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+        value = value.with_changes(args=kept)
+    nn, imports = Imports(ctx).nn()
+    new = f"{nn}.Parameter({ctx.module.code_for_node(value)})"
+    return fix(UNSAFE, "Make it an `nn.Parameter` (changes the set of trained parameters)",
+               replace(ctx, statement.value, new), *imports)

@@ -38,6 +38,8 @@ from typing import Iterator
 import libcst as cst
 
 from torchlint.analysis.typos import CORRECT, find_typos
+from torchlint.diagnostics import Fix
+from torchlint.fixes.edits import SAFE, fix, replace
 from torchlint.rules.base import Finding, Rule
 
 
@@ -45,6 +47,7 @@ class RequiresGradTypo(Rule):
     code = "TL005"
     name = "requires-grad-typo"
     summary = "A misspelling of requires_grad: sets a new attribute and nothing happens"
+    fixable = True
     VALID = (
         """
 import torch
@@ -84,6 +87,7 @@ x = torch.zeros(3, require_grad=True)
                     f"`{typo.name}=` is not a keyword of this torch call (did you mean `{CORRECT}`?): it raises "
                     f"`TypeError: got an unexpected keyword argument '{typo.name}'`",
                     f"Use `{CORRECT}=`",
+                    _rename(ctx, typo),
                 )
                 continue
             yield Finding(
@@ -91,7 +95,17 @@ x = torch.zeros(3, require_grad=True)
                 f"`{typo.name}` is a misspelling of `{CORRECT}`: the assignment creates a new attribute and "
                 f"{_consequence(typo.value)}",
                 f"Use `{CORRECT}`",
+                _rename(ctx, typo),
             )
+
+
+def _rename(ctx, typo) -> Fix:
+    node = typo.node
+    if isinstance(node, cst.SimpleString):  # setattr(p, "require_grad", ...)
+        new = f"{node.prefix}{node.quote}{CORRECT}{node.quote}"
+    else:
+        new = CORRECT
+    return fix(SAFE, f"Rename to `{CORRECT}`", replace(ctx, node, new))
 
 
 def _consequence(value) -> str:

@@ -35,12 +35,14 @@ correct and not reported.
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Iterator, Optional
 
 import libcst as cst
 
 from torchlint.analysis.construction import InplaceOp
 from torchlint.analysis.values import Kind
+from torchlint.diagnostics import Fix
+from torchlint.fixes.edits import SAFE, Imports, code, fix, indentation_of, newline, replace
 from torchlint.rules.base import Finding, Rule
 
 
@@ -48,6 +50,7 @@ class InplaceInitOutsideNoGrad(Rule):
     code = "TL006"
     name = "inplace-init-outside-no-grad"
     summary = "An in-place op on a Parameter in __init__ outside torch.no_grad(): a RuntimeError"
+    fixable = True
     VALID = (
         """
 import torch
@@ -99,11 +102,15 @@ class Net(nn.Module):
 
     def check(self, ctx) -> Iterator[Finding]:
         for info in ctx.module_classes:
+            lines_done = set()
             for event in info.construction.events:
                 if not isinstance(event, InplaceOp) or event.under_no_grad:
                     continue
                 if event.value.kind is not Kind.PARAMETER or not event.value.requires_grad:
                     continue
+                if id(event.line) in lines_done:
+                    continue  # one finding (and one fix) per statement
+                lines_done.add(id(event.line))
                 target = _described(ctx, event)
                 yield Finding(
                     event.node,
@@ -111,7 +118,23 @@ class Net(nn.Module):
                     "`RuntimeError: a leaf Variable that requires grad is being used in an in-place operation.` "
                     "while the model is built",
                     "Use `nn.init.*`, or wrap the statement in `with torch.no_grad():`",
+                    _no_grad_fix(ctx, event),
                 )
+
+
+def _no_grad_fix(ctx, event: InplaceOp) -> Optional[Fix]:
+    """Wrap the one-line statement in ``with torch.no_grad():``."""
+    line = event.line
+    if line is None or len(line.body) != 1:
+        return None
+    statement = line.body[0]
+    text = code(ctx, statement)
+    if "\n" in text or "\r" in text:
+        return None  # multi-line statements are left to the user
+    torch, imports = Imports(ctx).torch()
+    indent = indentation_of(ctx, statement)
+    wrapped = f"with {torch}.no_grad():{newline(ctx)}{indent}{ctx.module.default_indent}{text}"
+    return fix(SAFE, "Wrap it in `with torch.no_grad():`", replace(ctx, statement, wrapped), *imports)
 
 
 def _described(ctx, event: InplaceOp) -> str:

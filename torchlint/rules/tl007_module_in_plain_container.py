@@ -36,12 +36,14 @@ from typing import Iterator
 
 from torchlint.analysis.containers import describe, plain_containers_holding
 from torchlint.analysis.values import Kind
+from torchlint.fixes.containers import wrap_container_fix
 from torchlint.rules.base import Finding, Rule
 
 
 class ModuleInPlainContainer(Rule):
     code = "TL007"
     name = "module-in-plain-container"
+    fixable = True
     summary = "Submodules kept in a plain list/tuple/dict instead of nn.ModuleList/ModuleDict"
     VALID = (
         """
@@ -91,4 +93,5 @@ class Heads(nn.Module):
                     f"`self.{event.name}` keeps submodules in a plain {container}: their parameters are "
                     "invisible to `parameters()`, the optimizer, `state_dict()` and `.to(device)`",
                     f"Use `{wrapper}(...)` instead of a plain {container}",
+                    wrap_container_fix(ctx, event, "ModuleList", "ModuleDict"),
                 )

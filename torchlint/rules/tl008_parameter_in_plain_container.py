@@ -31,12 +31,14 @@ from typing import Iterator
 
 from torchlint.analysis.containers import describe, plain_containers_holding
 from torchlint.analysis.values import Kind
+from torchlint.fixes.containers import wrap_container_fix
 from torchlint.rules.base import Finding, Rule
 
 
 class ParameterInPlainContainer(Rule):
     code = "TL008"
     name = "parameter-in-plain-container"
+    fixable = True
     summary = "Parameters kept in a plain list/tuple/dict instead of nn.ParameterList/ParameterDict"
     VALID = (
         """
@@ -73,4 +75,5 @@ class Mixture(nn.Module):
                     f"`self.{event.name}` keeps Parameters in a plain {container}: they are missing from "
                     "`parameters()` and `state_dict()`, so the optimizer never updates them",
                     f"Use `{wrapper}(...)` instead of a plain {container}",
+                    wrap_container_fix(ctx, event, "ParameterList", "ParameterDict"),
                 )
