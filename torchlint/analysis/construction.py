@@ -102,6 +102,15 @@ class AttrDelete:
     seq: int
 
 
+Path = tuple  # ((branch id, arm index), ...): which arm of each enclosing branch an event is in
+
+
+def same_path(a: Path, b: Path) -> bool:
+    """Can both events happen in one run (no branch sends them to different arms)?"""
+    arms = dict(a)
+    return all(arms.get(branch, arm) == arm for branch, arm in b)
+
+
 Event = Union[AttrAssign, RegisterCall, InplaceOp, AttrDelete]
 
 
@@ -113,6 +122,7 @@ class ConstructionFacts:
     calls_unknown_self_methods: bool = False  # may init through an inherited helper
     methods_walked: set[str] = field(default_factory=set)  # __init__ and the helpers it reaches
     final_attrs: dict[str, Value] = field(default_factory=dict)
+    paths: dict[int, tuple] = field(default_factory=dict)  # event seq -> branch path
 
     def assignments(self) -> list[AttrAssign]:
         return [e for e in self.events if isinstance(e, AttrAssign)]
@@ -121,7 +131,10 @@ class ConstructionFacts:
         return [e for e in self.events if isinstance(e, RegisterCall)]
 
     def later_events(self, seq: int, name: str) -> list[Event]:
-        return [e for e in self.events if e.seq > seq and getattr(e, "name", None) == name]
+        """Events on ``name`` that can run after event ``seq`` (not in a sibling arm)."""
+        path = self.paths.get(seq, ())
+        return [e for e in self.events
+                if e.seq > seq and getattr(e, "name", None) == name and same_path(path, self.paths.get(e.seq, ()))]
 
 
 @dataclass
@@ -155,11 +168,16 @@ class BlockWalker:
         self.returns: list[Value] = []
 
     def walk(self, body: cst.BaseSuite) -> None:
-        statements = body.body
-        for statement in statements:
+        if isinstance(body, cst.SimpleStatementSuite):  # `if flag: self.t = ...` on one line
+            self.current_line = None
+            for small in body.body:
+                self.small_statement(small)
+            return
+        for statement in body.body:
             self.statement(statement)
 
     current_line: Optional[cst.SimpleStatementLine] = None
+    branch_count = 0  # ids for branches, unique within the process
 
     def statement(self, node: cst.CSTNode) -> None:
         if isinstance(node, cst.SimpleStatementLine):
@@ -209,16 +227,26 @@ class BlockWalker:
         """Walk alternative bodies from the same starting state, then merge."""
         start = self.snapshot()
         outcomes = []
+        BlockWalker.branch_count += 1
+        branch = BlockWalker.branch_count
         for index, body in enumerate(bodies):
             self.restore(start)
+            self.enter_arm(branch, index)
             self.walk(body)
             tail = (tails or {}).get(index)
             if tail is not None:
                 self.walk(tail)
             outcomes.append(self.snapshot())
+        self.leave_branch(branch)
         if not exhaustive:
             outcomes.append(start)
         self.restore_merged(outcomes)
+
+    def enter_arm(self, branch: int, arm: int) -> None:
+        """Hook: the walk enters arm ``arm`` of branch ``branch``."""
+
+    def leave_branch(self, branch: int) -> None:
+        """Hook: the walk leaves the branch."""
 
     def snapshot(self):
         return dict(self.evaluator.locals)
@@ -307,6 +335,7 @@ class Construction(Host, BlockWalker):
         self.stack: list[str] = []
         self.no_grad_depth = 0
         self.seq = 0
+        self.path: list[tuple[int, int]] = []
         self.returns = []
         self.self_name = None
         self.evaluator: Optional[Evaluator] = None
@@ -340,6 +369,7 @@ class Construction(Host, BlockWalker):
 
     def _next(self) -> int:
         self.seq += 1
+        self.facts.paths[self.seq] = tuple(self.path)
         return self.seq
 
     # -- branches -------------------------------------------------------------------------
@@ -350,6 +380,16 @@ class Construction(Host, BlockWalker):
     def restore(self, snapshot) -> None:
         super().restore(snapshot[0])
         self.state = snapshot[1].copy()
+
+    def enter_arm(self, branch: int, arm: int) -> None:
+        if self.path and self.path[-1][0] == branch:
+            self.path[-1] = (branch, arm)
+        else:
+            self.path.append((branch, arm))
+
+    def leave_branch(self, branch: int) -> None:
+        if self.path and self.path[-1][0] == branch:
+            self.path.pop()
 
     def restore_merged(self, snapshots: list) -> None:
         super().restore_merged([s[0] for s in snapshots])
