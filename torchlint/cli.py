@@ -43,7 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="text/full (default), concise, json, json-lines, github (workflow annotations), "
         "sarif (code scanning), gitlab (Code Quality), junit",
     )
-    parser.add_argument("--output-file", "-o", type=Path, help="write the report to this file instead of stdout")
+    parser.add_argument(
+        "--output-file", "-o", type=Path, metavar="PATH", help="write the report to this file instead of stdout"
+    )
     changes = parser.add_mutually_exclusive_group()
     changes.add_argument(
         "--diff-against", metavar="REF",
