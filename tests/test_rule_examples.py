@@ -46,3 +46,17 @@ def test_codes_are_unique_and_match_the_catalogue():
         "TL009": "layer-created-in-forward",
         "TL010": "buffer-name-conflict",
     }
+
+
+@pytest.mark.parametrize("rule", ALL_RULES, ids=[r.code for r in ALL_RULES])
+def test_fixable_flag_tells_the_truth(rule, tmp_path):
+    """A fixable rule offers a fix on its INVALID examples; the others never do."""
+    from conftest import lint_source
+
+    offered = []
+    for index, source in enumerate(rule.INVALID):
+        found = [d for d in lint_source(source, tmp_path / str(index)) if d.code == rule.code]
+        offered.extend(d.fix is not None for d in found)
+    if rule.code == "TL000":
+        return  # reported by the engine, never fixed
+    assert any(offered) if rule.fixable else not any(offered)

@@ -13,6 +13,10 @@ from typing import Optional, Sequence
 from torchlint import __version__
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+EXIT_CODES_HELP = (
+    "exit codes: 0 no findings (or --exit-zero), 1 findings, "
+    "2 usage or configuration error, missing path, git error or internal error"
+)
 
 
 def _codes(text: str) -> list[str]:
@@ -26,12 +30,32 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from torchlint.report import FORMATTERS
+
     parser = _Parser(
         prog="torchlint",
         description="Find registration bugs in PyTorch nn.Module code.",
+        epilog=EXIT_CODES_HELP,
     )
     parser.add_argument("paths", nargs="*", default=["."], help="files or directories to lint ('-' for stdin)")
-    parser.add_argument("--output-format", choices=["text", "full", "concise", "json"], default="text")
+    parser.add_argument(
+        "--output-format", choices=list(FORMATTERS), default="text",
+        help="text/full (default), concise, json, json-lines, github (workflow annotations), "
+        "sarif (code scanning), gitlab (Code Quality), junit",
+    )
+    parser.add_argument(
+        "--output-file", "-o", type=Path, metavar="PATH", help="write the report to this file instead of stdout"
+    )
+    changes = parser.add_mutually_exclusive_group()
+    changes.add_argument(
+        "--diff-against", metavar="REF",
+        help="lint only the .py files changed since the merge base of REF and HEAD (committed, staged, "
+        "unstaged or untracked); base classes still resolve across the whole project",
+    )
+    changes.add_argument(
+        "--changed-only", action="store_true",
+        help="lint only the .py files changed relative to HEAD (staged, unstaged or untracked)",
+    )
     parser.add_argument("--select", type=_codes, help="comma-separated rule codes or prefixes to enable (replaces the default)")
     parser.add_argument("--ignore", type=_codes, help="comma-separated rule codes or prefixes to disable")
     parser.add_argument("--extend-select", type=_codes, help="comma-separated rule codes or prefixes to enable in addition")
@@ -48,8 +72,31 @@ def build_parser() -> argparse.ArgumentParser:
     fixing.add_argument("--show-fixes", action="store_true", help="list the fixes applied, per file and rule")
     parser.add_argument("--jobs", "-j", type=int, help="worker processes (default: one per CPU)")
     parser.add_argument("--stdin-filename", help="the file name to report for '-' (standard input)")
+    parser.add_argument("--list-rules", action="store_true", help="print every rule: code, name, fixable, origin")
+    parser.add_argument("--explain", metavar="CODE", help="print a rule's documentation (e.g. TL001)")
     parser.add_argument("--version", action="version", version=f"torchlint {__version__}")
     return parser
+
+
+def _error(message: str) -> int:
+    print(f"torchlint: error: {message}", file=sys.stderr)
+    return EXIT_ERROR
+
+
+def _rule_docs(args) -> Optional[int]:
+    """``--list-rules`` / ``--explain``: print and exit, no linting."""
+    from torchlint import rule_docs
+
+    if args.list_rules:
+        sys.stdout.write(rule_docs.rules_table())
+        return EXIT_CLEAN
+    if args.explain is not None:
+        rule = rule_docs.find_rule(args.explain)
+        if rule is None:
+            return _error(f"unknown rule {args.explain!r}; `torchlint --list-rules` lists them")
+        sys.stdout.write(rule_docs.explain(rule))
+        return EXIT_CLEAN
+    return None
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -59,6 +106,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     from torchlint.report.summary import fix_summary, statistics
 
     args = build_parser().parse_args(argv)
+    done = _rule_docs(args)
+    if done is not None:
+        return done
+    only_changes = args.changed_only or args.diff_against is not None
+    if only_changes and "-" in args.paths:
+        return _error("--changed-only and --diff-against read git, not standard input")
     first = next((p for p in args.paths if p != "-"), args.stdin_filename or ".")
     try:
         settings = load_settings(
@@ -69,25 +122,43 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             extend_select=args.extend_select,
         )
     except ConfigError as error:
-        print(f"torchlint: error: {error}", file=sys.stderr)
-        return EXIT_ERROR
+        return _error(str(error))
 
     settings.fix, settings.unsafe_fixes, settings.diff = args.fix, args.unsafe_fixes, args.diff
-    stdin = sys.stdin.buffer.read() if "-" in args.paths else None
-    result = engine.run(args.paths, settings, stdin=stdin, stdin_filename=args.stdin_filename, jobs=args.jobs)
+    paths = args.paths
+    if only_changes:
+        from torchlint.discovery import select_changed
+        from torchlint.vcs import GitError, changed_files
+
+        try:
+            changed = changed_files(args.diff_against or "HEAD", settings.project_root)
+        except GitError as error:
+            return _error(str(error))
+        paths = select_changed(changed, args.paths, settings)
+
+    stdin = sys.stdin.buffer.read() if "-" in paths else None
+    result = engine.run(paths, settings, stdin=stdin, stdin_filename=args.stdin_filename, jobs=args.jobs)
 
     if args.diff:
-        sys.stdout.write("".join(result.diffs))
+        output = "".join(result.diffs)
         if not args.quiet:
             print(fix_summary(result, would=True), file=sys.stderr)
     elif args.statistics:
         output = statistics(result)
-        sys.stdout.write(output + ("\n" if output else ""))
+        output += "\n" if output else ""
     else:
-        sys.stdout.write(FORMATTERS[args.output_format](result, quiet=args.quiet))
+        output = FORMATTERS[args.output_format](result, quiet=args.quiet)
         if args.show_fixes and result.fixed:
-            sys.stdout.write(fix_summary(result, would=False) + "\n")
-    sys.stdout.flush()
+            output += fix_summary(result, would=False) + "\n"
+    if args.output_file is not None:
+        try:
+            args.output_file.parent.mkdir(parents=True, exist_ok=True)
+            args.output_file.write_text(output, encoding="utf-8")
+        except OSError as error:
+            return _error(f"cannot write {args.output_file}: {error.strerror or error}")
+    else:
+        sys.stdout.write(output)
+        sys.stdout.flush()
     for error in result.fix_errors:
         print(f"torchlint: error: {error}", file=sys.stderr)
     for missing in result.missing_paths:

@@ -5,7 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-DOCS_URL = "https://github.com/torchlint/torchlint/blob/main/docs/rules/{code}.md"
+# The one place that says where rule pages live: each finding's `url`, SARIF's
+# `helpUri`, `--explain` and scripts/gen_rule_docs.py all derive from these.
+PROJECT_URL = "https://github.com/torchlint/torchlint"
+RULE_DOC_PATH = "docs/rules/{code}.md"  # relative to the repository root
+DOCS_URL = f"{PROJECT_URL}/blob/main/{RULE_DOC_PATH}"
+
+
+def rule_url(code: str) -> str:
+    """The documentation page of rule ``code``."""
+    return DOCS_URL.format(code=code)
 
 
 @dataclass(frozen=True)
@@ -45,7 +54,7 @@ class Diagnostic:
 
     @property
     def url(self) -> str:
-        return DOCS_URL.format(code=self.code)
+        return rule_url(self.code)
 
     def sort_key(self) -> tuple:
         return (self.path, self.location.row, self.location.column, self.code, self.message)

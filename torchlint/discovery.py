@@ -106,3 +106,33 @@ def discover(paths: list[str], settings: Settings) -> Discovery:
             add(path)  # named explicitly: always linted
     result.files.sort(key=lambda p: p.as_posix())
     return result
+
+
+def select_changed(changed: list[Path], paths: list[str], settings: Settings) -> list[str]:
+    """The files of ``changed`` (absolute paths from git) that a run over ``paths``
+    would lint: ``.py`` files under a requested directory, not excluded by the default
+    excludes, the configuration or ``.gitignore``; or a requested file itself. They are
+    spelled as the user spelled the path they were found under. A requested path that
+    does not exist is kept, so that the run reports it as missing."""
+    ignores = _Ignores(settings)
+    requested = [(raw, Path(raw).resolve()) for raw in paths]
+    selected: list[str] = [raw for raw in paths if not os.path.lexists(raw)]
+    for path in changed:
+        path = path.resolve()
+        if not path.is_file():
+            continue
+        for raw, root in requested:
+            if path == root:
+                selected.append(raw)  # named explicitly: always linted
+                break
+            if not (path.name.endswith(".py") and root.is_dir() and root in path.parents):
+                continue
+            inside = path.relative_to(root).parts
+            directories = [root.joinpath(*inside[:depth]) for depth in range(1, len(inside))]
+            if any(d.name in DEFAULT_EXCLUDES or ignores.ignored(d, True) for d in directories):
+                continue
+            if ignores.ignored(path, False):
+                continue
+            selected.append(str(Path(raw, *inside)))
+            break
+    return sorted(set(selected), key=lambda p: Path(p).as_posix())

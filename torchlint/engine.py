@@ -45,6 +45,7 @@ class RunResult:
         self.fixed_files.extend(other.fixed_files)
         self.diffs.extend(other.diffs)
         self.fix_errors.extend(other.fix_errors)
+    project_root: Optional[Path] = None  # CI reports give paths relative to its repository
 
 
 class Linter:
@@ -191,7 +192,7 @@ def run(paths: Sequence[str], settings: Settings, stdin: Optional[bytes] = None,
         stdin_filename: Optional[str] = None, jobs: Optional[int] = None) -> RunResult:
     """Lint ``paths``; with several jobs, files are linted in worker processes (each
     with its own lazily built project index) and the results merged in a fixed order."""
-    result = RunResult()
+    result = RunResult(project_root=settings.project_root)
     targets: list[tuple[Path, str, Optional[bytes]]] = []
     file_paths = [p for p in paths if p != "-"]
     if len(file_paths) != len(paths):

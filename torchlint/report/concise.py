@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from torchlint.diagnostics import Diagnostic
-from torchlint.report.summary import summary_line
+from torchlint.report.summary import fix_hint, summary_line
 
 
 def line(d: Diagnostic) -> str:
@@ -13,5 +13,7 @@ def line(d: Diagnostic) -> str:
 def render(result, quiet: bool = False) -> str:
     lines = [line(d) for d in result.diagnostics]
     if not quiet:
+        hint = fix_hint(result)
+        lines.extend([hint] if hint else [])
         lines.append(summary_line(result))
     return "\n".join(lines) + ("\n" if lines else "")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from torchlint.diagnostics import Diagnostic
 from torchlint.report.concise import line
-from torchlint.report.summary import summary_line
+from torchlint.report.summary import fix_hint, summary_line
 
 
 def block(d: Diagnostic) -> str:
@@ -31,5 +31,6 @@ def block(d: Diagnostic) -> str:
 def render(result, quiet: bool = False) -> str:
     parts = [block(d) for d in result.diagnostics]
     if not quiet:
-        parts.append(summary_line(result) + "\n")
+        hint = fix_hint(result)
+        parts.append((hint + "\n" if hint else "") + summary_line(result) + "\n")
     return "\n".join(parts)

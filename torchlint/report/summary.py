@@ -22,16 +22,19 @@ def summary_line(result: "RunResult") -> str:
     if not remaining:
         return "All checks passed!"
     files = len({d.path for d in result.diagnostics})
-    lines = []
+    return f"Found {_plural(remaining, 'error')} in {_plural(files, 'file')}."
+
+
+def fix_hint(result: "RunResult") -> str:
+    """``[*] 3 fixable with `--fix` (1 more with `--fix --unsafe-fixes`).``, or ``""``."""
     safe = sum(1 for d in result.diagnostics if d.fix and d.fix.applicability == "safe")
     unsafe = sum(1 for d in result.diagnostics if d.fix and d.fix.applicability == "unsafe")
-    if safe or unsafe:
-        hint = f"[*] {safe} fixable with `--fix`" if safe else "[*] no safe fixes"
-        if unsafe:
-            hint += f" ({unsafe} more with `--fix --unsafe-fixes`)"
-        lines.append(hint + ".")
-    lines.append(f"Found {_plural(remaining, 'error')} in {_plural(files, 'file')}.")
-    return "\n".join(lines)
+    if not (safe or unsafe):
+        return ""
+    hint = f"[*] {safe} fixable with `--fix`" if safe else "[*] no safe fixes"
+    if unsafe:
+        hint += f" ({unsafe} more with `--fix --unsafe-fixes`)"
+    return hint + "."
 
 
 def fix_summary(result: "RunResult", would: bool) -> str:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, ClassVar, Iterator, Optional
 
 import libcst as cst
 
-from torchlint.diagnostics import Fix
+from torchlint.diagnostics import Fix, rule_url
 
 if TYPE_CHECKING:  # pragma: no cover
     from torchlint.analysis.context import FileContext
@@ -33,7 +33,7 @@ class Rule:
     name: ClassVar[str]
     summary: ClassVar[str]  # one line, for --list-rules
     origin: ClassVar[str] = "static"
-    fixable: ClassVar[bool] = False
+    fixable: ClassVar[bool] = False  # True once the rule offers a fix
     VALID: ClassVar[tuple[str, ...]] = ()
     INVALID: ClassVar[tuple[str, ...]] = ()
 
@@ -45,3 +45,7 @@ class Rule:
         """The rule's docs: its module docstring (What it does / Why / Example / Fix)."""
         module = inspect.getmodule(cls)
         return inspect.cleandoc(module.__doc__ or "") if module else ""
+
+    @classmethod
+    def url(cls) -> str:
+        return rule_url(cls.code)

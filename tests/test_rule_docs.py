@@ -1,0 +1,129 @@
+"""Rule documentation: --list-rules, --explain, and the generated pages in docs/rules/."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT, run_cli
+from torchlint.diagnostics import PROJECT_URL, RULE_DOC_PATH
+from torchlint.rule_docs import REGENERATE, page, pages
+from torchlint.rules import ALL_RULES, Rule
+
+SCRIPT = ROOT / "scripts" / "gen_rule_docs.py"
+
+
+def load_script():
+    spec = importlib.util.spec_from_file_location("gen_rule_docs", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_committed_pages_match_the_rules():
+    """Fails when a rule's docstring or examples changed without regenerating its page."""
+    result = subprocess.run([sys.executable, str(SCRIPT), "--check"], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, f"{result.stdout}\nRegenerate with: {REGENERATE}"
+
+
+def test_drift_is_detected_and_named(tmp_path):
+    script = load_script()
+    assert sorted(script.write(tmp_path)) == sorted(pages())
+    assert script.drift(tmp_path) == []
+    (tmp_path / "docs/rules/TL001.md").write_text("# hand-edited\n")
+    (tmp_path / "docs/rules/TL002.md").unlink()
+    (tmp_path / "docs/rules/TL999.md").write_text("# a rule that does not exist\n")
+    assert script.drift(tmp_path) == [
+        "docs/rules/TL001.md: differs from the rule's docs",
+        "docs/rules/TL002.md: missing",
+        "docs/rules/TL999.md: no rule has this page",
+    ]
+    assert script.write(tmp_path) == ["docs/rules/TL001.md", "docs/rules/TL002.md"]
+
+
+def test_check_mode_says_how_to_regenerate(tmp_path, capsys):
+    script = load_script()
+    assert script.main(["--check"], root=tmp_path) == 1
+    out = capsys.readouterr().out
+    assert "docs/rules/TL001.md: missing" in out and f"run `{REGENERATE}`" in out
+    assert script.main([], root=tmp_path) == 0
+    assert script.main(["--check"], root=tmp_path) == 0
+
+
+def test_generation_covers_every_rule_automatically():
+    """A rule added to ALL_RULES gets a page and an index row with no other change."""
+    generated = pages()
+    assert set(generated) == {RULE_DOC_PATH.format(code=r.code) for r in ALL_RULES} | {"docs/rules/index.md"}
+    index = generated["docs/rules/index.md"]
+    for rule in ALL_RULES:
+        assert f"| [{rule.code}]({rule.code}.md) | {rule.name} |" in index
+        text = generated[RULE_DOC_PATH.format(code=rule.code)]
+        assert text.splitlines()[2] == f"# {rule.code}: {rule.name}"
+        for heading in ("## What it does", "## Why is this bad?", "## Example", "## Fix"):
+            assert heading in text
+        for example in rule.INVALID + rule.VALID:
+            assert example.strip("\n") in text
+
+    class TL999(Rule):
+        """TL999 made-up-rule
+
+        ## What it does
+        Finds nothing.
+        """
+
+        code, name, summary = "TL999", "made-up-rule", "A rule that only exists in this test"
+        INVALID = ("x = 1\n",)
+
+    text = page(TL999)
+    assert "# TL999: made-up-rule" in text and "x = 1" in text and "`# noqa: TL999`" in text
+
+
+def test_every_finding_url_points_at_its_page():
+    result = run_cli("fixtures", "--output-format", "json", "--select", "ALL")
+    data = json.loads(result.stdout)
+    assert {d["code"] for d in data} >= {"TL001", "TL002", "TL003", "TL007", "TL008", "TL010"}
+    for finding in data:
+        prefix = f"{PROJECT_URL}/blob/main/"
+        assert finding["url"].startswith(prefix)
+        relative = finding["url"][len(prefix):]
+        assert relative == RULE_DOC_PATH.format(code=finding["code"])
+        assert (ROOT / relative).is_file()
+    for rule in ALL_RULES:
+        assert rule.url().endswith(RULE_DOC_PATH.format(code=rule.code))
+        assert (ROOT / RULE_DOC_PATH.format(code=rule.code)).is_file()
+
+
+def test_list_rules_table():
+    result = run_cli("--list-rules")
+    assert result.returncode == 0 and result.stderr == b""
+    header, *rows = result.stdout.decode().splitlines()
+    assert header.split() == ["code", "name", "fixable", "origin"]
+    assert [row.split() for row in rows] == [
+        [rule.code, rule.name, "yes" if rule.fixable else "no", rule.origin] for rule in ALL_RULES
+    ]
+    fixable = {rule.code for rule in ALL_RULES if rule.fixable}
+    assert fixable == {"TL001", "TL002", "TL003", "TL004", "TL005", "TL006", "TL007", "TL008"}
+    assert Rule.fixable is False
+
+
+@pytest.mark.parametrize("spelling", ["TL001", "tl001", "unregistered-tensor"])
+def test_explain_prints_the_rule_documentation(spelling):
+    from torchlint.rules import RULES_BY_CODE
+
+    rule = RULES_BY_CODE["TL001"]
+    result = run_cli("--explain", spelling)
+    assert result.returncode == 0
+    text = result.stdout.decode()
+    assert text.startswith(rule.documentation() + "\n")
+    assert text.startswith("TL001 unregistered-tensor\n\n## What it does\n")
+    assert text.rstrip().endswith(f"Documentation: {rule.url()}")
+
+
+def test_explain_unknown_rule_is_a_usage_error():
+    result = run_cli("--explain", "TL999")
+    assert result.returncode == 2
+    assert b"unknown rule 'TL999'" in result.stderr and b"--list-rules" in result.stderr
