@@ -22,11 +22,19 @@ def unregistered_tensor_assignments(info: "ClassInfo") -> Iterator[AttrAssign]:
     if info.overrides_setattr:
         return
     facts = info.construction
+    # Registrations inside construction are judged precisely (order, branches) below;
+    # the name-based set covers the ones elsewhere (other methods, base classes).
+    registered_in_construction = {
+        e.name for e in facts.events
+        if isinstance(e, RegisterCall) or (isinstance(e, AttrAssign) and e.value.kind in REGISTERING)
+    }
     for event in facts.assignments():
         if event.value.kind is not Kind.TENSOR or event.prior_state in (PARAM, BUFFER, MODULE):
             continue  # torch keeps an already registered name registered
         name = event.name
-        if name in info.registered_anywhere or name in info.handled_by_hand:
+        if name in info.handled_by_hand:
+            continue
+        if name in info.registered_anywhere and name not in registered_in_construction:
             continue
         if any(_registers_or_deletes(later) for later in facts.later_events(event.seq, name)):
             continue

@@ -77,6 +77,18 @@ class ClassInfo:
         return names
 
     @cached_property
+    def custom_metaclass(self) -> bool:
+        """A metaclass in the class's own hierarchy may run ``nn.Module.__init__`` itself
+        (fastai's ``PrePostInitMeta``): construction order is then not ours to judge."""
+        return any(f.custom_metaclass for f in self.index_facts)
+
+    @cached_property
+    def initialised_explicitly(self) -> bool:
+        """Other code calls ``ThisClass.__init__(self, ...)``: a mixin whose ``__init__``
+        runs after another base already ran ``nn.Module.__init__``."""
+        return bool(self.ctx.facts and self.name in self.ctx.facts.explicit_inits)
+
+    @cached_property
     def overrides_setattr(self) -> bool:
         return any(f.overrides_setattr for f in self.index_facts)
 
@@ -200,6 +212,19 @@ class FileContext:
                             value = small.value
             self._globals[name] = Evaluator(self, Host()).eval(value) if value is not None else unknown()
         return self._globals[name]
+
+    def method_return_value(self, info: ClassInfo, name: str) -> Value:
+        """What a class's static/class method returns (``Cls.build(n)``, ``type(self).build(n)``)."""
+        key = f"{info.name}.{name}"
+        if key not in self._returns:
+            self._returns[key] = unknown()  # recursion guard
+            walker = BlockWalker(Evaluator(self, Host()))
+            walker.walk(info.methods[name].body)
+            self._returns[key] = _fresh(walker.returns)
+        return self._returns[key]
+
+    def class_info(self, name: str) -> Optional[ClassInfo]:
+        return next((info for info in self.classes if info.name == name), None)
 
     def function_return_value(self, name: str) -> Value:
         """What a module-level function of this file returns."""

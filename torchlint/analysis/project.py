@@ -27,6 +27,7 @@ _MANUAL_HANDLING_METHODS = frozenset(
         "load_state_dict",
     }
 )
+_HARMLESS_METACLASSES = frozenset({"ABCMeta", "type", "Protocol", "_ProtocolMeta"})
 _REGISTER_CALLS = frozenset({"register_buffer", "register_parameter", "add_module", "register_module"})
 _TENSOR_ANNOTATIONS = frozenset(
     {"Tensor", "torch.Tensor", "FloatTensor", "torch.FloatTensor", "LongTensor", "torch.LongTensor",
@@ -55,6 +56,7 @@ class ClassFacts:
     property_names: set[str] = field(default_factory=set)
     manually_handled: set[str] = field(default_factory=set)
     overrides_setattr: bool = False
+    custom_metaclass: bool = False  # a metaclass may run nn.Module.__init__ itself (fastai)
 
 
 @dataclass
@@ -66,6 +68,8 @@ class FileFacts:
     classes: dict[str, ClassFacts] = field(default_factory=dict)
     functions: set[str] = field(default_factory=set)
     tensor_functions: set[str] = field(default_factory=set)
+    star_imports: list[ImportTarget] = field(default_factory=list)
+    explicit_inits: set[str] = field(default_factory=set)  # X in `X.__init__(self, ...)` calls
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,10 @@ class External:
 
 
 Resolved = Union[ClassRef, FunctionRef, ModuleRef, External]
+
+
+# What `torch`, `nn` and `F` mean when they can only come from an unreadable star import.
+_CONVENTIONAL_TORCH_NAMES = {"torch": "torch", "nn": "torch.nn", "F": "torch.nn.functional"}
 
 
 def dotted_parts(node: ast.AST) -> Optional[list[str]]:
@@ -154,6 +162,10 @@ def iter_statements(body: list) -> Iterator[ast.stmt]:
 def _class_facts(node: ast.ClassDef) -> ClassFacts:
     bases = [p for p in (dotted_parts(b) for b in node.bases) if p]
     facts = ClassFacts(node.name, node.lineno, bases)
+    for keyword in node.keywords:
+        if keyword.arg == "metaclass":
+            name = (dotted_parts(keyword.value) or [""])[-1]
+            facts.custom_metaclass = name not in _HARMLESS_METACLASSES
     for item in node.body:
         if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
             if item.name == "__setattr__":
@@ -221,11 +233,16 @@ def file_facts(path: Path, tree: ast.Module) -> FileFacts:
             anchor = _relative_anchor(path, node.level) if node.level else None
             for alias in node.names:
                 if alias.name == "*":
+                    facts.star_imports.append(ImportTarget(anchor, node.module or ""))
                     continue
                 dotted = f"{node.module}.{alias.name}" if node.module else alias.name
                 facts.imports[alias.asname or alias.name] = ImportTarget(anchor, dotted)
         elif isinstance(node, ast.ClassDef):
             facts.classes.setdefault(node.name, _class_facts(node))
+        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+            func = node.value.func
+            if isinstance(func, ast.Attribute) and func.attr == "__init__" and isinstance(func.value, ast.Name):
+                facts.explicit_inits.add(func.value.id)
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             facts.functions.add(node.name)
@@ -252,6 +269,7 @@ class ProjectIndex:
         self._roots: dict[Path, list[Path]] = {}
         self._located: dict[tuple, Optional[Path]] = {}
         self._is_module: dict[ClassRef, bool] = {}
+        self._star: dict[tuple, Optional[Resolved]] = {}
 
     # -- facts -------------------------------------------------------------------------
 
@@ -339,8 +357,38 @@ class ProjectIndex:
             alias = facts.aliases.get(head)
             if alias and alias[0] != head:
                 return self.resolve(facts, alias + rest, depth + 1)
-            return None
+            return self._resolve_star(facts, head, rest, depth) if facts.star_imports else None
         return self._resolve_target(target.anchor, target.dotted.split(".") + rest, facts.path, depth + 1)
+
+    def _resolve_star(self, facts: FileFacts, head: str, rest: list[str], depth: int) -> Optional[Resolved]:
+        """A name that only `from X import *` can have bound: look it up in each X
+        (its public names; ``__all__`` is not consulted, a superset)."""
+        key = (facts.path, head)
+        if key not in self._star:
+            self._star[key] = None  # cycle guard
+            found = None
+            for star in facts.star_imports:
+                parts = [p for p in star.dotted.split(".") if p]
+                module = self._locate(star.anchor, parts, facts.path) if (parts or star.anchor) else None
+                if module is not None:
+                    other = self.facts_for(module)
+                    found = self.resolve(other, [head], depth + 1) if other and not head.startswith("_") else None
+                elif star.anchor is None and parts and parts[0] == "torch":
+                    found = External(f"{star.dotted}.{head}")  # `from torch.nn import *`
+                if found is not None:
+                    break
+            if found is None and head in _CONVENTIONAL_TORCH_NAMES:
+                found = External(_CONVENTIONAL_TORCH_NAMES[head])  # a star import we cannot read
+            self._star[key] = found
+        found = self._star[key]
+        if found is None or not rest:
+            return found
+        if isinstance(found, External):
+            return External(".".join([found.dotted, *rest]))
+        if isinstance(found, ModuleRef):
+            other = self.facts_for(found.path)
+            return self.resolve(other, rest, depth + 1) if other else None
+        return None
 
     def _resolve_target(self, anchor: Optional[Path], parts: list[str], importer: Path, depth: int):
         dotted = ".".join(parts)

@@ -26,6 +26,9 @@ _CONTAINER_ADDERS = frozenset({"append", "extend", "insert", "update", "setdefau
 # result is not known to be a plain tensor.
 # In-place methods that change flags, not values: allowed on a leaf that requires grad.
 _NOT_DATA_MUTATIONS = frozenset({"requires_grad_", "share_memory_", "retain_grad_", "detach_"})
+# Parameter methods that (on CPU at construction, in the default dtype) return a new,
+# plain tensor.
+_CONVERTING_METHODS = frozenset({"cuda", "double", "half", "bfloat16"})
 _MAYBE_IDENTITY_METHODS = frozenset({"to", "cuda", "cpu", "float", "half", "double", "bfloat16", "type", "type_as", "contiguous"})
 
 
@@ -271,6 +274,11 @@ class Evaluator:
             return Value(Kind.NONE, node)
         if isinstance(receiver, cst.Name) and receiver.value == self.host.self_name and receiver.value not in self.locals:
             return self.host.self_call(method, node, self)
+        owner = self._class_of(receiver)
+        if owner is not None and method in owner.methods:
+            for arg in node.args:
+                self.eval(arg.value)
+            return self.ctx.method_return_value(owner, method)
         if isinstance(receiver, cst.Name) and receiver.value not in self.locals and self.ctx.resolve(receiver) is not None:
             return None  # a module or class: `torch.zeros`, `nn.init.normal_`
         if isinstance(receiver, cst.Attribute) and self._is_module_path(receiver):
@@ -283,6 +291,18 @@ class Evaluator:
         if target.kind in TENSOR_LIKE or target.kind is Kind.TENSOR_TUPLE:
             return self._tensor_method(node, method, target)
         return unknown()
+
+    def _class_of(self, receiver: cst.BaseExpression):
+        """The class of this file that ``Cls``, ``type(self)`` or ``self.__class__`` names."""
+        self_name = self.host.self_name
+        if (isinstance(receiver, cst.Call) and dotted(receiver.func) == ["type"] and len(receiver.args) == 1
+                and dotted(receiver.args[0].value) == [self_name]) or dotted(receiver) == [self_name, "__class__"]:
+            return getattr(self.host, "info", None)
+        if isinstance(receiver, cst.Name) and receiver.value not in self.locals:
+            resolved = self.ctx.resolve(receiver)
+            if isinstance(resolved, ClassRef) and resolved.path == self.ctx.path:
+                return self.ctx.class_info(resolved.name)
+        return None
 
     def _is_module_path(self, node: cst.Attribute) -> bool:
         """``torch.nn.init`` in ``torch.nn.init.normal_(...)``: a dotted path that
@@ -325,9 +345,14 @@ class Evaluator:
             return target
         if method in ("chunk", "split", "unbind", "tensor_split"):
             return Value(Kind.TENSOR_TUPLE, node)
+        if target.kind is Kind.PARAMETER and method in _CONVERTING_METHODS:
+            return _requiring_grad(Value(Kind.TENSOR, node), node)  # a copy: no longer a Parameter
         if target.kind is Kind.PARAMETER and method in _MAYBE_IDENTITY_METHODS:
             return unknown()
-        return Value(Kind.TENSOR, node)
+        result = Value(Kind.TENSOR, node)
+        if target.requires_grad and target.kind is Kind.TENSOR and method not in ("detach", "numpy"):
+            _requiring_grad(result, target.requires_grad_node or node)  # autograd carries it through
+        return result
 
     def _external_call(self, node: cst.Call, name: str, args: list[Value]) -> Value:
         if name in known.PARAMETER_CONSTRUCTORS:
@@ -343,7 +368,8 @@ class Evaluator:
             if is_true(flag):
                 value.requires_grad = True
                 value.requires_grad_node = node
-            if name.endswith("Variable") and len(node.args) > 1 and is_true(node.args[1].value):
+            if name.endswith("Variable") and len(node.args) > 1 and node.args[1].keyword is None \
+                    and is_true(node.args[1].value):
                 value.requires_grad = True
                 value.requires_grad_node = node
             return value
@@ -401,6 +427,12 @@ class Evaluator:
         elif isinstance(target, (cst.Tuple, cst.List)):
             for index, element in enumerate(target.elements):
                 self.bind_name_target(element.value, unpack(value, index, len(target.elements)))
+
+
+def _requiring_grad(value: Value, node: cst.CSTNode) -> Value:
+    value.requires_grad = True
+    value.requires_grad_node = node
+    return value
 
 
 def _module(node: cst.Call, origin, args: list[Value]) -> Value:

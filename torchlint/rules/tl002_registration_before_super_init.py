@@ -91,8 +91,8 @@ class Net(nn.Module):
     def check(self, ctx) -> Iterator[Finding]:
         for info in ctx.module_classes:
             facts = info.construction
-            if facts.super_init is None:
-                continue  # never initialised at all: TL003
+            if facts.super_init is None or info.custom_metaclass:
+                continue  # never initialised at all (TL003), or a metaclass initialises it
             first = True  # the fix (one move) goes on the first finding of the class
             for event in facts.events:
                 if isinstance(event, AttrAssign) and event.before_super and event.value.kind in _WHAT:

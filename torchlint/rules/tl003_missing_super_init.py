@@ -81,7 +81,7 @@ class Net(nn.Module):
     def check(self, ctx) -> Iterator[Finding]:
         for info in ctx.module_classes:
             init = info.methods.get("__init__")
-            if init is None:
+            if init is None or info.custom_metaclass or info.initialised_explicitly:
                 continue
             facts = info.construction
             if facts.super_init is None and facts.touches_self and not facts.calls_unknown_self_methods:
