@@ -179,7 +179,7 @@ def _version(text: str) -> Optional[tuple[int, int]]:
     return (int(match.group(1)), int(match.group(2))) if match else None
 
 
-_TORCH_REQUIREMENT = re.compile(r"""^\s*["']?torch\s*(?:\[[^\]]*\])?\s*(>=|==|~=)\s*(\d+\.\d+)""", re.MULTILINE)
+_TORCH_REQUIREMENT = re.compile(r"""(?:^|["'\s,\[])torch\s*(?:\[[^\]]*\])?\s*(>=|==|~=)\s*(\d+\.\d+)""", re.MULTILINE)
 
 
 def detect_torch_version(root: Path) -> Optional[tuple[int, int]]:
