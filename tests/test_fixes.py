@@ -163,7 +163,7 @@ def test_tl002_moves_super_init_above_the_first_registration(tmp_path):
         """)
 
 
-def test_tl002_move_is_unsafe_when_arguments_depend_on_moved_code(tmp_path):
+def test_tl002_move_is_declined_when_arguments_depend_on_moved_code(tmp_path):
     source = """\
         import torch.nn as nn
 
@@ -179,9 +179,9 @@ def test_tl002_move_is_unsafe_when_arguments_depend_on_moved_code(tmp_path):
                 width = cfg.width
                 super().__init__(width)
         """
+    # moving `super().__init__(width)` above `width = ...` would raise UnboundLocalError
     assert fixed(tmp_path, source) == dedent(source)
-    out = fixed(tmp_path, source, unsafe=True)
-    assert out.index("super().__init__(width)") < out.index("self.head = nn.Linear(2, 2)")
+    assert fixed(tmp_path, source, unsafe=True) == dedent(source)
 
 
 def test_tl003_inserts_super_init_after_the_docstring(tmp_path):
@@ -195,9 +195,9 @@ def test_tl003_inserts_super_init_after_the_docstring(tmp_path):
                 # the head
                 self.fc = nn.Linear(dim, n)
         '''
-    # inserted right above the first statement (a comment above it stays with it)
+    # inserted above the first statement and the comment that belongs to it
     assert fixed(tmp_path, source) == dedent(source).replace(
-        "        self.fc = nn.Linear(dim, n)\n", "        super().__init__()\n        self.fc = nn.Linear(dim, n)\n"
+        "        # the head\n", "        super().__init__()\n        # the head\n"
     )
 
 
@@ -291,10 +291,10 @@ def test_tl007_tl008_wrap_containers(tmp_path):
     ).replace(
         'self.by_name = {"a": nn.Linear(2, 2), "b": nn.Linear(2, 2)}',
         'self.by_name = nn.ModuleDict({"a": nn.Linear(2, 2), "b": nn.Linear(2, 2)})',
-    ).replace("self.heads = {}", "self.heads = nn.ModuleDict()").replace(
+    ).replace(
         "self.centers = [nn.Parameter(torch.randn(2)) for _ in range(3)]",
         "self.centers = nn.ParameterList([nn.Parameter(torch.randn(2)) for _ in range(3)])",
-    )  # `{0: ...}` keeps int keys: ModuleDict needs strings, so no fix is offered
+    )  # no fix where ModuleDict could reject keys: `{0: ...}` (int keys) and `{}` filled later (keys unseen)
 
 
 # -- formatting, passes, safety ------------------------------------------------------------
@@ -388,6 +388,7 @@ def test_a_fix_that_would_not_parse_is_refused():
     class D:
         code = "TL999"
         fix = broken
+        location = Location(1, 1)
 
     calls = []
 
@@ -397,3 +398,167 @@ def test_a_fix_that_would_not_parse_is_refused():
 
     outcome = fix_text("a = 1\n", lint, unsafe=False)
     assert outcome.text == "a = 1\n" and outcome.error and "does not parse" in outcome.error
+
+
+@pytest.mark.parametrize("body", [
+    "self.layers = [nn.Linear(2, 2), torch.tanh]",            # not only modules
+    "self.layers = [[nn.Linear(2, 2)], [nn.Linear(2, 2)]]",    # nested lists
+    "self.layers = [nn.Linear(2, 2)]\n        self.layers.reverse()",  # a list method ModuleList lacks
+    "self.heads = {str(i): nn.Linear(2, 2) for i in range(2)}",  # comprehension: keys unseen
+    "self.heads = {'a.b': nn.Linear(2, 2)}",                   # ModuleDict keys cannot contain '.'
+    "self.ps = [nn.Parameter(torch.ones(1)), torch.zeros(1)]",  # ParameterList would make the tensor trainable
+])
+def test_container_wraps_are_declined_when_they_could_break(tmp_path, body):
+    source = f"import torch\nimport torch.nn as nn\n\n\nclass M(nn.Module):\n    def __init__(self):\n        super().__init__()\n        {body}\n"
+    assert fixed(tmp_path, source, unsafe=True, raw=True).decode() == source
+
+
+@pytest.mark.parametrize("lines", [
+    ["stride = None"],                                     # a class attribute: KeyError
+])
+def test_register_fix_declined_for_a_class_attribute(tmp_path, lines):
+    source = ("import torch\nimport torch.nn as nn\n\n\nclass M(nn.Module):\n    stride = None\n\n"
+              "    def __init__(self):\n        super().__init__()\n        self.stride = torch.ones(3)\n")
+    assert fixed(tmp_path, source, unsafe=True, raw=True).decode() == source
+
+
+def test_register_fix_declined_when_a_non_tensor_is_stored_later(tmp_path):
+    source = dedent("""\
+        import torch
+        import torch.nn as nn
+
+
+        class Detect(nn.Module):
+            def __init__(self, n):
+                super().__init__()
+                self.grid = torch.zeros(n)
+
+
+        class Model(nn.Module):
+            def _apply(self, fn):
+                super()._apply(fn)
+                self.detect.grid = list(map(fn, self.detect.grid))
+                return self
+        """)
+    assert fixed(tmp_path, source, unsafe=True) == source
+
+
+def test_register_fix_declined_after_an_earlier_assignment(tmp_path):
+    source = dedent("""\
+        import torch
+        import torch.nn as nn
+
+
+        class M(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.cache = None
+                self.cache = torch.zeros(3)
+        """)
+    assert fixed(tmp_path, source, unsafe=True) == source
+
+
+def test_values_computed_from_parameters_get_no_buffer_fix(tmp_path):
+    source = dedent("""\
+        import torch
+        import torch.nn as nn
+
+
+        class M(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.w1 = nn.Parameter(torch.ones(3))
+                self.w3 = torch.add(self.w1, 1.0)
+        """)
+    from conftest import lint_source
+    found = [(d.code, d.fix) for d in lint_source(source, tmp_path / "lint")]
+    assert found == [("TL001", None)]  # a buffer would keep the stale value: it belongs in forward
+
+
+def test_super_without_parentheses_is_repaired(tmp_path):
+    source = dedent("""\
+        import torch.nn as nn
+
+
+        class Clip(nn.Module):
+            def __init__(self):
+                super.__init__()
+                self.fc = nn.Linear(2, 2)
+        """)
+    assert fixed(tmp_path, source) == source.replace("super.__init__()", "super().__init__()")
+
+
+def test_tl003_no_fix_for_a_torch_layer_base(tmp_path):
+    source = dedent("""\
+        import torch.nn as nn
+
+
+        class MyLinear(nn.Linear):
+            def __init__(self, n):
+                self.scale = nn.Linear(n, n)
+        """)
+    assert fixed(tmp_path, source, unsafe=True) == source
+
+
+def test_multi_line_values_keep_their_layout(tmp_path):
+    source = dedent("""\
+        import torch
+        import torch.nn as nn
+
+
+        class M(nn.Module):
+            def __init__(self, n):
+                super().__init__()
+                self.table = torch.cat(
+                    [torch.zeros(n), torch.ones(n)],
+                    dim=0,
+                )
+        """)
+    assert fixed(tmp_path, source) == source.replace(
+        "self.table = torch.cat(", 'self.register_buffer("table", torch.cat(').replace(
+        "            dim=0,\n        )\n", "            dim=0,\n        ), persistent=False)\n")
+
+
+def test_an_nn_name_taken_by_another_library_is_not_shadowed(tmp_path):
+    source = dedent("""\
+        import torch_geometric.nn as nn
+        from torch.nn import Module
+
+
+        class M(Module):
+            def __init__(self):
+                super().__init__()
+                self.layers = [nn.GCNConv(2, 2)]
+                self.layers2 = [Module()]
+        """)
+    out = fixed(tmp_path, source, unsafe=True)
+    assert "import torch.nn as nn" not in out
+    assert "self.layers2 = torch.nn.ModuleList([Module()])" in out and out.count("import torch\n") == 1
+
+
+def test_a_fix_that_would_add_a_construction_error_is_dropped():
+    """The backstop behind the rules' own guards: a pass whose fixes add a TL010 (or
+    TL002/TL003) keeps only the fixes that do not."""
+    from torchlint.diagnostics import Edit, Fix, Location
+    from torchlint.fixes.apply import fix_text
+
+    class D:
+        def __init__(self, code, row, fix):
+            self.code, self.fix, self.location = code, fix, Location(row, 1)
+
+    good = Fix("safe", "ok", (Edit("b = 2", Location(2, 1), Location(2, 6)),))
+    bad = Fix("safe", "breaks", (Edit("c = 9", Location(1, 1), Location(1, 6)),))
+
+    def lint(text):
+        found = []
+        if "c = 9" in text:
+            found.append(D("TL010", 1, None))  # the bad fix introduces a construction error
+        if "a = 1" in text:
+            found.append(D("TL001", 1, bad))
+        if "b = 1" in text:
+            found.append(D("TL001", 2, good))
+        return found
+
+    outcome = fix_text("a = 1\nb = 1\n", lint, unsafe=False)
+    assert outcome.text == "a = 1\nb = 2\n"
+    assert outcome.applied == {"TL001": 1}

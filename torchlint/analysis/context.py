@@ -241,6 +241,52 @@ class FileContext:
                 self._returns[name] = _fresh(walker.returns)
         return self._returns[name]
 
+    @cached_property
+    def attribute_stores(self) -> dict[str, list[cst.BaseExpression]]:
+        """Every ``<anything>.<name> = value`` in the file: name -> assigned values.
+        Computed only when a fix needs it (one extra tree walk, for files with findings)."""
+        stores: dict[str, list[cst.BaseExpression]] = {}
+
+        class Stores(cst.CSTVisitor):
+            def _add(self, target, value):
+                if isinstance(target, cst.Attribute):
+                    stores.setdefault(target.attr.value, []).append(value)
+                elif isinstance(target, (cst.Tuple, cst.List)):
+                    for element in target.elements:
+                        self._add(element.value, None)
+
+            def visit_Assign(self, node):
+                for target in node.targets:
+                    self._add(target.target, node.value)
+
+            def visit_AnnAssign(self, node):
+                self._add(node.target, node.value)
+
+            def visit_AugAssign(self, node):
+                self._add(node.target, None)
+
+        self.module.visit(Stores())
+        return stores
+
+    @cached_property
+    def attribute_calls(self) -> dict[str, set[str]]:
+        """``x.<name>.<method>(...)`` anywhere in the file: name -> methods called on it."""
+        calls: dict[str, set[str]] = {}
+        for match in re.finditer(r"\.([A-Za-z_]\w*)\s*\.\s*([A-Za-z_]\w*)\s*\(", self.source):
+            calls.setdefault(match.group(1), set()).add(match.group(2))
+        return calls
+
+    def source_of(self, node: cst.CSTNode) -> str:
+        """The node's original text, exactly as written (multi-line layout included)."""
+        span = self.position(node)
+        lines = self.lines
+        if span.start.line == span.end.line:
+            return lines[span.start.line - 1][span.start.column: span.end.column]
+        first = lines[span.start.line - 1][span.start.column:]
+        middle = lines[span.start.line: span.end.line - 1]
+        last = lines[span.end.line - 1][: span.end.column]
+        return self.module.default_newline.join([first, *middle, last])
+
     # -- positions ------------------------------------------------------------------------
 
     @cached_property

@@ -205,3 +205,17 @@ def owns_parameters(dotted: str, keyword_values: dict) -> bool:
     if layer in _AFFINE_IF_ASKED:
         return keyword_values.get(_AFFINE_IF_ASKED[layer], "False") == "True"
     return False
+
+
+# Attributes every nn.Module instance has: registering one of these names raises KeyError.
+MODULE_ATTRIBUTES = frozenset(
+    {
+        "training", "forward", "parameters", "buffers", "modules", "children", "state_dict",
+        "to", "cuda", "cpu", "eval", "train", "apply", "half", "float", "double", "type",
+        "zero_grad", "named_parameters", "named_buffers", "named_modules", "named_children",
+        "register_buffer", "register_parameter", "add_module", "load_state_dict",
+        "requires_grad_", "dump_patches", "call_super_init", "bfloat16", "share_memory",
+        "extra_repr", "get_submodule", "get_parameter", "get_buffer", "register_module",
+        "to_empty", "ipu", "xpu", "mtia",
+    }
+)

@@ -200,7 +200,7 @@ class Evaluator:
     def _eval_BinaryOperation(self, node: cst.BinaryOperation) -> Value:
         left, right = self.eval(node.left), self.eval(node.right)
         if left.kind in TENSOR_LIKE or right.kind in TENSOR_LIKE:
-            return Value(Kind.TENSOR, node)
+            return _derived(Value(Kind.TENSOR, node), (left, right))
         if left.kind is Kind.CONTAINER and right.kind is Kind.CONTAINER and isinstance(node.operator, cst.Add):
             return Value(Kind.CONTAINER, node, items=left.items + right.items, container=left.container,
                          open=left.open or right.open)
@@ -211,7 +211,7 @@ class Evaluator:
     def _eval_UnaryOperation(self, node: cst.UnaryOperation) -> Value:
         operand = self.eval(node.expression)
         if operand.kind in TENSOR_LIKE and not isinstance(node.operator, cst.Not):
-            return Value(Kind.TENSOR, node)
+            return _derived(Value(Kind.TENSOR, node), (operand,))
         return Value(Kind.SCALAR, node) if operand.kind is Kind.SCALAR else unknown()
 
     def _eval_Comparison(self, node: cst.Comparison) -> Value:
@@ -346,12 +346,15 @@ class Evaluator:
         if method in ("chunk", "split", "unbind", "tensor_split"):
             return Value(Kind.TENSOR_TUPLE, node)
         if target.kind is Kind.PARAMETER and method in _CONVERTING_METHODS:
-            return _requiring_grad(Value(Kind.TENSOR, node), node)  # a copy: no longer a Parameter
+            copy = _requiring_grad(Value(Kind.TENSOR, node), node)  # a copy: no longer a Parameter
+            copy.derived = True
+            return copy
         if target.kind is Kind.PARAMETER and method in _MAYBE_IDENTITY_METHODS:
             return unknown()
         result = Value(Kind.TENSOR, node)
-        if target.requires_grad and target.kind is Kind.TENSOR and method not in ("detach", "numpy"):
+        if target.requires_grad and method not in ("detach", "numpy"):
             _requiring_grad(result, target.requires_grad_node or node)  # autograd carries it through
+            result.derived = target.derived or target.kind is Kind.PARAMETER
         return result
 
     def _external_call(self, node: cst.Call, name: str, args: list[Value]) -> Value:
@@ -363,7 +366,7 @@ class Evaluator:
         if name in known.BUFFER_CONSTRUCTORS:
             return Value(Kind.BUFFER, node)
         if name in known.TENSOR_FACTORIES or name.startswith(known.TENSOR_NAMESPACES):
-            value = Value(Kind.TENSOR, node)
+            value = _derived(Value(Kind.TENSOR, node), args)
             flag = argument(node, 99, known.REQUIRES_GRAD_KEYWORD)
             if is_true(flag):
                 value.requires_grad = True
@@ -427,6 +430,19 @@ class Evaluator:
         elif isinstance(target, (cst.Tuple, cst.List)):
             for index, element in enumerate(target.elements):
                 self.bind_name_target(element.value, unpack(value, index, len(target.elements)))
+
+
+def _derived(result: Value, operands) -> Value:
+    """Autograd: a tensor computed from tensors that require grad requires grad too (a
+    non-leaf: computed once here, never trained itself)."""
+    for operand in operands:
+        if operand.kind is Kind.PARAMETER and operand.requires_grad or (
+                operand.kind is Kind.TENSOR and operand.requires_grad):
+            result.requires_grad = True
+            result.requires_grad_node = operand.requires_grad_node or operand.node
+            result.derived = True
+            break
+    return result
 
 
 def _requiring_grad(value: Value, node: cst.CSTNode) -> Value:

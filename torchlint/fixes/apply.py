@@ -93,12 +93,23 @@ class FixOutcome:
     error: Optional[str] = None
 
 
+# Findings that mean "this code raises while the model is built" (or cannot be read):
+# a fix must never add one.
+BREAKING = frozenset({"TL000", "TL002", "TL003", "TL010"})
+
+
+def _breaking(diagnostics: list[Diagnostic]) -> int:
+    return sum(1 for d in diagnostics if d.code in BREAKING)
+
+
 def fix_text(text: str, lint: Callable[[str], list[Diagnostic]], unsafe: bool) -> FixOutcome:
     """Lint, apply the applicable fixes, re-lint, until nothing more applies."""
     applied: Counter = Counter()
     diagnostics = lint(text)
+    refused: set[tuple] = set()  # fixes that broke something, by (code, row, column)
     for _ in range(MAX_PASSES):
-        candidates = [d for d in diagnostics if d.fix is not None and (unsafe or d.fix.applicability == "safe")]
+        candidates = [d for d in diagnostics if d.fix is not None and (unsafe or d.fix.applicability == "safe")
+                      and _key(d) not in refused]
         if not candidates:
             break
         new_text, indexes = apply_fixes(text, [d.fix for d in candidates])
@@ -110,10 +121,26 @@ def fix_text(text: str, lint: Callable[[str], list[Diagnostic]], unsafe: bool) -
             codes = ", ".join(sorted({candidates[i].code for i in indexes}))
             return FixOutcome(text, diagnostics, applied, f"a fix for {codes} produced code that does not parse "
                                                          f"({type(error).__name__}); the file keeps its last good text")
+        new_diagnostics = lint(new_text)
+        if _breaking(new_diagnostics) > _breaking(diagnostics):
+            # One of the fixes makes construction fail (e.g. a name torch refuses): try them
+            # one by one from the same text and keep only those that do not.
+            good = [i for i in indexes if _breaking(lint(apply_fixes(text, [candidates[i].fix])[0])) <= _breaking(diagnostics)]
+            refused.update(_key(candidates[i]) for i in indexes if i not in good)
+            new_text, kept = apply_fixes(text, [candidates[i].fix for i in good])
+            indexes = [good[k] for k in kept]
+            if new_text == text:
+                continue
+            new_diagnostics = lint(new_text)
+            if _breaking(new_diagnostics) > _breaking(diagnostics):
+                break  # together they still break it: stop here, with the last good text
         applied.update(candidates[i].code for i in indexes)
-        text = new_text
-        diagnostics = lint(text)
+        text, diagnostics = new_text, new_diagnostics
     return FixOutcome(text, diagnostics, applied)
+
+
+def _key(diagnostic: Diagnostic) -> tuple:
+    return (diagnostic.code, diagnostic.location.row, diagnostic.location.column)
 
 
 def write_atomically(path: Path, original: bytes, data: bytes) -> None:

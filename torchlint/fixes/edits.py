@@ -61,18 +61,33 @@ class Imports:
         )
         return conventional if conventional in names else (names[0] if names else None)
 
-    def torch(self) -> tuple[str, list[Edit]]:
+    def torch(self) -> Optional[tuple[str, list[Edit]]]:
         name = self._local_name_for("torch", "torch")
-        return (name, []) if name else ("torch", [self._insert("import torch")])
+        if name:
+            return name, []
+        return None if self._taken("torch") else ("torch", [self._insert("import torch")])
 
-    def nn(self) -> tuple[str, list[Edit]]:
+    def _taken(self, name: str) -> bool:
+        """Is ``name`` already bound in the file to something else?"""
+        facts = self.ctx.facts
+        return bool(facts) and (
+            name in facts.imports or name in facts.classes or name in facts.functions or name in facts.aliases
+        )
+
+    def nn(self) -> Optional[tuple[str, list[Edit]]]:
+        """How to write ``torch.nn`` here, and the import to add; None when every
+        spelling would shadow another name (the fix is then not offered)."""
         name = self._local_name_for("torch.nn", "nn")
         if name:
             return name, []
         torch_name = self._local_name_for("torch", "torch")
         if torch_name:
             return f"{torch_name}.nn", []
-        return "nn", [self._insert("import torch.nn as nn")]
+        if not self._taken("nn"):
+            return "nn", [self._insert("import torch.nn as nn")]
+        if not self._taken("torch"):  # `nn` is e.g. `torch_geometric.nn`
+            return "torch.nn", [self._insert("import torch")]
+        return None
 
     def _insert(self, statement: str) -> Edit:
         """After the leading imports; with none, before the first statement (so a shebang
@@ -110,3 +125,13 @@ def whole_lines(ctx: "FileContext", node: cst.CSTNode) -> tuple[int, int, str]:
     span = ctx.position(node)
     text = newline(ctx).join(ctx.lines[span.start.line - 1: span.end.line]) + newline(ctx)
     return span.start.line, span.end.line, text
+
+
+def first_row(ctx: "FileContext", statement: cst.CSTNode) -> int:
+    """The first line of a statement including the comment lines right above it."""
+    row = ctx.position(statement).start.line
+    for line in reversed(getattr(statement, "leading_lines", ())):
+        if line.comment is None:
+            break
+        row -= 1
+    return row

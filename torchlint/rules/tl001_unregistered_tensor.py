@@ -43,6 +43,7 @@ from typing import Iterator, Optional
 from torchlint.analysis.attributes import single_assignment, unregistered_tensor_assignments
 from torchlint.diagnostics import Fix
 from torchlint.fixes.edits import SAFE, UNSAFE, Imports, code, fix, replace
+from torchlint.fixes.guards import can_register
 from torchlint.rules.base import Finding, Rule
 
 
@@ -102,7 +103,7 @@ class Rotary(nn.Module):
     def check(self, ctx) -> Iterator[Finding]:
         for info in ctx.module_classes:
             for event in unregistered_tensor_assignments(info):
-                if event.value.requires_grad:
+                if event.value.requires_grad and not event.value.derived:
                     continue  # TL004 reports it, more specifically
                 yield Finding(
                     event.target,
@@ -111,23 +112,28 @@ class Rotary(nn.Module):
                     "`.to(device)`",
                     f'Register it: `self.register_buffer("{event.name}", ...)`, or wrap it in `nn.Parameter(...)` '
                     "if it should be learned",
-                    _register_fix(ctx, event),
+                    _register_fix(ctx, info, event),
                 )
 
 
-def _register_fix(ctx, event) -> Optional[Fix]:
+def _register_fix(ctx, info, event) -> Optional[Fix]:
     """``self.x = t`` -> ``self.register_buffer("x", t, persistent=False)``: safe, since it
     leaves checkpoints alone; the persistent form (with ``--unsafe-fixes``) adds a
     ``state_dict`` key that checkpoints saved before it lack."""
     statement = single_assignment(event)
-    if statement is None or event.before_super:
-        return None  # register_buffer before Module.__init__ would raise
+    if statement is None or event.before_super or event.value.derived or not can_register(ctx, info, event):
+        # before Module.__init__, a name torch would refuse, or a value computed from
+        # parameters (a buffer would keep it stale: it belongs in forward)
+        return None
     persistent = bool(ctx.settings and ctx.settings.unsafe_fixes)
     extra = "" if persistent else ", persistent=False"
-    value = code(ctx, statement.value)
+    value = ctx.source_of(statement.value)
     version = ctx.settings.torch_version if ctx.settings else None
     if version is not None and version >= (2, 5):
-        nn, imports = Imports(ctx).nn()
+        spelling = Imports(ctx).nn()
+        if spelling is None:
+            return None
+        nn, imports = spelling
         new = f"{code(ctx, event.target)} = {nn}.Buffer({value}{extra})"
     else:
         imports = []

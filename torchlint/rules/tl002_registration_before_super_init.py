@@ -40,7 +40,8 @@ import libcst as cst
 
 from torchlint.analysis.construction import AttrAssign, RegisterCall
 from torchlint.diagnostics import Fix
-from torchlint.fixes.edits import SAFE, UNSAFE, enclosing_statement, fix, insert_at, whole_lines
+from torchlint.fixes.edits import SAFE, enclosing_statement, fix, insert_at, whole_lines
+from torchlint.fixes.edits import first_row as first_row_of
 from torchlint.analysis.values import Kind
 from torchlint.rules.base import Finding, Rule
 
@@ -113,8 +114,8 @@ class Net(nn.Module):
 
 def _move_super_fix(ctx, info, first_registration: cst.CSTNode) -> Optional[Fix]:
     """Move the ``super().__init__(...)`` line above the statement of ``__init__`` that
-    holds the first registration. Safe unless a statement moved over assigns a name
-    (or ``self`` attribute) the call's arguments use."""
+    holds the first registration (and the comments just above it). Not offered when a
+    statement moved over assigns a name (or ``self`` attribute) the call's arguments use."""
     init = info.methods.get("__init__")
     if init is None or not isinstance(init.body, cst.IndentedBlock):
         return None
@@ -129,9 +130,9 @@ def _move_super_fix(ctx, info, first_registration: cst.CSTNode) -> Optional[Fix]
     moved_over = statements[statements.index(target): statements.index(super_line)]
     used = _names(super_line, assigned=False)
     assigned = set().union(*(_names(s, assigned=True) for s in moved_over))
-    edits = (insert_at(ctx.position(target).start.line, 1, text), _delete_lines(first_row, last_row))
     if used & assigned:
-        return fix(UNSAFE, "Move `super().__init__(...)` up (its arguments use values computed in between)", *edits)
+        return None  # its arguments use values computed in between: moving it would break them
+    edits = (insert_at(first_row_of(ctx, target), 1, text), _delete_lines(first_row, last_row))
     return fix(SAFE, "Move `super().__init__(...)` above the first registration", *edits)
 
 

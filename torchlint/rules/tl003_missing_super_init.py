@@ -36,7 +36,7 @@ import libcst as cst
 
 from torchlint.analysis.project import External
 from torchlint.diagnostics import Fix
-from torchlint.fixes.edits import SAFE, UNSAFE, fix, indentation_of, insert_at, newline
+from torchlint.fixes.edits import SAFE, UNSAFE, first_row, fix, indentation_of, insert_at, newline, replace
 from torchlint.rules.base import Finding, Rule
 
 
@@ -95,26 +95,44 @@ class Net(nn.Module):
                 )
 
 
-_MODULE = frozenset({"torch.nn.Module", "torch.nn.modules.module.Module"})
+# torch bases whose __init__ takes no required arguments
+_NO_ARGUMENT_BASES = frozenset(
+    "torch.nn." + name for name in ("Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict")
+) | {"torch.nn.modules.module.Module"}
 
 
 def _insert_super_fix(ctx, info, init: cst.FunctionDef) -> Optional[Fix]:
-    """Insert ``super().__init__()`` first (after a docstring). Safe when the base is
-    ``nn.Module`` itself, whose ``__init__`` needs no arguments; otherwise unsafe."""
+    """Insert ``super().__init__()`` first (after a docstring), or repair a
+    ``super.__init__()`` written without parentheses. Safe when the base's ``__init__``
+    needs no arguments (``nn.Module``); unsafe for a user base; not offered for a torch
+    layer (``nn.Linear``), whose arguments only the author knows."""
     if not isinstance(init.body, cst.IndentedBlock) or not init.body.body:
         return None
     statements = list(init.body.body)
-    first = statements[0]
-    if _is_docstring(first) and len(statements) > 1:
-        first = statements[1]
-    elif _is_docstring(first):
-        return None
-    row = ctx.position(first).start.line
-    edit = insert_at(row, 1, f"{indentation_of(ctx, first)}super().__init__(){newline(ctx)}")
+    for statement in statements:
+        call = _super_without_parentheses(statement)
+        if call is not None:
+            return fix(SAFE, "Call `super()`: `super.__init__` is the builtin's own `__init__`",
+                       replace(ctx, call.func, "super().__init__"))
     bases = [ctx.index.resolve(ctx.facts, parts) for parts in info.base_parts] if ctx.facts else []
-    if bases and all(isinstance(b, External) and b.dotted in _MODULE for b in bases):
+    if any(isinstance(b, External) and b.dotted not in _NO_ARGUMENT_BASES for b in bases):
+        return None
+    first = statements[1] if _is_docstring(statements[0]) and len(statements) > 1 else statements[0]
+    if _is_docstring(first):
+        return None
+    edit = insert_at(first_row(ctx, first), 1, f"{indentation_of(ctx, first)}super().__init__(){newline(ctx)}")
+    if bases and all(isinstance(b, External) for b in bases):
         return fix(SAFE, "Call `super().__init__()` first", edit)
     return fix(UNSAFE, "Call `super().__init__()` first (the base class's `__init__` may need arguments)", edit)
+
+
+def _super_without_parentheses(statement) -> Optional[cst.Call]:
+    if isinstance(statement, cst.SimpleStatementLine) and isinstance(statement.body[0], cst.Expr):
+        call = statement.body[0].value
+        if (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and call.func.attr.value == "__init__"
+                and isinstance(call.func.value, cst.Name) and call.func.value.value == "super"):
+            return call
+    return None
 
 
 def _is_docstring(statement) -> bool:

@@ -37,6 +37,7 @@ import libcst as cst
 from torchlint.analysis.attributes import single_assignment, unregistered_tensor_assignments
 from torchlint.diagnostics import Fix
 from torchlint.fixes.edits import UNSAFE, Imports, fix, replace
+from torchlint.fixes.guards import can_register
 from torchlint.rules.base import Finding, Rule
 
 
@@ -87,31 +88,36 @@ class Layer(nn.Module):
     def check(self, ctx) -> Iterator[Finding]:
         for info in ctx.module_classes:
             for event in unregistered_tensor_assignments(info):
-                if not event.value.requires_grad:
-                    continue
+                if not event.value.requires_grad or event.value.derived:
+                    continue  # computed from parameters: TL001 (no explicit requires_grad)
                 yield Finding(
                     event.target,
                     f"`self.{event.name}` is a plain tensor with `requires_grad=True`: it looks trainable but is "
                     "not a Parameter, so the optimizer built from `model.parameters()` never updates it (and it "
                     "is not saved or moved by `.to(device)`)",
                     f"Make it a parameter: `self.{event.name} = nn.Parameter(...)` (requires grad by default)",
-                    _parameter_fix(ctx, event),
+                    _parameter_fix(ctx, info, event),
                 )
 
 
-def _parameter_fix(ctx, event) -> Optional[Fix]:
+def _parameter_fix(ctx, info, event) -> Optional[Fix]:
     """Wrap the value in ``nn.Parameter(...)``, dropping a now-redundant
     ``requires_grad=True``. Unsafe: it changes what the optimizer trains."""
     statement = single_assignment(event)
-    if statement is None or event.before_super:
-        return None  # a Parameter before Module.__init__ would raise
+    if statement is None or event.before_super or not can_register(ctx, info, event):
+        return None
     value = statement.value
+    text = ctx.source_of(value)
     if isinstance(value, cst.Call):
         kept = [a for a in value.args if not (a.keyword is not None and a.keyword.value == "requires_grad")]
-        if len(kept) != len(value.args) and kept:
-            kept[-1] = kept[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
-        value = value.with_changes(args=kept)
-    nn, imports = Imports(ctx).nn()
-    new = f"{nn}.Parameter({ctx.module.code_for_node(value)})"
+        if len(kept) != len(value.args):
+            if kept:
+                kept[-1] = kept[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+            text = ctx.module.code_for_node(value.with_changes(args=kept))
+    spelling = Imports(ctx).nn()
+    if spelling is None:
+        return None
+    nn, imports = spelling
+    new = f"{nn}.Parameter({text})"
     return fix(UNSAFE, "Make it an `nn.Parameter` (changes the set of trained parameters)",
                replace(ctx, statement.value, new), *imports)

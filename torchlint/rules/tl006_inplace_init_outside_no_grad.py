@@ -131,7 +131,10 @@ def _no_grad_fix(ctx, event: InplaceOp) -> Optional[Fix]:
     text = code(ctx, statement)
     if "\n" in text or "\r" in text:
         return None  # multi-line statements are left to the user
-    torch, imports = Imports(ctx).torch()
+    spelling = Imports(ctx).torch()
+    if spelling is None:
+        return None
+    torch, imports = spelling
     indent = indentation_of(ctx, statement)
     wrapped = f"with {torch}.no_grad():{newline(ctx)}{indent}{ctx.module.default_indent}{text}"
     return fix(SAFE, "Wrap it in `with torch.no_grad():`", replace(ctx, statement, wrapped), *imports)

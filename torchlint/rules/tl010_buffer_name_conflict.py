@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from typing import Iterator, Optional
 
+from torchlint.analysis import known
 from torchlint.analysis.construction import BUFFER, MODULE, PARAM, PLAIN, RegisterCall
 from torchlint.analysis.values import Kind
 from torchlint.rules.base import Finding, Rule
@@ -54,18 +55,6 @@ _EXPECTED = {
     "add_module": "an nn.Module or None",
     "register_module": "an nn.Module or None",
 }
-# Attributes every nn.Module instance has.
-_MODULE_ATTRIBUTES = frozenset(
-    {
-        "training", "forward", "parameters", "buffers", "modules", "children", "state_dict",
-        "to", "cuda", "cpu", "eval", "train", "apply", "half", "float", "double", "type",
-        "zero_grad", "named_parameters", "named_buffers", "named_modules", "named_children",
-        "register_buffer", "register_parameter", "add_module", "load_state_dict",
-        "requires_grad_", "dump_patches", "call_super_init",
-    }
-)
-
-
 class BufferNameConflict(Rule):
     code = "TL010"
     name = "buffer-name-conflict"
@@ -131,7 +120,7 @@ def _name_problem(event: RegisterCall, class_attributes: set[str]) -> Optional[t
             "Use a name without dots",
         )
     prior = event.prior_state
-    if prior is None and (name in class_attributes or name in _MODULE_ATTRIBUTES):
+    if prior is None and (name in class_attributes or name in known.MODULE_ATTRIBUTES):
         described = "a class attribute or method"
     elif prior in _DESCRIBE_STATE and prior != _SAME_STATE[event.method]:
         described = f"already {_DESCRIBE_STATE[prior]}"
