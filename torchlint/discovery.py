@@ -8,13 +8,14 @@ the default excludes, the configured ``exclude``/``extend-exclude`` patterns and
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
 import pathspec
 
-from torchlint.config import Settings
+from torchlint.config import Settings, resolved
 
 DEFAULT_EXCLUDES = frozenset(
     {
@@ -75,13 +76,22 @@ class _Ignores:
         return dirs
 
 
+def _lintable(path: Path) -> bool:
+    """Regular files (through symlinks). A named pipe or device called `x.py` would block
+    or never end; a broken or looping symlink is kept, to be reported as unreadable."""
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return True
+
+
 def discover(paths: list[str], settings: Settings) -> Discovery:
     result = Discovery()
     ignores = _Ignores(settings)
     seen: set[Path] = set()
 
     def add(path: Path) -> None:
-        key = path.resolve()
+        key = resolved(path)
         if key not in seen:
             seen.add(key)
             result.files.append(path)
@@ -100,7 +110,7 @@ def discover(paths: list[str], settings: Settings) -> Discovery:
                 for name in sorted(files):
                     if name.endswith(".py"):
                         file_path = root_path / name
-                        if not ignores.ignored(file_path.absolute(), False):
+                        if _lintable(file_path) and not ignores.ignored(file_path.absolute(), False):
                             add(file_path)
         else:
             add(path)  # named explicitly: always linted
