@@ -6,6 +6,7 @@ import ast
 import io
 import sys
 import tokenize
+import warnings
 from dataclasses import dataclass
 from typing import Union
 
@@ -84,7 +85,9 @@ def python_ast(source: Union[str, bytes]) -> ast.Module:
     previous = sys.getrecursionlimit()
     sys.setrecursionlimit(PYTHON_RECURSION_LIMIT)  # RecursionError if already deeper
     try:
-        return ast.parse(source)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the user's SyntaxWarnings are not ours to print
+            return ast.parse(source)
     finally:
         sys.setrecursionlimit(previous)
 
