@@ -40,6 +40,7 @@ class _Ignores:
         patterns = list(settings.exclude or ()) + list(settings.extend_exclude)
         self.configured = pathspec.PathSpec.from_lines("gitwildmatch", patterns) if patterns else None
         self._gitignores: dict[Path, Optional[pathspec.PathSpec]] = {}
+        self._dirs: dict[Path, list[Path]] = {}
 
     def _gitignore(self, directory: Path) -> Optional[pathspec.PathSpec]:
         if directory not in self._gitignores:
@@ -68,12 +69,17 @@ class _Ignores:
         return False
 
     def _gitignore_dirs(self, path: Path) -> list[Path]:
-        dirs = []
-        for parent in path.parents:
-            dirs.append(parent)
-            if (parent / ".git").exists() or parent == self.root:
-                break
-        return dirs
+        """The directories whose .gitignore may apply to ``path`` (memoised per directory:
+        a warm run's time is mostly spent here and in hashing)."""
+        directory = path.parent
+        if directory not in self._dirs:
+            dirs = []
+            for parent in [directory, *directory.parents]:
+                dirs.append(parent)
+                if (parent / ".git").exists() or parent == self.root:
+                    break
+            self._dirs[directory] = dirs
+        return self._dirs[directory]
 
 
 def _lintable(path: Path) -> bool:

@@ -16,6 +16,7 @@ import ast
 import dataclasses
 import hashlib
 from contextlib import contextmanager
+from functools import lru_cache
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator, Optional, Union
@@ -118,14 +119,21 @@ def dotted_parts(node: ast.AST) -> Optional[list[str]]:
 
 def module_name_for(path: Path) -> Optional[str]:
     """Dotted module name from the chain of ``__init__.py`` files above ``path``."""
-    parts = [] if path.name == "__init__.py" else [path.stem]
-    directory = path.parent
-    while (directory / "__init__.py").is_file():
-        parts.append(directory.name)
-        if directory.parent == directory:
-            break
-        directory = directory.parent
-    return ".".join(reversed(parts)) or None
+    package = _package_of(path.parent)
+    name = package if path.name == "__init__.py" else ".".join(p for p in (package, path.stem) if p)
+    return name or None
+
+
+@lru_cache(maxsize=4096)
+def _package_of(directory: Path) -> str:
+    """``a.b`` for a directory ``.../a/b`` with ``__init__.py`` files in both ('' if none).
+    Memoised: a process sees a directory's package structure once."""
+    if not (directory / "__init__.py").is_file():
+        return ""
+    if directory.parent == directory:
+        return directory.name
+    parent = _package_of(directory.parent)
+    return f"{parent}.{directory.name}" if parent else directory.name
 
 
 def _relative_anchor(path: Path, level: int) -> Path:
