@@ -12,9 +12,10 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 
 
-def run_cli(*args: str, cwd: Path | None = None, stdin: bytes | None = None) -> subprocess.CompletedProcess:
+def run_cli(*args: str, cwd: Path | None = None, stdin: bytes | None = None,
+            env: dict | None = None) -> subprocess.CompletedProcess:
     """Run torchlint as a user would: a separate process."""
-    env = dict(os.environ, PYTHONHASHSEED="random")
+    env = dict(os.environ, PYTHONHASHSEED="random", **(env or {}))
     return subprocess.run(
         [sys.executable, "-m", "torchlint", *args],
         cwd=cwd or ROOT,

@@ -28,4 +28,4 @@ def test_checker_reports_internal_errors(monkeypatch):
     monkeypatch.setattr(UnregisteredTensor, "check", broken)
     checker = fuzz.Checker()
     with pytest.raises(AssertionError, match="boom"):
-        checker.check("import torch.nn as nn\nclass M(nn.Module):\n    pass\n")
+        checker.check("import torch.nn as nn\nclass M(nn.Module):\n    def __init__(self):\n        super().__init__()\n")

@@ -29,6 +29,41 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_ERROR, f"torchlint: error: {message}\n")
 
 
+def _shard(text: str) -> tuple[int, int]:
+    try:
+        k, n = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected K/N (e.g. 1/4), got {text!r}") from None
+    if not 1 <= k <= n:
+        raise argparse.ArgumentTypeError(f"K/N needs 1 <= K <= N, got {text!r}")
+    return k, n
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def _add_speed_arguments(parser: argparse.ArgumentParser) -> None:
+    """Cache, parallelism and sharding: they change how fast, never what is reported."""
+    parser.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
+    parser.add_argument("--cache-dir", type=Path, help="where the cache lives (default: .torchlint_cache/ at the project root)")
+    parser.add_argument("--jobs", "-j", type=_positive, help="worker processes (default: one per CPU)")
+    parser.add_argument("--shard", type=_shard, metavar="K/N", help="lint only the K-th of N deterministic parts of the files (for CI matrices); the project index still sees every file")
+
+
+def _speed_options(args: argparse.Namespace, settings) -> dict:
+    from torchlint.cache import default_cache_dir
+
+    cache_dir = None if args.no_cache else (args.cache_dir or default_cache_dir(settings))
+    return {"jobs": args.jobs, "cache_dir": cache_dir, "shard": args.shard, "progress": True}
+
+
 def build_parser() -> argparse.ArgumentParser:
     from torchlint.report import FORMATTERS
 
@@ -63,14 +98,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     parser.add_argument("-q", "--quiet", action="store_true", help="print the findings and nothing else")
     parser.add_argument("--statistics", action="store_true", help="print the number of findings per rule")
-    parser.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
+    _add_speed_arguments(parser)
     fixing = parser.add_argument_group("fixes")
     fixing.add_argument("--fix", action="store_true", help="apply safe fixes in place")
     fixing.add_argument("--unsafe-fixes", action="store_true", help="with --fix or --diff, apply unsafe fixes too")
     fixing.add_argument("--diff", action="store_true", help="print the fixes as a unified diff and write nothing "
                         "(exit 1 if something would change)")
     fixing.add_argument("--show-fixes", action="store_true", help="list the fixes applied, per file and rule")
-    parser.add_argument("--jobs", "-j", type=int, help="worker processes (default: one per CPU)")
     parser.add_argument("--stdin-filename", help="the file name to report for '-' (standard input)")
     parser.add_argument("--list-rules", action="store_true", help="print every rule: code, name, fixable, origin")
     parser.add_argument("--explain", metavar="CODE", help="print a rule's documentation (e.g. TL001)")
@@ -137,7 +171,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         paths = select_changed(changed, args.paths, settings)
 
     stdin = sys.stdin.buffer.read() if "-" in paths else None
-    result = engine.run(paths, settings, stdin=stdin, stdin_filename=args.stdin_filename, jobs=args.jobs)
+    result = engine.run(paths, settings, stdin=stdin, stdin_filename=args.stdin_filename,
+                        **_speed_options(args, settings))
 
     if args.diff:
         output = "".join(result.diffs)

@@ -24,6 +24,15 @@ KNOWN_KEYS = frozenset(
 DEFAULT_SELECT = ("TL0",)  # every static rule
 
 
+def resolved(path: Path) -> Path:
+    """``path.resolve()`` that never raises: a symlink loop stays its absolute path (and
+    is reported as a file that cannot be read)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return path.absolute()
+
+
 class ConfigError(Exception):
     """A configuration or usage error: reported as such, exit code 2."""
 
@@ -46,7 +55,7 @@ class Settings:
         if not self.per_file_ignores:
             return frozenset()
         try:
-            relative = path.resolve().relative_to(self.project_root).as_posix()
+            relative = resolved(path).relative_to(self.project_root).as_posix()
         except ValueError:
             relative = path.as_posix()
         codes: set[str] = set()

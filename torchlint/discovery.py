@@ -8,13 +8,14 @@ the default excludes, the configured ``exclude``/``extend-exclude`` patterns and
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
 import pathspec
 
-from torchlint.config import Settings
+from torchlint.config import Settings, resolved
 
 DEFAULT_EXCLUDES = frozenset(
     {
@@ -39,6 +40,7 @@ class _Ignores:
         patterns = list(settings.exclude or ()) + list(settings.extend_exclude)
         self.configured = pathspec.PathSpec.from_lines("gitwildmatch", patterns) if patterns else None
         self._gitignores: dict[Path, Optional[pathspec.PathSpec]] = {}
+        self._dirs: dict[Path, list[Path]] = {}
 
     def _gitignore(self, directory: Path) -> Optional[pathspec.PathSpec]:
         if directory not in self._gitignores:
@@ -67,12 +69,26 @@ class _Ignores:
         return False
 
     def _gitignore_dirs(self, path: Path) -> list[Path]:
-        dirs = []
-        for parent in path.parents:
-            dirs.append(parent)
-            if (parent / ".git").exists() or parent == self.root:
-                break
-        return dirs
+        """The directories whose .gitignore may apply to ``path`` (memoised per directory:
+        a warm run's time is mostly spent here and in hashing)."""
+        directory = path.parent
+        if directory not in self._dirs:
+            dirs = []
+            for parent in [directory, *directory.parents]:
+                dirs.append(parent)
+                if (parent / ".git").exists() or parent == self.root:
+                    break
+            self._dirs[directory] = dirs
+        return self._dirs[directory]
+
+
+def _lintable(path: Path) -> bool:
+    """Regular files (through symlinks). A named pipe or device called `x.py` would block
+    or never end; a broken or looping symlink is kept, to be reported as unreadable."""
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return True
 
 
 def discover(paths: list[str], settings: Settings) -> Discovery:
@@ -81,7 +97,7 @@ def discover(paths: list[str], settings: Settings) -> Discovery:
     seen: set[Path] = set()
 
     def add(path: Path) -> None:
-        key = path.resolve()
+        key = resolved(path)
         if key not in seen:
             seen.add(key)
             result.files.append(path)
@@ -100,7 +116,7 @@ def discover(paths: list[str], settings: Settings) -> Discovery:
                 for name in sorted(files):
                     if name.endswith(".py"):
                         file_path = root_path / name
-                        if not ignores.ignored(file_path.absolute(), False):
+                        if _lintable(file_path) and not ignores.ignored(file_path.absolute(), False):
                             add(file_path)
         else:
             add(path)  # named explicitly: always linted

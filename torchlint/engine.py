@@ -1,7 +1,9 @@
 """Runs the rules over files and collects diagnostics.
 
-Data flows one way: bytes -> decoded text -> libcst module (parsed once) -> shared
-analysis (``FileContext``) -> rules -> diagnostics -> noqa / per-file filtering.
+Data flows one way: bytes -> cache lookup -> decoded text -> project-index facts (`ast`)
+-> prefilter (files where no rule can report are not parsed further) -> libcst module
+(parsed once) -> shared analysis (``FileContext``) -> rules -> diagnostics -> noqa /
+per-file filtering -> cache store.
 """
 
 from __future__ import annotations
@@ -9,21 +11,27 @@ from __future__ import annotations
 import difflib
 import multiprocessing
 import os
+import sys
+import threading
 import traceback
+import hashlib
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Iterator, Optional, Sequence
 
 from torchlint import source as sources
 from torchlint.analysis.context import FileContext
 from torchlint.analysis.project import ProjectIndex
-from torchlint.config import Settings
+from torchlint.cache import Cache
+from torchlint.config import Settings, resolved
 from torchlint.diagnostics import Diagnostic, Location
 from torchlint.discovery import discover
 from torchlint.fixes.apply import FixError, fix_text, write_atomically
+from torchlint.progress import progress_bar
 from torchlint.rules import ALL_RULES, FILE_NOT_LINTED, RULES_BY_CODE, Rule
+from torchlint.rules.base import MODULE_CLASSES, WHOLE_FILE
 from torchlint.suppression import Suppressions
 
 
@@ -33,42 +41,148 @@ class RunResult:
     files_checked: int = 0
     missing_paths: list[str] = field(default_factory=list)
     internal_errors: list[str] = field(default_factory=list)
+    files_from_cache: int = 0
+    files_parsed: int = 0  # parsed with libcst (the others were skipped by the prefilter)
     fixed: Counter = field(default_factory=Counter)  # code -> fixes applied (or, with --diff, applicable)
     fixed_files: list[str] = field(default_factory=list)
     diffs: list[str] = field(default_factory=list)
     fix_errors: list[str] = field(default_factory=list)
-
-    def merge(self, other: "RunResult") -> None:
-        self.diagnostics.extend(other.diagnostics)
-        self.internal_errors.extend(other.internal_errors)
-        self.fixed.update(other.fixed)
-        self.fixed_files.extend(other.fixed_files)
-        self.diffs.extend(other.diffs)
-        self.fix_errors.extend(other.fix_errors)
     project_root: Optional[Path] = None  # CI reports give paths relative to its repository
 
 
+@dataclass
+class FileResult:
+    """One file's outcome, as a worker sends it back (and the cache stores it)."""
+
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    internal_errors: list[str] = field(default_factory=list)
+    # every other file whose facts (or absence) the lint observed -> (content digest,
+    # facts digest), None when absent; None as a whole when the result is not cacheable
+    dependencies: Optional[dict[str, Optional[tuple[str, str]]]] = None
+    parsed: bool = False
+    # fix mode (--fix / --diff)
+    applied: Counter = field(default_factory=Counter)
+    diff: Optional[str] = None
+    fix_error: Optional[str] = None
+
+
+# Long chains such as `a + b + ... ` (thousands of terms, which Python accepts) make
+# libcst and the analysis recurse deeply: files are linted on a thread with a large
+# stack, where a high recursion limit is safe. Deeper still becomes a TL000.
+_STACK_BYTES = 512 * 1024 * 1024
+_RECURSION_LIMIT = 25_000
+
+
+def _deep_stack_thread() -> ThreadPoolExecutor:
+    previous = threading.stack_size(_STACK_BYTES)
+    try:
+        pool = ThreadPoolExecutor(1, thread_name_prefix="torchlint-lint")
+        pool.submit(int).result()  # start the thread now, with the large stack
+    finally:
+        threading.stack_size(previous)
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), _RECURSION_LIMIT))
+    return pool
+
+
 class Linter:
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, prefilter: bool = True):
         self.settings = settings
         self.index = ProjectIndex(extra_module_bases=settings.module_bases)
         self.rules: list[Rule] = [rule() for rule in ALL_RULES if rule.code in settings.select]
+        self.prefilter = prefilter
+        self._thread: Optional[ThreadPoolExecutor] = None
 
-    def lint_bytes(self, path: Path, shown: str, data: Optional[bytes], result: RunResult) -> list[Diagnostic]:
+    def lint(self, path: Path, shown: str, data: Optional[bytes]) -> FileResult:
+        if self._thread is None:
+            self._thread = _deep_stack_thread()
+        fixing = (self.settings.fix or self.settings.diff) and data is None  # stdin is never rewritten
+        return self._thread.submit(self._fix if fixing else self._lint, path, shown, data).result()
+
+    def _fix(self, path: Path, shown: str, data: Optional[bytes]) -> FileResult:
+        """Fix one file (or, with --diff, compute the diff) and report what remains."""
+        result = FileResult()
+        try:
+            original = sources.read_bytes(path)
+            text = sources.decode(original)
+        except sources.NotLinted as problem:
+            result.diagnostics.append(_not_linted(shown, problem))
+            return result
+
+        def lint(current: str) -> list[Diagnostic]:
+            try:
+                return self._lint_text(path, shown, current, current.encode(), result, fresh=True)
+            except RecursionError:
+                return [_not_linted(shown, sources.NotLinted("the code is nested too deeply to analyse"))]
+
+        outcome = fix_text(text, lint, self.settings.unsafe_fixes)
+        result.diagnostics = outcome.diagnostics
+        result.fix_error = outcome.error
+        if outcome.text == text:
+            return result
+        if self.settings.diff:
+            result.applied = outcome.applied
+            result.diff = "".join(difflib.unified_diff(text.splitlines(keepends=True), outcome.text.splitlines(keepends=True),
+                                                       fromfile=f"a/{shown}", tofile=f"b/{shown}"))
+            return result
+        try:
+            write_atomically(path, original, outcome.text.encode(sources.encoding_of(original)))
+            result.applied = outcome.applied
+        except (FixError, UnicodeEncodeError) as error:
+            result.fix_error = str(error)
+            result.diagnostics = self._lint(path, shown, original).diagnostics  # what the file still has
+        return result
+
+    def _lint(self, path: Path, shown: str, data: Optional[bytes]) -> FileResult:
+        result = FileResult()
         try:
             if data is None:
                 data = sources.read_bytes(path)
             text = sources.decode(data)
         except sources.NotLinted as problem:
-            return [_not_linted(shown, problem)]
-        return self.lint_text(path, shown, text, result)
+            result.diagnostics.append(_not_linted(shown, problem))
+            result.dependencies = {} if data is not None else None  # an unreadable file is not cached
+            return result
+        own = path.resolve()
+        with self.index.recording() as observed:
+            try:
+                result.diagnostics = self._lint_text(path, shown, text, data, result)
+            except RecursionError:
+                problem = sources.NotLinted("the code is nested too deeply to analyse")
+                result.diagnostics = [_not_linted(shown, problem)]
+        if not result.internal_errors:
+            result.dependencies = {
+                str(p): self.index.dependency_state(p) for p in sorted(observed) if p != own
+            }
+        return result
 
-    def lint_text(self, path: Path, shown: str, text: str, result: RunResult, fresh: bool = False) -> list[Diagnostic]:
+    def _could_report(self, path: Path, text: str, facts) -> bool:
+        """The prefilter: False only when no selected rule can report in this file.
+
+        Module-class rules report only inside nn.Module subclasses, which the project
+        index decides from the `ast` facts with the very function the rules use; a file
+        whose facts exist is known to parse, so no TL000 is lost either."""
+        if not self.prefilter or facts is None:
+            return True
+        ignored = self.settings.ignored_for(path)
+        active = [rule for rule in self.rules if rule.code not in ignored]
+        if any(rule.scope == WHOLE_FILE and rule.could_report(text) for rule in active):
+            return True
+        return any(rule.scope == MODULE_CLASSES for rule in active) and self.index.has_module_class(facts)
+
+    def _lint_text(self, path: Path, shown: str, text: str, data: bytes, result: FileResult,
+                   fresh: bool = False) -> list[Diagnostic]:
+        facts = self.index.add_source(path, text, data, replace=fresh)
+        if facts is None:  # neither Python's parser nor libcst's (lowered) accepts the file
+            problem = sources.python_error(text)
+            if problem is not None:
+                return [_not_linted(shown, problem)]
+        if not self._could_report(path, text, facts):
+            return []
         try:
             module = sources.parse(text)
         except sources.NotLinted as problem:
             return [_not_linted(shown, problem)]
-        facts = self.index.add_source(path, text, replace=fresh)
+        result.parsed = True
         ctx = FileContext(path, shown, text, module, facts, self.index, self.settings)
         suppressions = Suppressions.parse(text)
         ignored = self.settings.ignored_for(path)
@@ -81,8 +195,7 @@ class Linter:
             try:
                 findings = list(rule.check(ctx))
             except RecursionError:
-                result.internal_errors.append(f"{shown}: {rule.code} gave up: the code is nested too deeply")
-                continue
+                raise  # the whole file becomes a TL000
             except Exception:  # a bug in torchlint must not stop the run
                 result.internal_errors.append(
                     f"{shown}: internal error in {rule.code}:\n{traceback.format_exc(limit=-3)}"
@@ -111,47 +224,6 @@ class Linter:
         return diagnostics
 
 
-    def process(self, path: Path, shown: str, data: Optional[bytes]) -> RunResult:
-        """Lint one file; in fix mode, fix it (or diff it) and report what remains."""
-        result = RunResult()
-        settings = self.settings
-        if not (settings.fix or settings.diff) or data is not None:
-            result.diagnostics = self.lint_bytes(path, shown, data, result)
-            return result
-        try:
-            original = sources.read_bytes(path)
-            text = sources.decode(original)
-        except sources.NotLinted as problem:
-            result.diagnostics = [_not_linted(shown, problem)]
-            return result
-        outcome = fix_text(text, lambda current: self.lint_text(path, shown, current, result, fresh=True),
-                           settings.unsafe_fixes)
-        result.diagnostics = outcome.diagnostics
-        if outcome.error:
-            result.fix_errors.append(f"{shown}: {outcome.error}")
-        if outcome.text == text:
-            return result
-        result.fixed.update(outcome.applied)
-        result.fixed_files.append(shown)
-        if settings.diff:
-            result.diffs.append(unified_diff(shown, text, outcome.text))
-            return result
-        try:
-            write_atomically(path, original, outcome.text.encode(sources.encoding_of(original)))
-        except (FixError, UnicodeEncodeError) as error:
-            result.fix_errors.append(f"{shown}: {error}")
-            result.fixed.subtract(outcome.applied)
-            result.fixed_files.pop()
-        return result
-
-
-def unified_diff(shown: str, before: str, after: str) -> str:
-    return "".join(
-        difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
-                             fromfile=f"a/{shown}", tofile=f"b/{shown}")
-    )
-
-
 def _not_linted(shown: str, problem: "sources.NotLinted") -> Diagnostic:
     rule = RULES_BY_CODE[FILE_NOT_LINTED]
     location = Location(problem.row, problem.column)
@@ -172,13 +244,13 @@ PARALLEL_THRESHOLD = 24
 _worker_linter: Optional[Linter] = None
 
 
-def _init_worker(settings: Settings) -> None:
+def _init_worker(settings: Settings, prefilter: bool) -> None:
     global _worker_linter
-    _worker_linter = Linter(settings)
+    _worker_linter = Linter(settings, prefilter)
 
 
-def _process_in_worker(target: tuple[Path, str, Optional[bytes]]) -> RunResult:
-    return _worker_linter.process(*target)
+def _lint_in_worker(target: "Target") -> FileResult:
+    return _worker_linter.lint(target.path, target.shown, target.data)
 
 
 def default_jobs() -> int:
@@ -188,31 +260,119 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+@dataclass
+class Target:
+    path: Path
+    shown: str  # as the user spelled it
+    data: Optional[bytes] = None  # read by the worker when None
+    cache_key: Optional[str] = None
+
+
+def prefilter_enabled() -> bool:
+    """The prefilter is on unless ``TORCHLINT_PREFILTER=0`` (for checking that it never
+    changes a result: benchmarks/prefilter_check.py)."""
+    return os.environ.get("TORCHLINT_PREFILTER", "1") != "0"
+
+
 def run(paths: Sequence[str], settings: Settings, stdin: Optional[bytes] = None,
-        stdin_filename: Optional[str] = None, jobs: Optional[int] = None) -> RunResult:
-    """Lint ``paths``; with several jobs, files are linted in worker processes (each
-    with its own lazily built project index) and the results merged in a fixed order."""
+        stdin_filename: Optional[str] = None, jobs: Optional[int] = None,
+        cache_dir: Optional[Path] = None, shard: Optional[tuple[int, int]] = None,
+        progress: bool = False) -> RunResult:
+    """Lint ``paths``. Results come from the cache when it holds them (``cache_dir``,
+    None: no cache); the other files are linted, with several jobs in worker processes
+    (each with its own lazily built project index), and the results merged in a fixed
+    order. ``shard=(k, n)`` lints the k-th of n deterministic parts of the files."""
     result = RunResult(project_root=settings.project_root)
-    targets: list[tuple[Path, str, Optional[bytes]]] = []
+    targets: list[Target] = []
     file_paths = [p for p in paths if p != "-"]
     if len(file_paths) != len(paths):
         name = stdin_filename or "-"
-        targets.append((Path(stdin_filename or "stdin.py"), name, stdin if stdin is not None else b""))
+        targets.append(Target(Path(stdin_filename or "stdin.py"), name, stdin if stdin is not None else b""))
     discovery = discover(file_paths, settings)
     result.missing_paths = discovery.missing
-    targets.extend((path, str(path), None) for path in discovery.files)  # shown as the user spelled it
-    jobs = jobs or default_jobs()
-    if jobs > 1 and len(targets) >= PARALLEL_THRESHOLD:
-        context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-        with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker, initargs=(settings,)) as pool:
-            for partial in pool.map(_process_in_worker, targets, chunksize=8):
-                result.merge(partial)
-    else:
-        linter = Linter(settings)
-        for path, shown, data in targets:
-            result.merge(linter.process(path, shown, data))
+    files = discovery.files if shard is None else in_shard(discovery.files, settings.project_root, *shard)
+    targets.extend(Target(path, str(path)) for path in files)
     result.files_checked = len(targets)
+
+    fixing = settings.fix or settings.diff  # results of a changing file are not cached
+    cache = Cache(cache_dir, settings) if cache_dir is not None and not fixing else None
+    pending = targets if cache is None else _from_cache(cache, targets, result)
+    for target, outcome in zip(pending, _lint_all(pending, settings, jobs, progress)):
+        result.diagnostics.extend(outcome.diagnostics)
+        result.internal_errors.extend(outcome.internal_errors)
+        result.files_parsed += outcome.parsed
+        if outcome.fix_error:
+            result.fix_errors.append(f"{target.shown}: {outcome.fix_error}")
+        if outcome.applied:
+            result.fixed.update(outcome.applied)
+            result.fixed_files.append(target.shown)
+        if outcome.diff:
+            result.diffs.append(outcome.diff)
+        if cache is not None and target.cache_key is not None and outcome.dependencies is not None:
+            cache.store(target.cache_key, outcome.diagnostics, outcome.dependencies)
     result.diagnostics.sort(key=Diagnostic.sort_key)
     result.diffs.sort()
     result.fixed_files.sort()
     return result
+
+
+def in_shard(files: Sequence[Path], root: Path, k: int, n: int) -> list[Path]:
+    """The files of shard ``k`` (1-based) of ``n``: chosen by a stable hash of the path
+    relative to the project root, so a file stays in its shard when others are added."""
+    chosen = []
+    for path in files:
+        try:
+            relative = resolved(path).relative_to(root).as_posix()
+        except ValueError:
+            relative = resolved(path).as_posix()
+        digest = hashlib.blake2b(relative.encode(), digest_size=8).digest()
+        if int.from_bytes(digest, "big") % n == k - 1:
+            chosen.append(path)
+    return chosen
+
+
+def _from_cache(cache: "Cache", targets: list[Target], result: RunResult) -> list[Target]:
+    """Fill ``result`` with the cached results; return the targets still to lint (with
+    their bytes, so the result stored is the result of exactly the bytes hashed)."""
+    pending = []
+    for target in targets:
+        if target.data is None:
+            try:
+                target.data = sources.read_bytes(target.path)
+            except sources.NotLinted:
+                pending.append(target)  # the lint reports it
+                continue
+        target.cache_key = cache.key(target.path, target.data)
+        cached = cache.load(target.cache_key, target.shown)
+        if cached is None:
+            pending.append(target)
+        else:
+            result.diagnostics.extend(cached)
+            result.files_from_cache += 1
+    return pending
+
+
+def _lint_all(targets: list[Target], settings: Settings, jobs: Optional[int], progress: bool) -> Iterator[FileResult]:
+    """Each target's result, in order."""
+    bar = progress_bar(len(targets)) if progress else None
+    jobs = jobs or default_jobs()
+    prefilter = prefilter_enabled()
+    try:
+        if jobs > 1 and len(targets) >= PARALLEL_THRESHOLD:
+            context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+            with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker,
+                                     initargs=(settings, prefilter)) as pool:
+                for outcome in pool.map(_lint_in_worker, targets, chunksize=8):
+                    if bar is not None:
+                        bar.update()
+                    yield outcome
+        else:
+            linter = Linter(settings, prefilter)
+            for target in targets:
+                outcome = linter.lint(target.path, target.shown, target.data)
+                if bar is not None:
+                    bar.update()
+                yield outcome
+    finally:
+        if bar is not None:
+            bar.close()

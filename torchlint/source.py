@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import ast
 import io
+import sys
 import tokenize
+import warnings
 from dataclasses import dataclass
+from typing import Union
 
 import libcst as cst
 
@@ -68,7 +71,7 @@ def parse(source: str) -> cst.Module:
     try:
         return cst.parse_module(source)
     except cst.ParserSyntaxError as error:
-        python = _python_syntax_error(source)
+        python = python_error(source)
         if python is not None:
             raise python from None
         message = str(error.message).strip().splitlines()[0] if error.message else "invalid syntax"
@@ -79,12 +82,35 @@ def parse(source: str) -> cst.Module:
         raise NotLinted(f"could not parse the file: {error}") from None
 
 
-def _python_syntax_error(source: str):
-    """Python's own account of a syntax error: clearer message, exact position."""
+# Python's default: what the interpreter can compile is what the linter accepts. It also
+# bounds the depth libcst is asked to parse (its parser is quadratic on long chains).
+PYTHON_RECURSION_LIMIT = 1000
+
+
+def python_ast(source: Union[str, bytes]) -> ast.Module:
+    """``ast.parse`` as a default Python would do it: RecursionError for code nested
+    deeper than the interpreter compiles (the linter's threads run with a higher limit)."""
+    previous = sys.getrecursionlimit()
+    sys.setrecursionlimit(PYTHON_RECURSION_LIMIT)  # RecursionError if already deeper
     try:
-        compile(source, "<file>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the user's SyntaxWarnings are not ours to print
+            return ast.parse(source)
+    finally:
+        sys.setrecursionlimit(previous)
+
+
+def python_error(source: str):
+    """Python's own account of why it cannot parse ``source`` (clearer message, exact
+    position), or None when it can."""
+    try:
+        python_ast(source)
     except SyntaxError as error:
         return NotLinted(f"syntax error: {error.msg}", error.lineno or 1, error.offset or 1)
-    except (ValueError, RecursionError, MemoryError):
+    except RecursionError:
+        return NotLinted("the file is nested too deeply to parse")
+    except MemoryError:
+        return NotLinted("the file is too large to parse")
+    except ValueError:
         return None
     return None

@@ -162,29 +162,12 @@ class FileContext:
         return [info for info in self.classes if info.is_module]
 
     def is_module_class(self, info: ClassInfo) -> bool:
-        if self.facts is None:
-            return False
-        if self.indexed_facts(info) is not None:
-            return self.index.is_module_class(info.ref)
-        # a second class of the same name (nested, or under `if`): resolve its bases here
-        for parts in info.base_parts:
-            resolved = self.index.resolve(self.facts, parts)
-            if resolved is not None and self._resolves_to_module(resolved):
-                return True
-        return False
+        return self.index.class_is_module(self.facts, info.name, info.base_parts)
 
     def indexed_facts(self, info: ClassInfo) -> Optional[ClassFacts]:
         """The index's facts for this very class (not another class of the same name)."""
         own = self.facts.classes.get(info.name) if self.facts else None
         return own if own is not None and own.bases == info.base_parts else None
-
-    def _resolves_to_module(self, resolved: Resolved) -> bool:
-        from torchlint.analysis import known
-        from torchlint.analysis.project import External
-
-        if isinstance(resolved, External):
-            return known.is_module_base(resolved.dotted, self.index.extra_module_bases)
-        return isinstance(resolved, ClassRef) and self.index.is_module_class(resolved)
 
     @cached_property
     def functions(self) -> dict[str, cst.FunctionDef]:

@@ -13,11 +13,16 @@ passes only the changed files).
 from __future__ import annotations
 
 import ast
+import dataclasses
+import hashlib
+from contextlib import contextmanager
+from functools import lru_cache
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator, Optional, Union
 
 from torchlint.analysis import known
+from torchlint.source import python_ast
 
 # Methods whose body, when it touches `self.x`, shows that `x` is moved or saved by hand.
 _MANUAL_HANDLING_METHODS = frozenset(
@@ -50,7 +55,7 @@ class ImportTarget:
 @dataclass
 class ClassFacts:
     name: str
-    line: int
+    line: int = field(compare=False)  # where, not what: left out of the facts digest
     bases: list[list[str]]
     registered_names: set[str] = field(default_factory=set)
     property_names: set[str] = field(default_factory=set)
@@ -68,6 +73,9 @@ class FileFacts:
     classes: dict[str, ClassFacts] = field(default_factory=dict)
     functions: set[str] = field(default_factory=set)
     tensor_functions: set[str] = field(default_factory=set)
+    # every class statement, in order, with its bases as libcst's ``dotted`` sees them
+    # (``classes`` keeps only the first class of each name)
+    class_headers: list[tuple[str, list[list[str]]]] = field(default_factory=list)
     star_imports: list[ImportTarget] = field(default_factory=list)
     explicit_inits: set[str] = field(default_factory=set)  # X in `X.__init__(self, ...)` calls
 
@@ -119,14 +127,21 @@ def dotted_parts(node: ast.AST) -> Optional[list[str]]:
 
 def module_name_for(path: Path) -> Optional[str]:
     """Dotted module name from the chain of ``__init__.py`` files above ``path``."""
-    parts = [] if path.name == "__init__.py" else [path.stem]
-    directory = path.parent
-    while (directory / "__init__.py").is_file():
-        parts.append(directory.name)
-        if directory.parent == directory:
-            break
-        directory = directory.parent
-    return ".".join(reversed(parts)) or None
+    package = _package_of(path.parent)
+    name = package if path.name == "__init__.py" else ".".join(p for p in (package, path.stem) if p)
+    return name or None
+
+
+@lru_cache(maxsize=4096)
+def _package_of(directory: Path) -> str:
+    """``a.b`` for a directory ``.../a/b`` with ``__init__.py`` files in both ('' if none).
+    Memoised: a process sees a directory's package structure once."""
+    if not (directory / "__init__.py").is_file():
+        return ""
+    if directory.parent == directory:
+        return directory.name
+    parent = _package_of(directory.parent)
+    return f"{parent}.{directory.name}" if parent else directory.name
 
 
 def _relative_anchor(path: Path, level: int) -> Path:
@@ -207,6 +222,12 @@ def _class_facts(node: ast.ClassDef) -> ClassFacts:
     return facts
 
 
+def _header_bases(node: ast.ClassDef) -> list[list[str]]:
+    # libcst keeps `*bases` as an argument with a star; unwrap it the same way
+    bases = (b.value if isinstance(b, ast.Starred) else b for b in node.bases)
+    return [p for p in (dotted_parts(b) for b in bases) if p]
+
+
 def _returns_tensor(node: ast.AST) -> bool:
     returns = getattr(node, "returns", None)
     if returns is None:
@@ -239,6 +260,7 @@ def file_facts(path: Path, tree: ast.Module) -> FileFacts:
                 facts.imports[alias.asname or alias.name] = ImportTarget(anchor, dotted)
         elif isinstance(node, ast.ClassDef):
             facts.classes.setdefault(node.name, _class_facts(node))
+            facts.class_headers.append((node.name, _header_bases(node)))
         elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
             func = node.value.func
             if isinstance(func, ast.Attribute) and func.attr == "__init__" and isinstance(func.value, ast.Name):
@@ -255,6 +277,55 @@ def file_facts(path: Path, tree: ast.Module) -> FileFacts:
     return facts
 
 
+def _canonical(value):
+    """A hash-stable form of facts: sets sorted, dataclasses as tuples of fields."""
+    if dataclasses.is_dataclass(value):
+        return (type(value).__name__,) + tuple(
+            _canonical(getattr(value, f.name)) for f in dataclasses.fields(value) if f.compare
+        )
+    if isinstance(value, dict):
+        return tuple(sorted((repr(k), _canonical(v)) for k, v in value.items()))
+    if isinstance(value, (set, frozenset)):
+        return tuple(sorted(repr(_canonical(v)) for v in value))
+    if isinstance(value, (list, tuple)):
+        return tuple(_canonical(v) for v in value)
+    return value if value is None or isinstance(value, (str, int, bool)) else str(value)
+
+
+def facts_digest(facts: Optional[FileFacts]) -> str:
+    """What another file can learn from this one through the index, as a digest."""
+    return hashlib.blake2b(repr(_canonical(facts)).encode(), digest_size=16).hexdigest()
+
+
+def content_digest(path: Path, data: bytes) -> str:
+    """The file's bytes plus its dotted module name (which depends on the ``__init__.py``
+    files above it): equal digests mean equal facts."""
+    hasher = hashlib.blake2b(data, digest_size=16)
+    hasher.update(b"\0" + (module_name_for(path) or "").encode())
+    return hasher.hexdigest()
+
+
+def parse_facts(path: Path, source: Union[str, bytes]) -> Optional[FileFacts]:
+    """Facts from the running Python's ``ast``; for syntax it does not know yet (3.12+
+    ``type`` statements, PEP 695 generics, PEP 701 f-strings) from libcst's tree,
+    lowered to an equivalent the ``ast`` parser accepts. None when neither parses."""
+    try:
+        return file_facts(path, python_ast(source))
+    except SyntaxError:
+        pass  # perhaps newer syntax: lowered below
+    except (ValueError, RecursionError, MemoryError):
+        return None  # Python cannot compile it (libcst may take minutes on such a file)
+    from torchlint.analysis.downlevel import lowered_source
+
+    lowered = lowered_source(source)
+    if lowered is None:
+        return None
+    try:
+        return file_facts(path, python_ast(lowered))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
 def _is_project_root(directory: Path) -> bool:
     return any((directory / marker).exists() for marker in (".git", "pyproject.toml", "setup.py", "setup.cfg"))
 
@@ -266,43 +337,76 @@ class ProjectIndex:
         self.extra_module_bases = frozenset(extra_module_bases)
         self.extra_roots = [Path(p).resolve() for p in extra_roots]
         self._facts: dict[Path, Optional[FileFacts]] = {}
+        self._digests: dict[Path, Optional[tuple[str, str]]] = {}
         self._roots: dict[Path, list[Path]] = {}
-        self._located: dict[tuple, Optional[Path]] = {}
-        self._is_module: dict[ClassRef, bool] = {}
-        self._star: dict[tuple, Optional[Resolved]] = {}
+        self._located: dict[tuple, tuple[Optional[Path], tuple[Path, ...]]] = {}
+        self._is_module: dict[ClassRef, tuple[bool, frozenset[Path]]] = {}
+        self._star: dict[tuple, tuple[Optional[Resolved], frozenset[Path]]] = {}
+        self._frames: list[set[Path]] = []
+
+    # -- which files a lint depends on ---------------------------------------------------
+    #
+    # The cache must know every file whose facts (or absence) a lint observed, including
+    # through answers memoised while linting an earlier file: each memo keeps the files
+    # its answer observed and replays them when it is reused.
+
+    @contextmanager
+    def recording(self) -> Iterator[set[Path]]:
+        """Collect the files observed inside the block (nested blocks add to outer ones)."""
+        frame: set[Path] = set()
+        self._frames.append(frame)
+        try:
+            yield frame
+        finally:
+            self._frames.pop()
+            if self._frames:
+                self._frames[-1] |= frame
+
+    def _observe(self, paths: Iterable[Path]) -> None:
+        if self._frames:
+            self._frames[-1].update(paths)
+
+    def dependency_state(self, path: Path) -> Optional[tuple[str, str]]:
+        """(content digest, facts digest) of an observed file; None when it is absent."""
+        path = path.resolve()
+        if path not in self._digests:
+            if path.is_file():
+                self.facts_for(path)  # reads the file and records its digests
+            else:
+                self._digests[path] = None
+        return self._digests.get(path)
 
     # -- facts -------------------------------------------------------------------------
 
-    def add_source(self, path: Path, source: str, replace: bool = False) -> Optional[FileFacts]:
+    def add_source(self, path: Path, source: str, data: Optional[bytes] = None,
+                   replace: bool = False) -> Optional[FileFacts]:
         """Index a file whose text the caller already has (a linted file); ``replace``
         re-reads it (its text changed: a fix was applied)."""
         path = path.resolve()
         if replace:
-            self._is_module.clear()  # the file's classes may have changed
+            self._is_module.clear()  # answers may depend on the file's old classes
+            self._star.clear()
         if replace or path not in self._facts:
-            try:
-                tree = ast.parse(source)
-            except (SyntaxError, ValueError, RecursionError, MemoryError):
-                self._facts[path] = None
-            else:
-                self._facts[path] = file_facts(path, tree)
+            self._store(path, parse_facts(path, source), data if data is not None else source.encode())
+        self._observe((path,))
         return self._facts[path]
 
     def facts_for(self, path: Path) -> Optional[FileFacts]:
         path = path.resolve()
         if path not in self._facts:
             try:
-                source = path.read_bytes()
+                data = path.read_bytes()
             except OSError:
                 self._facts[path] = None
-                return None
-            try:
-                tree = ast.parse(source)
-            except (SyntaxError, ValueError, RecursionError, MemoryError):
-                self._facts[path] = None
+                self._digests[path] = None
             else:
-                self._facts[path] = file_facts(path, tree)
+                self._store(path, parse_facts(path, data), data)
+        self._observe((path,))
         return self._facts[path]
+
+    def _store(self, path: Path, facts: Optional[FileFacts], data: bytes) -> None:
+        self._facts[path] = facts
+        self._digests[path] = (content_digest(path, data), facts_digest(facts))
 
     # -- locating modules ------------------------------------------------------------
 
@@ -328,18 +432,21 @@ class ProjectIndex:
         key = (anchor, tuple(parts), None if anchor else importer.parent)
         if key not in self._located:
             found = None
+            checked: list[Path] = []  # a file created at one of these later changes the answer
             for root in [anchor] if anchor else self._search_roots(importer):
                 base = root.joinpath(*parts) if parts else root
-                for candidate in (base.with_name(base.name + ".py"), base / "__init__.py"):
-                    if parts and candidate.is_file():
+                candidates = (base.with_name(base.name + ".py"), base / "__init__.py") if parts else (root / "__init__.py",)
+                for candidate in candidates:
+                    checked.append(candidate)
+                    if candidate.is_file():
                         found = candidate.resolve()
                         break
-                if found is None and not parts and (root / "__init__.py").is_file():
-                    found = (root / "__init__.py").resolve()
                 if found:
                     break
-            self._located[key] = found
-        return self._located[key]
+            self._located[key] = (found, tuple(checked))
+        found, checked = self._located[key]
+        self._observe(checked)
+        return found
 
     # -- resolving names ---------------------------------------------------------------
 
@@ -365,22 +472,24 @@ class ProjectIndex:
         (its public names; ``__all__`` is not consulted, a superset)."""
         key = (facts.path, head)
         if key not in self._star:
-            self._star[key] = None  # cycle guard
-            found = None
-            for star in facts.star_imports:
-                parts = [p for p in star.dotted.split(".") if p]
-                module = self._locate(star.anchor, parts, facts.path) if (parts or star.anchor) else None
-                if module is not None:
-                    other = self.facts_for(module)
-                    found = self.resolve(other, [head], depth + 1) if other and not head.startswith("_") else None
-                elif star.anchor is None and parts and parts[0] == "torch":
-                    found = External(f"{star.dotted}.{head}")  # `from torch.nn import *`
-                if found is not None:
-                    break
-            if found is None and head in _CONVENTIONAL_TORCH_NAMES:
-                found = External(_CONVENTIONAL_TORCH_NAMES[head])  # a star import we cannot read
-            self._star[key] = found
-        found = self._star[key]
+            self._star[key] = (None, frozenset())  # cycle guard
+            with self.recording() as seen:
+                found = None
+                for star in facts.star_imports:
+                    parts = [p for p in star.dotted.split(".") if p]
+                    module = self._locate(star.anchor, parts, facts.path) if (parts or star.anchor) else None
+                    if module is not None:
+                        other = self.facts_for(module)
+                        found = self.resolve(other, [head], depth + 1) if other and not head.startswith("_") else None
+                    elif star.anchor is None and parts and parts[0] == "torch":
+                        found = External(f"{star.dotted}.{head}")  # `from torch.nn import *`
+                    if found is not None:
+                        break
+                if found is None and head in _CONVENTIONAL_TORCH_NAMES:
+                    found = External(_CONVENTIONAL_TORCH_NAMES[head])  # a star import we cannot read
+            self._star[key] = (found, frozenset(seen))
+        found, seen = self._star[key]
+        self._observe(seen)
         if found is None or not rest:
             return found
         if isinstance(found, External):
@@ -424,18 +533,41 @@ class ProjectIndex:
     def is_module_class(self, ref: ClassRef) -> bool:
         """True when ``ref`` derives (directly or not) from torch.nn.Module."""
         if ref in self._is_module:
-            return self._is_module[ref]
-        self._is_module[ref] = False  # cycle guard
+            result, observed = self._is_module[ref]
+            self._observe(observed)
+            return result
+        self._is_module[ref] = (False, frozenset())  # cycle guard
         result = False
-        for base in self.base_refs(ref):
-            if isinstance(base, External):
-                result = known.is_module_base(base.dotted, self.extra_module_bases)
-            elif isinstance(base, ClassRef):
-                result = self._is_module_root(base) or self.is_module_class(base)
-            if result:
-                break
-        self._is_module[ref] = result
+        with self.recording() as observed:
+            for base in self.base_refs(ref):
+                result = self.resolves_to_module(base)
+                if result:
+                    break
+        self._is_module[ref] = (result, frozenset(observed))
         return result
+
+    def resolves_to_module(self, resolved: Optional[Resolved]) -> bool:
+        if isinstance(resolved, External):
+            return known.is_module_base(resolved.dotted, self.extra_module_bases)
+        if isinstance(resolved, ClassRef):
+            return self._is_module_root(resolved) or self.is_module_class(resolved)
+        return False
+
+    def has_module_class(self, facts: FileFacts) -> bool:
+        """Could any class of the file be a Module? (the engine's prefilter)"""
+        return any(self.class_is_module(facts, name, bases) for name, bases in facts.class_headers)
+
+    def class_is_module(self, facts: Optional[FileFacts], name: str, base_parts: list[list[str]]) -> bool:
+        """Is the class ``name`` with these bases, defined in the file of ``facts``, a Module?
+
+        The one decision both the libcst rules and the engine's prefilter use."""
+        if facts is None:
+            return False
+        own = facts.classes.get(name)
+        if own is not None and own.bases == base_parts:
+            return self.is_module_class(ClassRef(facts.path, name))
+        # a second class of the same name (nested, or under `if`): resolve its bases here
+        return any(self.resolves_to_module(self.resolve(facts, parts)) for parts in base_parts)
 
     def _is_module_root(self, ref: ClassRef) -> bool:
         module = self.facts_for(ref.path)

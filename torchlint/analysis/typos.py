@@ -129,8 +129,13 @@ class _Collector(cst.CSTVisitor):
         self.loaded.add(name)
 
 
+def may_contain_typo(text: str) -> bool:
+    """Conservative: False only when no misspelling can occur in ``text``."""
+    return _CANDIDATE_TEXT.search(text) is not None
+
+
 def find_typos(ctx: "FileContext") -> list[Typo]:
-    if not _CANDIDATE_TEXT.search(ctx.source):
+    if not may_contain_typo(ctx.source):
         return []
     collector = _Collector(ctx)
     ctx.module.visit(collector)

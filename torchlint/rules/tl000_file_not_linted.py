@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from torchlint.rules.base import Finding, Rule
+from torchlint.rules.base import WHOLE_FILE, Finding, Rule
 
 
 class FileNotLinted(Rule):
@@ -32,6 +32,11 @@ class FileNotLinted(Rule):
     name = "file-not-linted"
     summary = "A file could not be linted (syntax error, bad encoding, unreadable)"
     INVALID = ("class Net(nn.Module)\n    pass\n",)
+    scope = WHOLE_FILE
+
+    @classmethod
+    def could_report(cls, text: str) -> bool:
+        return False  # the engine reports it before any rule runs
 
     def check(self, ctx) -> Iterator[Finding]:
         # Emitted by the engine, which is the only place that sees unparsable input.

@@ -37,10 +37,10 @@ from typing import Iterator
 
 import libcst as cst
 
-from torchlint.analysis.typos import CORRECT, find_typos
+from torchlint.analysis.typos import CORRECT, find_typos, may_contain_typo
 from torchlint.diagnostics import Fix
 from torchlint.fixes.edits import SAFE, fix, replace
-from torchlint.rules.base import Finding, Rule
+from torchlint.rules.base import WHOLE_FILE, Finding, Rule
 
 
 class RequiresGradTypo(Rule):
@@ -48,6 +48,11 @@ class RequiresGradTypo(Rule):
     name = "requires-grad-typo"
     summary = "A misspelling of requires_grad: sets a new attribute and nothing happens"
     fixable = True
+    scope = WHOLE_FILE  # misspellings are found anywhere, not only in Module classes
+
+    @classmethod
+    def could_report(cls, text: str) -> bool:
+        return may_contain_typo(text)
     VALID = (
         """
 import torch

@@ -1,0 +1,210 @@
+"""Content-addressed cache of per-file results, findings included.
+
+An entry's key hashes everything the result depends on in the file itself: its path and
+bytes (and dotted module name), torchlint's version and code, and the effective
+settings for that file (selected codes, the per-file ignores that apply, module bases).
+What it depends on in *other* files is recorded inside the entry: every file whose
+project-index facts the lint observed (where its class bases resolved, transitively,
+and the places an import was looked for and not found), with the file's content and
+facts digests. An entry is used only when each of those files still has the same
+content, or failing that the same facts: a base class changed in another file
+invalidates its subclasses' results; a comment changed there does not.
+
+Entries are JSON files written atomically (temporary file + rename) under
+``.torchlint_cache/`` at the project root (with a ``.gitignore`` of ``*``) or
+``--cache-dir``. A corrupt, truncated or foreign entry is a miss and is rewritten; the
+cache never fails a run (an unwritable directory just means no cache).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Optional
+
+import torchlint
+from torchlint.analysis.project import content_digest, facts_digest, parse_facts
+from torchlint.config import Settings, resolved
+from torchlint.diagnostics import Diagnostic, Edit, Fix, Location
+
+CACHE_DIR_NAME = ".torchlint_cache"
+FORMAT = 1
+DependencyState = Optional[tuple[str, str]]  # (content digest, facts digest); None: absent
+
+
+@lru_cache(maxsize=None)
+def _source_fingerprint() -> str:
+    """A digest of torchlint's own code, so a changed rule never reads stale results
+    even when the version number was not bumped (a development install)."""
+    hasher = hashlib.blake2b(digest_size=16)
+    package = Path(torchlint.__file__).parent
+    for path in sorted(package.rglob("*.py")):
+        hasher.update(path.relative_to(package).as_posix().encode() + b"\0")
+        try:
+            hasher.update(path.read_bytes())
+        except OSError:
+            pass
+    return hasher.hexdigest()
+
+
+def code_fingerprint() -> str:
+    return f"{torchlint.__version__}/{_source_fingerprint()}"
+
+
+def default_cache_dir(settings: Settings) -> Path:
+    return settings.project_root / CACHE_DIR_NAME
+
+
+class Cache:
+    def __init__(self, directory: Path, settings: Settings):
+        self.directory = Path(directory)
+        self.settings = settings
+        base = json.dumps([FORMAT, code_fingerprint(), sorted(settings.select), sorted(settings.module_bases)])
+        self._base = hashlib.blake2b(base.encode(), digest_size=16).digest()
+        self._current: dict[str, DependencyState] = {}  # dependency states as they are now
+        self._prepared = False
+
+    # -- keys ---------------------------------------------------------------------------
+
+    def key(self, path: Path, data: bytes) -> str:
+        path = resolved(path)
+        hasher = hashlib.blake2b(self._base, digest_size=20)
+        hasher.update(str(path).encode() + b"\0")
+        hasher.update(content_digest(path, data).encode() + b"\0")
+        hasher.update(",".join(sorted(self.settings.ignored_for(path))).encode())
+        return hasher.hexdigest()
+
+    def _entry(self, key: str) -> Path:
+        return self.directory / f"{key}.json"
+
+    # -- reading ------------------------------------------------------------------------
+
+    def load(self, key: str, shown: str) -> Optional[list[Diagnostic]]:
+        """The cached diagnostics (shown under ``shown``), or None: no entry, an
+        unusable one, or one whose dependencies changed."""
+        try:
+            with open(self._entry(key), "rb") as handle:
+                entry = json.loads(handle.read())
+            if not isinstance(entry, dict) or entry.get("format") != FORMAT or entry.get("key") != key:
+                return None
+            for path, recorded in entry["dependencies"].items():
+                if not self._still_valid(path, recorded):
+                    return None
+            return [_diagnostic(item, shown) for item in entry["diagnostics"]]
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError):
+            return None  # missing, corrupt or foreign: linted again and rewritten
+
+    def _still_valid(self, path: str, recorded: Any) -> bool:
+        if path not in self._current:
+            self._current[path] = _content_state(Path(path))
+        current = self._current[path]
+        if recorded is None or current is None:
+            return recorded is None and current is None
+        content, facts = recorded
+        if current[0] == content:
+            return True
+        if current[1] is None:  # the content changed: do the facts that matter still match?
+            try:
+                data = Path(path).read_bytes()
+            except OSError:
+                return False
+            current = (current[0], facts_digest(parse_facts(Path(path), data)))
+            self._current[path] = current
+        return current[1] == facts
+
+    # -- writing ------------------------------------------------------------------------
+
+    def store(self, key: str, diagnostics: list[Diagnostic],
+              dependencies: dict[str, DependencyState]) -> None:
+        entry = {
+            "format": FORMAT,
+            "key": key,
+            "dependencies": {path: list(state) if state else None for path, state in dependencies.items()},
+            "diagnostics": [_serialise(d) for d in diagnostics],
+        }
+        try:
+            self._prepare()
+            handle = tempfile.NamedTemporaryFile("w", dir=self.directory, prefix=".tmp-", suffix=".json",
+                                                 delete=False, encoding="utf-8")
+            try:
+                with handle:
+                    json.dump(entry, handle, separators=(",", ":"))
+                os.replace(handle.name, self._entry(key))
+            except BaseException:
+                _remove(handle.name)
+                raise
+        except (OSError, ValueError):
+            pass  # a read-only or full disk costs the cache, never the run
+
+    def _prepare(self) -> None:
+        if self._prepared:
+            return
+        self.directory.mkdir(parents=True, exist_ok=True)
+        ignore = self.directory / ".gitignore"
+        if not ignore.is_file():
+            ignore.write_text("# Created by torchlint\n*\n", encoding="utf-8")
+        self._prepared = True
+
+
+def _content_state(path: Path) -> Optional[tuple[str, Optional[str]]]:
+    """(content digest, facts digest or None until needed); None when absent."""
+    try:
+        if not path.is_file():
+            return None
+        return content_digest(path, path.read_bytes()), None
+    except OSError:
+        return None
+
+
+def _remove(name: str) -> None:
+    try:
+        os.unlink(name)
+    except OSError:
+        pass
+
+
+def _serialise(diagnostic: Diagnostic) -> dict[str, Any]:
+    fix = diagnostic.fix
+    return {
+        "code": diagnostic.code,
+        "name": diagnostic.name,
+        "message": diagnostic.message,
+        "location": [diagnostic.location.row, diagnostic.location.column],
+        "end_location": [diagnostic.end_location.row, diagnostic.end_location.column],
+        "help": diagnostic.help,
+        "fix": None if fix is None else {
+            "applicability": fix.applicability,
+            "message": fix.message,
+            "edits": [[e.content, [e.location.row, e.location.column], [e.end_location.row, e.end_location.column]]
+                      for e in fix.edits],
+        },
+        "noqa_row": diagnostic.noqa_row,
+        "origin": diagnostic.origin,
+        "runtime": diagnostic.runtime,
+        "source_line": diagnostic.source_line,
+    }
+
+
+def _diagnostic(item: dict[str, Any], shown: str) -> Diagnostic:
+    fix = item["fix"]
+    return Diagnostic(
+        code=item["code"],
+        name=item["name"],
+        message=item["message"],
+        path=shown,
+        location=Location(*item["location"]),
+        end_location=Location(*item["end_location"]),
+        help=item["help"],
+        fix=None if fix is None else Fix(
+            fix["applicability"], fix["message"],
+            tuple(Edit(content, Location(*start), Location(*end)) for content, start, end in fix["edits"]),
+        ),
+        noqa_row=item["noqa_row"],
+        origin=item["origin"],
+        runtime=item["runtime"],
+        source_line=item["source_line"],
+    )
