@@ -43,6 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--jobs", "-j", type=int, help="worker processes (default: one per CPU)")
     parser.add_argument("--stdin-filename", help="the file name to report for '-' (standard input)")
     parser.add_argument("--version", action="version", version=f"torchlint {__version__}")
+    # The runtime checker imports and runs the linted code (in worker processes): opt-in.
+    parser.add_argument("--runtime", action="store_true", default=None,
+                        help="import the code, build each Module on the meta device and check findings against torch")
+    parser.add_argument("--show-refuted", action="store_true", help="with --runtime, also show refuted findings")
     return parser
 
 
@@ -61,6 +65,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             select=args.select,
             ignore=args.ignore,
             extend_select=args.extend_select,
+            runtime=args.runtime,
         )
     except ConfigError as error:
         print(f"torchlint: error: {error}", file=sys.stderr)
@@ -68,6 +73,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     stdin = sys.stdin.buffer.read() if "-" in args.paths else None
     result = engine.run(args.paths, settings, stdin=stdin, stdin_filename=args.stdin_filename, jobs=args.jobs)
+    if settings.runtime.enabled:
+        from torchlint.runtime import apply_runtime
+        from torchlint.runtime.runner import RuntimeUnavailable
+
+        try:
+            apply_runtime(result, settings, args.paths, show_refuted=args.show_refuted, jobs=args.jobs)
+        except RuntimeUnavailable as error:
+            print(f"torchlint: error: {error}", file=sys.stderr)
+            return EXIT_ERROR
 
     if args.statistics:
         output = statistics(result)
@@ -81,6 +95,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"torchlint: internal error: {error}", file=sys.stderr)
     if result.missing_paths or result.internal_errors:
         return EXIT_ERROR
-    if result.diagnostics and not args.exit_zero:
+    if any((d.runtime or {}).get("verdict") != "refuted" for d in result.diagnostics) and not args.exit_zero:
         return EXIT_FINDINGS
     return EXIT_CLEAN

@@ -30,6 +30,7 @@ class RunResult:
     files_checked: int = 0
     missing_paths: list[str] = field(default_factory=list)
     internal_errors: list[str] = field(default_factory=list)
+    runtime_summary: Optional[str] = None  # set by --runtime (torchlint/runtime)
 
 
 class Linter:

@@ -15,10 +15,11 @@ def _plural(count: int, word: str) -> str:
 
 
 def summary_line(result: "RunResult") -> str:
+    runtime = f"\n{result.runtime_summary}" if result.runtime_summary else ""
     if not result.diagnostics:
-        return "All checks passed!"
+        return "All checks passed!" + runtime
     files = len({d.path for d in result.diagnostics})
-    return f"Found {_plural(len(result.diagnostics), 'error')} in {_plural(files, 'file')}."
+    return f"Found {_plural(len(result.diagnostics), 'error')} in {_plural(files, 'file')}.{runtime}"
 
 
 def statistics(result: "RunResult") -> str:
