@@ -20,7 +20,10 @@ from typing import Any, Callable, Optional
 
 SCHEMES = 3  # how many argument sets a class gets before it is given up
 
-# Sizes per scheme: dims divisible by every head count, head sizes even.
+# Sizes per scheme: dims divisible by every head count, head sizes even. The first
+# scheme gives each size parameter its own value, so that a weight built with the
+# wrong one (Linear(in, out) given (in, hid)) shows; the others use one value for all.
+_DISTINCT_DIMS = (64, 32, 96, 48, 128, 80)
 _DIM = (64, 32, 16)
 _HEADS = (4, 2, 1)
 _COUNT = (2, 1, 3)
@@ -84,7 +87,9 @@ def _name_rule(name: str) -> Optional[str]:
     return None
 
 
-def _int_for(kind: Optional[str], scheme: int) -> int:
+def _int_for(kind: Optional[str], scheme: int, nth_dim: int = 0) -> int:
+    if kind is None and scheme == 0:
+        return _DISTINCT_DIMS[nth_dim % len(_DISTINCT_DIMS)]
     return {
         "heads": _HEADS[scheme], "index": 0, "count": _COUNT[scheme], "kernel": 3, "stride": 1,
         "padding": 1, "vocab": _VOCAB[scheme], "length": _LENGTH[scheme], "channels_in": _CHANNELS_IN[scheme],
@@ -125,6 +130,7 @@ class Synthesiser:
             hints = {}
         kwargs: dict[str, Any] = {}
         shown: list[str] = []
+        self._dims_given = 0
         for parameter in signature.parameters.values():
             if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
                 continue
@@ -168,7 +174,8 @@ class Synthesiser:
         if annotation is bool:
             return scheme != 1
         if annotation is int:
-            return _int_for(_name_rule(name) if _name_rule(name) not in ("float", "bool", "config") else None, scheme)
+            kind = _name_rule(name)
+            return self._int(kind if kind not in ("float", "bool", "config", "callable") else None, scheme)
         if annotation is float:
             return _float_for(name, scheme) if _name_rule(name) != "ratio" else 4.0
         if annotation is str:
@@ -187,7 +194,13 @@ class Synthesiser:
             return self._config_for(owner, name)
         if kind == "callable":
             return self._callable(name, scheme)
-        return _int_for(kind, scheme)
+        return self._int(kind, scheme)
+
+    def _int(self, kind: Optional[str], scheme: int) -> int:
+        value = _int_for(kind, scheme, self._dims_given)
+        if kind is None:
+            self._dims_given += 1
+        return value
 
     def _callable(self, name: str, scheme: int = 0) -> Any:
         n = name.lower()
