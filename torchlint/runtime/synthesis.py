@@ -32,6 +32,10 @@ _VOCAB = (128, 64, 32)
 _LENGTH = (32, 16, 64)
 
 
+_SEQUENCES = (list, tuple, set, frozenset, collections.abc.Sequence, collections.abc.MutableSequence,
+              collections.abc.Iterable, collections.abc.Collection)
+
+
 class CannotSynthesise(Exception):
     """A required argument for which no value can be made up."""
 
@@ -161,7 +165,7 @@ class Synthesiser:
             if scheme == SCHEMES - 1 and len(members) < len(arguments):
                 return None
             return self.value(name, members[0], scheme, owner) if members else None
-        if origin in (list, tuple, typing.Sequence, set, frozenset) or annotation in (list, tuple):
+        if origin in _SEQUENCES or annotation in (list, tuple):
             element = arguments[0] if arguments else int
             if element is Ellipsis or element is inspect.Parameter.empty:
                 element = int
@@ -248,6 +252,7 @@ class Synthesiser:
         candidates = [
             value for key, value in self.globals.items()
             if isinstance(value, type) and re.search(r"(Config|Cfg|Configuration)$", key)
+            and not issubclass(value, self.nn.Module)
         ]
         if not candidates:
             raise CannotSynthesise(f"`{name}`: no config class annotated or found in the module")
