@@ -21,6 +21,7 @@ from torch import nn
 
 from torchlint.runtime import layers, messages
 from torchlint.runtime.instantiate import class_file, realpath
+from torchlint.runtime.verdicts import merge_facts
 
 _MODULE_INTERNALS = frozenset(nn.Module().__dict__)
 _CONTAINERS = (list, tuple, dict, set, frozenset)
@@ -64,7 +65,7 @@ def inspect_model(root: nn.Module, owned: Callable[[str], bool], where=None) -> 
             continue
         key = (filename, cls.__qualname__)
         facts = _class_facts(module, names_by_id, module_ids)
-        result.facts[key] = _merge(result.facts.get(key), facts)
+        result.facts[key] = merge_facts(result.facts.get(key), facts)
         recorded = _recorded(where, module)
         for attribute, fact in facts["attrs"].items():
             for code, (message, help) in _attribute_findings(attribute, fact, facts):
@@ -175,23 +176,6 @@ def _has_state(module: nn.Module) -> bool:
 def _container_name(value: Any) -> str:
     return {dict: "dict", tuple: "tuple", set: "set", frozenset: "set"}.get(type(value), "list") \
         if type(value) in (list, tuple, dict, set, frozenset) else type(value).__name__
-
-
-def _merge(old: Optional[dict[str, Any]], new: dict[str, Any]) -> dict[str, Any]:
-    """Facts of several instances of one class: a bug seen in any instance is kept."""
-    if old is None:
-        return new
-    for name, fact in new["attrs"].items():
-        previous = old["attrs"].get(name)
-        if previous is None or (_is_bug(fact) and not _is_bug(previous)):
-            old["attrs"][name] = fact
-    old["typos"].update(new["typos"])
-    return old
-
-
-def _is_bug(fact: dict[str, Any]) -> bool:
-    return fact["kind"] == "tensor" and not fact["parameter"] or (
-        fact["kind"] == "container" and (fact["unregistered_modules"] or fact["unregistered_parameters"]))
 
 
 # -- findings ---------------------------------------------------------------------------

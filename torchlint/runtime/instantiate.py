@@ -214,6 +214,7 @@ _NO_INTERNALS = re.compile(r"has no attribute '_(parameters|buffers|modules|non_
                            r"load_state_dict_pre_hooks|is_full_backward_hook|state_dict_pre_hooks)'")
 _REGISTER_REJECTED = re.compile(r"already exists|can't contain|can't be empty|cannot assign '.*' object to "
                                 r"(buffer|parameter)|is not a Module subclass|required\)")
+MEMORY_FAULT = "exceeded the worker's memory limit"
 LEAF_INPLACE = "a leaf Variable that requires grad is being used in an in-place operation"
 
 
@@ -277,7 +278,7 @@ def describe_error(error: BaseException) -> str:
     if isinstance(error, SystemExit):
         return f"called sys.exit({error.code!r})"
     if isinstance(error, MemoryError) or "can't allocate memory" in str(error):
-        return "exceeded the worker's memory limit (MemoryError)"
+        return f"{MEMORY_FAULT} (MemoryError)"
     return f"{type(error).__name__}: {_text(error)}"
 
 
@@ -366,13 +367,14 @@ class Builder:
         started = time.monotonic()
         outcome = Outcome("failed")
         first_failure: Optional[str] = None
+        watch = self._watch_for(cls)
         deferred = None  # an error a rule predicts, but which the made-up arguments may have caused
         for index, (described, make) in enumerate(plans):
             for device in ("meta", "cpu"):
                 if time.monotonic() - started > self.budget / 2 and outcome.attempts:
                     outcome.reason = f"{first_failure} (gave up after {outcome.attempts} attempts: time budget)"
                     return outcome
-                attempt = build_once(make, device, watch=self.watch)
+                attempt = build_once(make, device, watch=watch)
                 outcome.attempts += 1
                 outcome.reached |= attempt.recorder.reached
                 if attempt.error is None:
@@ -396,6 +398,12 @@ class Builder:
         outcome.reason = first_failure if outcome.attempts <= 2 else \
             f"{first_failure} ({outcome.attempts} attempts with {len(plans)} argument sets failed)"
         return outcome
+
+    def _watch_for(self, cls: type) -> dict[str, set[int]]:
+        """Lines with static findings in the files of the class and its bases: the only
+        ones traced (tracing every build would slow all of them down)."""
+        files = {class_file(base) for base in cls.__mro__}
+        return {path: lines for path, lines in self.watch.items() if path in files}
 
     def _plans(self, cls: type, key: str):
         factory = self.factories.get(key)

@@ -52,16 +52,23 @@ class WorkerStartError(Exception):
     """No worker could be started (torch missing or broken): the runtime check cannot run."""
 
 
+def _worker_log():
+    """Workers' stderr: /dev/null, or appended to $TORCHLINT_WORKER_LOG (debugging)."""
+    path = os.environ.get("TORCHLINT_WORKER_LOG")
+    return open(path, "ab") if path else subprocess.DEVNULL
+
+
 class _Worker:
     def __init__(self, init: dict[str, Any]):
         to_worker_read, to_worker_write = os.pipe()
         from_worker_read, from_worker_write = os.pipe()
+        self._log = _worker_log()
         self.proc = subprocess.Popen(
             [sys.executable, "-c", _BOOT.format(parent=_PACKAGE_PARENT), str(to_worker_read), str(from_worker_write)],
             pass_fds=(to_worker_read, from_worker_write),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=self._log,
             start_new_session=True,  # its own process group: killed as a whole
         )
         os.close(to_worker_read)
@@ -117,6 +124,8 @@ class _Worker:
         return f"the worker process exited with code {code} (os._exit() or a fatal error in native code)"
 
     def _close(self) -> None:
+        if self._log is not subprocess.DEVNULL:
+            self._log.close()
         for connection in (self.sender, self.receiver):
             try:
                 connection.close()
@@ -145,9 +154,15 @@ class WorkerPool:
             while queue or any(w.task is not None for w in workers):
                 while queue and len(workers) < min(self.size, len(queue) + sum(w.task is not None for w in workers)):
                     workers.append(self._start())
-                for worker in workers:
+                for worker in list(workers):
                     if worker.ready and worker.task is None and queue:
-                        worker.assign(queue.popleft(), self.timeout)
+                        task = queue.popleft()
+                        try:
+                            worker.assign(task, self.timeout)
+                        except OSError:  # it exited while idle (a fork server that grew too big)
+                            queue.appendleft(task)
+                            worker.kill()
+                            workers.remove(worker)
                 now = time.monotonic()
                 pending = [w for w in workers if not w.ready or w.task is not None]
                 if not pending:

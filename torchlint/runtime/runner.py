@@ -52,6 +52,8 @@ class RuntimeStats:
     workers_started: int = 0
     workers_replaced: int = 0
     wall_seconds: float = 0.0
+    failures: list[tuple[str, str, str]] = field(default_factory=list)  # (file, class, reason)
+    per_file: dict[str, list[int]] = field(default_factory=dict)  # file -> [classes found, built, peak MB]
 
     def summary(self, show_refuted: bool) -> str:
         built = f"{self.built} built" + (f" ({self.built_on_cpu} on the CPU)" if self.built_on_cpu else "")
@@ -170,6 +172,8 @@ class _Collector:
         if kind == "imported":
             record.imported, record.import_reason = message[1], message[2]
             record.found = record.found or message[3]
+        elif kind == "file_done":
+            record.peak_rss_mb = max(record.peak_rss_mb, message[2])
         elif kind == "class_done":
             report = message[1]
             record.reports[report["qualname"]] = report
@@ -226,15 +230,21 @@ def _count_classes(plan: _Plan, stats: RuntimeStats) -> None:
             continue
         if record.imported is False:
             stats.files_failed[reason_category(record.import_reason)] += 1
+            stats.failures.append((record.shown, "<import>", record.import_reason or ""))
             stats.classes_found += plan.static_classes.get(record.path, 0)
             stats.failed["file not imported"] += plan.static_classes.get(record.path, 0)
+            stats.per_file[record.shown] = [plan.static_classes.get(record.path, 0), 0, record.peak_rss_mb]
             continue
         stats.files_imported += 1
         names = set(record.found) | set(record.reports) | set(record.faults)
         stats.classes_found += len(names)
+        stats.per_file[record.shown] = [len(names), sum(record.reports.get(n, {}).get("status") == "built"
+                                                         for n in names if n not in record.faults),
+                                        record.peak_rss_mb]
         for name in names:
             if name in record.faults:
                 stats.failed[reason_category(record.faults[name])] += 1
+                stats.failures.append((record.shown, name, record.faults[name]))
                 continue
             report = record.reports.get(name)
             if report is None:
@@ -247,6 +257,7 @@ def _count_classes(plan: _Plan, stats: RuntimeStats) -> None:
                 stats.skipped[reason_category(report["reason"])] += 1
             else:
                 stats.failed[reason_category(report["reason"])] += 1
+                stats.failures.append((record.shown, name, report["reason"]))
 
 
 def _judge_static(diagnostics: list[Diagnostic], plan: _Plan, evidence: Evidence,

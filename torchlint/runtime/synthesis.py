@@ -64,7 +64,8 @@ def _name_rule(name: str) -> Optional[str]:
                  r"(^|_)(bias|affine|causal|batch_first|bidirectional|residual|inplace|training|"
                  r"pre_norm|norm_first|normalize|elementwise_affine|track_running_stats|first|last|flag)$", n):
         return "bool"
-    if re.search(r"(act|activation|nonlinearity|_fn$|_layer$|norm_layer|act_layer|block$|_cls$|factory)", n):
+    if re.search(r"(act|activation|nonlinearity|_fn$|_layer$|norm_layer|act_layer|block$|_cls$|factory|"
+                 r"downsample|upsample)", n):
         return "callable"
     if re.search(r"(kernel|ksize|kernel_size)", n):
         return "kernel"
@@ -139,6 +140,10 @@ class Synthesiser:
             if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
                 continue
             if parameter.default is not parameter.empty:
+                # `layer_idx: Optional[int] = None` often must be an index after all
+                if parameter.default is None and scheme > 0 and _name_rule(parameter.name) == "index":
+                    kwargs[parameter.name] = 0
+                    shown.append(f"{parameter.name}=0")
                 continue
             annotation = hints.get(parameter.name, parameter.annotation)
             value = self.value(parameter.name, annotation, scheme, cls)
@@ -195,7 +200,7 @@ class Synthesiser:
         if kind == "bool":
             return scheme != 1
         if kind == "config":
-            return self._config_for(owner, name)
+            return self._config_for(owner, name, scheme)
         if kind == "callable":
             return self._callable(name, scheme)
         return self._int(kind, scheme)
@@ -244,20 +249,33 @@ class Synthesiser:
             return self.build_nested(annotation)
         return _default_instance(annotation, name)
 
-    def _config_for(self, owner: type, name: str) -> Any:
-        """An unannotated ``config``: the class's ``config_class`` or a ``*Config`` class in its module."""
+    def _config_for(self, owner: type, name: str, scheme: int) -> Any:
+        """An unannotated ``config``: the class's ``config_class``, else the ``*Config``
+        classes of its module and their sub-configs (``text_config``, ...), best name
+        match first; each scheme takes the next candidate."""
+        candidates: list[tuple[tuple, Any]] = []
+        problem = "no config class annotated or found in the module"
         declared = getattr(owner, "config_class", None)
-        if isinstance(declared, type):
-            return _default_instance(declared, name)
-        candidates = [
-            value for key, value in self.globals.items()
-            if isinstance(value, type) and re.search(r"(Config|Cfg|Configuration)$", key)
-            and not issubclass(value, self.nn.Module)
-        ]
+        classes = [declared] if isinstance(declared, type) else []
+        classes += [value for key, value in self.globals.items()
+                    if isinstance(value, type) and re.search(r"(Config|Cfg|Configuration)$", key)
+                    and not issubclass(value, self.nn.Module) and value is not declared]
+        for rank, cls in enumerate(classes):
+            try:
+                instance = _default_instance(cls, name)
+            except CannotSynthesise as error:
+                problem = str(error)
+                continue
+            first = 0 if rank == 0 and cls is declared else 1
+            candidates.append(((first, -_common_prefix(cls.__name__, owner.__name__), 0), instance))
+            for attribute, value in vars(instance).items():
+                if attribute.endswith("_config") and re.search(r"Config$", type(value).__name__):
+                    score = -_common_prefix(type(value).__name__, owner.__name__)
+                    candidates.append(((1, score, 1), value))
         if not candidates:
-            raise CannotSynthesise(f"`{name}`: no config class annotated or found in the module")
-        best = max(candidates, key=lambda c: (_common_prefix(c.__name__, owner.__name__), c.__module__ != "builtins"))
-        return _default_instance(best, name)
+            raise CannotSynthesise(f"`{name}`: {problem}" if not problem.startswith("`") else problem)
+        candidates.sort(key=lambda item: item[0])
+        return candidates[min(scheme, len(candidates) - 1)][1]
 
 
 def _default_instance(cls: type, name: str) -> Any:

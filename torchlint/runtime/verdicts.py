@@ -34,6 +34,7 @@ class FileRecord:
     found: list[str] = field(default_factory=list)  # the Module classes the worker found
     reports: dict[str, dict[str, Any]] = field(default_factory=dict)  # qualname -> class report
     faults: dict[str, str] = field(default_factory=dict)  # qualname -> why the worker was lost
+    peak_rss_mb: int = 0  # of the process that imported and built it
 
 
 @dataclass
@@ -47,13 +48,7 @@ class Evidence:
 
     def add(self, report: dict[str, Any]) -> None:
         for key, facts in report.get("facts", {}).items():
-            old = self.facts.get(key)
-            if old is None:
-                self.facts[key] = facts
-            else:
-                for name, fact in facts["attrs"].items():
-                    old["attrs"].setdefault(name, fact)
-                old["typos"].update(facts["typos"])
+            self.facts[key] = merge_facts(self.facts.get(key), facts)
         self.findings.extend(report.get("findings", []))
         self.events.extend(report.get("events") or [])
         self.reached.update(tuple(r) for r in report.get("reached") or [])
@@ -77,6 +72,24 @@ class Evidence:
                 if enclosing is not None and enclosing.qualname == qualname:
                     return event
         return None
+
+
+def merge_facts(old: Optional[dict[str, Any]], new: dict[str, Any]) -> dict[str, Any]:
+    """Facts of several instances of one class: a bug seen in any instance is kept."""
+    if old is None:
+        return new
+    for name, fact in new["attrs"].items():
+        previous = old["attrs"].get(name)
+        if previous is None or (_is_bug(fact) and not _is_bug(previous)):
+            old["attrs"][name] = fact
+    old["typos"].update(new["typos"])
+    return old
+
+
+def _is_bug(fact: dict[str, Any]) -> bool:
+    if fact["kind"] == "tensor":
+        return not fact["parameter"]
+    return fact["kind"] == "container" and bool(fact["unregistered_modules"] or fact["unregistered_parameters"])
 
 
 def judge(code: str, subject: Subject, record: Optional[FileRecord], evidence: Evidence) -> tuple[str, str]:

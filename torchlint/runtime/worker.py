@@ -20,7 +20,6 @@ import importlib.util
 import os
 import resource
 import sys
-import threading
 import time
 import traceback
 from multiprocessing.connection import Connection
@@ -29,7 +28,7 @@ from typing import Any, Callable
 from torchlint.runtime import procs
 
 _MB = 1024 * 1024
-RECYCLE_RSS_MB = 900  # above this resident size a worker is replaced after its file
+RECYCLE_RSS_MB = 700  # above this resident size the fork server exits (the parent starts another)
 
 
 def main() -> None:
@@ -52,6 +51,7 @@ def main() -> None:
     state = _State(owned_files.__contains__, init["factories"],
                    {path: set(lines) for path, lines in init["watch"].items()}, init["timeout"])
     writer.send(("ready", os.getpid()))
+    warm: list[str] = []
     while True:
         try:
             task = reader.recv()
@@ -59,9 +59,99 @@ def main() -> None:
             break
         if task is None:
             break
-        state.run(task, writer.send)
+        _set_roots(task["roots"])
+        writer.send(("import", task["path"]))  # the deadline covers the warm-up too
+        warm = _warm_up(warm, owned_files)
+        warm = _in_child(lambda: state.run(task, writer.send)) or warm
+        if rss_mb() > RECYCLE_RSS_MB:
+            break  # the parent starts a fresh worker
     sys.stdout.flush()
     os._exit(0)  # no atexit handlers of user code
+
+
+# A fork server: this process keeps torch (and the libraries the linted code imports)
+# imported; each file is imported and built in a forked child that exits afterwards,
+# so nothing a file does (imports, monkeypatches, leaked memory, threads) reaches the next.
+_CHILD_DONE = 86  # the child's exit code after a normal run
+
+
+def _in_child(run: Callable[[], None]) -> list[str]:
+    """Run a task in a forked child; returns the libraries it imported (to warm up next).
+    A child that dies abnormally takes this worker down the same way, so the parent
+    sees the fault (and its reason) as if this process had died."""
+    import tempfile
+
+    with tempfile.NamedTemporaryFile(prefix="torchlint-imports-", delete=False) as handle:
+        imports_file = handle.name
+    pid = os.fork()
+    if pid == 0:  # the child
+        code = _CHILD_DONE
+        procs.become_subreaper()  # not inherited: the child's orphans must come back to it
+        try:
+            before = set(sys.modules)
+            run()
+            _write_imports(imports_file, before)
+        except BaseException:
+            code = 70  # an internal error after the messages were sent
+        finally:
+            sys.stdout.flush()
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    procs.end_own_children()  # anything the child left behind (re-parented to us)
+    try:
+        with open(imports_file, encoding="utf-8") as handle:
+            imported = [line for line in handle.read().splitlines() if line]
+    except OSError:
+        imported = []
+    finally:
+        try:
+            os.unlink(imports_file)
+        except OSError:
+            pass
+    if os.WIFSIGNALED(status):
+        import signal as signals
+
+        number = os.WTERMSIG(status)
+        signals.signal(number, signals.SIG_DFL)
+        os.kill(os.getpid(), number)
+    elif os.WEXITSTATUS(status) != _CHILD_DONE:
+        os._exit(os.WEXITSTATUS(status))
+    return imported
+
+
+def _write_imports(path: str, before: set[str]) -> None:
+    from torchlint.runtime.instantiate import realpath
+
+    names = []
+    for name in set(sys.modules) - before:
+        filename = getattr(sys.modules.get(name), "__file__", None)
+        if filename and not name.startswith("_torchlint_"):
+            names.append((name, realpath(filename)))
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write("\n".join(f"{name}\t{filename}" for name, filename in names))
+
+
+def _warm_up(imported: list[str], owned: frozenset[str]) -> list[str]:
+    """Import in this process the libraries the previous file needed (not the linted
+    files themselves), so that the next child starts with them."""
+    if rss_mb() > RECYCLE_RSS_MB * 0.7:
+        return []
+    for line in imported:
+        name, _, filename = line.partition("\t")
+        if filename in owned or name in sys.modules:
+            continue
+        try:
+            importlib.import_module(name)
+        except BaseException:  # a library that cannot be imported alone: the child will
+            sys.modules.pop(name, None)
+    return []
+
+
+def _set_roots(roots: list[str]) -> None:
+    for root in reversed(roots):
+        if root in sys.path:
+            sys.path.remove(root)
+        sys.path.insert(0, root)
 
 
 def _limit_memory(memory_mb: int) -> None:
@@ -106,12 +196,6 @@ class _State:
         from torchlint.runtime.instantiate import describe_error, raising_line
 
         path = task["path"]
-        restart = False
-        threads = threading.active_count()
-        for root in reversed(task["roots"]):
-            if root in sys.path:
-                sys.path.remove(root)
-            sys.path.insert(0, root)
         send(("import", path))
         started = time.monotonic()
         try:
@@ -121,13 +205,13 @@ class _State:
             at = f" (line {where[1]})" if where and where[0] == path else ""
             procs.end_own_children()
             send(("imported", False, f"{describe_error(error)}{at}", [], time.monotonic() - started))
-            send(("file_done", path, peak_rss_mb(), True))
+            send(("file_done", path, peak_rss_mb(), False))
             return
         spawned = procs.end_own_children()
         if spawned:
             send(("imported", False, f"importing the file started {spawned} process(es); they were ended", [],
                   time.monotonic() - started))
-            send(("file_done", path, peak_rss_mb(), True))
+            send(("file_done", path, peak_rss_mb(), False))
             return
         classes = module_classes(module)
         send(("imported", True, None, [cls.__qualname__ for cls in classes], time.monotonic() - started))
@@ -136,12 +220,9 @@ class _State:
             if cls.__qualname__ in task["skip"]:
                 continue
             send(("class", cls.__qualname__))
-            report = self._build(builder, cls, task["module"])
-            restart = restart or report.pop("restart", False)
-            send(("class_done", report))
-        if threading.active_count() > threads or rss_mb() > RECYCLE_RSS_MB:
-            restart = True  # user threads still running, or memory that will not come back
-        send(("file_done", path, peak_rss_mb(), restart))
+            send(("class_done", self._build(builder, cls, task["module"])))
+        # This process (a forked child) exits now: its threads and memory go with it.
+        send(("file_done", path, peak_rss_mb(), False))
 
     def _import(self, path: str, name: str):
         from torchlint.runtime.instantiate import realpath
@@ -176,7 +257,6 @@ class _State:
 
     def _build(self, builder, cls, module_name: str) -> dict[str, Any]:
         from torchlint.runtime.inspection import inspect_model
-        from torchlint.runtime.instantiate import is_fatal
 
         started = time.monotonic()
         report: dict[str, Any] = {"qualname": cls.__qualname__, "facts": {}, "findings": []}
@@ -196,8 +276,6 @@ class _State:
                 except Exception:
                     report.update(status="failed", facts={}, findings=[],
                                   reason=f"internal error in inspection: {_last_line(traceback.format_exc())}")
-            if outcome.reason and "memory" in outcome.reason:
-                report["restart"] = True
         spawned = procs.end_own_children()
         if spawned:
             report.update(status="failed", facts={}, findings=[],
