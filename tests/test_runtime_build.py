@@ -364,3 +364,46 @@ def test_pytest_plugin(tmp_path):
     out = result.stdout.decode()
     assert "1 failed, 1 passed" in out, out
     assert "Bad has 1 registration problem:" in out and "TL007 `self.layers` keeps 1 submodule" in out
+
+
+def test_cpu_fallback_is_for_small_models_only(tmp_path):
+    module, path = load("""
+    import torch
+    import torch.nn as nn
+
+    class MetaHostile(nn.Module):
+        def __init__(self, width=4096, depth=8):
+            super().__init__()
+            self.scale = torch.tensor(2.0).item()  # .item() does not work on meta tensors
+            self.layers = nn.ModuleList(nn.Linear(width, width) for _ in range(depth))
+
+    class SmallMetaHostile(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.scale = torch.tensor(2.0).item()
+            self.fc = nn.Linear(4, 4)
+    """, tmp_path)
+    big = build(module, path, "MetaHostile")
+    assert big.status == "failed"
+    assert "too large for a CPU build (more than 20,000,000 tensor elements)" in big.reason
+    small = build(module, path, "SmallMetaHostile")
+    assert small.status == "built" and small.device == "cpu"
+
+
+def test_module_arguments_are_built_on_meta(tmp_path):
+    module, path = load("""
+    import torch.nn as nn
+
+    class Wide(nn.Module):
+        def __init__(self, width: int = 100_000):
+            super().__init__()
+            self.fc = nn.Linear(width, width)  # 10^10 parameters: only possible on meta
+
+    class Holder(nn.Module):
+        def __init__(self, inner: Wide):
+            super().__init__()
+            self.inner = inner
+    """, tmp_path)
+    outcome = build(module, path, "Holder")
+    assert outcome.status == "built", outcome.reason
+    assert outcome.instance.inner.fc.weight.device.type == "meta"

@@ -148,3 +148,28 @@ def test_user_output_does_not_disturb_the_protocol(tmp_path):
     assert "noise" not in text and "xxxx" not in text
     assert "TL001" in text and "[runtime: confirmed]" in text
     assert result.stderr == b""
+
+
+def test_one_file_cannot_affect_the_next(tmp_path):
+    """Each file is imported in a fresh child of the fork server: monkeypatches,
+    module state and leaked objects of one file do not reach the next."""
+    (tmp_path / "a_patches.py").write_text(HEADER + textwrap.dedent("""\
+        import builtins
+        builtins.TORCHLINT_LEAK = True
+        nn.Linear.__init__ = lambda self, *args, **kwargs: None
+    """))
+    (tmp_path / "b_victim.py").write_text(HEADER + textwrap.dedent("""\
+        import builtins
+
+        class Victim(nn.Module):
+            def __init__(self):
+                super().__init__()
+                if hasattr(builtins, "TORCHLINT_LEAK"):
+                    raise RuntimeError("state leaked from another file")
+                self.fc = nn.Linear(2, 2)
+                self.table = torch.zeros(2)
+    """))
+    result = run_cli(".", "--runtime", "--jobs", "1", "--output-format", "concise", cwd=tmp_path)
+    text = result.stdout.decode()
+    assert "b_victim.py:17:9: TL001 `self.table`" in text and "[runtime: confirmed]" in text, text
+    assert "1 Module class found, 1 built" in text

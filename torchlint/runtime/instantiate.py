@@ -58,13 +58,20 @@ def _initialised(module: nn.Module) -> bool:
     return "_parameters" in module.__dict__
 
 
+class TooLargeForCpu(BaseException):
+    """Stops a CPU fallback build that grows past the small-model budget (a
+    BaseException so that user code's `except Exception` does not swallow it)."""
+
+
 class Recorder:
     """Active during one build; see the module docstring."""
 
     _active: Optional["Recorder"] = None
 
-    def __init__(self, probe: bool = False, watch: Optional[dict[str, set[int]]] = None):
+    def __init__(self, probe: bool = False, watch: Optional[dict[str, set[int]]] = None,
+                 element_budget: Optional[int] = None):
         self.probe = probe
+        self.element_budget = element_budget  # a CPU build stops past it
         self.watch = watch or {}
         self.where: "weakref.WeakKeyDictionary[nn.Module, dict[str, tuple[str, int]]]" = weakref.WeakKeyDictionary()
         self.events: list[dict[str, Any]] = []
@@ -78,6 +85,8 @@ class Recorder:
     def note(self, module: nn.Module, name: Any, where: Optional[tuple[str, int]], value: Any) -> None:
         if isinstance(value, torch.Tensor):
             self.elements += value.numel()
+            if self.element_budget is not None and self.elements > self.element_budget:
+                raise TooLargeForCpu(f"more than {self.element_budget:,} tensor elements")
         if where is not None and isinstance(name, str):
             try:
                 self.where.setdefault(module, {})[name] = where
@@ -275,6 +284,8 @@ def _text(error: BaseException) -> str:
 
 
 def describe_error(error: BaseException) -> str:
+    if isinstance(error, TooLargeForCpu):
+        return f"too large for a CPU build ({error})"
     if isinstance(error, SystemExit):
         return f"called sys.exit({error.code!r})"
     if isinstance(error, MemoryError) or "can't allocate memory" in str(error):
@@ -314,7 +325,8 @@ class Outcome:
 
 def build_once(make: Callable[[], Any], device: str, probe: bool = False,
                watch: Optional[dict[str, set[int]]] = None) -> Attempt:
-    recorder = Recorder(probe=probe, watch=watch)
+    recorder = Recorder(probe=probe, watch=watch,
+                        element_budget=CPU_FALLBACK_ELEMENTS if device != "meta" else None)
     instance, error = None, None
     with recorder:
         try:
@@ -349,7 +361,8 @@ class Builder:
             for scheme in range(SCHEMES):
                 try:
                     plan = self.synthesiser.plan(cls, scheme)
-                    return cls(**plan.kwargs)
+                    with torch.device("meta"):  # a default config may be a 7B-parameter model
+                        return cls(**plan.kwargs)
                 except CannotSynthesise:
                     raise
                 except Exception:
@@ -386,6 +399,8 @@ class Builder:
                 if evidence is not None:
                     return self._probe(outcome, attempt, evidence, make, described)
                 failure = f"{describe_error(attempt.error)} [{described}; {device}]"
+                if isinstance(attempt.error, TooLargeForCpu) and index == 0:
+                    first_failure = f"{first_failure}; {describe_error(attempt.error)}"
                 first_failure = first_failure or failure
                 if is_fatal(attempt.error):
                     outcome.reason = describe_error(attempt.error)
