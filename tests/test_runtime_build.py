@@ -407,3 +407,43 @@ def test_module_arguments_are_built_on_meta(tmp_path):
     outcome = build(module, path, "Holder")
     assert outcome.status == "built", outcome.reason
     assert outcome.instance.inner.fc.weight.device.type == "meta"
+
+
+def test_tensors_that_escape_meta_still_build(tmp_path):
+    torch.save(torch.arange(3.0), tmp_path / "table.pt")
+    module, path = load(f"""
+    import torch
+    import torch.nn as nn
+
+    class Loaded(nn.Module):
+        def __init__(self, dim=4):
+            super().__init__()
+            self.fc = nn.Linear(dim, dim)
+            self.legacy = torch.FloatTensor(2, dim)
+            self.table = torch.load({str(tmp_path / "table.pt")!r})
+            self.from_list = torch.as_tensor([1.0, 2.0], device="cpu")
+    """, tmp_path)
+    outcome = build(module, path, "Loaded")
+    assert outcome.status == "built" and outcome.device == "meta"
+    assert outcome.instance.fc.weight.device.type == "meta" and outcome.instance.table.device.type == "cpu"
+    found = inspect_model(outcome.instance, lambda f: f == path, outcome.recorder.where).findings
+    assert sorted((f["attribute"], f["line"]) for f in found) == [("from_list", 11), ("legacy", 9), ("table", 10)]
+
+
+def test_from_numpy_builds(tmp_path):
+    pytest.importorskip("numpy")
+    module, path = load("""
+    import numpy as np
+    import torch
+    import torch.nn as nn
+
+    class Table(nn.Module):
+        def __init__(self, n=5):
+            super().__init__()
+            self.register_buffer("ok", torch.from_numpy(np.ones(n)))
+            self.grid = torch.from_numpy(np.zeros((n, n)))
+    """, tmp_path)
+    outcome = build(module, path, "Table")
+    assert outcome.status == "built"
+    found = inspect_model(outcome.instance, lambda f: f == path, outcome.recorder.where).findings
+    assert [(f["code"], f["attribute"]) for f in found] == [("TL001", "grid")]
