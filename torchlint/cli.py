@@ -109,6 +109,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--list-rules", action="store_true", help="print every rule: code, name, fixable, origin")
     parser.add_argument("--explain", metavar="CODE", help="print a rule's documentation (e.g. TL001)")
     parser.add_argument("--version", action="version", version=f"torchlint {__version__}")
+    # The runtime checker imports and runs the linted code (in worker processes): opt-in.
+    parser.add_argument("--runtime", action="store_true", default=None,
+                        help="import the code, build each Module on the meta device and check findings against torch")
+    parser.add_argument("--show-refuted", action="store_true", help="with --runtime, also show refuted findings")
     return parser
 
 
@@ -154,6 +158,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             select=args.select,
             ignore=args.ignore,
             extend_select=args.extend_select,
+            runtime=args.runtime,
         )
     except ConfigError as error:
         return _error(str(error))
@@ -173,6 +178,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     stdin = sys.stdin.buffer.read() if "-" in paths else None
     result = engine.run(paths, settings, stdin=stdin, stdin_filename=args.stdin_filename,
                         **_speed_options(args, settings))
+    if settings.runtime.enabled:
+        from torchlint.runtime import apply_runtime
+        from torchlint.runtime.runner import RuntimeUnavailable
+
+        try:
+            apply_runtime(result, settings, paths, show_refuted=args.show_refuted, jobs=args.jobs)
+        except RuntimeUnavailable as error:
+            print(f"torchlint: error: {error}", file=sys.stderr)
+            return EXIT_ERROR
 
     if args.diff:
         output = "".join(result.diffs)
@@ -204,6 +218,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return EXIT_ERROR
     if args.diff:
         return EXIT_FINDINGS if result.diffs else EXIT_CLEAN
-    if result.diagnostics and not args.exit_zero:
+    if any((d.runtime or {}).get("verdict") != "refuted" for d in result.diagnostics) and not args.exit_zero:
         return EXIT_FINDINGS
     return EXIT_CLEAN

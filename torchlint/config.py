@@ -15,13 +15,16 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from torchlint.rules import ALL_RULES, FILE_NOT_LINTED
+from torchlint.rules import ALL_RULES, FILE_NOT_LINTED, RUNTIME_RULES
 
 KNOWN_KEYS = frozenset(
     {"select", "ignore", "extend-select", "per-file-ignores", "exclude", "extend-exclude", "module-bases",
-     "torch-version"}
+     "torch-version", "runtime"}
 )
+# `runtime = true`, or a `[tool.torchlint.runtime]` table with these keys.
+RUNTIME_KEYS = frozenset({"enabled", "factories", "pythonpath", "timeout", "memory-limit"})
 DEFAULT_SELECT = ("TL0",)  # every static rule
+RUNTIME_SELECT = ("TL1",)  # the runtime-only rules, added to the default under --runtime
 
 
 def resolved(path: Path) -> Path:
@@ -38,6 +41,17 @@ class ConfigError(Exception):
 
 
 @dataclass
+class RuntimeSettings:
+    """``--runtime``: import the linted code and build its Modules in worker processes."""
+
+    enabled: bool = False
+    factories: dict[str, str] = field(default_factory=dict)  # "pkg.mod:Class" -> "pkg.mod:function"
+    pythonpath: tuple[Path, ...] = ()  # extra import roots, absolute
+    timeout: float = 60.0  # seconds per class (and per file import)
+    memory_limit_mb: int = 4096  # address space per worker
+
+
+@dataclass
 class Settings:
     select: frozenset[str]
     per_file_ignores: list[tuple[pathspec.PathSpec, frozenset[str]]] = field(default_factory=list)
@@ -50,6 +64,7 @@ class Settings:
     fix: bool = False  # apply fixes
     unsafe_fixes: bool = False  # ... including unsafe ones
     diff: bool = False  # show the fixes as a diff, write nothing
+    runtime: RuntimeSettings = field(default_factory=RuntimeSettings)
 
     def ignored_for(self, path: Path) -> frozenset[str]:
         if not self.per_file_ignores:
@@ -66,7 +81,7 @@ class Settings:
 
 
 def all_codes() -> list[str]:
-    return [rule.code for rule in ALL_RULES]
+    return [rule.code for rule in (*ALL_RULES, *RUNTIME_RULES)]
 
 
 def resolve_selectors(selectors: Iterable[str], where: str) -> set[str]:
@@ -123,6 +138,7 @@ def load_settings(
     select: Optional[list[str]] = None,
     ignore: Optional[list[str]] = None,
     extend_select: Optional[list[str]] = None,
+    runtime: Optional[bool] = None,
 ) -> Settings:
     start = start.resolve()
     if config_path is None:
@@ -143,8 +159,12 @@ def load_settings(
             raise ConfigError(
                 f"unknown key {unknown[0]!r} in [tool.torchlint] of {where}; known keys: {', '.join(sorted(KNOWN_KEYS))}"
             )
+    runtime_settings = _runtime_settings(table.get("runtime", False), where, config_path)
+    if runtime is not None:
+        runtime_settings.enabled = runtime
+    default_select = list(DEFAULT_SELECT) + (list(RUNTIME_SELECT) if runtime_settings.enabled else [])
     # Two layers, as in ruff: the file's selection, then the command line's on top of it.
-    codes = resolve_selectors(_string_list(table, "select", where) or list(DEFAULT_SELECT), where)
+    codes = resolve_selectors(_string_list(table, "select", where) or default_select, where)
     codes |= resolve_selectors(_string_list(table, "extend-select", where), where)
     codes -= resolve_selectors(_string_list(table, "ignore", where), where)
     if select is not None:
@@ -180,6 +200,7 @@ def load_settings(
         project_root=project_root,
         config_path=Path(config_path) if config_path else None,
         torch_version=parsed,
+        runtime=runtime_settings,
     )
 
 
@@ -203,3 +224,35 @@ def detect_torch_version(root: Path) -> Optional[tuple[int, int]]:
         if match:
             return _version(match.group(2))
     return None
+
+
+def _runtime_settings(value: Any, where: str, config_path: Optional[Path]) -> RuntimeSettings:
+    """``runtime = true`` or a ``[tool.torchlint.runtime]`` table (unknown keys are errors)."""
+    if isinstance(value, bool):
+        return RuntimeSettings(enabled=value)
+    if not isinstance(value, dict):
+        raise ConfigError(f"`runtime` in {where} must be true/false or a [tool.torchlint.runtime] table")
+    unknown = sorted(set(value) - RUNTIME_KEYS)
+    if unknown:
+        raise ConfigError(
+            f"unknown key {unknown[0]!r} in [tool.torchlint.runtime] of {where}; "
+            f"known keys: {', '.join(sorted(RUNTIME_KEYS))}"
+        )
+    where = f"[tool.torchlint.runtime] of {where}"
+    enabled = value.get("enabled", False)
+    if not isinstance(enabled, bool):
+        raise ConfigError(f"`enabled` in {where} must be true or false")
+    factories = value.get("factories", {})
+    if not isinstance(factories, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and ":" in k and ":" in v for k, v in factories.items()
+    ):
+        raise ConfigError(f'`factories` in {where} must be a table of "module:Class" = "module:function"')
+    base = Path(config_path).resolve().parent if config_path else Path.cwd()
+    pythonpath = tuple((base / entry).resolve() for entry in _string_list(value, "pythonpath", where))
+    timeout = value.get("timeout", RuntimeSettings.timeout)
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+        raise ConfigError(f"`timeout` in {where} must be a positive number of seconds")
+    memory = value.get("memory-limit", RuntimeSettings.memory_limit_mb)
+    if isinstance(memory, bool) or not isinstance(memory, int) or memory < 256:
+        raise ConfigError(f"`memory-limit` in {where} must be a number of megabytes (at least 256)")
+    return RuntimeSettings(enabled, dict(factories), pythonpath, float(timeout), memory)

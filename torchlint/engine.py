@@ -48,6 +48,7 @@ class RunResult:
     diffs: list[str] = field(default_factory=list)
     fix_errors: list[str] = field(default_factory=list)
     project_root: Optional[Path] = None  # CI reports give paths relative to its repository
+    runtime_summary: Optional[str] = None  # set by --runtime (torchlint/runtime)
 
 
 @dataclass

@@ -7,7 +7,16 @@ from torchlint.report.summary import fix_hint, summary_line
 
 
 def line(d: Diagnostic) -> str:
-    return f"{d.path}:{d.location.row}:{d.location.column}: {d.code} {d.message}"
+    return f"{d.path}:{d.location.row}:{d.location.column}: {d.code} {d.message}{verdict_tag(d)}"
+
+
+def verdict_tag(d: Diagnostic) -> str:
+    """`` [runtime: confirmed]``, `` [found at runtime]`` under --runtime; empty otherwise."""
+    if d.runtime is None:
+        return ""
+    if d.origin == "runtime":
+        return " [found at runtime]"
+    return f" [runtime: {d.runtime['verdict']}]"
 
 
 def render(result, quiet: bool = False) -> str:

@@ -23,8 +23,13 @@ def block(d: Diagnostic) -> str:
         ]
         if d.help:
             out.append(f"{gutter} = help: {d.help}")
-    elif d.help:
-        out.append(f"  = help: {d.help}")
+        if d.runtime is not None:
+            out.append(f"{gutter} = runtime: {d.runtime['verdict']}: {d.runtime['detail']}")
+    else:
+        if d.help:
+            out.append(f"  = help: {d.help}")
+        if d.runtime is not None:
+            out.append(f"  = runtime: {d.runtime['verdict']}: {d.runtime['detail']}")
     return "\n".join(out) + "\n"
 
 

@@ -15,14 +15,15 @@ def _plural(count: int, word: str) -> str:
 
 
 def summary_line(result: "RunResult") -> str:
+    runtime = f"\n{result.runtime_summary}" if getattr(result, "runtime_summary", None) else ""
     fixed = sum(result.fixed.values())
     remaining = len(result.diagnostics)
     if fixed:
-        return f"Found {_plural(fixed + remaining, 'error')} ({fixed} fixed, {remaining} remaining)."
+        return f"Found {_plural(fixed + remaining, 'error')} ({fixed} fixed, {remaining} remaining).{runtime}"
     if not remaining:
-        return "All checks passed!"
+        return "All checks passed!" + runtime
     files = len({d.path for d in result.diagnostics})
-    return f"Found {_plural(remaining, 'error')} in {_plural(files, 'file')}."
+    return f"Found {_plural(remaining, 'error')} in {_plural(files, 'file')}.{runtime}"
 
 
 def fix_hint(result: "RunResult") -> str:

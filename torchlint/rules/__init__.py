@@ -14,6 +14,7 @@ from torchlint.rules.tl007_module_in_plain_container import ModuleInPlainContain
 from torchlint.rules.tl008_parameter_in_plain_container import ParameterInPlainContainer
 from torchlint.rules.tl009_layer_created_in_forward import LayerCreatedInForward
 from torchlint.rules.tl010_buffer_name_conflict import BufferNameConflict
+from torchlint.rules.tl101_parameter_shape_mismatch import ParameterShapeMismatch
 
 ALL_RULES: tuple[type[Rule], ...] = (
     FileNotLinted,
@@ -28,7 +29,9 @@ ALL_RULES: tuple[type[Rule], ...] = (
     LayerCreatedInForward,
     BufferNameConflict,
 )
-RULES_BY_CODE: dict[str, type[Rule]] = {rule.code: rule for rule in ALL_RULES}
+# Rules only the runtime checker (`--runtime`) reports; the static engine never runs them.
+RUNTIME_RULES: tuple[type[Rule], ...] = (ParameterShapeMismatch,)
+RULES_BY_CODE: dict[str, type[Rule]] = {rule.code: rule for rule in (*ALL_RULES, *RUNTIME_RULES)}
 FILE_NOT_LINTED = FileNotLinted.code
 
-__all__ = ["ALL_RULES", "RULES_BY_CODE", "FILE_NOT_LINTED", "Finding", "Rule"]
+__all__ = ["ALL_RULES", "RUNTIME_RULES", "RULES_BY_CODE", "FILE_NOT_LINTED", "Finding", "Rule"]

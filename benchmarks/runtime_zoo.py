@@ -1,0 +1,129 @@
+"""Runtime-checker benchmark: ``torchlint --runtime`` over transformers' model files.
+
+Uses the pinned transformers wheel of the real-code benchmark (unpacked into the same
+cache, see realworld.py); the worker imports it as the package ``transformers`` from
+the cache's ``src`` directory, so transformers' own dependencies (numpy, tokenizers,
+huggingface-hub, safetensors, ...) must be installed, and torch==2.13.0.
+
+    python benchmarks/runtime_zoo.py [--cache-dir DIR] [--models bert,gpt2,...] [--limit N] [--jobs N]
+
+Runs the same code as the CLI (static pass, then the runtime pass) and prints: files,
+Module classes found, built, skipped and failed by reason, findings confirmed /
+refuted / unverified (by reason) / found only at runtime, wall time, median and p90
+build time per class, peak worker memory, and the share built separately for the
+generated ``modeling_*.py`` files and the ``modular_*.py`` templates (transformers'
+modular converter rewrites those; many of their classes cannot run as written,
+e.g. ``super().__init__()`` without the base's arguments). Aims: >= 85 % of Module classes built,
+median build < 0.2 s, peak worker memory < 1 GB. Timings on a shared machine are noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+from realworld import prepare_corpus  # noqa: E402
+
+from torchlint import engine  # noqa: E402
+from torchlint.config import load_settings  # noqa: E402
+from torchlint.runtime.runner import apply_runtime, reason_category  # noqa: E402
+
+AIM_BUILT, AIM_MEDIAN_S, AIM_PEAK_MB = 0.85, 0.2, 1024
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cache-dir", type=Path,
+                        default=Path(os.environ.get("TORCHLINT_BENCH_CACHE", Path.home() / ".cache" / "torchlint-bench")))
+    parser.add_argument("--models", help="comma-separated model directories (default: all)")
+    parser.add_argument("--limit", type=int, help="only the first N model directories")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--timeout", type=float, default=60.0)
+    args = parser.parse_args()
+
+    roots = prepare_corpus(args.cache_dir)
+    transformers = next(r for r in roots if r.name == "transformers")
+    models = sorted(p for p in (transformers / "models").iterdir() if p.is_dir() and not p.name.startswith("_"))
+    if args.models:
+        wanted = set(args.models.split(","))
+        models = [m for m in models if m.name in wanted]
+    if args.limit:
+        models = models[: args.limit]
+    paths = [str(m) for m in models]
+
+    settings = load_settings(transformers, runtime=True)
+    settings.runtime.pythonpath = (transformers.parent,)
+    settings.runtime.timeout = args.timeout
+    started = time.monotonic()
+    result = engine.run(paths, settings, jobs=args.jobs)
+    static_seconds = time.monotonic() - started
+    stats = apply_runtime(result, settings, paths, show_refuted=True, jobs=args.jobs)
+    wall = time.monotonic() - started
+
+    found = stats.classes_found
+    built_share = stats.built / found if found else 0.0
+    unverified = Counter(_category(d.runtime["detail"]) for d in result.diagnostics
+                         if d.runtime and d.runtime["verdict"] == "unverified")
+    runtime_only = Counter(d.code for d in result.diagnostics if d.origin == "runtime")
+    builds = sorted(stats.build_seconds)
+    median = statistics.median(builds) if builds else float("nan")
+    p90 = builds[int(len(builds) * 0.9)] if builds else float("nan")
+
+    print(f"model directories     {len(models)}")
+    print(f"files checked         {result.files_checked} ({stats.files_imported} imported, "
+          f"{sum(stats.files_failed.values())} not importable: {dict(stats.files_failed)})")
+    print(f"Module classes found  {found}")
+    print(f"built                 {stats.built} ({built_share:.1%}; {stats.built_on_cpu} on the CPU)")
+    for label, keep in (("  modeling files", lambda p: not Path(p).name.startswith("modular_")),
+                        ("  modular templates", lambda p: Path(p).name.startswith("modular_"))):
+        counts = [v for p, v in stats.per_file.items() if keep(p)]
+        part_found, part_built = sum(c[0] for c in counts), sum(c[1] for c in counts)
+        print(f"{label:22}{part_built} of {part_found} built ({part_built / max(part_found, 1):.1%})")
+    print(f"skipped               {sum(stats.skipped.values())} {dict(stats.skipped)}")
+    print(f"failed                {sum(stats.failed.values())} {dict(stats.failed.most_common())}")
+    print(f"static findings       confirmed {stats.verdicts['confirmed']}, refuted {stats.verdicts['refuted']}, "
+          f"unverified {stats.verdicts['unverified']} {dict(unverified)}")
+    print(f"runtime-only findings {sum(runtime_only.values())} {dict(runtime_only)}")
+    print(f"wall time             {wall:.1f} s (static pass {static_seconds:.1f} s)")
+    print(f"build time per class  median {median:.3f} s, p90 {p90:.3f} s")
+    print(f"peak worker memory    {stats.peak_worker_rss_mb} MB (max RSS of a worker; "
+          f"{stats.workers_started} workers started, {stats.workers_replaced} replaced after a fault)")
+    print(f"aims                  built >= {AIM_BUILT:.0%}: {'met' if built_share >= AIM_BUILT else 'MISSED'}; "
+          f"median < {AIM_MEDIAN_S} s: {'met' if median < AIM_MEDIAN_S else 'MISSED'}; "
+          f"peak < {AIM_PEAK_MB} MB: {'met' if stats.peak_worker_rss_mb < AIM_PEAK_MB else 'MISSED'}")
+    heaviest = sorted(stats.per_file.items(), key=lambda item: -item[1][2])[:5]
+    print("heaviest files        " + ", ".join(f"{Path(p).name} {v[2]} MB" for p, v in heaviest))
+    if os.environ.get("TORCHLINT_ZOO_FAILURES"):
+        for path, qualname, reason in stats.failures:
+            print(f"  failed {path} {qualname}: {reason[:300]}")
+        for diagnostic in result.diagnostics:
+            if diagnostic.runtime and diagnostic.runtime["verdict"] != "confirmed":
+                print(f"  {diagnostic.path}:{diagnostic.location.row} {diagnostic.code} "
+                      f"{diagnostic.runtime['verdict']}: {diagnostic.runtime['detail']}")
+    return 0
+
+
+def _category(detail: str) -> str:
+    reason = _reason(detail)
+    return reason if reason == "line not reached" else reason_category(reason)
+
+
+def _reason(detail: str) -> str:
+    """The class failure reason inside a verdict detail (after "could not be built: ")."""
+    for marker in ("could not be built: ", "could not be imported: ", "was skipped: "):
+        if marker in detail:
+            return detail.split(marker, 1)[1]
+    return "line not reached" if "not reached" in detail else detail
+
+
+if __name__ == "__main__":
+    sys.exit(main())

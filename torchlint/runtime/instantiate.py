@@ -1,0 +1,489 @@
+"""Building one Module class (in a worker): meta device, recorded assignments, probes.
+
+A build runs under a ``Recorder``: a temporary wrapper of ``nn.Module.__setattr__``
+and the ``register_*`` methods that notes the caller's line for every attribute
+(runtime findings point there), and, in probe mode, turns torch's registration
+errors into recorded evidence instead of exceptions, so one build shows every
+registration before ``super().__init__()`` and every rejected ``register_buffer``.
+Construction is tried on the meta device first (no memory for the weights), then on
+the CPU for small models whose code does not work on meta tensors.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import re
+import sys
+import time
+import weakref
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+import torch
+from torch import nn
+
+from torchlint.runtime.synthesis import SCHEMES, CannotSynthesise, Synthesiser
+
+# A CPU build is a fallback for small models only: above this many tensor elements
+# seen before the meta build failed, the class is given up instead.
+CPU_FALLBACK_ELEMENTS = 20_000_000
+_BUFFER_TYPES = tuple(t for t in (getattr(nn, "Buffer", None),) if t is not None)
+_TORCH_MODULE_FILE = os.path.realpath(nn.Module.__init__.__code__.co_filename)
+_OWN_FILE = os.path.realpath(__file__)
+_SKIPPED_FILES = {_TORCH_MODULE_FILE, _OWN_FILE}
+_REALPATHS: dict[str, str] = {}
+_MISSING = object()
+
+
+def realpath(filename: str) -> str:
+    found = _REALPATHS.get(filename)
+    if found is None:
+        found = _REALPATHS[filename] = os.path.realpath(filename)
+    return found
+
+
+def _caller(depth: int = 2) -> Optional[tuple[str, int]]:
+    """The first frame outside torch's Module code and this file: the assigning line."""
+    frame = sys._getframe(depth)
+    while frame is not None and (
+        realpath(frame.f_code.co_filename) in _SKIPPED_FILES or frame.f_code.co_name == "__setattr__"
+    ):
+        frame = frame.f_back
+    return (realpath(frame.f_code.co_filename), frame.f_lineno) if frame is not None else None
+
+
+def _initialised(module: nn.Module) -> bool:
+    return "_parameters" in module.__dict__
+
+
+class TooLargeForCpu(BaseException):
+    """Stops a CPU fallback build that grows past the small-model budget (a
+    BaseException so that user code's `except Exception` does not swallow it)."""
+
+
+class Recorder:
+    """Active during one build; see the module docstring."""
+
+    _active: Optional["Recorder"] = None
+
+    def __init__(self, probe: bool = False, watch: Optional[dict[str, set[int]]] = None,
+                 element_budget: Optional[int] = None):
+        self.probe = probe
+        self.element_budget = element_budget  # a CPU build stops past it
+        self.watch = watch or {}
+        self.where: "weakref.WeakKeyDictionary[nn.Module, dict[str, tuple[str, int]]]" = weakref.WeakKeyDictionary()
+        self.events: list[dict[str, Any]] = []
+        self.reached: set[tuple[str, int]] = set()
+        self.elements = 0
+        self._before_init: list[tuple[dict[str, Any], nn.Module]] = []
+        self._saved: dict[tuple[Any, str], Any] = {}
+
+    # -- what the wrappers note ----------------------------------------------------------
+
+    def note(self, module: nn.Module, name: Any, where: Optional[tuple[str, int]], value: Any) -> None:
+        if isinstance(value, torch.Tensor):
+            self.elements += value.numel()
+            if self.element_budget is not None and self.elements > self.element_budget:
+                raise TooLargeForCpu(f"more than {self.element_budget:,} tensor elements")
+        if where is not None and isinstance(name, str):
+            try:
+                self.where.setdefault(module, {})[name] = where
+            except TypeError:  # an unhashable Module subclass
+                pass
+
+    def before_init(self, module: nn.Module, name: Any, where, what: str) -> None:
+        event = {"kind": "before_init", "code": "TL002", "name": name, "file": where[0] if where else None,
+                 "line": where[1] if where else None,
+                 "message": f"cannot assign {what} before Module.__init__() call"}
+        self.events.append(event)
+        self._before_init.append((event, module))
+
+    def settle(self) -> None:
+        """After a probe build: a registration before an __init__ that never ran is TL003's."""
+        for event, module in self._before_init:
+            if not _initialised(module):
+                event["code"] = "TL003"
+                event["qualname"] = type(module).__qualname__
+                event["class_file"] = class_file(type(module))
+        self._before_init.clear()
+
+    # -- patching ------------------------------------------------------------------------
+
+    def __enter__(self) -> "Recorder":
+        try:
+            self._install()
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def _install(self) -> None:
+        Recorder._active = self
+        self._patch(nn.Module, "__setattr__", _recording_setattr)
+        for method, what in (("register_buffer", "buffer"), ("register_parameter", "parameters"),
+                             ("add_module", "module"), ("register_module", "module")):
+            self._patch(nn.Module, method, _recording_register(getattr(nn.Module, method), what))
+        # No GPU here: `.cuda()` in a constructor moves nothing and must not fail.
+        self._patch(torch.Tensor, "cuda", lambda tensor, *args, **kwargs: tensor)
+        self._patch(nn.Module, "cuda", lambda module, *args, **kwargs: module)
+        if self.watch:
+            self._previous_trace = sys.gettrace()
+            self._tracing = True
+            sys.settrace(self._trace)
+
+    def __exit__(self, *exc) -> None:
+        if getattr(self, "_tracing", False):
+            sys.settrace(self._previous_trace)
+            self._tracing = False
+        for (owner, name), original in reversed(list(self._saved.items())):
+            if original is _MISSING:
+                delattr(owner, name)  # it was inherited (Tensor.cuda lives on the C base)
+            else:
+                setattr(owner, name, original)
+        self._saved.clear()
+        Recorder._active = None
+
+    def _patch(self, owner: Any, name: str, replacement: Any) -> None:
+        self._saved[(owner, name)] = owner.__dict__.get(name, _MISSING)
+        setattr(owner, name, replacement)
+
+    def _trace(self, frame, event, arg):
+        lines = self.watch.get(realpath(frame.f_code.co_filename))
+        if lines is None:
+            return None
+        filename = realpath(frame.f_code.co_filename)
+        reached = self.reached
+
+        def local(frame, event, arg):
+            if event == "line" and frame.f_lineno in lines:
+                reached.add((filename, frame.f_lineno))
+            return local
+
+        return local
+
+
+_ORIGINAL_SETATTR = nn.Module.__setattr__
+
+
+def _recording_setattr(module: nn.Module, name: str, value: Any) -> None:
+    recorder = Recorder._active
+    if recorder is not None:
+        where = _caller()
+        recorder.note(module, name, where, value)
+        if recorder.probe and not _initialised(module):
+            what = _registration_kind(value)
+            if what is not None:
+                recorder.before_init(module, name, where, what)
+                return
+    _ORIGINAL_SETATTR(module, name, value)
+
+
+def _registration_kind(value: Any) -> Optional[str]:
+    if isinstance(value, nn.Parameter):
+        return "parameters"
+    if isinstance(value, nn.Module):
+        return "module"
+    if _BUFFER_TYPES and isinstance(value, _BUFFER_TYPES):
+        return "buffer"
+    return None
+
+
+def _recording_register(original: Callable, what: str) -> Callable:
+    def register(module: nn.Module, *args: Any, **kwargs: Any) -> Any:
+        recorder = Recorder._active
+        if recorder is None:
+            return original(module, *args, **kwargs)
+        name = args[0] if args else kwargs.get("name")
+        value = args[1] if len(args) > 1 else next(iter(v for k, v in kwargs.items() if k != "name"), None)
+        where = _caller()
+        recorder.note(module, name, where, value)
+        if not recorder.probe:
+            return original(module, *args, **kwargs)
+        if not _initialised(module):
+            recorder.before_init(module, name, where, what)
+            return None
+        try:
+            return original(module, *args, **kwargs)
+        except (KeyError, TypeError) as error:
+            recorder.events.append({"kind": "register_error", "code": "TL010", "name": name,
+                                    "file": where[0] if where else None, "line": where[1] if where else None,
+                                    "message": f"{type(error).__name__}: {_text(error)}"})
+            return None
+
+    register.__name__ = original.__name__
+    return register
+
+
+# -- construction errors as evidence ---------------------------------------------------
+
+_NO_INTERNALS = re.compile(r"has no attribute '_(parameters|buffers|modules|non_persistent_buffers_set|"
+                           r"forward_hooks|forward_pre_hooks|backward_hooks|backward_pre_hooks|state_dict_hooks|"
+                           r"load_state_dict_pre_hooks|is_full_backward_hook|state_dict_pre_hooks)'")
+_REGISTER_REJECTED = re.compile(r"already exists|can't contain|can't be empty|cannot assign '.*' object to "
+                                r"(buffer|parameter)|is not a Module subclass|required\)")
+MEMORY_FAULT = "exceeded the worker's memory limit"
+LEAF_INPLACE = "a leaf Variable that requires grad is being used in an in-place operation"
+
+
+def evidence_of(error: BaseException, owned: Callable[[str], bool]) -> Optional[dict[str, Any]]:
+    """The rule a construction error proves, with the user line that raised it."""
+    text = _text(error)
+    code = None
+    if isinstance(error, AttributeError) and "before Module.__init__() call" in text:
+        code = "TL002"
+    elif isinstance(error, AttributeError) and _NO_INTERNALS.search(text):
+        obj = getattr(error, "obj", None)
+        if isinstance(obj, nn.Module):
+            return {"kind": "error", "code": "TL003", "qualname": type(obj).__qualname__,
+                    "class_file": class_file(type(obj)), "file": None, "line": None,
+                    "message": f"AttributeError: {text}"}
+        code = "TL003"
+    elif isinstance(error, (KeyError, TypeError)) and _REGISTER_REJECTED.search(text):
+        code = "TL010"
+    elif isinstance(error, RuntimeError) and LEAF_INPLACE in text:
+        code = "TL006"
+    if code is None:
+        return None
+    where = raising_line(error, owned)
+    return {"kind": "error", "code": code, "file": where[0] if where else None,
+            "line": where[1] if where else None, "message": f"{type(error).__name__}: {text}"}
+
+
+def _depends_on_values(error: BaseException) -> bool:
+    """A TypeError about a registered value's type may come from a synthesised argument."""
+    return isinstance(error, TypeError)
+
+
+def raising_line(error: BaseException, owned: Callable[[str], bool]) -> Optional[tuple[str, int]]:
+    """The deepest traceback frame in a linted file."""
+    found = None
+    tb = error.__traceback__
+    while tb is not None:
+        filename = realpath(tb.tb_frame.f_code.co_filename)
+        if owned(filename):
+            found = (filename, tb.tb_lineno)
+        tb = tb.tb_next
+    return found
+
+
+def class_file(cls: type) -> Optional[str]:
+    module = sys.modules.get(cls.__module__)
+    filename = getattr(module, "__file__", None)
+    return realpath(filename) if filename else None
+
+
+def _text(error: BaseException) -> str:
+    if isinstance(error, KeyError) and len(error.args) == 1 and isinstance(error.args[0], str):
+        text = error.args[0]
+    else:
+        text = str(error)
+    lines = text.strip().splitlines()
+    return (lines[0] if lines else "")[:300]
+
+
+def describe_error(error: BaseException) -> str:
+    if isinstance(error, TooLargeForCpu):
+        return f"too large for a CPU build ({error})"
+    if isinstance(error, SystemExit):
+        return f"called sys.exit({error.code!r})"
+    if isinstance(error, MemoryError) or "can't allocate memory" in str(error):
+        return f"{MEMORY_FAULT} (MemoryError)"
+    return f"{type(error).__name__}: {_text(error)}"
+
+
+def is_fatal(error: BaseException) -> bool:
+    """Faults after which trying other arguments is pointless."""
+    return isinstance(error, (SystemExit, KeyboardInterrupt, MemoryError)) or "can't allocate memory" in str(error)
+
+
+# -- building ---------------------------------------------------------------------------
+
+@dataclass
+class Attempt:
+    instance: Optional[nn.Module]
+    error: Optional[BaseException]
+    recorder: Recorder
+    device: str
+
+
+@dataclass
+class Outcome:
+    """What became of one class: built (with an instance), failed or skipped."""
+
+    status: str  # "built" | "failed" | "skipped"
+    reason: Optional[str] = None
+    instance: Optional[nn.Module] = None
+    recorder: Optional[Recorder] = None
+    device: Optional[str] = None
+    arguments: Optional[str] = None
+    attempts: int = 0
+    events: list[dict[str, Any]] = field(default_factory=list)
+    reached: set[tuple[str, int]] = field(default_factory=set)
+
+
+def build_once(make: Callable[[], Any], device: str, probe: bool = False,
+               watch: Optional[dict[str, set[int]]] = None) -> Attempt:
+    recorder = Recorder(probe=probe, watch=watch,
+                        element_budget=CPU_FALLBACK_ELEMENTS if device != "meta" else None)
+    instance, error = None, None
+    with recorder:
+        try:
+            with torch.device(device) if device == "meta" else nullcontext(), \
+                    torch.no_grad() if probe else nullcontext():
+                instance = make()
+        except BaseException as raised:  # user code: anything, including sys.exit()
+            error = raised  # its traceback tells the raising line
+    if probe:
+        recorder.settle()
+    return Attempt(instance, error, recorder, device)
+
+
+class Builder:
+    """Builds classes of one imported module: factories first, else synthesised arguments."""
+
+    def __init__(self, module_globals: dict[str, Any], owned: Callable[[str], bool],
+                 factories: dict[str, Callable[[], Any]], watch: dict[str, set[int]], budget: float):
+        self.owned = owned
+        self.factories = factories
+        self.watch = watch
+        self.budget = budget  # seconds: no new attempt starts after half of it
+        self._nested_depth = 0
+        self.synthesiser = Synthesiser(torch, nn, module_globals, self._build_nested)
+
+    def _build_nested(self, cls: type) -> nn.Module:
+        """A Module-typed constructor parameter: build that class too (two levels deep at most)."""
+        if self._nested_depth >= 2:
+            raise CannotSynthesise(f"{cls.__name__}: nested too deeply")
+        self._nested_depth += 1
+        try:
+            for scheme in range(SCHEMES):
+                try:
+                    plan = self.synthesiser.plan(cls, scheme)
+                    with torch.device("meta"):  # a default config may be a 7B-parameter model
+                        return cls(**plan.kwargs)
+                except CannotSynthesise:
+                    raise
+                except Exception:
+                    continue
+            raise CannotSynthesise(f"{cls.__name__} could not be built as an argument")
+        finally:
+            self._nested_depth -= 1
+
+    def build(self, cls: type, key: str) -> Outcome:
+        if inspect.isabstract(cls):
+            return Outcome("skipped", "abstract class (abstract methods not implemented)")
+        plans = self._plans(cls, key)
+        if isinstance(plans, Outcome):
+            return plans
+        started = time.monotonic()
+        outcome = Outcome("failed")
+        first_failure: Optional[str] = None
+        watch = self._watch_for(cls)
+        deferred = None  # an error a rule predicts, but which the made-up arguments may have caused
+        for index, (described, make) in enumerate(plans):
+            for device in ("meta", "cpu"):
+                if time.monotonic() - started > self.budget / 2 and outcome.attempts:
+                    outcome.reason = f"{first_failure} (gave up after {outcome.attempts} attempts: time budget)"
+                    return outcome
+                attempt = build_once(make, device, watch=watch)
+                outcome.attempts += 1
+                outcome.reached |= attempt.recorder.reached
+                if attempt.error is None:
+                    return self._built(outcome, attempt, described)
+                evidence = evidence_of(attempt.error, self.owned)
+                if evidence is not None and _depends_on_values(attempt.error) and index + 1 < len(plans):
+                    deferred = deferred or (attempt, evidence, make, described)
+                    break  # try the next argument set before blaming the code
+                if evidence is not None:
+                    return self._probe(outcome, attempt, evidence, make, described)
+                failure = f"{describe_error(attempt.error)} [{described}; {device}]"
+                if isinstance(attempt.error, TooLargeForCpu) and index == 0:
+                    first_failure = f"{first_failure}; {describe_error(attempt.error)}"
+                first_failure = first_failure or failure
+                if is_fatal(attempt.error):
+                    outcome.reason = describe_error(attempt.error)
+                    return outcome
+                if device == "meta" and attempt.recorder.elements > CPU_FALLBACK_ELEMENTS:
+                    first_failure = f"{failure}; too large to retry on the CPU"
+                    break
+        if deferred is not None:
+            return self._probe(outcome, *deferred)
+        outcome.reason = first_failure if outcome.attempts <= 2 else \
+            f"{first_failure} ({outcome.attempts} attempts with {len(plans)} argument sets failed)"
+        return outcome
+
+    def _watch_for(self, cls: type) -> dict[str, set[int]]:
+        """Lines with static findings in the files of the class and its bases: the only
+        ones traced (tracing every build would slow all of them down)."""
+        files = {class_file(base) for base in cls.__mro__}
+        return {path: lines for path, lines in self.watch.items() if path in files}
+
+    def _plans(self, cls: type, key: str):
+        factory = self.factories.get(key)
+        if isinstance(factory, str):  # it could not be loaded: the reason
+            return Outcome("failed", factory)
+        if factory is not None:
+            return [(f"factory {getattr(factory, '__qualname__', factory)}", factory)]
+        plans, seen, problem = [], set(), None
+        for scheme in range(SCHEMES):
+            try:
+                plan = self.synthesiser.plan(cls, scheme)
+            except CannotSynthesise as error:
+                problem = str(error)
+                continue
+            except Exception as error:  # user-defined config classes may raise anything
+                problem = describe_error(error)
+                continue
+            if plan.described in seen:
+                continue
+            seen.add(plan.described)
+            plans.append((plan.described, (lambda kwargs=plan.kwargs: cls(**kwargs))))
+        if not plans:
+            return Outcome("failed", f"cannot synthesise the arguments: {problem}")
+        return plans
+
+    def _built(self, outcome: Outcome, attempt: Attempt, described: str) -> Outcome:
+        outcome.instance, outcome.recorder, outcome.device = attempt.instance, attempt.recorder, attempt.device
+        outcome.arguments = described
+        if not isinstance(attempt.instance, nn.Module):
+            outcome.status = "failed"
+            outcome.reason = f"the factory returned {type(attempt.instance).__name__}, not an nn.Module"
+            outcome.instance = None
+            return outcome
+        if not _initialised(attempt.instance):
+            outcome.status = "failed"
+            outcome.reason = "Module.__init__() never ran for the instance"
+            outcome.events.append({"kind": "uninitialised", "code": "TL003",
+                                   "qualname": type(attempt.instance).__qualname__,
+                                   "class_file": class_file(type(attempt.instance)), "file": None, "line": None,
+                                   "message": "Module.__init__() never ran: the instance has no '_parameters'"})
+            outcome.instance = None
+            return outcome
+        outcome.status = "built"
+        return outcome
+
+    def _probe(self, outcome: Outcome, attempt: Attempt, evidence: dict, make, described: str) -> Outcome:
+        """Construction raised an error a rule predicts: rebuild in probe mode to see every instance of it."""
+        outcome.reason = f"construction raised {evidence['message']}"
+        outcome.arguments = described
+        # No line tracing here: under the probe's no_grad an in-place line runs without its error.
+        probe = build_once(make, attempt.device, probe=True)
+        outcome.attempts += 1
+        events = list(probe.recorder.events)
+        same_place = [e for e in events if (e.get("file"), e.get("line")) == (evidence["file"], evidence["line"])]
+        if same_place:
+            evidence["code"] = same_place[0]["code"]  # TL002 or, when __init__ never ran, TL003
+            for key in ("qualname", "class_file"):
+                if key in same_place[0]:
+                    evidence[key] = same_place[0][key]
+        outcome.events = [evidence, *events]
+        if probe.error is None and isinstance(probe.instance, nn.Module) and _initialised(probe.instance):
+            outcome.instance, outcome.recorder, outcome.device = probe.instance, probe.recorder, probe.device
+        elif probe.error is None and isinstance(probe.instance, nn.Module):
+            outcome.events.append({"kind": "uninitialised", "code": "TL003",
+                                   "qualname": type(probe.instance).__qualname__,
+                                   "class_file": class_file(type(probe.instance)), "file": None, "line": None,
+                                   "message": "Module.__init__() never ran: the instance has no '_parameters'"})
+        return outcome

@@ -1,0 +1,358 @@
+"""``--runtime`` in the linter's process: plan the imports, run the worker pool, judge.
+
+Nothing here imports torch or user code: that happens in the workers (pool.py,
+worker.py). This module decides which files to import and under which module name,
+collects what the workers report, gives each static finding its verdict
+(verdicts.py), adds the runtime-only findings and writes the summary line.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import statistics
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional, Sequence
+
+from torchlint import source as sources
+from torchlint.analysis.project import ClassRef, ProjectIndex, module_name_for
+from torchlint.config import Settings
+from torchlint.diagnostics import Diagnostic, Location
+from torchlint.discovery import discover
+from torchlint.rules import FILE_NOT_LINTED, RULES_BY_CODE
+from torchlint.runtime import messages
+from torchlint.runtime.pool import FileTask, WorkerPool, WorkerStartError
+from torchlint.runtime.subjects import FileClasses, Subject, subject_of
+from torchlint.runtime.verdicts import CONFIRMED, REFUTED, UNVERIFIED, Evidence, FileRecord, judge
+from torchlint.suppression import Suppressions
+
+MAX_WORKERS = 4  # each worker holds its own torch (~300 MB)
+
+
+class RuntimeUnavailable(Exception):
+    """--runtime cannot run at all (torch is not installed, no worker starts)."""
+
+
+@dataclass
+class RuntimeStats:
+    classes_found: int = 0
+    built: int = 0
+    built_on_cpu: int = 0
+    skipped: Counter = field(default_factory=Counter)
+    failed: Counter = field(default_factory=Counter)
+    build_seconds: list[float] = field(default_factory=list)
+    verdicts: Counter = field(default_factory=Counter)
+    runtime_only: int = 0
+    files_imported: int = 0
+    files_failed: Counter = field(default_factory=Counter)
+    peak_worker_rss_mb: int = 0
+    workers_started: int = 0
+    workers_replaced: int = 0
+    wall_seconds: float = 0.0
+    failures: list[tuple[str, str, str]] = field(default_factory=list)  # (file, class, reason)
+    per_file: dict[str, list[int]] = field(default_factory=dict)  # file -> [classes found, built, peak MB]
+
+    def summary(self, show_refuted: bool) -> str:
+        built = f"{self.built} built" + (f" ({self.built_on_cpu} on the CPU)" if self.built_on_cpu else "")
+        parts = [f"{self.classes_found} Module class{'es' if self.classes_found != 1 else ''} found", built,
+                 f"{sum(self.skipped.values())} skipped{_reasons(self.skipped)}",
+                 f"{sum(self.failed.values())} failed{_reasons(self.failed)}"]
+        line = "Runtime: " + ", ".join(parts)
+        if self.files_failed:
+            line += f"; {sum(self.files_failed.values())} file(s) not imported{_reasons(self.files_failed)}"
+        refuted = f"{self.verdicts[REFUTED]} refuted" + ("" if show_refuted or not self.verdicts[REFUTED]
+                                                         else " (hidden; --show-refuted shows them)")
+        line += (f". Findings: {self.verdicts[CONFIRMED]} confirmed, {refuted}, {self.verdicts[UNVERIFIED]} "
+                 f"unverified, {self.runtime_only} found only at runtime.")
+        return line
+
+    def median_build_seconds(self) -> Optional[float]:
+        return statistics.median(self.build_seconds) if self.build_seconds else None
+
+
+def _reasons(counter: Counter) -> str:
+    if not counter:
+        return ""
+    return " (" + ", ".join(f"{reason}: {n}" for reason, n in counter.most_common()) + ")"
+
+
+def reason_category(reason: Optional[str]) -> str:
+    """A short bucket for the summary: why a class or file was not checked."""
+    text = reason or ""
+    for needle, category in (
+        ("timed out", "timeout"), ("crashed", "worker crashed"), ("exited with code", "worker exited"),
+        ("sys.exit", "sys.exit()"), ("memory", "memory limit"), ("process(es)", "started processes"),
+        ("cannot synthesise", "arguments"), ("construction raised", "error a finding predicts"),
+        ("Module.__init__() never ran", "Module.__init__ never ran"), ("factory", "factory"),
+        ("abstract", "abstract"), ("internal error", "internal error"), ("No module named", "missing dependency"),
+    ):
+        if needle in text:
+            return category
+    head = text.split(":", 1)[0].strip()
+    return head if head.isidentifier() else "other"
+
+
+def torch_available() -> bool:
+    return importlib.util.find_spec("torch") is not None
+
+
+# -- planning ---------------------------------------------------------------------------
+
+def import_plan(path: Path, settings: Settings) -> tuple[str, list[str]]:
+    """The module name a file is imported as, and the sys.path roots that make its
+    imports (relative ones through the ``__init__.py`` chain, ``src/`` layouts) work."""
+    name = module_name_for(path) or path.stem
+    packages = name.count(".") + (1 if path.name == "__init__.py" else 0)
+    root = path.parents[packages]
+    roots = [str(p) for p in settings.runtime.pythonpath] + [str(root)]
+    project = settings.project_root.resolve()
+    for extra in (project / "src", project):
+        if extra.is_dir() and str(extra) not in roots:
+            roots.append(str(extra))
+    if not all(part.isidentifier() for part in name.split(".")):
+        name = ""  # not importable by name: loaded from its path
+    return name, roots
+
+
+@dataclass
+class _Plan:
+    records: dict[str, FileRecord]
+    tasks: list[FileTask]
+    static_classes: dict[str, int]  # path -> number of Module classes the static pass sees
+    watch: dict[str, list[int]]
+
+
+def _plan(paths: Sequence[str], settings: Settings, diagnostics: list[Diagnostic]) -> _Plan:
+    discovery = discover([p for p in paths if p != "-"], settings)
+    index = ProjectIndex(extra_module_bases=settings.module_bases)
+    by_shown: dict[str, list[Diagnostic]] = {}
+    for d in diagnostics:
+        by_shown.setdefault(d.path, []).append(d)
+    plan = _Plan({}, [], {}, {})
+    for path in discovery.files:
+        real = os.path.realpath(path)
+        try:
+            text = sources.decode(sources.read_bytes(path))
+        except sources.NotLinted:
+            continue
+        record = FileRecord(real, str(path), text.splitlines(), FileClasses(text))
+        plan.records[real] = record
+        facts = index.add_source(Path(real), text)
+        modules = [name for name in (facts.classes if facts else {})
+                   if index.is_module_class(ClassRef(Path(real), name))]
+        plan.static_classes[real] = len(modules)
+        found = [d for d in by_shown.get(str(path), []) if d.code != FILE_NOT_LINTED]
+        rows = {row for d in found for row in _rows(record, d)}
+        if rows:
+            plan.watch[real] = sorted(rows)
+        if modules or found:
+            module, roots = import_plan(Path(real), settings)
+            plan.tasks.append(FileTask(real, module, roots))
+    return plan
+
+
+def _rows(record: FileRecord, d: Diagnostic) -> range:
+    start, end = record.classes.statement_rows(d.location.row)
+    return range(start, end + 1)
+
+
+# -- collecting -------------------------------------------------------------------------
+
+class _Collector:
+    def __init__(self, records: dict[str, FileRecord]):
+        self.records = records
+        self.evidence = Evidence()
+
+    def on_message(self, task: FileTask, message: tuple) -> None:
+        record = self.records[task.path]
+        kind = message[0]
+        if kind == "imported":
+            record.imported, record.import_reason = message[1], message[2]
+            record.found = record.found or message[3]
+        elif kind == "file_done":
+            record.peak_rss_mb = max(record.peak_rss_mb, message[2])
+        elif kind == "class_done":
+            report = message[1]
+            record.reports[report["qualname"]] = report
+            self.evidence.add(report)
+
+    def on_fault(self, task: FileTask, stage: Optional[str], qualname: Optional[str],
+                 reason: str) -> Optional[FileTask]:
+        record = self.records[task.path]
+        if stage == "class" and qualname:
+            record.faults[qualname] = reason
+            return FileTask(task.path, task.module, task.roots, [*task.skip, qualname])
+        record.imported, record.import_reason = False, reason
+        return None
+
+
+# -- the whole run ----------------------------------------------------------------------
+
+def apply_runtime(result, settings: Settings, paths: Sequence[str], show_refuted: bool = False,
+                  jobs: Optional[int] = None) -> RuntimeStats:
+    """Give ``result.diagnostics`` their verdicts, add the runtime-only findings, drop
+    refuted ones unless ``show_refuted``; ``result.runtime_summary`` gets the summary."""
+    if not torch_available():
+        raise RuntimeUnavailable("--runtime needs torch: pip install 'torchlint[runtime]'")
+    started = time.monotonic()
+    plan = _plan(paths, settings, result.diagnostics)
+    collector = _Collector(plan.records)
+    pool = WorkerPool(
+        size=min(jobs or os.cpu_count() or 1, MAX_WORKERS, max(1, len(plan.tasks))),
+        init={"owned": sorted(plan.records), "watch": plan.watch, "timeout": settings.runtime.timeout,
+              "memory_mb": settings.runtime.memory_limit_mb, "factories": settings.runtime.factories,
+              "pythonpath": [str(p) for p in settings.runtime.pythonpath]},
+        timeout=settings.runtime.timeout,
+    )
+    try:
+        pool.run(plan.tasks, collector)
+    except WorkerStartError as error:
+        raise RuntimeUnavailable(str(error)) from None
+    stats = RuntimeStats(peak_worker_rss_mb=pool.peak_rss_mb, workers_started=pool.workers_started,
+                         workers_replaced=pool.workers_replaced)
+    _count_classes(plan, stats)
+    diagnostics = _judge_static(result.diagnostics, plan, collector.evidence, stats)
+    extra = _runtime_only(result.diagnostics, plan, collector.evidence, settings)
+    stats.runtime_only = len(extra)
+    kept = [d for d in diagnostics if show_refuted or (d.runtime or {}).get("verdict") != REFUTED]
+    result.diagnostics = sorted(kept + extra, key=Diagnostic.sort_key)
+    stats.wall_seconds = time.monotonic() - started
+    result.runtime_summary = stats.summary(show_refuted)
+    return stats
+
+
+def _count_classes(plan: _Plan, stats: RuntimeStats) -> None:
+    for record in plan.records.values():
+        if record.imported is None:
+            continue
+        if record.imported is False:
+            stats.files_failed[reason_category(record.import_reason)] += 1
+            stats.failures.append((record.shown, "<import>", record.import_reason or ""))
+            stats.classes_found += plan.static_classes.get(record.path, 0)
+            stats.failed["file not imported"] += plan.static_classes.get(record.path, 0)
+            stats.per_file[record.shown] = [plan.static_classes.get(record.path, 0), 0, record.peak_rss_mb]
+            continue
+        stats.files_imported += 1
+        names = set(record.found) | set(record.reports) | set(record.faults)
+        stats.classes_found += len(names)
+        stats.per_file[record.shown] = [len(names), sum(record.reports.get(n, {}).get("status") == "built"
+                                                         for n in names if n not in record.faults),
+                                        record.peak_rss_mb]
+        for name in names:
+            if name in record.faults:
+                stats.failed[reason_category(record.faults[name])] += 1
+                stats.failures.append((record.shown, name, record.faults[name]))
+                continue
+            report = record.reports.get(name)
+            if report is None:
+                stats.failed["not reached"] += 1
+            elif report["status"] == "built":
+                stats.built += 1
+                stats.built_on_cpu += report.get("device") == "cpu"
+                stats.build_seconds.append(report["seconds"])
+            elif report["status"] == "skipped":
+                stats.skipped[reason_category(report["reason"])] += 1
+            else:
+                stats.failed[reason_category(report["reason"])] += 1
+                stats.failures.append((record.shown, name, report["reason"]))
+
+
+def _judge_static(diagnostics: list[Diagnostic], plan: _Plan, evidence: Evidence,
+                  stats: RuntimeStats) -> list[Diagnostic]:
+    by_shown = {record.shown: record for record in plan.records.values()}
+    for d in diagnostics:
+        if d.code == FILE_NOT_LINTED or d.origin != "static":
+            continue
+        record = by_shown.get(d.path)
+        if record is None:
+            subject = Subject(None, None, (d.location.row, d.location.row))
+        else:
+            subject = subject_of(d, record.classes, record.lines)
+        verdict, detail = judge(d.code, subject, record, evidence)
+        d.runtime = {"verdict": verdict, "detail": detail}
+        stats.verdicts[verdict] += 1
+    return diagnostics
+
+
+def _runtime_only(static: list[Diagnostic], plan: _Plan, evidence: Evidence, settings: Settings) -> list[Diagnostic]:
+    """Runtime findings that no static finding accounts for, as diagnostics."""
+    by_shown = {record.shown: record for record in plan.records.values()}
+    accounted_lines: set[tuple[str, str, int]] = set()
+    accounted_subjects: set[tuple[str, str, Optional[str], Optional[str]]] = set()
+    for d in static:
+        record = by_shown.get(d.path)
+        if record is None:
+            continue
+        subject = subject_of(d, record.classes, record.lines)
+        for row in range(subject.statement_rows[0], subject.statement_rows[1] + 1):
+            accounted_lines.add((d.code, record.path, row))
+        accounted_subjects.add((d.code, record.path, subject.qualname, subject.attribute))
+
+    candidates = list(evidence.findings) + [_event_finding(e) for e in evidence.events]
+    out: list[Diagnostic] = []
+    seen: set[tuple] = set()
+    suppressions: dict[str, Suppressions] = {}
+    for finding in candidates:
+        if finding is None:
+            continue
+        code = finding["code"]
+        record = plan.records.get(finding["file"] or finding.get("class_file") or "")
+        if record is None or code not in settings.select or code in settings.ignored_for(Path(record.path)):
+            continue
+        row, column = _where(finding, record, plan)
+        if row is None:
+            continue
+        if (code, record.path, row) in accounted_lines:
+            continue
+        if (code, finding.get("class_file"), finding.get("qualname"), finding.get("attribute")) in accounted_subjects:
+            continue
+        key = (code, record.path, row, finding.get("attribute") if finding.get("qualname") else None)
+        if key in seen:
+            continue
+        seen.add(key)
+        if record.path not in suppressions:
+            suppressions[record.path] = Suppressions.parse("\n".join(record.lines))
+        if suppressions[record.path].suppressed(code, row):
+            continue
+        line = record.lines[row - 1] if row <= len(record.lines) else ""
+        rule = RULES_BY_CODE.get(code)
+        out.append(Diagnostic(
+            code=code, name=rule.name if rule else code.lower(), message=finding["message"], path=record.shown,
+            location=Location(row, column), end_location=Location(row, max(column + 1, len(line.rstrip()) + 1)),
+            help=finding.get("help") or None, noqa_row=row, origin="runtime",
+            runtime={"verdict": CONFIRMED, "detail": _found_in(finding)}, source_line=line,
+        ))
+    return out
+
+
+def _where(finding: dict[str, Any], record: FileRecord, plan: _Plan) -> tuple[Optional[int], int]:
+    if finding.get("line"):
+        row = finding["line"]
+        line = record.lines[row - 1] if row <= len(record.lines) else ""
+        return row, len(line) - len(line.lstrip()) + 1
+    owner = plan.records.get(finding.get("class_file") or "")
+    span = owner.classes.by_qualname(finding.get("qualname") or "") if owner is not None else None
+    if span is None or owner is not record:
+        return None, 1
+    return span.row, span.column
+
+
+def _event_finding(event: dict[str, Any]) -> Optional[dict[str, Any]]:
+    """A construction error (or a probe's record of one) as a runtime finding."""
+    code = event["code"]
+    message, help = messages.construction_error(code, event["message"])
+    if code == "TL003" and event.get("qualname"):
+        return {"code": code, "file": event.get("class_file"), "line": None, "qualname": event.get("qualname"),
+                "class_file": event.get("class_file"), "attribute": None, "message": message, "help": help}
+    if event.get("file") is None or event.get("line") is None:
+        return None
+    return {"code": code, "file": event["file"], "line": event["line"], "qualname": None, "class_file": None,
+            "attribute": event.get("name"), "message": message, "help": help}
+
+
+def _found_in(finding: dict[str, Any]) -> str:
+    qualname = finding.get("qualname")
+    return f"found by building `{qualname}`" if qualname else "found while building the model"

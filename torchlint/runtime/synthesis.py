@@ -1,0 +1,308 @@
+"""Constructor arguments for a Module class nobody told us how to build.
+
+Parameters with defaults keep them. Required ones are synthesised from their
+annotation, then from their name: ints for sizes (chosen so that the usual
+divisibility constraints hold: ``dim % heads == 0``, an even head size), floats for
+rates, bools for flags, strings from ``Literal[...]``, a config class annotated on
+the parameter (or found next to the class, as transformers' ``config``) built with
+its own defaults. A few schemes are tried in turn; each gives different values.
+"""
+
+from __future__ import annotations
+
+import collections.abc
+import enum
+import inspect
+import re
+import typing
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
+
+SCHEMES = 3  # how many argument sets a class gets before it is given up
+
+# Sizes per scheme: dims divisible by every head count, head sizes even. The first
+# scheme gives each size parameter its own value, so that a weight built with the
+# wrong one (Linear(in, out) given (in, hid)) shows; the others use one value for all.
+_DISTINCT_DIMS = (64, 32, 96, 48, 128, 80)
+_DIM = (64, 32, 16)
+_HEADS = (4, 2, 1)
+_COUNT = (2, 1, 3)
+_CHANNELS_IN = (64, 3, 16)
+_VOCAB = (128, 64, 32)
+_LENGTH = (32, 16, 64)
+
+
+_SEQUENCES = (list, tuple, set, frozenset, collections.abc.Sequence, collections.abc.MutableSequence,
+              collections.abc.Iterable, collections.abc.Collection)
+
+
+class CannotSynthesise(Exception):
+    """A required argument for which no value can be made up."""
+
+
+@dataclass
+class Plan:
+    kwargs: dict[str, Any]
+    described: str  # shown in reasons: "dim=64, heads=4"
+
+
+def _name_rule(name: str) -> Optional[str]:
+    """What a parameter name says its value is: a size kind, 'float', 'bool', 'config', ..."""
+    n = name.lower()
+    if n in {"config", "cfg", "conf", "model_config", "hparams", "hp", "configuration", "params", "opt", "args"} \
+            or n.endswith("_config") or n.endswith("_cfg"):
+        return "config"
+    if re.search(r"(^|_)(heads?|num_heads|n_heads?|nhead|groups?|num_groups|n_groups|kv_heads)($|_)", n) \
+            or n in {"h", "nh", "num_kv_heads", "num_key_value_heads", "num_attention_heads"}:
+        return "heads"
+    if re.search(r"(^|_)(idx|index|id|rank|seed|offset|start)$", n) or n in {"layer_idx", "layer_id", "i", "idx"}:
+        return "index"
+    if re.search(r"(dropout|drop|prob|rate|eps|epsilon|alpha|beta|gamma|momentum|temperature|temp|"
+                 r"scale|theta|lr|margin|std|sigma|smoothing|threshold|decay|weight_decay|tau|^p$|_p$)", n):
+        return "float"
+    if re.search(r"^(use|is|has|with|enable|apply|return|add|learn|do|no|share|tie|zero)_|"
+                 r"(^|_)(bias|affine|causal|batch_first|bidirectional|residual|inplace|training|"
+                 r"pre_norm|norm_first|normalize|elementwise_affine|track_running_stats|first|last|flag)$", n):
+        return "bool"
+    if re.search(r"(act|activation|nonlinearity|_fn$|_layer$|norm_layer|act_layer|block$|_cls$|factory|"
+                 r"downsample|upsample)", n):
+        return "callable"
+    if re.search(r"(kernel|ksize|kernel_size)", n):
+        return "kernel"
+    if re.search(r"(stride|dilation)", n):
+        return "stride"
+    if re.search(r"padding", n):
+        return "padding"
+    if re.search(r"(vocab|num_embeddings|n_tokens|num_tokens|n_vocab|num_classes|n_classes|classes|labels|"
+                 r"num_labels|n_class|ntoken|n_token|num_codes|codebook)", n):
+        return "vocab"
+    if re.search(r"(len|length|seq|block_size|max_pos|positions|context|n_ctx|time|steps|tokens)", n):
+        return "length"
+    if re.search(r"(in_ch|in_chans|in_channels|input_channels|channels_in|c_in|in_planes|inplanes)", n):
+        return "channels_in"
+    if re.search(r"(depth|layers|num_layers|n_layers|nlayers|n_blocks|num_blocks|blocks|stages|levels|"
+                 r"^num_|^n_|count|repeats)", n):
+        return "count"
+    if re.search(r"(ratio|mult|factor|expansion|expand)", n):
+        return "ratio"
+    if re.search(r"(image_size|img_size|resolution|input_size|image|img)", n):
+        return "image"
+    if re.search(r"(patch|window)", n):
+        return "patch"
+    return None
+
+
+def _int_for(kind: Optional[str], scheme: int, nth_dim: int = 0) -> int:
+    if kind is None and scheme == 0:
+        return _DISTINCT_DIMS[nth_dim % len(_DISTINCT_DIMS)]
+    return {
+        "heads": _HEADS[scheme], "index": 0, "count": _COUNT[scheme], "kernel": 3, "stride": 1,
+        "padding": 1, "vocab": _VOCAB[scheme], "length": _LENGTH[scheme], "channels_in": _CHANNELS_IN[scheme],
+        "ratio": 4, "image": 32, "patch": 4,
+    }.get(kind or "", _DIM[scheme])
+
+
+def _float_for(name: str, scheme: int) -> float:
+    n = name.lower()
+    if "eps" in n:
+        return 1e-5
+    if "theta" in n or n == "base":
+        return 10000.0
+    if "ratio" in n or "mult" in n or "factor" in n:
+        return 4.0
+    if "scale" in n or "temperature" in n or "std" in n or "sigma" in n:
+        return 1.0
+    return (0.1, 0.0, 0.5)[scheme]
+
+
+class Synthesiser:
+    """Builds the keyword arguments for one class under one scheme."""
+
+    def __init__(self, torch_module, nn_module, module_globals: dict[str, Any], build_nested: Callable):
+        self.torch = torch_module
+        self.nn = nn_module
+        self.globals = module_globals
+        self.build_nested = build_nested  # (cls) -> instance, for parameters annotated with a Module class
+
+    def plan(self, cls: type, scheme: int) -> Plan:
+        try:
+            signature = inspect.signature(cls)
+        except (TypeError, ValueError) as error:
+            raise CannotSynthesise(f"no readable signature ({error})") from None
+        try:
+            hints = typing.get_type_hints(cls.__init__)
+        except Exception:  # unresolvable forward references: fall back to names
+            hints = {}
+        kwargs: dict[str, Any] = {}
+        shown: list[str] = []
+        self._dims_given = 0
+        for parameter in signature.parameters.values():
+            if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+                continue
+            if parameter.default is not parameter.empty:
+                # `layer_idx: Optional[int] = None` often must be an index after all
+                if parameter.default is None and scheme > 0 and _name_rule(parameter.name) == "index":
+                    kwargs[parameter.name] = 0
+                    shown.append(f"{parameter.name}=0")
+                continue
+            annotation = hints.get(parameter.name, parameter.annotation)
+            value = self.value(parameter.name, annotation, scheme, cls)
+            kwargs[parameter.name] = value
+            shown.append(f"{parameter.name}={_short(value)}")
+        return Plan(kwargs, ", ".join(shown) or "no arguments")
+
+    # -- one value ----------------------------------------------------------------------
+
+    def value(self, name: str, annotation: Any, scheme: int, owner: type) -> Any:
+        if annotation is inspect.Parameter.empty or annotation is Any or annotation is None:
+            return self._by_name(name, scheme, owner)
+        if isinstance(annotation, str):  # unresolved forward reference
+            resolved = self.globals.get(annotation.strip("'\""))
+            if resolved is None:
+                return self._by_name(name, scheme, owner)
+            annotation = resolved
+        origin = typing.get_origin(annotation)
+        arguments = typing.get_args(annotation)
+        if origin is typing.Literal:
+            return arguments[min(scheme, len(arguments) - 1)]
+        if origin is typing.Union or type(annotation).__name__ == "UnionType":
+            members = [a for a in arguments if a is not type(None)]
+            if scheme == SCHEMES - 1 and len(members) < len(arguments):
+                return None
+            return self.value(name, members[0], scheme, owner) if members else None
+        if origin in _SEQUENCES or annotation in (list, tuple):
+            element = arguments[0] if arguments else int
+            if element is Ellipsis or element is inspect.Parameter.empty:
+                element = int
+            items = [self.value(name.rstrip("s"), element, scheme, owner) for _ in range(2)]
+            return tuple(items) if origin is tuple or annotation is tuple else items
+        if origin is dict or annotation is dict:
+            return {}
+        if origin is collections.abc.Callable or annotation in (Callable, collections.abc.Callable):
+            return self._callable(name, scheme)
+        if annotation is bool:
+            return scheme != 1
+        if annotation is int:
+            kind = _name_rule(name)
+            return self._int(kind if kind not in ("float", "bool", "config", "callable") else None, scheme)
+        if annotation is float:
+            return _float_for(name, scheme) if _name_rule(name) != "ratio" else 4.0
+        if annotation is str:
+            return self._string(name)
+        if isinstance(annotation, type):
+            return self._instance_of(annotation, name, scheme, owner)
+        return self._by_name(name, scheme, owner)
+
+    def _by_name(self, name: str, scheme: int, owner: type) -> Any:
+        kind = _name_rule(name)
+        if kind == "float":
+            return _float_for(name, scheme)
+        if kind == "bool":
+            return scheme != 1
+        if kind == "config":
+            return self._config_for(owner, name, scheme)
+        if kind == "callable":
+            return self._callable(name, scheme)
+        return self._int(kind, scheme)
+
+    def _int(self, kind: Optional[str], scheme: int) -> int:
+        value = _int_for(kind, scheme, self._dims_given)
+        if kind is None:
+            self._dims_given += 1
+        return value
+
+    def _callable(self, name: str, scheme: int = 0) -> Any:
+        n = name.lower()
+        if re.search(r"(act|activation|nonlinearity)", n) and not n.endswith(("layer", "cls", "factory")):
+            # an activation: a module instance (works called, or registered), a name, a class
+            return (self.nn.GELU(), "gelu", self.nn.GELU)[scheme]
+        # nn.Identity accepts any arguments: a stand-in for norm/act layer factories.
+        return self.nn.Identity
+
+    def _string(self, name: str) -> str:
+        n = name.lower()
+        if re.search(r"(act|activation|nonlinearity)", n):
+            return "gelu"
+        if "norm" in n:
+            return "layernorm"
+        if "pad" in n:
+            return "zeros"
+        if "reduction" in n:
+            return "mean"
+        if "device" in n:
+            return "cpu"
+        return "default"
+
+    def _instance_of(self, annotation: type, name: str, scheme: int, owner: type) -> Any:
+        torch, nn = self.torch, self.nn
+        if issubclass(annotation, enum.Enum):
+            return next(iter(annotation))
+        if annotation is torch.Tensor or issubclass(annotation, torch.Tensor):
+            return torch.zeros(_DIM[scheme])
+        if annotation is torch.device:
+            return torch.device("cpu")
+        if annotation is torch.dtype:
+            return torch.float32
+        if issubclass(annotation, nn.Module):
+            if annotation is nn.Module:
+                return nn.Identity()
+            return self.build_nested(annotation)
+        return _default_instance(annotation, name)
+
+    def _config_for(self, owner: type, name: str, scheme: int) -> Any:
+        """An unannotated ``config``: the class's ``config_class``, else the ``*Config``
+        classes of its module and their sub-configs (``text_config``, ...), best name
+        match first; each scheme takes the next candidate."""
+        candidates: list[tuple[tuple, Any]] = []
+        problem = "no config class annotated or found in the module"
+        declared = getattr(owner, "config_class", None)
+        classes = [declared] if isinstance(declared, type) else []
+        classes += [value for key, value in self.globals.items()
+                    if isinstance(value, type) and re.search(r"(Config|Cfg|Configuration)$", key)
+                    and not issubclass(value, self.nn.Module) and value is not declared]
+        for rank, cls in enumerate(classes):
+            try:
+                instance = _default_instance(cls, name)
+            except CannotSynthesise as error:
+                problem = str(error)
+                continue
+            first = 0 if rank == 0 and cls is declared else 1
+            candidates.append(((first, -_common_prefix(cls.__name__, owner.__name__), 0), instance))
+            for attribute, value in vars(instance).items():
+                if attribute.endswith("_config") and re.search(r"Config$", type(value).__name__):
+                    score = -_common_prefix(type(value).__name__, owner.__name__)
+                    candidates.append(((1, score, 1), value))
+        if not candidates:
+            raise CannotSynthesise(f"`{name}`: {problem}" if not problem.startswith("`") else problem)
+        candidates.sort(key=lambda item: item[0])
+        return candidates[min(scheme, len(candidates) - 1)][1]
+
+
+def _default_instance(cls: type, name: str) -> Any:
+    try:
+        return cls()
+    except Exception as error:
+        raise CannotSynthesise(
+            f"`{name}`: {cls.__name__}() needs arguments ({type(error).__name__}: {_first_line(error)})"
+        ) from None
+
+
+def _common_prefix(a: str, b: str) -> int:
+    size = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        size += 1
+    return size
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return text[0][:200] if text else ""
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, type):
+        return value.__name__
+    text = repr(value) if isinstance(value, (int, float, bool, str, tuple, list, type(None))) else type(value).__name__ + "()"
+    return text if len(text) <= 40 else text[:37] + "..."
