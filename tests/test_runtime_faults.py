@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import textwrap
 import time
 import uuid
@@ -55,16 +56,21 @@ FAULTS = {
 
 
 def _processes_with(marker: str) -> list[int]:
+    """Processes of this interpreter whose command line holds ``marker`` (workers of
+    other virtualenvs on the machine, e.g. a concurrent CI run, are not ours)."""
     found = []
+    executable = os.path.realpath(sys.executable).encode()
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open(f"/proc/{entry}/cmdline", "rb") as handle:
-                if marker.encode() in handle.read():
-                    found.append(int(entry))
+                command = handle.read()
+            exe = os.path.realpath(f"/proc/{entry}/exe").encode()
         except OSError:
             continue
+        if marker.encode() in command and (exe == executable or command.startswith(sys.executable.encode())):
+            found.append(int(entry))
     return found
 
 

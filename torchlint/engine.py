@@ -23,7 +23,7 @@ from typing import Iterator, Optional, Sequence
 
 from torchlint import source as sources
 from torchlint.analysis.context import FileContext
-from torchlint.analysis.project import ProjectIndex
+from torchlint.analysis.project import IndexEntry, ProjectIndex, index_entry
 from torchlint.cache import Cache
 from torchlint.config import Settings, resolved
 from torchlint.diagnostics import Diagnostic, Location
@@ -86,9 +86,9 @@ def _deep_stack_thread() -> ThreadPoolExecutor:
 
 
 class Linter:
-    def __init__(self, settings: Settings, prefilter: bool = True):
+    def __init__(self, settings: Settings, prefilter: bool = True, index: Optional[ProjectIndex] = None):
         self.settings = settings
-        self.index = ProjectIndex(extra_module_bases=settings.module_bases)
+        self.index = index if index is not None else ProjectIndex(extra_module_bases=settings.module_bases)
         self.rules: list[Rule] = [rule() for rule in ALL_RULES if rule.code in settings.select]
         self.prefilter = prefilter
         self._thread: Optional[ThreadPoolExecutor] = None
@@ -132,6 +132,11 @@ class Linter:
             result.fix_error = str(error)
             result.diagnostics = self._lint(path, shown, original).diagnostics  # what the file still has
         return result
+
+    def close(self) -> None:
+        if self._thread is not None:
+            self._thread.shutdown()
+            self._thread = None
 
     def _lint(self, path: Path, shown: str, data: Optional[bytes]) -> FileResult:
         result = FileResult()
@@ -245,13 +250,22 @@ PARALLEL_THRESHOLD = 24
 _worker_linter: Optional[Linter] = None
 
 
-def _init_worker(settings: Settings, prefilter: bool) -> None:
+def _init_worker(settings: Settings, prefilter: bool, index: Optional[ProjectIndex]) -> None:
     global _worker_linter
-    _worker_linter = Linter(settings, prefilter)
+    _worker_linter = Linter(settings, prefilter, index)
 
 
 def _lint_in_worker(target: "Target") -> FileResult:
     return _worker_linter.lint(target.path, target.shown, target.data)
+
+
+def _index_in_worker(target: "Target") -> Optional[IndexEntry]:
+    try:
+        data = target.data if target.data is not None else sources.read_bytes(target.path)
+        text = sources.decode(data)
+    except sources.NotLinted:
+        return None  # reported when the file is linted
+    return index_entry(resolved(target.path), text, data)
 
 
 def default_jobs() -> int:
@@ -281,8 +295,9 @@ def run(paths: Sequence[str], settings: Settings, stdin: Optional[bytes] = None,
         progress: bool = False) -> RunResult:
     """Lint ``paths``. Results come from the cache when it holds them (``cache_dir``,
     None: no cache); the other files are linted, with several jobs in worker processes
-    (each with its own lazily built project index), and the results merged in a fixed
-    order. ``shard=(k, n)`` lints the k-th of n deterministic parts of the files."""
+    (sharing one project index, which is still filled lazily for files outside the
+    run), and the results merged in a fixed order. ``shard=(k, n)`` lints the k-th of n
+    deterministic parts of the files. ``progress``: a progress bar if stderr is a terminal."""
     result = RunResult(project_root=settings.project_root)
     targets: list[Target] = []
     file_paths = [p for p in paths if p != "-"]
@@ -360,20 +375,47 @@ def _lint_all(targets: list[Target], settings: Settings, jobs: Optional[int], pr
     prefilter = prefilter_enabled()
     try:
         if jobs > 1 and len(targets) >= PARALLEL_THRESHOLD:
-            context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-            with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker,
-                                     initargs=(settings, prefilter)) as pool:
-                for outcome in pool.map(_lint_in_worker, targets, chunksize=8):
+            yield from _lint_in_parallel(targets, settings, jobs, prefilter, bar)
+        else:
+            linter = Linter(settings, prefilter)
+            try:
+                for target in targets:
+                    outcome = linter.lint(target.path, target.shown, target.data)
                     if bar is not None:
                         bar.update()
                     yield outcome
-        else:
-            linter = Linter(settings, prefilter)
-            for target in targets:
-                outcome = linter.lint(target.path, target.shown, target.data)
-                if bar is not None:
-                    bar.update()
-                yield outcome
+            finally:
+                linter.close()
     finally:
         if bar is not None:
             bar.close()
+
+
+def _lint_in_parallel(targets: list[Target], settings: Settings, jobs: int, prefilter: bool, bar) -> list[FileResult]:
+    """Two rounds of worker processes. First the workers compute the index facts (`ast`)
+    of their share of the files, so that each file is indexed once, not once per worker;
+    then workers that start with that whole index lint the files, largest first so that
+    no big file is left running alone at the end."""
+    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    with ProcessPoolExecutor(jobs, mp_context=context) as pool:
+        entries = [entry for entry in pool.map(_index_in_worker, targets, chunksize=16) if entry is not None]
+    index = ProjectIndex(extra_module_bases=settings.module_bases)
+    index.preload(entries)
+    order = sorted(range(len(targets)), key=lambda i: -_size(targets[i]))
+    results: list[Optional[FileResult]] = [None] * len(targets)
+    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker,
+                             initargs=(settings, prefilter, index)) as pool:
+        for position, outcome in zip(order, pool.map(_lint_in_worker, [targets[i] for i in order], chunksize=4)):
+            results[position] = outcome
+            if bar is not None:
+                bar.update()
+    return results
+
+
+def _size(target: Target) -> int:
+    if target.data is not None:
+        return len(target.data)
+    try:
+        return os.stat(target.path).st_size
+    except OSError:
+        return 0

@@ -326,6 +326,16 @@ def parse_facts(path: Path, source: Union[str, bytes]) -> Optional[FileFacts]:
         return None
 
 
+IndexEntry = tuple[Path, Optional[FileFacts], tuple[str, str]]
+
+
+def index_entry(path: Path, source: Union[str, bytes], data: bytes) -> IndexEntry:
+    """What the index keeps for one file: its facts and (content, facts) digests. Worker
+    processes compute these for their share of the files (``ProjectIndex.preload``)."""
+    facts = parse_facts(path, source)
+    return path, facts, (content_digest(path, data), facts_digest(facts))
+
+
 def _is_project_root(directory: Path) -> bool:
     return any((directory / marker).exists() for marker in (".git", "pyproject.toml", "setup.py", "setup.cfg"))
 
@@ -387,7 +397,7 @@ class ProjectIndex:
             self._is_module.clear()  # answers may depend on the file's old classes
             self._star.clear()
         if replace or path not in self._facts:
-            self._store(path, parse_facts(path, source), data if data is not None else source.encode())
+            self.preload([index_entry(path, source, data if data is not None else source.encode())])
         self._observe((path,))
         return self._facts[path]
 
@@ -400,13 +410,15 @@ class ProjectIndex:
                 self._facts[path] = None
                 self._digests[path] = None
             else:
-                self._store(path, parse_facts(path, data), data)
+                self.preload([index_entry(path, data, data)])
         self._observe((path,))
         return self._facts[path]
 
-    def _store(self, path: Path, facts: Optional[FileFacts], data: bytes) -> None:
-        self._facts[path] = facts
-        self._digests[path] = (content_digest(path, data), facts_digest(facts))
+    def preload(self, entries: Iterable[IndexEntry]) -> None:
+        """Add facts computed elsewhere (``index_entry`` of resolved paths)."""
+        for path, facts, digests in entries:
+            self._facts[path] = facts
+            self._digests[path] = digests
 
     # -- locating modules ------------------------------------------------------------
 
@@ -538,11 +550,15 @@ class ProjectIndex:
             return result
         self._is_module[ref] = (False, frozenset())  # cycle guard
         result = False
-        with self.recording() as observed:
-            for base in self.base_refs(ref):
-                result = self.resolves_to_module(base)
-                if result:
-                    break
+        try:
+            with self.recording() as observed:
+                for base in self.base_refs(ref):
+                    result = self.resolves_to_module(base)
+                    if result:
+                        break
+        except BaseException:  # e.g. RecursionError: leave no half-made answer behind
+            del self._is_module[ref]
+            raise
         self._is_module[ref] = (result, frozenset(observed))
         return result
 
