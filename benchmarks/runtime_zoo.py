@@ -100,6 +100,10 @@ def main() -> int:
     print(f"aims                  built >= {AIM_BUILT:.0%}: {'met' if built_share >= AIM_BUILT else 'MISSED'}; "
           f"median < {AIM_MEDIAN_S} s: {'met' if median < AIM_MEDIAN_S else 'MISSED'}; "
           f"peak < {AIM_PEAK_MB} MB: {'met' if stats.peak_worker_rss_mb < AIM_PEAK_MB else 'MISSED'}")
+    for diagnostic in result.diagnostics:
+        if diagnostic.origin == "runtime" or (diagnostic.runtime or {}).get("verdict") == "confirmed":
+            print(f"  {diagnostic.origin:7} {diagnostic.path}:{diagnostic.location.row} {diagnostic.code} "
+                  f"{diagnostic.message[:150]}")
     heaviest = sorted(stats.per_file.items(), key=lambda item: -item[1][2])[:5]
     print("heaviest files        " + ", ".join(f"{Path(p).name} {v[2]} MB" for p, v in heaviest))
     if os.environ.get("TORCHLINT_ZOO_FAILURES"):

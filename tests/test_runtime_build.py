@@ -181,7 +181,7 @@ def test_inspection_is_the_same_on_meta_and_cpu(monkeypatch):
             plans = builder._plans(cls, cls.__qualname__)
             if not isinstance(plans, list):
                 continue
-            _, make = plans[0]
+            _, make, _ = plans[0]
             meta, cpu = build_once(make, "meta"), build_once(make, "cpu")
             if meta.error is not None or cpu.error is not None or "_parameters" not in vars(meta.instance):
                 continue
@@ -447,3 +447,26 @@ def test_from_numpy_builds(tmp_path):
     assert outcome.status == "built"
     found = inspect_model(outcome.instance, lambda f: f == path, outcome.recorder.where).findings
     assert [(f["code"], f["attribute"]) for f in found] == [("TL001", "grid")]
+
+
+def test_a_made_up_value_rejected_by_torch_is_no_evidence(tmp_path):
+    module, path = load("""
+    import torch
+    import torch.nn as nn
+
+    class Decoder(nn.Module):
+        def __init__(self, layer_fn, depth=2):
+            super().__init__()
+            for i in range(depth):
+                self.add_module(f"layer{i}", layer_fn)   # expects a module instance
+
+    class Counter(nn.Module):
+        def __init__(self, dim):
+            super().__init__()
+            self.register_buffer("count", 0)             # the code's own bug
+    """, tmp_path)
+    decoder = build(module, path, "Decoder")
+    assert decoder.status == "failed" and decoder.events == []
+    assert "Identity is not a Module subclass" in decoder.reason
+    counter = build(module, path, "Counter")
+    assert [e["code"] for e in counter.events][:1] == ["TL010"]

@@ -251,9 +251,22 @@ def evidence_of(error: BaseException, owned: Callable[[str], bool]) -> Optional[
             "line": where[1] if where else None, "message": f"{type(error).__name__}: {text}"}
 
 
-def _depends_on_values(error: BaseException) -> bool:
-    """A TypeError about a registered value's type may come from a synthesised argument."""
-    return isinstance(error, TypeError)
+def _rejects_made_up_value(error: BaseException, made: list[Any]) -> bool:
+    """Did a registration reject one of the values we made up (``nn.Identity`` passed
+    where a module instance belongs, ``"gelu"`` where a module belongs)? Then the
+    TypeError says nothing about the code: it is no evidence."""
+    if not isinstance(error, TypeError) or not made:
+        return False
+    text = str(error)
+    names = set()
+    for value in made:
+        if isinstance(value, type):
+            names |= {value.__name__, f"{value.__module__}.{value.__qualname__}"}
+        elif isinstance(value, str):
+            names.add("str")
+        elif not isinstance(value, (int, float, bool, tuple, list, type(None))):
+            names.add(type(value).__name__)
+    return any(name in text for name in names)
 
 
 def raising_line(error: BaseException, owned: Callable[[str], bool]) -> Optional[tuple[str, int]]:
@@ -381,8 +394,7 @@ class Builder:
         outcome = Outcome("failed")
         first_failure: Optional[str] = None
         watch = self._watch_for(cls)
-        deferred = None  # an error a rule predicts, but which the made-up arguments may have caused
-        for index, (described, make) in enumerate(plans):
+        for index, (described, make, made) in enumerate(plans):
             for device in ("meta", "cpu"):
                 if time.monotonic() - started > self.budget / 2 and outcome.attempts:
                     outcome.reason = f"{first_failure} (gave up after {outcome.attempts} attempts: time budget)"
@@ -393,10 +405,8 @@ class Builder:
                 if attempt.error is None:
                     return self._built(outcome, attempt, described)
                 evidence = evidence_of(attempt.error, self.owned)
-                if evidence is not None and _depends_on_values(attempt.error) and index + 1 < len(plans):
-                    deferred = deferred or (attempt, evidence, make, described)
-                    break  # try the next argument set before blaming the code
-                if evidence is not None:
+                made_up = _rejects_made_up_value(attempt.error, made)
+                if evidence is not None and not made_up:
                     return self._probe(outcome, attempt, evidence, make, described)
                 failure = f"{describe_error(attempt.error)} [{described}; {device}]"
                 if isinstance(attempt.error, TooLargeForCpu) and index == 0:
@@ -408,8 +418,10 @@ class Builder:
                 if device == "meta" and attempt.recorder.elements > CPU_FALLBACK_ELEMENTS:
                     first_failure = f"{failure}; too large to retry on the CPU"
                     break
-        if deferred is not None:
-            return self._probe(outcome, *deferred)
+                if evidence is not None:
+                    # a registration rejected a value we may have made up (nn.Identity where a
+                    # module instance belongs): the next argument set, never a finding
+                    break
         outcome.reason = first_failure if outcome.attempts <= 2 else \
             f"{first_failure} ({outcome.attempts} attempts with {len(plans)} argument sets failed)"
         return outcome
@@ -425,7 +437,7 @@ class Builder:
         if isinstance(factory, str):  # it could not be loaded: the reason
             return Outcome("failed", factory)
         if factory is not None:
-            return [(f"factory {getattr(factory, '__qualname__', factory)}", factory)]
+            return [(f"factory {getattr(factory, '__qualname__', factory)}", factory, [])]
         plans, seen, problem = [], set(), None
         for scheme in range(SCHEMES):
             try:
@@ -439,7 +451,7 @@ class Builder:
             if plan.described in seen:
                 continue
             seen.add(plan.described)
-            plans.append((plan.described, (lambda kwargs=plan.kwargs: cls(**kwargs))))
+            plans.append((plan.described, (lambda kwargs=plan.kwargs: cls(**kwargs)), list(plan.kwargs.values())))
         if not plans:
             return Outcome("failed", f"cannot synthesise the arguments: {problem}")
         return plans

@@ -84,7 +84,7 @@ def reason_category(reason: Optional[str]) -> str:
     text = reason or ""
     for needle, category in (
         ("timed out", "timeout"), ("crashed", "worker crashed"), ("exited with code", "worker exited"),
-        ("sys.exit", "sys.exit()"), ("memory", "memory limit"), ("process(es)", "started processes"),
+        ("sys.exit", "sys.exit()"), ("exceeded the worker's memory limit", "memory limit"), ("process(es)", "started processes"),
         ("cannot synthesise", "arguments"), ("construction raised", "error a finding predicts"),
         ("Module.__init__() never ran", "Module.__init__ never ran"), ("factory", "factory"),
         ("abstract", "abstract"), ("internal error", "internal error"), ("No module named", "missing dependency"),
