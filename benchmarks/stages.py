@@ -35,6 +35,7 @@ def main() -> int:
     parser.add_argument("--sample", type=int, default=300, help="files to profile (0: all)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cprofile", action="store_true")
+    parser.add_argument("--floor", action="store_true", help="also time libcst parsing of every sampled file (the floor)")
     args = parser.parse_args()
 
     settings = load_settings(Path(args.paths[0]))
@@ -77,11 +78,22 @@ def main() -> int:
     if profiler:
         profiler.disable()
 
+    floor = None
+    if args.floor:
+        started = time.perf_counter()
+        for path in files:
+            try:
+                sources.parse(sources.decode(sources.read_bytes(path)))
+            except sources.NotLinted:
+                pass
+        floor = time.perf_counter() - started
     total = sum(stages.values())
     print(f"{len(files)} files, {lines} lines, {total:.2f} s in one process")
     print(f"{'stage':<14}{'seconds':>9}{'share':>8}{'files':>7}")
     for stage, seconds in stages.items():
         print(f"{stage:<14}{seconds:>9.2f}{seconds / total:>8.0%}{counts[stage]:>7}")
+    if floor is not None:
+        print(f"libcst floor (read, decode, parse every file): {floor:.2f} s; torchlint / floor = {total / floor:.2f}")
     if profiler:
         pstats.Stats(profiler, stream=sys.stdout).sort_stats("cumulative").print_stats(25)
     return 0
