@@ -59,17 +59,16 @@ def _processes_with(marker: str) -> list[int]:
     """Processes of this interpreter whose command line holds ``marker`` (workers of
     other virtualenvs on the machine, e.g. a concurrent CI run, are not ours)."""
     found = []
-    executable = os.path.realpath(sys.executable).encode()
+    ours = sys.executable.encode() + b"\0"  # argv[0]: every venv's python resolves to one binary
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open(f"/proc/{entry}/cmdline", "rb") as handle:
                 command = handle.read()
-            exe = os.path.realpath(f"/proc/{entry}/exe").encode()
         except OSError:
             continue
-        if marker.encode() in command and (exe == executable or command.startswith(sys.executable.encode())):
+        if marker.encode() in command and command.startswith(ours):
             found.append(int(entry))
     return found
 
