@@ -470,3 +470,37 @@ def test_a_made_up_value_rejected_by_torch_is_no_evidence(tmp_path):
     assert "Identity is not a Module subclass" in decoder.reason
     counter = build(module, path, "Counter")
     assert [e["code"] for e in counter.events][:1] == ["TL010"]
+
+
+def test_tl101_only_for_weights_the_linted_code_replaced(tmp_path):
+    module, path = load("""
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+
+    class HeadNorm(nn.LayerNorm):
+        '''One norm per head: weight (heads, head_dim) on purpose, its own forward.'''
+        def __init__(self, shape):
+            super().__init__(shape)
+            self.normalized_shape = (shape[-1],)
+
+        def forward(self, x):
+            return F.layer_norm(x, self.normalized_shape, None, None, self.eps) * self.weight + self.bias
+
+    class Attention(nn.Module):
+        def __init__(self, heads=4, head_dim=8):
+            super().__init__()
+            self.q_norm = HeadNorm((heads, head_dim))
+            self.proj = nn.Linear(heads * head_dim, 16)
+            self.proj.weight = nn.Parameter(torch.zeros(heads * head_dim, 16))
+    """, tmp_path)
+    outcome = build(module, path, "Attention")
+    found = inspect_model(outcome.instance, lambda f: f == path, outcome.recorder.where).findings
+    assert [(f["code"], f["attribute"], f["line"]) for f in found] == [("TL101", "proj.weight", 20)]
+    # check_model() has no recorded lines: it reports at the class of the layer's user
+    import torchlint
+
+    model = module.Attention()
+    assert [(d.code, d.location.row) for d in torchlint.check_model(model)] == [("TL101", 15)]
+    model.proj.weight = nn.Parameter(torch.zeros(16, 32))
+    assert torchlint.check_model(model) == []

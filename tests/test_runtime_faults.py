@@ -178,3 +178,12 @@ def test_one_file_cannot_affect_the_next(tmp_path):
     text = result.stdout.decode()
     assert "b_victim.py:17:9: TL001 `self.table`" in text and "[runtime: confirmed]" in text, text
     assert "1 Module class found, 1 built" in text
+
+
+def test_killed_workers_leave_no_temporary_files(tmp_path):
+    import tempfile
+
+    before = set(Path(tempfile.gettempdir()).glob("torchlint-imports-*"))
+    project = _project(tmp_path, f"torchlint-test-{uuid.uuid4().hex}", FAULTS["hang"][0])
+    assert run_cli("faulty.py", "--runtime", cwd=project).returncode == 1
+    assert set(Path(tempfile.gettempdir()).glob("torchlint-imports-*")) - before == set()

@@ -219,11 +219,15 @@ def _layer_findings(layer, prefix, owner, where, owned, result: Inspection) -> N
     found = layers.mismatches(layer)
     if not found:
         return
+    if not getattr(type(layer).forward, "__module__", "").startswith("torch."):
+        return  # a subclass with its own forward may shape its weights its own way
     recorded = _recorded(where, layer)
     for name, actual, expected in found:
         location = recorded.get(name)
-        if owner is None and (location is None or not owned(location[0])):
-            continue  # neither the layer's user nor the assigning line is in a linted file
+        if where is not None and (location is None or not owned(location[0])):
+            continue  # replaced by library code (weight tying), not by the linted code
+        if where is None and owner is None:
+            continue  # check_model(): no recorded lines, and no class of the user's to point at
         owner_prefix, owner_module = owner if owner is not None else ("", None)
         relative = prefix[len(owner_prefix) + 1:] if owner_prefix else prefix
         owner_file = class_file(type(owner_module)) if owner_module is not None else location[0]

@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any, Optional, Protocol
 
 from torchlint.runtime import procs
+from torchlint.runtime.worker import IMPORTS_PREFIX
 
 STARTUP_TIMEOUT = 300.0  # importing torch on a loaded machine
 _PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
@@ -98,6 +100,9 @@ class _Worker:
             pass
         procs.kill_all([self.proc.pid, *stragglers])
         self._close()
+        # the file a killed fork server had no time to remove
+        for leftover in Path(tempfile.gettempdir()).glob(f"{IMPORTS_PREFIX}{self.proc.pid}-*"):
+            leftover.unlink(missing_ok=True)
 
     def stop(self) -> None:
         try:

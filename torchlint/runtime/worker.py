@@ -73,6 +73,7 @@ def main() -> None:
 # imported; each file is imported and built in a forked child that exits afterwards,
 # so nothing a file does (imports, monkeypatches, leaked memory, threads) reaches the next.
 _CHILD_DONE = 86  # the child's exit code after a normal run
+IMPORTS_PREFIX = "torchlint-imports-"  # + the fork server's pid: what a child imported
 
 
 def _in_child(run: Callable[[], None]) -> list[str]:
@@ -81,8 +82,8 @@ def _in_child(run: Callable[[], None]) -> list[str]:
     sees the fault (and its reason) as if this process had died."""
     import tempfile
 
-    with tempfile.NamedTemporaryFile(prefix="torchlint-imports-", delete=False) as handle:
-        imports_file = handle.name
+    with tempfile.NamedTemporaryFile(prefix=f"{IMPORTS_PREFIX}{os.getpid()}-", delete=False) as handle:
+        imports_file = handle.name  # removed below, or by the pool if this process is killed
     pid = os.fork()
     if pid == 0:  # the child
         code = _CHILD_DONE
