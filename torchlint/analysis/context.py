@@ -18,6 +18,7 @@ from typing import Iterator, Optional
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
+from torchlint.analysis import walk
 from torchlint.analysis.construction import BlockWalker, Construction, ConstructionFacts
 from torchlint.analysis.project import ClassFacts, ClassRef, FileFacts, ProjectIndex, Resolved
 from torchlint.analysis.tensors import Evaluator, Host, dotted
@@ -230,7 +231,7 @@ class FileContext:
         Computed only when a fix needs it (one extra tree walk, for files with findings)."""
         stores: dict[str, list[cst.BaseExpression]] = {}
 
-        class Stores(cst.CSTVisitor):
+        class Stores(walk.Visitor):
             def _add(self, target, value):
                 if isinstance(target, cst.Attribute):
                     stores.setdefault(target.attr.value, []).append(value)
@@ -248,7 +249,7 @@ class FileContext:
             def visit_AugAssign(self, node):
                 self._add(node.target, None)
 
-        self.module.visit(Stores())
+        walk.visit(self.module, Stores())
         return stores
 
     @cached_property

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Iterator, Optional
 
 import libcst as cst
 
-from torchlint.analysis import known
+from torchlint.analysis import known, walk
 from torchlint.analysis.construction import AttrAssign, RegisterCall
 from torchlint.analysis.project import ClassRef, External
 from torchlint.analysis.tensors import dotted
@@ -51,13 +51,13 @@ def _self_calls(info: "ClassInfo", method: cst.FunctionDef) -> list[str]:
     self_name = params[0].name.value if params else "self"
     found: list[str] = []
 
-    class Calls(cst.CSTVisitor):
+    class Calls(walk.Visitor):
         def visit_Call(self, node: cst.Call) -> None:
             func = node.func
             if isinstance(func, cst.Attribute) and dotted(func.value) == [self_name] and func.attr.value in info.methods:
                 found.append(func.attr.value)
 
-    method.body.visit(Calls())
+    walk.visit(method.body, Calls())
     return found
 
 
@@ -105,12 +105,12 @@ def layers_built_per_call(info: "ClassInfo") -> Iterator[LayerBuilt]:
         params = method.params.params
         self_name = params[0].name.value if params else "self"
         collector = _Constructions(ctx, classes, self_name, info)
-        method.body.visit(collector)
+        walk.visit(method.body, collector)
         for call, what in collector.per_call(name):
             yield LayerBuilt(call, name, what)
 
 
-class _Constructions(cst.CSTVisitor):
+class _Constructions(walk.Visitor):
     def __init__(self, ctx, classes: dict, self_name: str, owner: "ClassInfo"):
         self.ctx = ctx
         self.classes = classes

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Optional
 
 import libcst as cst
 
+from torchlint.analysis import walk
 from torchlint.analysis.project import External
 from torchlint.analysis.tensors import literal_string
 
@@ -30,9 +31,12 @@ KNOWN_TYPOS = frozenset(
         "requires_gard", "require_gard", "reguires_grad", "requiers_grad", "requies_grad",
     }
 )
-# Every typo above contains `grad` or `gard` (case-insensitive): a cheap, conservative
-# test that lets most files skip the tree walk.
+# Every typo contains `grad` or `gard` (case-insensitive): the coarse test.
 _CANDIDATE_TEXT = re.compile(r"grad|gard", re.IGNORECASE)
+# In ASCII text every name (attribute, keyword, identifier string) is a whole run of these.
+_WORD = re.compile(r"\b[A-Za-z0-9_]*(?:[Gg][Rr][Aa][Dd]|[Gg][Aa][Rr][Dd])[A-Za-z0-9_]*")
+# Escapes a string literal may spell a name with (`"\x72equire_grad"`).
+_ESCAPE = re.compile(r"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|N\{[^}\n]*\}|[0-7]{1,3})")
 
 
 def is_requires_grad_typo(name: str) -> bool:
@@ -76,7 +80,7 @@ class Typo:
     value: Optional[cst.BaseExpression] = None  # what was assigned, for the message
 
 
-class _Collector(cst.CSTVisitor):
+class _Collector(walk.Visitor):
     def __init__(self, ctx: "FileContext"):
         self.ctx = ctx
         self.stores: list[Typo] = []
@@ -109,7 +113,8 @@ class _Collector(cst.CSTVisitor):
         func = node.func
         if isinstance(func, cst.Name) and func.value in ("setattr", "getattr", "hasattr") and len(node.args) >= 2:
             name = literal_string(node.args[1].value)
-            if name is not None and is_requires_grad_typo(name):
+            # only a name could be meant as an attribute (and may_contain_typo relies on it)
+            if name is not None and name.isidentifier() and is_requires_grad_typo(name):
                 if func.value == "setattr" and len(node.args) == 3:
                     self.stores.append(Typo(node.args[1].value, name, "attribute", node.args[2].value))
                 else:
@@ -130,14 +135,33 @@ class _Collector(cst.CSTVisitor):
 
 
 def may_contain_typo(text: str) -> bool:
-    """Conservative: False only when no misspelling can occur in ``text``."""
-    return _CANDIDATE_TEXT.search(text) is not None
+    """Conservative: False only when no misspelling can occur in ``text``.
+
+    Nearly every model file mentions ``requires_grad`` or ``no_grad``, so the test is on
+    the names themselves: a file is walked only if some word in it is a misspelling."""
+    if "\\" in text:
+        text += "\n" + _ESCAPE.sub(_unescape, text)
+    if not _CANDIDATE_TEXT.search(text):
+        return False
+    if not text.isascii():  # non-ASCII identifiers: keep the coarse test
+        return True
+    return any(is_requires_grad_typo(word) for word in set(_WORD.findall(text)))
+
+
+def _unescape(match: re.Match) -> str:
+    try:
+        return match.group(0).encode("ascii").decode("unicode_escape")
+    except (UnicodeDecodeError, UnicodeEncodeError):
+        return match.group(0)
 
 
 def find_typos(ctx: "FileContext") -> list[Typo]:
-    if not may_contain_typo(ctx.source):
-        return []
+    return collect_typos(ctx) if may_contain_typo(ctx.source) else []
+
+
+def collect_typos(ctx: "FileContext") -> list[Typo]:
+    """The typos of the file, found by walking the whole tree."""
     collector = _Collector(ctx)
-    ctx.module.visit(collector)
+    walk.visit(ctx.module, collector)
     stores = [typo for typo in collector.stores if typo.name not in collector.loaded]
     return stores + collector.keywords

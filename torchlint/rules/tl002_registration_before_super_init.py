@@ -38,11 +38,12 @@ from typing import Iterator, Optional
 
 import libcst as cst
 
+from torchlint.analysis import walk
 from torchlint.analysis.construction import AttrAssign, RegisterCall
+from torchlint.analysis.values import Kind
 from torchlint.diagnostics import Fix
 from torchlint.fixes.edits import SAFE, enclosing_statement, fix, insert_at, whole_lines
 from torchlint.fixes.edits import first_row as first_row_of
-from torchlint.analysis.values import Kind
 from torchlint.rules.base import Finding, Rule
 
 _WHAT = {Kind.PARAMETER: ("a Parameter", "parameters"), Kind.MODULE: ("a submodule", "module"),
@@ -146,7 +147,7 @@ def _names(node: cst.CSTNode, assigned: bool) -> set[str]:
     """Names (and ``self.<attr>`` as ``"self.attr"``) a statement assigns, or uses."""
     found: set[str] = set()
 
-    class Collector(cst.CSTVisitor):
+    class Collector(walk.Visitor):
         def _target(self, target):
             if isinstance(target, cst.Name):
                 found.add(target.value)
@@ -185,5 +186,5 @@ def _names(node: cst.CSTNode, assigned: bool) -> set[str]:
             if not assigned and isinstance(n.value, cst.Name):
                 found.add(f"{n.value.value}.{n.attr.value}")
 
-    node.visit(Collector())
+    walk.visit(node, Collector())
     return found

@@ -1,0 +1,88 @@
+"""A fast read-only walk over a libcst tree.
+
+libcst's ``node.visit(visitor)`` rebuilds every node it passes (it is shared with the
+transformer machinery), which made whole-body scans the largest cost of a lint run.
+Rules only read the tree, so :func:`visit` drives the same ``visit_<Node>`` /
+``leave_<Node>`` methods of a :class:`Visitor` over the dataclass fields directly.
+
+It walks syntax, not trivia: whitespace, comments, parentheses and commas are skipped.
+Order is pre-order in field order, which is source order for every node a rule looks at
+(targets before values in ``Assign``, ``func`` before ``args`` in ``Call``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable, Optional
+
+import libcst as cst
+
+# Fields that hold trivia: no rule looks inside them.
+_TRIVIA_FIELDS = frozenset(
+    {
+        "lpar", "rpar", "comma", "semicolon", "header", "footer", "leading_lines",
+        "lines_after_decorators", "trailing_whitespace", "leading_whitespace", "equal", "colon", "dot", "star",
+        "lbracket", "rbracket", "lbrace", "rbrace", "arrow", "asynchronous", "first_colon", "second_colon",
+    }
+)
+
+# Nodes whose fields are not declared in source order (libcst visits them in this one).
+_SOURCE_ORDER = {
+    cst.FunctionDef: ("decorators", "name", "type_parameters", "params", "returns", "body"),
+    cst.ClassDef: ("decorators", "name", "type_parameters", "bases", "keywords", "body"),
+    cst.Arg: ("keyword", "value"),
+    cst.IfExp: ("body", "test", "orelse"),
+    cst.ImportFrom: ("relative", "module", "names"),
+    cst.ExceptHandler: ("type", "name", "body"),
+    cst.ExceptStarHandler: ("type", "name", "body"),
+    cst.TypeAlias: ("name", "type_parameters", "value"),
+}
+
+_fields_of: dict[type, tuple[str, ...]] = {}
+
+
+def _child_fields(node_type: type) -> tuple[str, ...]:
+    names = _fields_of.get(node_type)
+    if names is None:
+        names = _SOURCE_ORDER.get(node_type) or tuple(
+            field.name
+            for field in dataclasses.fields(node_type)
+            if field.name not in _TRIVIA_FIELDS and not field.name.startswith("whitespace")
+        )
+        _fields_of[node_type] = names
+    return names
+
+
+class Visitor:
+    """Same hooks as ``cst.CSTVisitor``: ``visit_<Node>(node)`` (return False to skip the
+    children) and ``leave_<Node>(node)``."""
+
+
+_Hooks = tuple[Optional[Callable], Optional[Callable]]
+_hooks_of: dict[tuple[type, type], _Hooks] = {}
+
+
+def _hooks(visitor: Visitor, node_type: type) -> _Hooks:
+    key = (type(visitor), node_type)
+    hooks = _hooks_of.get(key)
+    if hooks is None:
+        name = node_type.__name__
+        hooks = (getattr(type(visitor), f"visit_{name}", None), getattr(type(visitor), f"leave_{name}", None))
+        _hooks_of[key] = hooks
+    return hooks
+
+
+def visit(node: cst.CSTNode, visitor: Visitor) -> None:
+    """Call the visitor's hooks on ``node`` and every syntax node below it."""
+    enter, leave = _hooks(visitor, type(node))
+    if enter is None or enter(visitor, node) is not False:
+        for name in _child_fields(type(node)):
+            value = getattr(node, name)
+            if isinstance(value, cst.CSTNode):
+                visit(value, visitor)
+            elif isinstance(value, (tuple, list)):
+                for item in value:
+                    if isinstance(item, cst.CSTNode):
+                        visit(item, visitor)
+    if leave is not None:
+        leave(visitor, node)
