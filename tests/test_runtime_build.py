@@ -83,6 +83,29 @@ class FromConfig(nn.Module):
                                     for _ in range(config.num_layers))
 
 
+class VisionConfig:
+    def __init__(self, hidden_size=16, num_hidden_layers=2):
+        self.hidden_size, self.num_hidden_layers = hidden_size, num_hidden_layers
+
+
+class TextConfig:
+    def __init__(self, vocab_size=50):
+        self.vocab_size = vocab_size
+
+
+class ComposedConfig:  # transformers' CLIPConfig shape: the parts as attributes
+    def __init__(self):
+        self.text_config = TextConfig()
+        self.vision_config = VisionConfig()
+
+
+class ComposedVisionEncoder(nn.Module):
+    def __init__(self, config: ComposedConfig):  # annotated with the whole, needs the vision part
+        super().__init__()
+        self.layers = nn.ModuleList(nn.Linear(config.hidden_size, config.hidden_size)
+                                    for _ in range(config.num_hidden_layers))
+
+
 class UnannotatedConfig(nn.Module):
     def __init__(self, config, layer_idx):
         super().__init__()
@@ -112,7 +135,8 @@ class Impossible(nn.Module):
 """
 
 
-@pytest.mark.parametrize("name", ["Attention", "Typed", "FromConfig", "UnannotatedConfig", "TakesAModule", "Picky"])
+@pytest.mark.parametrize("name", ["Attention", "Typed", "FromConfig", "UnannotatedConfig", "TakesAModule", "Picky",
+                                  "ComposedVisionEncoder"])
 def test_argument_synthesis_builds(tmp_path, name):
     module, path = load(SYNTHESIS, tmp_path)
     outcome = build(module, path, name)
@@ -131,6 +155,14 @@ def test_synthesised_values_are_shown_and_varied(tmp_path):
     assert failed.status == "failed"
     assert failed.reason.startswith("ValueError: never [dim=64; meta]")
     assert "argument sets failed" in failed.reason
+
+
+def test_an_annotated_composite_config_falls_back_to_the_part_that_fits(tmp_path):
+    module, path = load(SYNTHESIS, tmp_path)
+    outcome = build(module, path, "ComposedVisionEncoder")
+    assert outcome.status == "built", outcome.reason
+    assert outcome.arguments == "config=VisionConfig()" and outcome.attempts > 1
+    assert len(outcome.instance.layers) == 2
 
 
 def test_a_factory_replaces_synthesis(tmp_path):

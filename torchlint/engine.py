@@ -9,13 +9,15 @@ per-file filtering -> cache store.
 from __future__ import annotations
 
 import difflib
+import gc
+import hashlib
 import multiprocessing
 import os
 import sys
 import threading
 import traceback
-import hashlib
 from collections import Counter
+from contextlib import contextmanager
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,6 +87,21 @@ def _deep_stack_thread() -> ThreadPoolExecutor:
     return pool
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while one file is linted. Every node of a file's
+    syntax tree lives until the file is done, so the collector's passes during the lint
+    found nothing to free and cost a quarter of the run; the file's few cycles are
+    collected by the next pass after it."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 class Linter:
     def __init__(self, settings: Settings, prefilter: bool = True, index: Optional[ProjectIndex] = None):
         self.settings = settings
@@ -97,7 +114,8 @@ class Linter:
         if self._thread is None:
             self._thread = _deep_stack_thread()
         fixing = (self.settings.fix or self.settings.diff) and data is None  # stdin is never rewritten
-        return self._thread.submit(self._fix if fixing else self._lint, path, shown, data).result()
+        with _collector_paused():
+            return self._thread.submit(self._fix if fixing else self._lint, path, shown, data).result()
 
     def _fix(self, path: Path, shown: str, data: Optional[bytes]) -> FileResult:
         """Fix one file (or, with --diff, compute the diff) and report what remains."""
@@ -193,8 +211,16 @@ class Linter:
         suppressions = Suppressions.parse(text)
         ignored = self.settings.ignored_for(path)
         diagnostics: list[Diagnostic] = []
-        seen: set[tuple] = set()
         lines = text.splitlines()
+        try:
+            self._run_rules(ctx, shown, result, ignored, suppressions, lines, diagnostics)
+        finally:
+            ctx.release()
+        return diagnostics
+
+    def _run_rules(self, ctx: FileContext, shown: str, result: FileResult, ignored: frozenset, suppressions: Suppressions,
+                   lines: list[str], diagnostics: list[Diagnostic]) -> None:
+        seen: set[tuple] = set()
         for rule in self.rules:
             if rule.code in ignored:
                 continue
@@ -227,7 +253,6 @@ class Linter:
                         source_line=lines[span.start.line - 1] if span.start.line <= len(lines) else None,
                     )
                 )
-        return diagnostics
 
 
 def _not_linted(shown: str, problem: "sources.NotLinted") -> Diagnostic:

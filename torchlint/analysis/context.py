@@ -144,6 +144,11 @@ class FileContext:
         self._returns: dict[str, Value] = {}
         self._line_starts: Optional[list[int]] = None
 
+    def release(self) -> None:
+        """Drop what was computed for the file (class infos point back at the context):
+        without these cycles the file's syntax tree is freed as soon as it is done."""
+        self.__dict__.clear()
+
     # -- classes --------------------------------------------------------------------------
 
     @cached_property

@@ -48,17 +48,23 @@ def per_call_methods(info: "ClassInfo") -> list[str]:
 
 def _self_calls(info: "ClassInfo", method: cst.FunctionDef) -> list[str]:
     params = method.params.params
-    self_name = params[0].name.value if params else "self"
-    found: list[str] = []
+    calls = _SelfCalls(params[0].name.value if params else "self", info.methods)
+    walk.visit(method.body, calls)
+    return calls.found
 
-    class Calls(walk.Visitor):
-        def visit_Call(self, node: cst.Call) -> None:
-            func = node.func
-            if isinstance(func, cst.Attribute) and dotted(func.value) == [self_name] and func.attr.value in info.methods:
-                found.append(func.attr.value)
 
-    walk.visit(method.body, Calls())
-    return found
+class _SelfCalls(walk.Visitor):
+    """``self.<method>(...)`` calls of the class's own methods."""
+
+    def __init__(self, self_name: str, methods: dict):
+        self.self_name = self_name
+        self.methods = methods
+        self.found: list[str] = []
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute) and dotted(func.value) == [self.self_name] and func.attr.value in self.methods:
+            self.found.append(func.attr.value)
 
 
 def class_owns_parameters(info: "ClassInfo", seen: Optional[set] = None) -> bool:

@@ -59,16 +59,21 @@ class Visitor:
 
 
 _Hooks = tuple[Optional[Callable], Optional[Callable]]
-_hooks_of: dict[tuple[type, type], _Hooks] = {}
 
 
 def _hooks(visitor: Visitor, node_type: type) -> _Hooks:
-    key = (type(visitor), node_type)
-    hooks = _hooks_of.get(key)
+    # Kept on the visitor class itself, so that a class made inside a function takes its
+    # table with it when it goes (a global table keyed by class grew without bound).
+    visitor_type = type(visitor)
+    table = visitor_type.__dict__.get("_walk_hooks")
+    if table is None:
+        table = {}
+        visitor_type._walk_hooks = table
+    hooks = table.get(node_type)
     if hooks is None:
         name = node_type.__name__
-        hooks = (getattr(type(visitor), f"visit_{name}", None), getattr(type(visitor), f"leave_{name}", None))
-        _hooks_of[key] = hooks
+        hooks = (getattr(visitor_type, f"visit_{name}", None), getattr(visitor_type, f"leave_{name}", None))
+        table[node_type] = hooks
     return hooks
 
 

@@ -32,6 +32,7 @@ _VOCAB = (128, 64, 32)
 _LENGTH = (32, 16, 64)
 
 
+_CONFIG_NAME = re.compile(r"(Config|Cfg|Configuration)$")
 _SEQUENCES = (list, tuple, set, frozenset, collections.abc.Sequence, collections.abc.MutableSequence,
               collections.abc.Iterable, collections.abc.Collection)
 
@@ -247,26 +248,34 @@ class Synthesiser:
             if annotation is nn.Module:
                 return nn.Identity()
             return self.build_nested(annotation)
+        if _CONFIG_NAME.search(annotation.__name__):
+            # `config: CLIPConfig` on an encoder that really takes the text or vision part
+            return self._config_among([annotation], annotation, owner, name, scheme)
         return _default_instance(annotation, name)
 
     def _config_for(self, owner: type, name: str, scheme: int) -> Any:
         """An unannotated ``config``: the class's ``config_class``, else the ``*Config``
-        classes of its module and their sub-configs (``text_config``, ...), best name
-        match first; each scheme takes the next candidate."""
-        candidates: list[tuple[tuple, Any]] = []
-        problem = "no config class annotated or found in the module"
+        classes of its module."""
         declared = getattr(owner, "config_class", None)
         classes = [declared] if isinstance(declared, type) else []
         classes += [value for key, value in self.globals.items()
-                    if isinstance(value, type) and re.search(r"(Config|Cfg|Configuration)$", key)
+                    if isinstance(value, type) and _CONFIG_NAME.search(key)
                     and not issubclass(value, self.nn.Module) and value is not declared]
+        return self._config_among(classes, declared, owner, name, scheme)
+
+    def _config_among(self, classes: list, preferred: Any, owner: type, name: str, scheme: int) -> Any:
+        """A config built with its own defaults, or one of its sub-configs (``text_config``,
+        ``vision_config``, ...): the preferred class first, then best name match with the
+        owner; each scheme takes the next candidate."""
+        candidates: list[tuple[tuple, Any]] = []
+        problem = "no config class annotated or found in the module"
         for rank, cls in enumerate(classes):
             try:
                 instance = _default_instance(cls, name)
             except CannotSynthesise as error:
                 problem = str(error)
                 continue
-            first = 0 if rank == 0 and cls is declared else 1
+            first = 0 if rank == 0 and cls is preferred else 1
             candidates.append(((first, -_common_prefix(cls.__name__, owner.__name__), 0), instance))
             for attribute, value in vars(instance).items():
                 if attribute.endswith("_config") and re.search(r"Config$", type(value).__name__):
