@@ -88,6 +88,8 @@ def test_typo_precheck_never_skips_a_file_with_a_typo(path):
     "setattr(p, 'require_\\N{LATIN SMALL LETTER G}rad', False)\n",
     "p.requiré_grad = True  # non-ASCII name\n",
     "p.Requires_Grad = True\n",
+    "p.requires_grad_(False)\np.requires_grad_ = True\n",
+    "setattr(p, 'requires_grad_', True)\n",
 ])
 def test_typo_precheck_keeps_every_spelling(tmp_path, text):
     assert _typos(tmp_path / "m.py", text), "the reference walk finds it"
@@ -99,6 +101,6 @@ def test_typo_precheck_skips_the_usual_grad_vocabulary():
         "import torch\nwith torch.no_grad():\n    p.requires_grad = False\n    p.requires_grad_(True)\n"
         "grad_norm = clip_grad_norm_(ps, 1.0)\ngradient_checkpointing = True\n# a comment on gradients\n"
     )
-    # `requires_grad_` is only a typo when assigned to, so the walk must decide that one
-    assert may_contain_typo(text)
-    assert not may_contain_typo(text.replace("    p.requires_grad_(True)\n", ""))
+    assert not may_contain_typo(text)
+    # `requires_grad_` is right called and a typo assigned to
+    assert may_contain_typo(text.replace("p.requires_grad_(True)", "p.requires_grad_ = True"))

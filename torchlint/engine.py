@@ -290,7 +290,8 @@ def _index_in_worker(target: "Target") -> Optional[IndexEntry]:
         text = sources.decode(data)
     except sources.NotLinted:
         return None  # reported when the file is linted
-    return index_entry(resolved(target.path), text, data)
+    with _collector_paused():  # an `ast` tree is acyclic: nothing for the collector to find
+        return index_entry(resolved(target.path), text, data)
 
 
 def default_jobs() -> int:

@@ -33,38 +33,29 @@ class LayerBuilt:
 
 def per_call_methods(info: "ClassInfo") -> list[str]:
     """``forward`` and the methods reached from it but not from construction."""
+    return list(_per_call_scans(info))
+
+
+def _per_call_scans(info: "ClassInfo") -> dict[str, "_Constructions"]:
+    """One walk per method reached from ``forward`` (depth first, in call order): the
+    calls of other methods it makes and the layers it constructs."""
     if ENTRY not in info.methods:
-        return []
+        return {}
     construction = info.construction.methods_walked
-    reached, stack = [], [ENTRY]
+    classes = {other.name: other for other in info.ctx.module_classes}
+    reached: dict[str, _Constructions] = {}
+    stack = [ENTRY]
     while stack:
         name = stack.pop()
         if name in reached or name in construction:
             continue
-        reached.append(name)
-        stack.extend(_self_calls(info, info.methods[name]))
+        method = info.methods[name]
+        params = method.params.params
+        scan = _Constructions(info.ctx, classes, params[0].name.value if params else "self", info)
+        walk.visit(method.body, scan)
+        reached[name] = scan
+        stack.extend(scan.self_calls)
     return reached
-
-
-def _self_calls(info: "ClassInfo", method: cst.FunctionDef) -> list[str]:
-    params = method.params.params
-    calls = _SelfCalls(params[0].name.value if params else "self", info.methods)
-    walk.visit(method.body, calls)
-    return calls.found
-
-
-class _SelfCalls(walk.Visitor):
-    """``self.<method>(...)`` calls of the class's own methods."""
-
-    def __init__(self, self_name: str, methods: dict):
-        self.self_name = self_name
-        self.methods = methods
-        self.found: list[str] = []
-
-    def visit_Call(self, node: cst.Call) -> None:
-        func = node.func
-        if isinstance(func, cst.Attribute) and dotted(func.value) == [self.self_name] and func.attr.value in self.methods:
-            self.found.append(func.attr.value)
 
 
 def class_owns_parameters(info: "ClassInfo", seen: Optional[set] = None) -> bool:
@@ -94,9 +85,7 @@ def value_owns_parameters(ctx, value: Value, seen: Optional[set] = None) -> bool
         if origin.dotted.split(".")[-1] in known.CONTAINER_MODULES:
             return any(value_owns_parameters(ctx, part, seen) for part in value.parts)
         call = value.node
-        keywords = {a.keyword.value: ctx.module.code_for_node(a.value) for a in call.args if a.keyword} \
-            if isinstance(call, cst.Call) else {}
-        return known.owns_parameters(origin.dotted, keywords)
+        return known.owns_parameters(origin.dotted, _keywords(ctx, call) if isinstance(call, cst.Call) else {})
     if isinstance(origin, ClassRef) and origin.path == ctx.path:
         other = next((c for c in ctx.module_classes if c.name == origin.name), None)
         return other is not None and class_owns_parameters(other, seen)
@@ -104,15 +93,8 @@ def value_owns_parameters(ctx, value: Value, seen: Optional[set] = None) -> bool
 
 
 def layers_built_per_call(info: "ClassInfo") -> Iterator[LayerBuilt]:
-    ctx = info.ctx
-    classes = {other.name: other for other in ctx.module_classes}
-    for name in per_call_methods(info):
-        method = info.methods[name]
-        params = method.params.params
-        self_name = params[0].name.value if params else "self"
-        collector = _Constructions(ctx, classes, self_name, info)
-        walk.visit(method.body, collector)
-        for call, what in collector.per_call(name):
+    for name, scan in _per_call_scans(info).items():
+        for call, what in scan.per_call(name):
             yield LayerBuilt(call, name, what)
 
 
@@ -127,6 +109,8 @@ class _Constructions(walk.Visitor):
         self.local_of: dict[int, str] = {}  # call id -> local name it is assigned to
         self.locals_on_self: set[str] = set()  # locals later assigned to self.<attr>
         self.candidates: list[tuple[cst.Call, str, bool]] = []  # (call, shown, under an `if`)
+        self.self_calls: list[str] = []  # methods of the class called, nested functions included
+        self.nested = 0  # depth of nested functions and lambdas: not run by this call
 
     def visit_If(self, node: cst.If) -> None:
         self.conditions += 1
@@ -135,6 +119,8 @@ class _Constructions(walk.Visitor):
         self.conditions -= 1
 
     def visit_Assign(self, node: cst.Assign) -> None:
+        if self.nested:
+            return
         for target in node.targets:
             on_self = isinstance(target.target, cst.Attribute) and dotted(target.target.value) == [self.self_name]
             if on_self and isinstance(node.value, cst.Call):
@@ -144,13 +130,25 @@ class _Constructions(walk.Visitor):
             elif isinstance(target.target, cst.Name) and isinstance(node.value, cst.Call):
                 self.local_of[id(node.value)] = target.target.value
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False  # a nested function is not run by this call
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.nested += 1
 
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        return False
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.nested -= 1
+
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        self.nested += 1
+
+    def leave_Lambda(self, original_node: cst.Lambda) -> None:
+        self.nested -= 1
 
     def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute) and dotted(func.value) == [self.self_name] \
+                and func.attr.value in self.owner.methods:
+            self.self_calls.append(func.attr.value)
+        if self.nested:
+            return
         what = self._parameterised_constructor(node)
         if what is not None:
             self.candidates.append((node, what, self.conditions > 0))
@@ -169,15 +167,17 @@ class _Constructions(walk.Visitor):
 
     def _parameterised_constructor(self, node: cst.Call) -> Optional[str]:
         resolved = self.ctx.resolve(node.func)
-        shown = self.ctx.module.code_for_node(node.func)
         if isinstance(resolved, External):
-            if resolved.dotted in known.PARAMETER_CONSTRUCTORS:
-                return shown
-            keywords = {a.keyword.value: self.ctx.module.code_for_node(a.value) for a in node.args if a.keyword}
-            if known.owns_parameters(resolved.dotted, keywords):
-                return shown
+            if resolved.dotted in known.PARAMETER_CONSTRUCTORS or (
+                    resolved.dotted.startswith("torch.nn.") and known.owns_parameters(resolved.dotted, _keywords(self.ctx, node))):
+                return self.ctx.module.code_for_node(node.func)
         elif isinstance(resolved, ClassRef) and resolved.path == self.ctx.path:
             other = self.classes.get(resolved.name)
             if other is not None and other is not self.owner and class_owns_parameters(other, {self.owner.name}):
-                return shown
+                return self.ctx.module.code_for_node(node.func)
         return None
+
+
+def _keywords(ctx, call: cst.Call) -> dict[str, str]:
+    """Keyword arguments as written: name -> source text."""
+    return {a.keyword.value: ctx.module.code_for_node(a.value) for a in call.args if a.keyword}

@@ -402,7 +402,8 @@ class ProjectIndex:
         return self._facts[path]
 
     def facts_for(self, path: Path) -> Optional[FileFacts]:
-        path = path.resolve()
+        if path not in self._facts:  # keys are resolved paths: most lookups need no resolve()
+            path = path.resolve()
         if path not in self._facts:
             try:
                 data = path.read_bytes()

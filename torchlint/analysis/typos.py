@@ -145,7 +145,14 @@ def may_contain_typo(text: str) -> bool:
         return False
     if not text.isascii():  # non-ASCII identifiers: keep the coarse test
         return True
-    return any(is_requires_grad_typo(word) for word in set(_WORD.findall(text)))
+    for match in _WORD.finditer(text):
+        word = match.group()
+        if not is_requires_grad_typo(word):
+            continue
+        # `p.requires_grad_(False)` is a call, the right spelling: only a store is a typo
+        if not (word.endswith("_") and text[match.end():match.end() + 80].lstrip(" \t").startswith("(")):
+            return True
+    return False
 
 
 def _unescape(match: re.Match) -> str:

@@ -77,17 +77,29 @@ def _hooks(visitor: Visitor, node_type: type) -> _Hooks:
     return hooks
 
 
+_is_node: dict[type, bool] = {}
+
+
+def _node_type(value_type: type) -> bool:
+    # `isinstance(x, cst.CSTNode)` goes through ABCMeta: a dict lookup is much cheaper
+    known = _is_node.get(value_type)
+    if known is None:
+        known = _is_node[value_type] = issubclass(value_type, cst.CSTNode)
+    return known
+
+
 def visit(node: cst.CSTNode, visitor: Visitor) -> None:
     """Call the visitor's hooks on ``node`` and every syntax node below it."""
     enter, leave = _hooks(visitor, type(node))
     if enter is None or enter(visitor, node) is not False:
         for name in _child_fields(type(node)):
             value = getattr(node, name)
-            if isinstance(value, cst.CSTNode):
-                visit(value, visitor)
-            elif isinstance(value, (tuple, list)):
+            value_type = type(value)
+            if value_type is tuple or value_type is list:
                 for item in value:
-                    if isinstance(item, cst.CSTNode):
+                    if _node_type(type(item)):
                         visit(item, visitor)
+            elif _node_type(value_type):
+                visit(value, visitor)
     if leave is not None:
         leave(visitor, node)
