@@ -106,6 +106,24 @@ class ComposedVisionEncoder(nn.Module):
                                     for _ in range(config.num_hidden_layers))
 
 
+class SizesUnsetConfig:  # transformers' EsmConfig shape: `vocab_size=None` by default
+    def __init__(self, vocab_size=None, hidden_size=16, dropout=None):
+        self.vocab_size, self.hidden_size, self.dropout = vocab_size, hidden_size, dropout
+
+
+class NeedsSizesSet(nn.Module):
+    def __init__(self, config: SizesUnsetConfig):
+        super().__init__()
+        self.embed = nn.Embedding(config.vocab_size, config.hidden_size)
+
+
+class SizeDefaultsToNone(nn.Module):  # CohereLayerNorm's shape
+    def __init__(self, hidden_size=None, eps=1e-5, name: Optional[str] = None):
+        super().__init__()
+        assert name is None
+        self.weight = nn.Parameter(torch.ones(hidden_size))
+
+
 class UnannotatedConfig(nn.Module):
     def __init__(self, config, layer_idx):
         super().__init__()
@@ -136,7 +154,7 @@ class Impossible(nn.Module):
 
 
 @pytest.mark.parametrize("name", ["Attention", "Typed", "FromConfig", "UnannotatedConfig", "TakesAModule", "Picky",
-                                  "ComposedVisionEncoder"])
+                                  "ComposedVisionEncoder", "NeedsSizesSet", "SizeDefaultsToNone"])
 def test_argument_synthesis_builds(tmp_path, name):
     module, path = load(SYNTHESIS, tmp_path)
     outcome = build(module, path, name)
@@ -163,6 +181,16 @@ def test_an_annotated_composite_config_falls_back_to_the_part_that_fits(tmp_path
     assert outcome.status == "built", outcome.reason
     assert outcome.arguments == "config=VisionConfig()" and outcome.attempts > 1
     assert len(outcome.instance.layers) == 2
+
+
+def test_sizes_left_at_none_are_given_values_in_a_later_attempt(tmp_path):
+    module, path = load(SYNTHESIS, tmp_path)
+    config = build(module, path, "NeedsSizesSet")
+    assert config.status == "built", config.reason
+    assert config.instance.embed.num_embeddings > 0 and config.attempts > 1
+    layer_norm = build(module, path, "SizeDefaultsToNone")
+    assert layer_norm.status == "built", layer_norm.reason
+    assert layer_norm.arguments.startswith("hidden_size=")
 
 
 def test_a_factory_replaces_synthesis(tmp_path):

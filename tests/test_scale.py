@@ -138,3 +138,58 @@ def test_progress_bar_only_for_terminals():
     assert bar is not None and bar.total == 100
     bar.close()
     assert progress_bar(0, _Terminal()) is None
+
+
+# -- the garbage collector ---------------------------------------------------------------
+
+
+def test_collector_is_paused_during_a_file_and_restored_after_even_when_a_rule_fails(tmp_path, monkeypatch):
+    import gc
+
+    from torchlint.rules.tl001_unregistered_tensor import UnregisteredTensor
+
+    path = tmp_path / "net.py"
+    path.write_text(MODULE)
+    seen = []
+
+    def failing_check(self, ctx):
+        seen.append(gc.isenabled())
+        raise ValueError("a bug in a rule")
+
+    monkeypatch.setattr(UnregisteredTensor, "check", failing_check)
+    linter = engine.Linter(load_settings(tmp_path))
+    try:
+        assert gc.isenabled()
+        result = linter.lint(path, "net.py", None)
+    finally:
+        linter.close()
+    assert seen == [False] and gc.isenabled()
+    assert "internal error in TL001" in result.internal_errors[0]
+
+
+def test_a_linted_file_leaves_no_cyclic_garbage_behind(tmp_path):
+    """The file context's cycles are broken when the file is done: its syntax tree is
+    freed by reference counting, with nothing left for the collector."""
+    import gc
+
+    path = tmp_path / "net.py"
+    path.write_text(MODULE * 20)
+    linter = engine.Linter(load_settings(tmp_path))
+    try:
+        linter.lint(path, "net.py", None)  # warm-up: imports, the index, caches
+        gc.collect()
+        gc.disable()
+        try:
+            diagnostics = linter.lint(path, "net.py", None).diagnostics
+            assert [d.code for d in diagnostics] == ["TL001"] * 20
+            collected = gc.collect()
+        finally:
+            gc.enable()
+        nodes = _count_nodes(cst.parse_module(path.read_text()))
+        assert collected < nodes / 4, (collected, nodes)  # without release(): more than the whole tree
+    finally:
+        linter.close()
+
+
+def _count_nodes(node) -> int:
+    return 1 + sum(_count_nodes(child) for child in node.children)

@@ -339,7 +339,10 @@ def run(paths: Sequence[str], settings: Settings, stdin: Optional[bytes] = None,
     fixing = settings.fix or settings.diff  # results of a changing file are not cached
     cache = Cache(cache_dir, settings) if cache_dir is not None and not fixing else None
     pending = targets if cache is None else _from_cache(cache, targets, result)
-    for target, outcome in zip(pending, _lint_all(pending, settings, jobs, progress)):
+    # results arrive as workers finish them (so the cache is written meanwhile), in
+    # no fixed order: everything is sorted below
+    for position, outcome in _lint_all(pending, settings, jobs, progress):
+        target = pending[position]
         result.diagnostics.extend(outcome.diagnostics)
         result.internal_errors.extend(outcome.internal_errors)
         result.files_parsed += outcome.parsed
@@ -353,6 +356,8 @@ def run(paths: Sequence[str], settings: Settings, stdin: Optional[bytes] = None,
         if cache is not None and target.cache_key is not None and outcome.dependencies is not None:
             cache.store(target.cache_key, outcome.diagnostics, outcome.dependencies)
     result.diagnostics.sort(key=Diagnostic.sort_key)
+    result.internal_errors.sort()
+    result.fix_errors.sort()
     result.diffs.sort()
     result.fixed_files.sort()
     return result
@@ -394,8 +399,9 @@ def _from_cache(cache: "Cache", targets: list[Target], result: RunResult) -> lis
     return pending
 
 
-def _lint_all(targets: list[Target], settings: Settings, jobs: Optional[int], progress: bool) -> Iterator[FileResult]:
-    """Each target's result, in order."""
+def _lint_all(targets: list[Target], settings: Settings, jobs: Optional[int],
+              progress: bool) -> Iterator[tuple[int, FileResult]]:
+    """Each target's result with the target's position, as soon as it is ready."""
     bar = progress_bar(len(targets)) if progress else None
     jobs = jobs or default_jobs()
     prefilter = prefilter_enabled()
@@ -405,11 +411,11 @@ def _lint_all(targets: list[Target], settings: Settings, jobs: Optional[int], pr
         else:
             linter = Linter(settings, prefilter)
             try:
-                for target in targets:
+                for position, target in enumerate(targets):
                     outcome = linter.lint(target.path, target.shown, target.data)
                     if bar is not None:
                         bar.update()
-                    yield outcome
+                    yield position, outcome
             finally:
                 linter.close()
     finally:
@@ -417,7 +423,8 @@ def _lint_all(targets: list[Target], settings: Settings, jobs: Optional[int], pr
             bar.close()
 
 
-def _lint_in_parallel(targets: list[Target], settings: Settings, jobs: int, prefilter: bool, bar) -> list[FileResult]:
+def _lint_in_parallel(targets: list[Target], settings: Settings, jobs: int, prefilter: bool,
+                      bar) -> Iterator[tuple[int, FileResult]]:
     """Two rounds of worker processes. First the workers compute the index facts (`ast`)
     of their share of the files, so that each file is indexed once, not once per worker;
     then workers that start with that whole index lint the files, largest first so that
@@ -428,14 +435,12 @@ def _lint_in_parallel(targets: list[Target], settings: Settings, jobs: int, pref
     index = ProjectIndex(extra_module_bases=settings.module_bases)
     index.preload(entries)
     order = sorted(range(len(targets)), key=lambda i: -_size(targets[i]))
-    results: list[Optional[FileResult]] = [None] * len(targets)
     with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker,
                              initargs=(settings, prefilter, index)) as pool:
         for position, outcome in zip(order, pool.map(_lint_in_worker, [targets[i] for i in order], chunksize=4)):
-            results[position] = outcome
             if bar is not None:
                 bar.update()
-    return results
+            yield position, outcome
 
 
 def _size(target: Target) -> int:

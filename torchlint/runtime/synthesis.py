@@ -11,6 +11,7 @@ its own defaults. A few schemes are tried in turn; each gives different values.
 from __future__ import annotations
 
 import collections.abc
+import copy
 import enum
 import inspect
 import re
@@ -124,6 +125,7 @@ class Synthesiser:
         self.nn = nn_module
         self.globals = module_globals
         self.build_nested = build_nested  # (cls) -> instance, for parameters annotated with a Module class
+        self._filled: dict[int, tuple[Any, str]] = {}  # configs with sizes filled in, and how they are shown
 
     def plan(self, cls: type, scheme: int) -> Plan:
         try:
@@ -141,15 +143,22 @@ class Synthesiser:
             if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
                 continue
             if parameter.default is not parameter.empty:
-                # `layer_idx: Optional[int] = None` often must be an index after all
-                if parameter.default is None and scheme > 0 and _name_rule(parameter.name) == "index":
-                    kwargs[parameter.name] = 0
-                    shown.append(f"{parameter.name}=0")
+                # `layer_idx: Optional[int] = None` often must be an index after all, and
+                # `hidden_size=None` a size
+                if parameter.default is None and scheme > 0 and _may_be_int(hints.get(parameter.name, parameter.annotation)):
+                    if _name_rule(parameter.name) == "index":
+                        kwargs[parameter.name] = 0
+                    elif _is_size_name(parameter.name):
+                        kwargs[parameter.name] = self._int(_name_rule(parameter.name), scheme)
+                    else:
+                        continue
+                    shown.append(f"{parameter.name}={kwargs[parameter.name]}")
                 continue
             annotation = hints.get(parameter.name, parameter.annotation)
             value = self.value(parameter.name, annotation, scheme, cls)
             kwargs[parameter.name] = value
-            shown.append(f"{parameter.name}={_short(value)}")
+            filled = self._filled.get(id(value))
+            shown.append(f"{parameter.name}={filled[1] if filled and filled[0] is value else _short(value)}")
         return Plan(kwargs, ", ".join(shown) or "no arguments")
 
     # -- one value ----------------------------------------------------------------------
@@ -276,15 +285,57 @@ class Synthesiser:
                 problem = str(error)
                 continue
             first = 0 if rank == 0 and cls is preferred else 1
-            candidates.append(((first, -_common_prefix(cls.__name__, owner.__name__), 0), instance))
-            for attribute, value in vars(instance).items():
+            score = -_common_prefix(cls.__name__, owner.__name__)
+            candidates.append(((first, score, 0), instance))
+            for attribute, value in _fields(instance).items():
                 if attribute.endswith("_config") and re.search(r"Config$", type(value).__name__):
-                    score = -_common_prefix(type(value).__name__, owner.__name__)
-                    candidates.append(((1, score, 1), value))
+                    candidates.append(((1, -_common_prefix(type(value).__name__, owner.__name__), 1), value))
+            filled = _sizes_filled(instance, scheme)
+            if filled is not None:  # defaults left unset (`vocab_size=None`): tried last
+                candidates.append(((2, score, 2), filled[0]))
+                self._filled[id(filled[0])] = filled
         if not candidates:
             raise CannotSynthesise(f"`{name}`: {problem}" if not problem.startswith("`") else problem)
         candidates.sort(key=lambda item: item[0])
         return candidates[min(scheme, len(candidates) - 1)][1]
+
+
+def _may_be_int(annotation: Any) -> bool:
+    if annotation in (inspect.Parameter.empty, Any, int):
+        return True
+    return int in typing.get_args(annotation)
+
+
+def _fields(instance: Any) -> dict[str, Any]:
+    try:
+        return dict(vars(instance))
+    except TypeError:  # __slots__
+        return {}
+
+
+def _sizes_filled(config: Any, scheme: int) -> Optional[tuple[Any, str]]:
+    """A copy of ``config`` whose size-like fields left at None (``vocab_size``,
+    ``intermediate_size``, ``num_layers``) hold synthesised ints, and how to show it;
+    None if it has no such field."""
+    unset = [name for name, value in _fields(config).items()
+             if value is None and not name.startswith("_") and _is_size_name(name)]
+    if not unset:
+        return None
+    try:
+        filled = copy.copy(config)
+        for name in unset:
+            setattr(filled, name, _int_for(_name_rule(name), scheme, 1))
+    except Exception:  # frozen or validating configs: leave them be
+        return None
+    shown = ", ".join(f"{name}={getattr(filled, name)}" for name in unset[:3]) + (", ..." if len(unset) > 3 else "")
+    return filled, f"{type(config).__name__}({shown})"
+
+
+def _is_size_name(name: str) -> bool:
+    kind = _name_rule(name)
+    if kind in ("float", "bool", "config", "callable", "index"):
+        return False
+    return kind is not None or bool(re.search(r"(size|dim|channels|features|width|hidden|units)", name.lower()))
 
 
 def _default_instance(cls: type, name: str) -> Any:
