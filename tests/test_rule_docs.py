@@ -127,3 +127,26 @@ def test_explain_unknown_rule_is_a_usage_error():
     result = run_cli("--explain", "TL999")
     assert result.returncode == 2
     assert b"unknown rule 'TL999'" in result.stderr and b"--list-rules" in result.stderr
+
+
+def test_the_code_list_config_uses_matches_the_rule_registry():
+    from torchlint import codes
+    from torchlint.rules import FILE_NOT_LINTED, RUNTIME_RULES
+
+    assert codes.STATIC_CODES == tuple(rule.code for rule in ALL_RULES)
+    assert codes.RUNTIME_CODES == tuple(rule.code for rule in RUNTIME_RULES)
+    assert codes.FILE_NOT_LINTED == FILE_NOT_LINTED
+
+
+def test_a_run_answered_from_the_cache_never_imports_libcst(tmp_path):
+    """The rules, the analysis and libcst load only when a file is linted."""
+    (tmp_path / "net.py").write_text("import torch\nimport torch.nn as nn\n\n\nclass Net(nn.Module):\n"
+                                     "    def __init__(self):\n        super().__init__()\n        self.t = torch.zeros(1)\n")
+    command = [sys.executable, "-c", "import sys; from torchlint.cli import main; code = main(); "
+               "print('libcst' in sys.modules, 'torchlint.rules' in sys.modules); sys.exit(code)",
+               "--cache-dir", str(tmp_path / "cache"), "--output-format", "concise", str(tmp_path / "net.py")]
+    cold = subprocess.run(command, capture_output=True, text=True)
+    warm = subprocess.run(command, capture_output=True, text=True)
+    assert cold.stdout.splitlines()[-1] == "True True"
+    assert warm.stdout.splitlines()[-1] == "False False"
+    assert "TL001" in warm.stdout and warm.returncode == 1

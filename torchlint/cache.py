@@ -70,8 +70,8 @@ class Cache:
 
     # -- keys ---------------------------------------------------------------------------
 
-    def key(self, path: Path, data: bytes) -> str:
-        path = resolved(path)
+    def key(self, path: Path, data: bytes, real_path: Optional[Path] = None) -> str:
+        path = real_path or resolved(path)
         hasher = hashlib.blake2b(self._base, digest_size=20)
         hasher.update(str(path).encode() + b"\0")
         hasher.update(content_digest(path, data).encode() + b"\0")
@@ -91,7 +91,11 @@ class Cache:
                 entry = json.loads(handle.read())
             if not isinstance(entry, dict) or entry.get("format") != FORMAT or entry.get("key") != key:
                 return None
+            current = self._current
             for path, recorded in entry["dependencies"].items():
+                state = current.get(path)
+                if state is not None and recorded is not None and state[0] == recorded[0]:
+                    continue  # the usual case, inline: the same content as when stored
                 if not self._still_valid(path, recorded):
                     return None
             return [_diagnostic(item, shown) for item in entry["diagnostics"]]

@@ -123,7 +123,9 @@ def _error(message: str) -> int:
 
 def _rule_docs(args) -> Optional[int]:
     """``--list-rules`` / ``--explain``: print and exit, no linting."""
-    from torchlint import rule_docs
+    if not args.list_rules and args.explain is None:
+        return None
+    from torchlint import rule_docs  # the rules themselves: loaded only when asked
 
     if args.list_rules:
         sys.stdout.write(rule_docs.rules_table())

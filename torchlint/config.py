@@ -15,7 +15,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from torchlint.rules import ALL_RULES, FILE_NOT_LINTED, RUNTIME_RULES
+from torchlint.codes import ALL_CODES, FILE_NOT_LINTED
 
 KNOWN_KEYS = frozenset(
     {"select", "ignore", "extend-select", "per-file-ignores", "exclude", "extend-exclude", "module-bases",
@@ -81,7 +81,7 @@ class Settings:
 
 
 def all_codes() -> list[str]:
-    return [rule.code for rule in (*ALL_RULES, *RUNTIME_RULES)]
+    return list(ALL_CODES)
 
 
 def resolve_selectors(selectors: Iterable[str], where: str) -> set[str]:

@@ -30,6 +30,7 @@ DEFAULT_EXCLUDES = frozenset(
 class Discovery:
     files: list[Path] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
+    real_paths: dict[Path, Path] = field(default_factory=dict)  # file -> resolved, computed once
 
 
 class _Ignores:
@@ -101,6 +102,7 @@ def discover(paths: list[str], settings: Settings) -> Discovery:
         if key not in seen:
             seen.add(key)
             result.files.append(path)
+            result.real_paths[path] = key
 
     for raw in paths:
         path = Path(raw)

@@ -21,20 +21,22 @@ from contextlib import contextmanager
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Optional, Sequence
+from typing import TYPE_CHECKING, Iterator, Optional, Sequence
 
 from torchlint import source as sources
-from torchlint.analysis.context import FileContext
 from torchlint.analysis.project import IndexEntry, ProjectIndex, index_entry
 from torchlint.cache import Cache
 from torchlint.config import Settings, resolved
 from torchlint.diagnostics import Diagnostic, Location
 from torchlint.discovery import discover
-from torchlint.fixes.apply import FixError, fix_text, write_atomically
 from torchlint.progress import progress_bar
-from torchlint.rules import ALL_RULES, FILE_NOT_LINTED, RULES_BY_CODE, Rule
-from torchlint.rules.base import MODULE_CLASSES, WHOLE_FILE
 from torchlint.suppression import Suppressions
+
+if TYPE_CHECKING:  # pragma: no cover
+    from torchlint.analysis.context import FileContext
+
+# The rules, the analysis and the fixes (and libcst with them) are imported when a file
+# is linted: a run answered from the cache never loads them (a third of a warm run).
 
 
 @dataclass
@@ -106,7 +108,9 @@ class Linter:
     def __init__(self, settings: Settings, prefilter: bool = True, index: Optional[ProjectIndex] = None):
         self.settings = settings
         self.index = index if index is not None else ProjectIndex(extra_module_bases=settings.module_bases)
-        self.rules: list[Rule] = [rule() for rule in ALL_RULES if rule.code in settings.select]
+        from torchlint.rules import ALL_RULES
+
+        self.rules = [rule() for rule in ALL_RULES if rule.code in settings.select]
         self.prefilter = prefilter
         self._thread: Optional[ThreadPoolExecutor] = None
 
@@ -132,6 +136,8 @@ class Linter:
                 return self._lint_text(path, shown, current, current.encode(), result, fresh=True)
             except RecursionError:
                 return [_not_linted(shown, sources.NotLinted("the code is nested too deeply to analyse"))]
+
+        from torchlint.fixes.apply import FixError, fix_text, write_atomically
 
         outcome = fix_text(text, lint, self.settings.unsafe_fixes)
         result.diagnostics = outcome.diagnostics
@@ -189,6 +195,8 @@ class Linter:
             return True
         ignored = self.settings.ignored_for(path)
         active = [rule for rule in self.rules if rule.code not in ignored]
+        from torchlint.rules.base import MODULE_CLASSES, WHOLE_FILE
+
         if any(rule.scope == WHOLE_FILE and rule.could_report(text) for rule in active):
             return True
         return any(rule.scope == MODULE_CLASSES for rule in active) and self.index.has_module_class(facts)
@@ -207,6 +215,8 @@ class Linter:
         except sources.NotLinted as problem:
             return [_not_linted(shown, problem)]
         result.parsed = True
+        from torchlint.analysis.context import FileContext
+
         ctx = FileContext(path, shown, text, module, facts, self.index, self.settings)
         suppressions = Suppressions.parse(text)
         ignored = self.settings.ignored_for(path)
@@ -256,6 +266,8 @@ class Linter:
 
 
 def _not_linted(shown: str, problem: "sources.NotLinted") -> Diagnostic:
+    from torchlint.rules import FILE_NOT_LINTED, RULES_BY_CODE
+
     rule = RULES_BY_CODE[FILE_NOT_LINTED]
     location = Location(problem.row, problem.column)
     return Diagnostic(
@@ -291,7 +303,7 @@ def _index_in_worker(target: "Target") -> Optional[IndexEntry]:
     except sources.NotLinted:
         return None  # reported when the file is linted
     with _collector_paused():  # an `ast` tree is acyclic: nothing for the collector to find
-        return index_entry(resolved(target.path), text, data)
+        return index_entry(target.real_path or resolved(target.path), text, data)
 
 
 def default_jobs() -> int:
@@ -307,6 +319,7 @@ class Target:
     shown: str  # as the user spelled it
     data: Optional[bytes] = None  # read by the worker when None
     cache_key: Optional[str] = None
+    real_path: Optional[Path] = None  # resolved, when discovery already knows it
 
 
 def prefilter_enabled() -> bool:
@@ -333,7 +346,7 @@ def run(paths: Sequence[str], settings: Settings, stdin: Optional[bytes] = None,
     discovery = discover(file_paths, settings)
     result.missing_paths = discovery.missing
     files = discovery.files if shard is None else in_shard(discovery.files, settings.project_root, *shard)
-    targets.extend(Target(path, str(path)) for path in files)
+    targets.extend(Target(path, str(path), real_path=discovery.real_paths.get(path)) for path in files)
     result.files_checked = len(targets)
 
     fixing = settings.fix or settings.diff  # results of a changing file are not cached
@@ -389,7 +402,7 @@ def _from_cache(cache: "Cache", targets: list[Target], result: RunResult) -> lis
             except sources.NotLinted:
                 pending.append(target)  # the lint reports it
                 continue
-        target.cache_key = cache.key(target.path, target.data)
+        target.cache_key = cache.key(target.path, target.data, target.real_path)
         cached = cache.load(target.cache_key, target.shown)
         if cached is None:
             pending.append(target)
@@ -402,6 +415,8 @@ def _from_cache(cache: "Cache", targets: list[Target], result: RunResult) -> lis
 def _lint_all(targets: list[Target], settings: Settings, jobs: Optional[int],
               progress: bool) -> Iterator[tuple[int, FileResult]]:
     """Each target's result with the target's position, as soon as it is ready."""
+    if not targets:  # all answered from the cache: no linter (nor its imports) needed
+        return
     bar = progress_bar(len(targets)) if progress else None
     jobs = jobs or default_jobs()
     prefilter = prefilter_enabled()

@@ -8,9 +8,10 @@ import sys
 import tokenize
 import warnings
 from dataclasses import dataclass
-from typing import Union
+from typing import TYPE_CHECKING, Union
 
-import libcst as cst
+if TYPE_CHECKING:  # pragma: no cover
+    import libcst as cst
 
 
 @dataclass
@@ -67,7 +68,9 @@ def decode(data: bytes) -> str:
         raise NotLinted(f"unknown encoding {encoding!r}") from None
 
 
-def parse(source: str) -> cst.Module:
+def parse(source: str) -> "cst.Module":
+    import libcst as cst  # here, not at the top: a run answered from the cache never parses
+
     try:
         return cst.parse_module(source)
     except cst.ParserSyntaxError as error:

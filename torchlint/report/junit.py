@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ET
 from itertools import groupby
 
 from torchlint.report.paths import relative_path, report_root
-from torchlint.rules import FILE_NOT_LINTED
+from torchlint.codes import FILE_NOT_LINTED
 
 # Characters XML 1.0 cannot carry, even escaped.
 _NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")

@@ -16,8 +16,6 @@ from torchlint import __version__
 from torchlint.diagnostics import PROJECT_URL
 from torchlint.report.fingerprints import fingerprints
 from torchlint.report.paths import relative_path, report_root
-from torchlint.rule_docs import body, what_it_does
-from torchlint.rules import ALL_RULES
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SRCROOT = "%SRCROOT%"
@@ -25,6 +23,8 @@ FINGERPRINT_KEY = "torchlint/v1"
 
 
 def rule_descriptor(rule) -> dict:
+    from torchlint.rule_docs import body, what_it_does
+
     doc = body(rule)
     return {
         "id": rule.code,
@@ -69,6 +69,8 @@ def _notifications(result) -> list[dict]:
 
 
 def render(result, quiet: bool = False) -> str:
+    from torchlint.rules import ALL_RULES  # here: the other formats never need the rules
+
     root = report_root(result)
     index = {rule.code: i for i, rule in enumerate(ALL_RULES)}
     paths = [relative_path(d, root) for d in result.diagnostics]
