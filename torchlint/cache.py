@@ -93,9 +93,11 @@ class Cache:
                 return None
             current = self._current
             for path, recorded in entry["dependencies"].items():
-                state = current.get(path)
-                if state is not None and recorded is not None and state[0] == recorded[0]:
-                    continue  # the usual case, inline: the same content as when stored
+                # the usual cases, inline: a file with the content it had, or a place an
+                # import was looked for that still holds no file
+                state = current.get(path, _UNSEEN)
+                if state is not _UNSEEN and (state[0] == recorded[0] if state and recorded else state is recorded is None):
+                    continue
                 if not self._still_valid(path, recorded):
                     return None
             return [_diagnostic(item, shown) for item in entry["diagnostics"]]
@@ -152,6 +154,9 @@ class Cache:
         if not ignore.is_file():
             ignore.write_text("# Created by torchlint\n*\n", encoding="utf-8")
         self._prepared = True
+
+
+_UNSEEN = object()
 
 
 def _content_state(path: Path) -> Optional[tuple[str, Optional[str]]]:
