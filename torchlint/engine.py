@@ -220,17 +220,16 @@ class Linter:
         ctx = FileContext(path, shown, text, module, facts, self.index, self.settings)
         suppressions = Suppressions.parse(text)
         ignored = self.settings.ignored_for(path)
-        diagnostics: list[Diagnostic] = []
-        lines = text.splitlines()
         try:
-            self._run_rules(ctx, shown, result, ignored, suppressions, lines, diagnostics)
+            return self._run_rules(ctx, shown, result, ignored, suppressions)
         finally:
             ctx.release()
-        return diagnostics
 
-    def _run_rules(self, ctx: FileContext, shown: str, result: FileResult, ignored: frozenset, suppressions: Suppressions,
-                   lines: list[str], diagnostics: list[Diagnostic]) -> None:
+    def _run_rules(self, ctx: FileContext, shown: str, result: FileResult, ignored: frozenset,
+                   suppressions: Suppressions) -> list[Diagnostic]:
+        diagnostics: list[Diagnostic] = []
         seen: set[tuple] = set()
+        lines = ctx.source.splitlines()
         for rule in self.rules:
             if rule.code in ignored:
                 continue
@@ -263,6 +262,7 @@ class Linter:
                         source_line=lines[span.start.line - 1] if span.start.line <= len(lines) else None,
                     )
                 )
+        return diagnostics
 
 
 def _not_linted(shown: str, problem: "sources.NotLinted") -> Diagnostic:

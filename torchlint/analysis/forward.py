@@ -31,14 +31,10 @@ class LayerBuilt:
     what: str  # how the constructor is written, e.g. "nn.Linear"
 
 
-def per_call_methods(info: "ClassInfo") -> list[str]:
-    """``forward`` and the methods reached from it but not from construction."""
-    return list(_per_call_scans(info))
-
-
 def _per_call_scans(info: "ClassInfo") -> dict[str, "_Constructions"]:
-    """One walk per method reached from ``forward`` (depth first, in call order): the
-    calls of other methods it makes and the layers it constructs."""
+    """``forward`` and the methods reached from it but not from construction (depth
+    first, in call order), each walked once: the calls of other methods it makes and the
+    layers it constructs."""
     if ENTRY not in info.methods:
         return {}
     construction = info.construction.methods_walked
