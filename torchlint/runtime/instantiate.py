@@ -24,6 +24,7 @@ from typing import Any, Callable, Optional
 import torch
 from torch import nn
 
+from torchlint.runtime.repair import Repairer
 from torchlint.runtime.synthesis import SCHEMES, CannotSynthesise, Synthesiser
 
 # A CPU build is a fallback for small models only: above this many tensor elements
@@ -353,6 +354,51 @@ def build_once(make: Callable[[], Any], device: str, probe: bool = False,
     return Attempt(instance, error, recorder, device)
 
 
+class _Run:
+    """The attempts at building one class: the outcome so far and the first failure."""
+
+    def __init__(self, builder: "Builder", cls: type, started: float):
+        self.builder = builder
+        self.started = started
+        self.outcome = Outcome("failed")
+        self.first_failure: Optional[str] = None
+        self.watch = builder._watch_for(cls)
+        self.too_large = False  # the last meta build: no CPU build for it
+
+    def attempt(self, make: Callable[[], Any], device: str, shown: str, kwargs: Optional[dict],
+                first_plan: bool) -> Any:
+        """One build. Returns the final Outcome (built, evidence, out of time, fatal), else
+        the error, or None when the error says to go on to the next argument set."""
+        outcome = self.outcome
+        if time.monotonic() - self.started > self.builder.budget / 2 and outcome.attempts:
+            outcome.reason = f"{self.first_failure} (gave up after {outcome.attempts} attempts: time budget)"
+            return outcome
+        attempt = build_once(make, device, watch=self.watch)
+        outcome.attempts += 1
+        outcome.reached |= attempt.recorder.reached
+        if attempt.error is None:
+            return self.builder._built(outcome, attempt, shown)
+        evidence = evidence_of(attempt.error, self.builder.owned)
+        made_up = _rejects_made_up_value(attempt.error, list(kwargs.values()) if kwargs else [])
+        if evidence is not None and not made_up:
+            return self.builder._probe(outcome, attempt, evidence, make, shown)
+        failure = f"{describe_error(attempt.error)} [{shown}; {device}]"
+        if isinstance(attempt.error, TooLargeForCpu) and first_plan:
+            self.first_failure = f"{self.first_failure}; {describe_error(attempt.error)}"
+        self.first_failure = self.first_failure or failure
+        if is_fatal(attempt.error):
+            outcome.reason = describe_error(attempt.error)
+            return outcome
+        if evidence is not None:
+            # a registration rejected a value we may have made up (nn.Identity where a
+            # module instance belongs): the next argument set, never a finding
+            return None
+        self.too_large = device == "meta" and attempt.recorder.elements > CPU_FALLBACK_ELEMENTS
+        if self.too_large:
+            self.first_failure = f"{failure}; too large to retry on the CPU"
+        return attempt.error
+
+
 class Builder:
     """Builds classes of one imported module: factories first, else synthesised arguments."""
 
@@ -374,12 +420,18 @@ class Builder:
             for scheme in range(SCHEMES):
                 try:
                     plan = self.synthesiser.plan(cls, scheme)
-                    with torch.device("meta"):  # a default config may be a 7B-parameter model
-                        return cls(**plan.kwargs)
                 except CannotSynthesise:
                     raise
-                except Exception:
+                except Exception:  # user-defined config classes may raise anything
                     continue
+                repairer = Repairer(cls, plan.kwargs)
+                while True:
+                    try:
+                        with torch.device("meta"):  # a default config may be a 7B-parameter model
+                            return cls(**plan.kwargs)
+                    except Exception as error:
+                        if not repairer.repair(error):
+                            break
             raise CannotSynthesise(f"{cls.__name__} could not be built as an argument")
         finally:
             self._nested_depth -= 1
@@ -390,40 +442,30 @@ class Builder:
         plans = self._plans(cls, key)
         if isinstance(plans, Outcome):
             return plans
-        started = time.monotonic()
-        outcome = Outcome("failed")
-        first_failure: Optional[str] = None
-        watch = self._watch_for(cls)
-        for index, (described, make, made) in enumerate(plans):
+        run = _Run(self, cls, time.monotonic())
+        mendable = []
+        # Each argument set as synthesised first; mending from errors is the last resort.
+        for index, (described, make, kwargs) in enumerate(plans):
             for device in ("meta", "cpu"):
-                if time.monotonic() - started > self.budget / 2 and outcome.attempts:
-                    outcome.reason = f"{first_failure} (gave up after {outcome.attempts} attempts: time budget)"
-                    return outcome
-                attempt = build_once(make, device, watch=watch)
-                outcome.attempts += 1
-                outcome.reached |= attempt.recorder.reached
-                if attempt.error is None:
-                    return self._built(outcome, attempt, described)
-                evidence = evidence_of(attempt.error, self.owned)
-                made_up = _rejects_made_up_value(attempt.error, made)
-                if evidence is not None and not made_up:
-                    return self._probe(outcome, attempt, evidence, make, described)
-                failure = f"{describe_error(attempt.error)} [{described}; {device}]"
-                if isinstance(attempt.error, TooLargeForCpu) and index == 0:
-                    first_failure = f"{first_failure}; {describe_error(attempt.error)}"
-                first_failure = first_failure or failure
-                if is_fatal(attempt.error):
-                    outcome.reason = describe_error(attempt.error)
-                    return outcome
-                if device == "meta" and attempt.recorder.elements > CPU_FALLBACK_ELEMENTS:
-                    first_failure = f"{failure}; too large to retry on the CPU"
+                result = run.attempt(make, device, described, kwargs, first_plan=index == 0)
+                if isinstance(result, Outcome):
+                    return result
+                if device == "meta" and kwargs is not None and result is not None:
+                    mendable.append((described, make, kwargs, result))
+                if result is None or run.too_large:
                     break
-                if evidence is not None:
-                    # a registration rejected a value we may have made up (nn.Identity where a
-                    # module instance belongs): the next argument set, never a finding
+        for described, make, kwargs, error in mendable:
+            repairer = Repairer(cls, kwargs)
+            while repairer.repair(error):  # the error named a value we made up: mended, again
+                result = run.attempt(make, "meta", repairer.describe(described), kwargs, first_plan=False)
+                if isinstance(result, Outcome):
+                    return result
+                if not isinstance(result, BaseException):
                     break
-        outcome.reason = first_failure if outcome.attempts <= 2 else \
-            f"{first_failure} ({outcome.attempts} attempts with {len(plans)} argument sets failed)"
+                error = result
+        outcome = run.outcome
+        outcome.reason = run.first_failure if outcome.attempts <= 2 else \
+            f"{run.first_failure} ({outcome.attempts} attempts with {len(plans)} argument sets failed)"
         return outcome
 
     def _watch_for(self, cls: type) -> dict[str, set[int]]:
@@ -437,7 +479,7 @@ class Builder:
         if isinstance(factory, str):  # it could not be loaded: the reason
             return Outcome("failed", factory)
         if factory is not None:
-            return [(f"factory {getattr(factory, '__qualname__', factory)}", factory, [])]
+            return [(f"factory {getattr(factory, '__qualname__', factory)}", factory, None)]
         plans, seen, problem = [], set(), None
         for scheme in range(SCHEMES):
             try:
@@ -451,7 +493,7 @@ class Builder:
             if plan.described in seen:
                 continue
             seen.add(plan.described)
-            plans.append((plan.described, (lambda kwargs=plan.kwargs: cls(**kwargs)), list(plan.kwargs.values())))
+            plans.append((plan.described, (lambda kwargs=plan.kwargs: cls(**kwargs)), plan.kwargs))
         if not plans:
             return Outcome("failed", f"cannot synthesise the arguments: {problem}")
         return plans

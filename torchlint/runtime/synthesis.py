@@ -148,7 +148,7 @@ class Synthesiser:
                 if parameter.default is None and scheme > 0 and _may_be_int(hints.get(parameter.name, parameter.annotation)):
                     if _name_rule(parameter.name) == "index":
                         kwargs[parameter.name] = 0
-                    elif _is_size_name(parameter.name):
+                    elif is_size_name(parameter.name):
                         kwargs[parameter.name] = self._int(_name_rule(parameter.name), scheme)
                     else:
                         continue
@@ -300,6 +300,30 @@ class Synthesiser:
         return candidates[min(scheme, len(candidates) - 1)][1]
 
 
+def field_value(name: str, size: int = 64) -> Any:
+    """A value for a config field nobody set, made up from its name; None when the name
+    does not tell (``interpolate_mode``, ``layer_types``, a sub-config)."""
+    kind = _name_rule(name)
+    n = name.lower()
+    if re.search(r"(^|_)(act|activation|hidden_act|nonlinearity)$", n):
+        return "gelu"
+    if re.search(r"(_mode|_type|_types|_method|_name|_implementation|_style|_kind|_fn|_cls)$", n) \
+            or kind in ("config", "callable"):
+        return None
+    if kind == "float":
+        return _float_for(name, 0)
+    if kind == "bool":
+        return False  # a feature nobody switched on
+    if kind in (None, "channels_in"):
+        return size
+    return _int_for(kind, 0)
+
+
+def is_spatial_name(name: str) -> bool:
+    """Sizes that come as (height, width) pairs: resolution, image/patch/window size, kernel..."""
+    return bool(re.search(r"(resolution|size|shape|grid|kernel|stride|dilation|padding)s?$", name.lower()))
+
+
 def _may_be_int(annotation: Any) -> bool:
     if annotation in (inspect.Parameter.empty, Any, int):
         return True
@@ -318,7 +342,7 @@ def _sizes_filled(config: Any, scheme: int) -> Optional[tuple[Any, str]]:
     ``intermediate_size``, ``num_layers``) hold synthesised ints, and how to show it;
     None if it has no such field."""
     unset = [name for name, value in _fields(config).items()
-             if value is None and not name.startswith("_") and _is_size_name(name)]
+             if value is None and not name.startswith("_") and is_size_name(name)]
     if not unset:
         return None
     try:
@@ -331,7 +355,7 @@ def _sizes_filled(config: Any, scheme: int) -> Optional[tuple[Any, str]]:
     return filled, f"{type(config).__name__}({shown})"
 
 
-def _is_size_name(name: str) -> bool:
+def is_size_name(name: str) -> bool:
     kind = _name_rule(name)
     if kind in ("float", "bool", "config", "callable", "index"):
         return False

@@ -1,0 +1,381 @@
+"""Mending synthesised arguments from the error a build raised.
+
+Synthesis guesses. When a build fails, the error often says what the guess got
+wrong, and Python 3.11 tracebacks say exactly which expression failed:
+
+- ``AttributeError: 'BertConfig' object has no attribute 'adapter_dim'`` on a config
+  we built: the field is given a value made up from its name;
+- ``KeyError: None`` from ``ATTENTION[config._attn_implementation]``: the field is
+  given the table's first key;
+- a ``None`` where a number or a list belongs (``config.vocab_size`` in
+  ``nn.Embedding(config.vocab_size, ...)``, ``kernel_size % 2`` for a parameter that
+  defaults to None): the value is made up from the name;
+- an int where a sequence belongs (``input_resolution[0]``, ``drop_path[i]``,
+  ``zip(self.input_resolution, ...)``, ``len(in_channels)``): a tuple of two for
+  spatial names, else a list; a tuple where a list is concatenated: a list.
+
+Only values we made up are changed: fields of configs we built (and their
+sub-configs) and the keyword arguments we pass. A mended build runs the class's
+own code, unchanged; the reasons and arguments shown say what was mended.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import inspect
+import linecache
+import math
+import re
+from collections.abc import Mapping
+from typing import Any, Iterator, Optional
+
+from torchlint.runtime.synthesis import field_value, is_size_name, is_spatial_name
+
+MAX_REPAIRS = 16  # mended attempts per argument set
+_FRAMES = 6  # innermost traceback frames examined
+_PLAIN = (int, float, bool, str, bytes, type(None), tuple, list, dict, set, frozenset)
+_NONE = "NoneType"
+_WANTS_SEQUENCE = re.compile(r"'(int|float|NoneType)' object is not (?:subscriptable|iterable)|"
+                             r"object of type '(int|float|NoneType)' has no len\(\)|"
+                             r"cannot unpack non-iterable (int|float|NoneType) object")
+_LIST_PLUS_TUPLE = 'can only concatenate list (not "tuple") to list'
+
+
+class Repairer:
+    """Mends one argument set (``kwargs``, changed in place) for one class."""
+
+    def __init__(self, cls: type, kwargs: dict[str, Any]):
+        self.cls = cls
+        self.kwargs = kwargs
+        self.changes: list[str] = []
+        self._made = _made_objects(kwargs)
+        self._init_codes = {getattr(getattr(klass, "__init__", None), "__code__", None) for klass in cls.__mro__}
+        self._init_codes.discard(None)
+        self._tried: set[tuple[int, str]] = set()
+
+    def describe(self, described: str) -> str:
+        if not self.changes:
+            return described
+        shown = ", ".join(self.changes[:4]) + (", ..." if len(self.changes) > 4 else "")
+        return f"{described}; mended: {shown}"
+
+    def repair(self, error: BaseException) -> bool:
+        """Change one made-up value the error points at; False when there is none."""
+        if len(self.changes) >= MAX_REPAIRS:
+            return False
+        try:
+            if isinstance(error, AttributeError):
+                return self._missing_field(error) or self._wrong_value(error, str(error))
+            if isinstance(error, KeyError) and error.args == (None,):
+                return self._none_key(error)
+            if isinstance(error, (TypeError, ValueError)):
+                return self._wrong_value(error, str(error))
+        except Exception:  # a property of user code raised while we looked: no repair
+            return False
+        return False
+
+    # -- the error kinds ---------------------------------------------------------------------
+
+    def _missing_field(self, error: AttributeError) -> bool:
+        owner, name = getattr(error, "obj", None), getattr(error, "name", None)
+        if id(owner) not in self._made or not isinstance(name, str) or name.startswith("__"):
+            return False
+        value = field_value(name, _size_fitting(owner))
+        return value is not None and self._set(owner, name, value)
+
+    def _none_key(self, error: KeyError) -> bool:
+        for frame, tree in _failing_expressions(error):
+            for node in ast.walk(tree):
+                if not isinstance(node, ast.Subscript):
+                    continue
+                table = _evaluate(node.value, frame)
+                if not isinstance(table, Mapping) or not table:
+                    continue
+                key = next(iter(table))
+                for owner, name in self._fields_holding(node.slice, frame, lambda value: value is None):
+                    if self._set(owner, name, key):
+                        return True
+        return False
+
+    def _wrong_value(self, error: BaseException, text: str) -> bool:
+        if _LIST_PLUS_TUPLE in text:
+            return self._each_chain(error, lambda value: isinstance(value, tuple), lambda name, value: list(value))
+        wants = _WANTS_SEQUENCE.search(text)
+        if wants:
+            kind = next(group for group in wants.groups() if group)
+            wanted = {"int": int, "float": float, _NONE: type(None)}[kind]
+            return self._each_chain(error, lambda value: type(value) is wanted,
+                                    lambda name, value: self._sequence(name, value), sequence_only=True)
+        if _NONE in text:
+            return self._each_chain(error, lambda value: value is None,
+                                    lambda name, value: field_value(name, self._size_for_none()),
+                                    prefer=is_size_name)
+        return False
+
+    # -- finding the culprit -----------------------------------------------------------------
+
+    def _each_chain(self, error: BaseException, wrong, mend, sequence_only: bool = False, prefer=None) -> bool:
+        """Mend every value we made that the innermost failing expression holds wrongly
+        (only those ``prefer`` picks, if it picks any: the sizes among several Nones)."""
+        for frame, tree in _failing_expressions(error):
+            culprits = [pair for node in _culprit_nodes(tree, sequence_only)
+                        for pair in self._fields_holding(node, frame, wrong)]
+            if prefer is not None and any(prefer(name) for _, name in culprits):
+                culprits = [(owner, name) for owner, name in culprits if prefer(name)]
+            changed = False
+            for owner, name in culprits:
+                value = mend(name, _read(owner, name))
+                # a validating config may take a list where it refuses a tuple
+                alternatives = [value, list(value)] if isinstance(value, tuple) else [value]
+                if value is not None and any(self._set(owner, name, v) for v in alternatives):
+                    changed = True
+            if changed:
+                return True
+        return False
+
+    def _fields_holding(self, node: ast.AST, frame, wrong) -> Iterator[tuple[Any, str]]:
+        """(owner, name) pairs we may change that hold the wrong value ``node`` evaluates to:
+        a field of a made object, or the keyword argument the value came from."""
+        if isinstance(node, ast.Attribute):
+            owner = _evaluate(node.value, frame)
+            value = _read(owner, node.attr)
+            if not wrong(value):
+                return
+            if id(owner) in self._made:
+                yield owner, node.attr
+                return
+            yield from self._argument(node.attr, value)
+        elif isinstance(node, ast.Name):
+            value = _evaluate(node, frame)
+            if not wrong(value):
+                return
+            if frame.f_code in self._init_codes and node.id in _parameter_names(frame.f_code) \
+                    and (node.id in self.kwargs or _accepts(self.cls, node.id)):
+                yield self.kwargs, node.id
+                return
+            yield from self._argument(node.id, value)
+            # `attn = config._attn_implementation` one line before: the field of that name
+            for local in list(frame.f_locals.values()):
+                if id(local) in self._made:
+                    for name in (node.id, f"_{node.id}"):
+                        if wrong(_read(local, name)):
+                            yield local, name
+
+    def _argument(self, name: str, value: Any) -> Iterator[tuple[Any, str]]:
+        """A value that came in as our keyword argument of that name (a nested layer's
+        ``input_resolution`` passed on from the class we build)."""
+        if name in self.kwargs and type(self.kwargs[name]) is type(value) and self.kwargs[name] == value:
+            yield self.kwargs, name
+        elif name not in self.kwargs and value is None and _defaults_to_none(self.cls, name):
+            yield self.kwargs, name  # `self.num_heads` from `num_heads=None`, a default we left
+
+    # -- changing a value ----------------------------------------------------------------------
+
+    def _set(self, owner: Any, name: str, value: Any) -> bool:
+        key = (id(owner), name)
+        if key in self._tried:
+            return False  # it was mended once and still fails: give up on it
+        try:
+            if owner is self.kwargs:
+                self.kwargs[name] = value
+                self.changes.append(f"{name}={_short(value)}")
+            else:
+                setattr(owner, name, value)
+                if _read(owner, name) is not value and _read(owner, name) != value:
+                    return False  # a property that ignores the assignment
+                self.changes.append(f"{type(owner).__name__}.{name}={_short(value)}")
+        except Exception:  # frozen or validating configs
+            return False
+        self._tried.add(key)
+        return True
+
+    def _sequence(self, name: str, value: Any) -> Any:
+        if value is None:
+            value = field_value(name, self._size_for_none())
+            if value is None or isinstance(value, bool):
+                return None
+        if is_spatial_name(name):
+            return (value, value)
+        return [value] * self._list_length()
+
+    def _list_length(self) -> int:
+        """Long enough to index by any layer: the largest layer count among our values."""
+        counts = [value for obj in self._objects() for key, value in _fields(obj).items()
+                  if type(value) is int and re.search(r"(layers|depth|blocks|stages)", key)]
+        return min(64, max([8, *counts]))
+
+    def _size_for_none(self) -> int:
+        return max((_size_fitting(obj) for obj in self._objects()), default=64)
+
+    def _objects(self) -> list[Any]:
+        return [self.kwargs, *(obj for obj in self._made.values())]
+
+
+# -- reading the failing expression ------------------------------------------------------------
+
+def _failing_expressions(error: BaseException) -> Iterator[tuple[Any, ast.AST]]:
+    """(frame, parsed expression) for the innermost frames, innermost first."""
+    frames = []
+    tb = error.__traceback__
+    while tb is not None:
+        frames.append(tb)
+        tb = tb.tb_next
+    for tb in reversed(frames[-_FRAMES:]):
+        for tree in _expressions_at(tb.tb_frame.f_code, tb.tb_lasti):
+            yield tb.tb_frame, tree
+
+
+def _expressions_at(code, lasti: int) -> Iterator[ast.AST]:
+    """The failing expression; for an unpacking (whose position covers only the targets,
+    ``height, width``), the whole statement, to reach the value unpacked."""
+    try:
+        line, end_line, column, end_column = list(code.co_positions())[lasti // 2]
+    except (IndexError, ValueError):
+        return
+    if None in (line, end_line, column, end_column):
+        return
+    lines = [linecache.getline(code.co_filename, number).encode() for number in range(line, end_line + 1)]
+    if not lines or not lines[0]:
+        return
+    if line == end_line:
+        text = lines[0][column:end_column]
+    else:
+        text = lines[0][column:] + b"".join(lines[1:-1]) + lines[-1][:end_column]
+    tree = _parsed(text.decode("utf-8", "replace"))
+    if tree is None:
+        return
+    yield tree
+    if isinstance(tree.body, ast.Tuple) and all(isinstance(e, (ast.Name, ast.Attribute, ast.Starred))
+                                                for e in tree.body.elts):
+        statement = _parsed(b"".join(lines).decode("utf-8", "replace"))
+        if statement is not None:
+            yield statement
+
+
+def _parsed(source: str) -> Optional[ast.AST]:
+    source = source.strip()
+    for candidate, mode in ((f"({source})", "eval"), (source, "exec")):
+        try:
+            return ast.parse(candidate, mode=mode)
+        except SyntaxError:
+            continue
+    return None
+
+
+def _culprit_nodes(tree: ast.AST, sequence_only: bool) -> Iterator[ast.AST]:
+    """Names and attribute chains that may hold the wrong value; for a sequence wanted,
+    not the indices (``config.window[self.layer_id]``: the window, not the id)."""
+    indices = {id(sub) for node in ast.walk(tree) if isinstance(node, ast.Subscript)
+               for sub in ast.walk(node.slice)} if sequence_only else set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Name, ast.Attribute)) and id(node) not in indices and _is_chain(node):
+            yield node
+
+
+def _is_chain(node: ast.AST) -> bool:
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return isinstance(node, ast.Name)
+
+
+def _evaluate(node: ast.AST, frame) -> Any:
+    """A name or attribute chain's value in the frame (no calls, no subscripts)."""
+    if isinstance(node, ast.Name):
+        for scope in (frame.f_locals, frame.f_globals, vars(builtins)):
+            if node.id in scope:
+                return scope[node.id]
+        return _ABSENT
+    if isinstance(node, ast.Attribute):
+        owner = _evaluate(node.value, frame)
+        return _ABSENT if owner is _ABSENT else _read(owner, node.attr)
+    return _ABSENT
+
+
+_ABSENT = object()
+
+
+def _read(owner: Any, name: str) -> Any:
+    if owner is _ABSENT:
+        return _ABSENT
+    if isinstance(owner, dict):
+        return owner.get(name, _ABSENT)
+    try:
+        return getattr(owner, name)
+    except Exception:
+        return _ABSENT
+
+
+# -- what we made --------------------------------------------------------------------------------
+
+def _made_objects(kwargs: dict[str, Any]) -> dict[int, Any]:
+    """Config-like objects among the arguments and their sub-configs, by identity."""
+    made: dict[int, Any] = {}
+    pending = [value for value in kwargs.values() if _is_record(value)]
+    while pending and len(made) < 64:
+        obj = pending.pop()
+        if id(obj) in made:
+            continue
+        made[id(obj)] = obj
+        pending.extend(value for value in _fields(obj).values() if _is_record(value))
+    return made
+
+
+def _is_record(value: Any) -> bool:
+    """A plain data object (a config), not a number, a container, a class, a module or a tensor."""
+    if isinstance(value, _PLAIN) or isinstance(value, type) or callable(value):
+        return False
+    return hasattr(value, "__dict__") and not type(value).__module__.startswith("torch")
+
+
+def _fields(obj: Any) -> dict[str, Any]:
+    if isinstance(obj, dict):
+        return obj
+    try:
+        return dict(vars(obj))
+    except TypeError:
+        return {}
+
+
+def _parameter_names(code) -> tuple[str, ...]:
+    return code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
+
+
+def _parameters(cls: type) -> list[inspect.Parameter]:
+    try:
+        return list(inspect.signature(cls).parameters.values())
+    except (TypeError, ValueError):
+        return []
+
+
+def _accepts(cls: type, name: str) -> bool:
+    return any(p.name == name or p.kind is p.VAR_KEYWORD for p in _parameters(cls))
+
+
+def _defaults_to_none(cls: type, name: str) -> bool:
+    """A parameter of the class, or of a base it passes ``**kwargs`` on to, left at None."""
+    if not _accepts(cls, name):
+        return False
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is None:
+            continue
+        for parameter in _parameters(init):
+            if parameter.name == name:
+                return parameter.default is None
+    return False
+
+
+def _size_fitting(obj: Any) -> int:
+    """64, or the least multiple of it every head count among the object's fields divides
+    (``hidden_size`` missing from a config with ``num_attention_heads=12``: 192)."""
+    size = 64
+    for key, value in _fields(obj).items():
+        if type(value) is int and 0 < value <= 64 and re.search(r"heads?$|groups$", key):
+            size = size * value // math.gcd(size, value)
+    return size if size <= 64 * 64 else 64
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 30 else text[:27] + "..."
