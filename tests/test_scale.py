@@ -11,11 +11,10 @@ from pathlib import Path
 import libcst as cst
 import pytest
 
-from conftest import FIXTURES, run_cli
+from conftest import run_cli
 from torchlint import engine
 from torchlint.config import load_settings
 from torchlint.progress import progress_bar
-from torchlint.rules.base import WHOLE_FILE, Finding, Rule
 
 MODULE = textwrap.dedent(
     """\

@@ -20,7 +20,7 @@ from typing import Callable, Optional
 
 import libcst as cst
 
-from torchlint.diagnostics import Diagnostic, Edit, Fix, Location
+from torchlint.diagnostics import Diagnostic, Fix, Location
 
 MAX_PASSES = 10
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")

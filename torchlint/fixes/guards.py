@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import libcst as cst
 
 from torchlint.analysis import known
 from torchlint.analysis.construction import AttrAssign

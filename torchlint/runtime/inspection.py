@@ -12,13 +12,13 @@ the meta and CPU builds give the same result.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
 import torch
 from torch import nn
 
+from torchlint.analysis.spelling import is_requires_grad_typo
 from torchlint.runtime import layers, messages
 from torchlint.runtime.instantiate import class_file, realpath
 from torchlint.runtime.verdicts import merge_facts
@@ -26,14 +26,6 @@ from torchlint.runtime.verdicts import merge_facts
 _MODULE_INTERNALS = frozenset(nn.Module().__dict__)
 _CONTAINERS = (list, tuple, dict, set, frozenset)
 _MAX_ITEMS = 10_000
-
-
-def is_requires_grad_typo(name: str) -> bool:
-    """``require_grad``, ``requires_grads``, ``requiresgrad``, ``requires_gradient`` ... not ``requires_grad``."""
-    if name == "requires_grad" or name.startswith("__"):
-        return False
-    squashed = re.sub(r"[^a-z]", "", name.lower())
-    return squashed.startswith(("requir", "requri", "reqiur", "reuqir")) and "grad" in squashed
 
 
 @dataclass

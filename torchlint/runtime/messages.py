@@ -21,7 +21,7 @@ def requires_grad_tensor(name: str) -> tuple[str, str]:
     return (
         f"`self.{name}` is a plain tensor with `requires_grad=True`, not a Parameter: the optimizer built from "
         "`model.parameters()` never updates it",
-        f"Make it `nn.Parameter(...)` (it requires grad by default)",
+        "Make it `nn.Parameter(...)` (it requires grad by default)",
     )
 
 

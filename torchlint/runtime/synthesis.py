@@ -307,8 +307,8 @@ def field_value(name: str, size: int = 64) -> Any:
     n = name.lower()
     if re.search(r"(^|_)(act|activation|hidden_act|nonlinearity)$", n):
         return "gelu"
-    if re.search(r"(_mode|_type|_types|_method|_name|_implementation|_style|_kind|_fn|_cls)$", n) \
-            or kind in ("config", "callable"):
+    if kind in ("config", "callable") or re.search(
+            r"(_mode|_type|_types|_method|_name|_implementation|_style|_kind|_fn|_cls|_map|_dict|_mapping)$", n):
         return None
     if kind == "float":
         return _float_for(name, 0)
