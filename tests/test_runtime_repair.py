@@ -136,6 +136,8 @@ def test_among_several_nones_only_the_size_is_mended(tmp_path):
 
 
 LEFT_ALONE = """
+import enum
+
 import torch
 from torch import nn
 
@@ -160,6 +162,16 @@ class NeedsDepth(nn.Module):
     def __init__(self, config: Strict):
         super().__init__()
         self.fc = nn.Linear(config.width, config.depth)
+
+
+class Mode(enum.Enum):
+    FAST = 1
+
+
+class ByMode(nn.Module):
+    def __init__(self, mode: Mode):
+        super().__init__()
+        self.fc = nn.Linear(8, mode.width)
 """
 
 
@@ -177,3 +189,11 @@ def test_an_object_that_refuses_the_field_is_given_up(tmp_path):
     outcome = build(module, path, "NeedsDepth")
     assert outcome.status == "failed"
     assert "'Strict' object has no attribute 'depth'" in outcome.reason
+
+
+def test_an_enum_member_is_the_users_own_and_is_not_mended(tmp_path):
+    module, path = load(LEFT_ALONE, tmp_path)
+    outcome = build(module, path, "ByMode")
+    assert outcome.status == "failed"
+    assert "'Mode' object has no attribute 'width'" in outcome.reason
+    assert not hasattr(module.Mode.FAST, "width")

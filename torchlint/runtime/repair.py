@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import enum
 import inspect
 import linecache
 import math
@@ -323,8 +324,8 @@ def _made_objects(kwargs: dict[str, Any]) -> dict[int, Any]:
 
 def _is_record(value: Any) -> bool:
     """A plain data object (a config), not a number, a container, a class, a module or a tensor."""
-    if isinstance(value, _PLAIN) or isinstance(value, type) or callable(value):
-        return False
+    if isinstance(value, (*_PLAIN, type, enum.Enum)) or callable(value):
+        return False  # an enum member is the user's own global
     return hasattr(value, "__dict__") and not type(value).__module__.startswith("torch")
 
 
