@@ -164,6 +164,18 @@ class NeedsDepth(nn.Module):
         self.fc = nn.Linear(config.width, config.depth)
 
 
+class Plain:
+    def __init__(self):
+        self.width = 8
+
+
+class MendedThenStuck(nn.Module):
+    def __init__(self, config: Plain):
+        super().__init__()
+        self.fc = nn.Linear(config.width, config.height)
+        raise ValueError("needs a real checkpoint")
+
+
 class Mode(enum.Enum):
     FAST = 1
 
@@ -197,3 +209,11 @@ def test_an_enum_member_is_the_users_own_and_is_not_mended(tmp_path):
     assert outcome.status == "failed"
     assert "'Mode' object has no attribute 'width'" in outcome.reason
     assert not hasattr(module.Mode.FAST, "width")
+
+
+def test_a_class_still_failing_after_mending_says_what_was_mended(tmp_path):
+    module, path = load(LEFT_ALONE, tmp_path)
+    outcome = build(module, path, "MendedThenStuck")
+    assert outcome.status == "failed"
+    assert outcome.reason.startswith(
+        "ValueError: needs a real checkpoint [config=Plain(); mended: Plain.height=64; meta]"), outcome.reason

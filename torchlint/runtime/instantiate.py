@@ -355,23 +355,27 @@ def build_once(make: Callable[[], Any], device: str, probe: bool = False,
 
 
 class _Run:
-    """The attempts at building one class: the outcome so far and the first failure."""
+    """The attempts at building one class: the outcome so far and each argument set's
+    last failure (the first set's is the reason shown)."""
 
     def __init__(self, builder: "Builder", cls: type, started: float):
         self.builder = builder
         self.started = started
         self.outcome = Outcome("failed")
-        self.first_failure: Optional[str] = None
+        self.failures: dict[int, str] = {}
         self.watch = builder._watch_for(cls)
         self.too_large = False  # the last meta build: no CPU build for it
 
-    def attempt(self, make: Callable[[], Any], device: str, shown: str, kwargs: Optional[dict],
-                first_plan: bool) -> Any:
+    @property
+    def reason(self) -> Optional[str]:
+        return self.failures[min(self.failures)] if self.failures else None
+
+    def attempt(self, make: Callable[[], Any], device: str, shown: str, kwargs: Optional[dict], plan: int) -> Any:
         """One build. Returns the final Outcome (built, evidence, out of time, fatal), else
         the error, or None when the error says to go on to the next argument set."""
         outcome = self.outcome
         if time.monotonic() - self.started > self.builder.budget / 2 and outcome.attempts:
-            outcome.reason = f"{self.first_failure} (gave up after {outcome.attempts} attempts: time budget)"
+            outcome.reason = f"{self.reason} (gave up after {outcome.attempts} attempts: time budget)"
             return outcome
         attempt = build_once(make, device, watch=self.watch)
         outcome.attempts += 1
@@ -382,20 +386,19 @@ class _Run:
         made_up = _rejects_made_up_value(attempt.error, list(kwargs.values()) if kwargs else [])
         if evidence is not None and not made_up:
             return self.builder._probe(outcome, attempt, evidence, make, shown)
-        failure = f"{describe_error(attempt.error)} [{shown}; {device}]"
-        if isinstance(attempt.error, TooLargeForCpu) and first_plan:
-            self.first_failure = f"{self.first_failure}; {describe_error(attempt.error)}"
-        self.first_failure = self.first_failure or failure
         if is_fatal(attempt.error):
             outcome.reason = describe_error(attempt.error)
             return outcome
+        self.too_large = device == "meta" and attempt.recorder.elements > CPU_FALLBACK_ELEMENTS
+        failure = f"{describe_error(attempt.error)} [{shown}; {device}]"
+        if device == "meta":
+            self.failures[plan] = f"{failure}; too large to retry on the CPU" if self.too_large else failure
+        elif isinstance(attempt.error, TooLargeForCpu):
+            self.failures[plan] = f"{self.failures.get(plan)}; {describe_error(attempt.error)}"
         if evidence is not None:
             # a registration rejected a value we may have made up (nn.Identity where a
             # module instance belongs): the next argument set, never a finding
             return None
-        self.too_large = device == "meta" and attempt.recorder.elements > CPU_FALLBACK_ELEMENTS
-        if self.too_large:
-            self.first_failure = f"{failure}; too large to retry on the CPU"
         return attempt.error
 
 
@@ -447,25 +450,25 @@ class Builder:
         # Each argument set as synthesised first; mending from errors is the last resort.
         for index, (described, make, kwargs) in enumerate(plans):
             for device in ("meta", "cpu"):
-                result = run.attempt(make, device, described, kwargs, first_plan=index == 0)
+                result = run.attempt(make, device, described, kwargs, index)
                 if isinstance(result, Outcome):
                     return result
                 if device == "meta" and kwargs is not None and result is not None:
-                    mendable.append((described, make, kwargs, result))
+                    mendable.append((index, described, make, kwargs, result))
                 if result is None or run.too_large:
                     break
-        for described, make, kwargs, error in mendable:
+        for index, described, make, kwargs, error in mendable:
             repairer = Repairer(cls, kwargs)
             while repairer.repair(error):  # the error named a value we made up: mended, again
-                result = run.attempt(make, "meta", repairer.describe(described), kwargs, first_plan=False)
+                result = run.attempt(make, "meta", repairer.describe(described), kwargs, index)
                 if isinstance(result, Outcome):
                     return result
                 if not isinstance(result, BaseException):
                     break
                 error = result
         outcome = run.outcome
-        outcome.reason = run.first_failure if outcome.attempts <= 2 else \
-            f"{run.first_failure} ({outcome.attempts} attempts with {len(plans)} argument sets failed)"
+        outcome.reason = run.reason if outcome.attempts <= 2 else \
+            f"{run.reason} ({outcome.attempts} attempts with {len(plans)} argument sets failed)"
         return outcome
 
     def _watch_for(self, cls: type) -> dict[str, set[int]]:
