@@ -108,6 +108,35 @@ def test_a_change_that_keeps_the_facts_keeps_the_subclasses_cached(project, tmp_
     assert found(result) == [("net.py", "TL001", 8), ("other.py", "TL001", 8)]
 
 
+LAYER = "import torch.nn as nn\n\n\nclass Layer(nn.Module):\n    def __init__(self):\n        super().__init__()\n" \
+        "        self.inner = nn.{inner}\n"
+HEAD = textwrap.dedent(
+    """\
+    import torch.nn as nn
+    from layer import Layer
+
+
+    class Head(nn.Module):
+        def forward(self, x):
+            return Layer()(x)
+    """
+)
+
+
+def test_a_layer_that_gains_parameters_in_another_file_invalidates_its_users(tmp_path):
+    """TL009 on `Layer()` in forward depends on whether Layer, in layer.py, owns parameters."""
+    (tmp_path / "layer.py").write_text(LAYER.format(inner="ReLU()"))
+    (tmp_path / "head.py").write_text(HEAD)
+    cache = tmp_path / "cache"
+    assert found(lint(tmp_path, cache)) == []
+    (tmp_path / "layer.py").write_text(LAYER.format(inner="Linear(4, 4)"))
+    result = lint(tmp_path, cache)
+    assert found(result) == [("head.py", "TL009", 7)]
+    assert result.files_from_cache == 0
+    (tmp_path / "layer.py").write_text(LAYER.format(inner="LayerNorm(4, elementwise_affine=False)"))
+    assert found(lint(tmp_path, cache)) == []
+
+
 def test_a_new_file_that_an_import_now_finds_invalidates(project, tmp_path):
     """A base imported from a module that does not exist yet: creating it changes the answer."""
     cache = tmp_path / "cache"

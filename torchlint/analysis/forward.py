@@ -171,6 +171,10 @@ class _Constructions(walk.Visitor):
             other = self.classes.get(resolved.name)
             if other is not None and other is not self.owner and class_owns_parameters(other, {self.owner.name}):
                 return self.ctx.module.code_for_node(node.func)
+        elif isinstance(resolved, ClassRef):  # a user Module of another file
+            index = self.ctx.index
+            if index.is_module_class(resolved) and index.class_owns_parameters(resolved):
+                return self.ctx.module.code_for_node(node.func)
         return None
 
 

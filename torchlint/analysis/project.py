@@ -62,6 +62,9 @@ class ClassFacts:
     manually_handled: set[str] = field(default_factory=set)
     overrides_setattr: bool = False
     custom_metaclass: bool = False  # a metaclass may run nn.Module.__init__ itself (fastai)
+    # constructors called in what ``__init__`` stores on self or registers: dotted parts and
+    # constant keywords (name, text), to tell from another file whether the class owns parameters
+    init_calls: list[tuple[list[str], tuple[tuple[str, str], ...]]] = field(default_factory=list)
 
 
 @dataclass
@@ -189,6 +192,8 @@ def _class_facts(node: ast.ClassDef) -> ClassFacts:
                 parts = dotted_parts(decorator) or []
                 if parts and parts[-1] in ("property", "cached_property", "setter", "getter"):
                     facts.property_names.add(item.name)
+            if item.name == "__init__":
+                facts.init_calls = _stored_constructions(item)
             if item.name in _MANUAL_HANDLING_METHODS:
                 for sub in ast.walk(item):  # rare methods: a full walk is affordable
                     name = _self_attribute(sub)
@@ -220,6 +225,33 @@ def _class_facts(node: ast.ClassDef) -> ClassFacts:
                     if name:
                         facts.registered_names.add(name)
     return facts
+
+
+_STORING_CALLS = frozenset({"register_parameter", "add_module", "register_module"})
+
+
+def _stored_constructions(init: ast.AST) -> list[tuple[list[str], tuple[tuple[str, str], ...]]]:
+    """Calls inside the values ``__init__`` assigns to ``self.<x>`` or registers."""
+    values: list[ast.AST] = []
+    for statement in iter_statements(init.body):
+        if isinstance(statement, (ast.Assign, ast.AnnAssign)) and statement.value is not None:
+            targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+            if any(_self_attribute(t) for t in targets):
+                values.append(statement.value)
+        elif isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
+            func = statement.value.func
+            if isinstance(func, ast.Attribute) and func.attr in _STORING_CALLS:
+                values.extend(statement.value.args[1:])
+    found = []
+    for value in values:
+        for sub in ast.walk(value):
+            if isinstance(sub, ast.Call):
+                parts = dotted_parts(sub.func)
+                if parts:
+                    keywords = tuple((k.arg, repr(k.value.value) if isinstance(k.value, ast.Constant) else "?")
+                                     for k in sub.keywords if k.arg)
+                    found.append((parts, keywords))
+    return found
 
 
 def _header_bases(node: ast.ClassDef) -> list[list[str]]:
@@ -351,6 +383,7 @@ class ProjectIndex:
         self._roots: dict[Path, list[Path]] = {}
         self._located: dict[tuple, tuple[Optional[Path], tuple[Path, ...]]] = {}
         self._is_module: dict[ClassRef, tuple[bool, frozenset[Path]]] = {}
+        self._owns: dict[ClassRef, tuple[bool, frozenset[Path]]] = {}
         self._star: dict[tuple, tuple[Optional[Resolved], frozenset[Path]]] = {}
         self._frames: list[set[Path]] = []
 
@@ -395,6 +428,7 @@ class ProjectIndex:
         path = path.resolve()
         if replace:
             self._is_module.clear()  # answers may depend on the file's old classes
+            self._owns.clear()
             self._star.clear()
         if replace or path not in self._facts:
             self.preload([index_entry(path, source, data if data is not None else source.encode())])
@@ -562,6 +596,38 @@ class ProjectIndex:
             raise
         self._is_module[ref] = (result, frozenset(observed))
         return result
+
+    def class_owns_parameters(self, ref: ClassRef) -> bool:
+        """Does building this user class create parameters? Its ``__init__`` stores a
+        layer with weights, an ``nn.Parameter`` or such a user class, or a base does."""
+        if ref in self._owns:
+            result, observed = self._owns[ref]
+            self._observe(observed)
+            return result
+        self._owns[ref] = (False, frozenset())  # cycle guard
+        try:
+            with self.recording() as observed:
+                result = self._owns_parameters(ref)
+        except BaseException:
+            del self._owns[ref]
+            raise
+        self._owns[ref] = (result, frozenset(observed))
+        return result
+
+    def _owns_parameters(self, ref: ClassRef) -> bool:
+        facts = self.facts_for(ref.path)
+        cls = facts.classes.get(ref.name) if facts else None
+        if cls is None:
+            return False
+        for parts, keywords in cls.init_calls:
+            if self._creates_parameters(self.resolve(facts, parts), dict(keywords)):
+                return True
+        return any(self._creates_parameters(base, {}) for base in self.base_refs(ref))
+
+    def _creates_parameters(self, resolved: Optional[Resolved], keywords: dict) -> bool:
+        if isinstance(resolved, External):
+            return resolved.dotted in known.PARAMETER_CONSTRUCTORS or known.owns_parameters(resolved.dotted, keywords)
+        return isinstance(resolved, ClassRef) and self.class_owns_parameters(resolved)
 
     def resolves_to_module(self, resolved: Optional[Resolved]) -> bool:
         if isinstance(resolved, External):

@@ -3,9 +3,9 @@
 ## What it does
 Finds a layer that owns parameters (`nn.Linear`, `nn.Conv*`, `nn.ConvTranspose*`,
 `nn.Embedding`, `nn.LSTM`/`GRU`/`RNN`, `nn.MultiheadAttention`, norms with affine
-weights, `nn.Bilinear`, ..., and Module classes of the same file that own
-parameters) or an `nn.Parameter(...)` constructed inside `forward`, or inside a method
-reached only from `forward`.
+weights, `nn.Bilinear`, ..., and the project's own Module classes that own
+parameters, in this file or another) or an `nn.Parameter(...)` constructed inside
+`forward`, or inside a method reached only from `forward`.
 
 ## Why is this bad?
 The layer is rebuilt on every call with fresh random weights: whatever the optimizer
