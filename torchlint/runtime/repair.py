@@ -31,7 +31,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Iterator, Optional
 
-from torchlint.runtime.synthesis import field_value, is_size_name, is_spatial_name
+from torchlint.runtime.synthesis import field_value, fields_of, is_size_name, is_spatial_name
 
 MAX_REPAIRS = 16  # mended attempts per argument set
 _FRAMES = 6  # innermost traceback frames examined
@@ -202,7 +202,7 @@ class Repairer:
 
     def _list_length(self) -> int:
         """Long enough to index by any layer: the largest layer count among our values."""
-        counts = [value for obj in self._objects() for key, value in _fields(obj).items()
+        counts = [value for obj in self._objects() for key, value in fields_of(obj).items()
                   if type(value) is int and re.search(r"(layers|depth|blocks|stages)", key)]
         return min(64, max([8, *counts]))
 
@@ -318,7 +318,7 @@ def _made_objects(kwargs: dict[str, Any]) -> dict[int, Any]:
         if id(obj) in made:
             continue
         made[id(obj)] = obj
-        pending.extend(value for value in _fields(obj).values() if _is_record(value))
+        pending.extend(value for value in fields_of(obj).values() if _is_record(value))
     return made
 
 
@@ -327,15 +327,6 @@ def _is_record(value: Any) -> bool:
     if isinstance(value, (*_PLAIN, type, enum.Enum)) or callable(value):
         return False  # an enum member is the user's own global
     return hasattr(value, "__dict__") and not type(value).__module__.startswith("torch")
-
-
-def _fields(obj: Any) -> dict[str, Any]:
-    if isinstance(obj, dict):
-        return obj
-    try:
-        return dict(vars(obj))
-    except TypeError:
-        return {}
 
 
 def _parameter_names(code) -> tuple[str, ...]:
@@ -371,7 +362,7 @@ def _size_fitting(obj: Any) -> int:
     """64, or the least multiple of it every head count among the object's fields divides
     (``hidden_size`` missing from a config with ``num_attention_heads=12``: 192)."""
     size = 64
-    for key, value in _fields(obj).items():
+    for key, value in fields_of(obj).items():
         if type(value) is int and 0 < value <= 64 and re.search(r"heads?$|groups$", key):
             size = size * value // math.gcd(size, value)
     return size if size <= 64 * 64 else 64

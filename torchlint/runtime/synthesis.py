@@ -287,7 +287,7 @@ class Synthesiser:
             first = 0 if rank == 0 and cls is preferred else 1
             score = -_common_prefix(cls.__name__, owner.__name__)
             candidates.append(((first, score, 0), instance))
-            for attribute, value in _fields(instance).items():
+            for attribute, value in fields_of(instance).items():
                 if attribute.endswith("_config") and re.search(r"Config$", type(value).__name__):
                     candidates.append(((1, -_common_prefix(type(value).__name__, owner.__name__), 1), value))
             filled = _sizes_filled(instance, scheme)
@@ -330,7 +330,10 @@ def _may_be_int(annotation: Any) -> bool:
     return int in typing.get_args(annotation)
 
 
-def _fields(instance: Any) -> dict[str, Any]:
+def fields_of(instance: Any) -> dict[str, Any]:
+    """An object's fields (a dict's items): a config's values."""
+    if isinstance(instance, dict):
+        return instance
     try:
         return dict(vars(instance))
     except TypeError:  # __slots__
@@ -341,7 +344,7 @@ def _sizes_filled(config: Any, scheme: int) -> Optional[tuple[Any, str]]:
     """A copy of ``config`` whose size-like fields left at None (``vocab_size``,
     ``intermediate_size``, ``num_layers``) hold synthesised ints, and how to show it;
     None if it has no such field."""
-    unset = [name for name, value in _fields(config).items()
+    unset = [name for name, value in fields_of(config).items()
              if value is None and not name.startswith("_") and is_size_name(name)]
     if not unset:
         return None
