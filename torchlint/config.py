@@ -40,6 +40,16 @@ class ConfigError(Exception):
     """A configuration or usage error: reported as such, exit code 2."""
 
 
+# pathspec 1.0 renamed gitignore-style patterns from "gitwildmatch" (now deprecated) to
+# "gitignore"; before 1.0, "gitignore" named a deprecated class. Same matching either way.
+_GITIGNORE_STYLE = "gitignore" if int(getattr(pathspec, "__version__", "0").split(".")[0]) >= 1 else "gitwildmatch"
+
+
+def path_patterns(patterns: Iterable[str]) -> pathspec.PathSpec:
+    """Exclude and per-file-ignores patterns, with .gitignore's syntax."""
+    return pathspec.PathSpec.from_lines(_GITIGNORE_STYLE, patterns)
+
+
 @dataclass
 class RuntimeSettings:
     """``--runtime``: import the linted code and build its Modules in worker processes."""
@@ -181,7 +191,7 @@ def load_settings(
         if not isinstance(selectors, list):
             raise ConfigError(f"`per-file-ignores` entry {pattern!r} in {where} must be a list of codes")
         ignored = resolve_selectors(selectors, f"per-file-ignores of {where}") - {FILE_NOT_LINTED}
-        per_file_ignores.append((pathspec.PathSpec.from_lines("gitwildmatch", [pattern]), frozenset(ignored)))
+        per_file_ignores.append((path_patterns([pattern]), frozenset(ignored)))
 
     project_root = Path(config_path).resolve().parent if config_path else find_project_root(start)
     torch_version = table.get("torch-version")

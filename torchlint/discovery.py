@@ -15,7 +15,7 @@ from typing import Optional
 
 import pathspec
 
-from torchlint.config import Settings, resolved
+from torchlint.config import Settings, path_patterns, resolved
 
 DEFAULT_EXCLUDES = frozenset(
     {
@@ -39,7 +39,7 @@ class _Ignores:
     def __init__(self, settings: Settings):
         self.root = settings.project_root
         patterns = list(settings.exclude or ()) + list(settings.extend_exclude)
-        self.configured = pathspec.PathSpec.from_lines("gitwildmatch", patterns) if patterns else None
+        self.configured = path_patterns(patterns) if patterns else None
         self._gitignores: dict[Path, Optional[pathspec.PathSpec]] = {}
         self._dirs: dict[Path, list[Path]] = {}
 
