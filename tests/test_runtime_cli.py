@@ -55,16 +55,20 @@ def test_json_carries_verdicts_and_origin(fixture_run):
     assert static["origin"] == "static"
     assert static["runtime"]["verdict"] == "confirmed"
     assert static["runtime"]["detail"] == (
-        "the built instance holds a plain tensor of shape [5000, 1, 64] in `self.pe`, and torch did not register it"
+        "the built instance holds a plain tensor of shape [5000, 1, 64] in `self.pe`, and torch did not register it; "
+        "`PositionalEncoding` was built with d_model=64"
     )
     runtime_only = by_key[("runtime/shape_mismatch.py", 13, "TL101")]
     assert runtime_only["origin"] == "runtime"
     assert runtime_only["name"] == "parameter-shape-mismatch"
     assert runtime_only["runtime"] == {"verdict": "confirmed", "detail": "found by building `NN_Network`"}
     unverified = by_key[("runtime/verdicts.py", 22, "TL001")]
-    assert "not reached" in unverified["runtime"]["detail"]
+    assert unverified["runtime"]["detail"] == ("`self.cache` was not set in this build: the line was not reached with "
+                                               "the synthesised arguments (a branch not taken?); "
+                                               "`Cached` was built with dim=64")
     refuted = by_key[("runtime/verdicts.py", 9, "TL001")]
-    assert refuted["runtime"]["detail"] == "torch registered `self.scale` as a buffer of the built instance"
+    assert refuted["runtime"]["detail"] == ("torch registered `self.scale` as a buffer of the built instance; "
+                                            "`Persisted` was built without arguments")
     late = by_key[("buggy/late_super.py", 10, "TL002")]
     assert "cannot assign parameters before Module.__init__() call" in late["runtime"]["detail"]
 

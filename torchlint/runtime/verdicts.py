@@ -118,7 +118,19 @@ def judge(code: str, subject: Subject, record: Optional[FileRecord], evidence: E
     check = _CHECKS.get(code)
     if check is None:
         return UNVERIFIED, f"the runtime checker has no check for {code}"
-    return check(subject, facts, reached)
+    verdict, detail = check(subject, facts, reached)
+    return verdict, detail + _built_with(subject.qualname, record)
+
+
+def _built_with(qualname: str, record: FileRecord) -> str:
+    """The arguments the class was built with (made up, mended, or a factory's): what a
+    user needs to reproduce the build, or to see why a line was not reached."""
+    report = record.reports.get(qualname)
+    if report is None or report.get("status") != "built" or not report.get("arguments"):
+        return ""
+    if report["arguments"] == "no arguments":
+        return f"; `{qualname}` was built without arguments"
+    return f"; `{qualname}` was built with {report['arguments']}"
 
 
 def _not_built(qualname: str, record: FileRecord) -> str:
