@@ -80,6 +80,18 @@ class Backbone(nn.Module):
         self.stages = nn.ModuleList(nn.Linear(a, b) for a, b in zip(widths, widths[1:]))
 
 
+class RopeConfig:
+    def __init__(self):
+        self.max_position_embeddings = 16
+
+
+class Rope(nn.Module):
+    def __init__(self, dim, config=None):
+        super().__init__()
+        self.register_buffer("cos", torch.zeros(config.max_position_embeddings, dim), persistent=False)
+        self.scale = nn.Parameter(torch.ones(dim * config.rope_factor))
+
+
 class TableConfig:
     def __init__(self):
         self.vocab_size = None
@@ -101,6 +113,7 @@ class Table(nn.Module):
     ("WindowBlock", "dim=64, input_resolution=32, depth=2, drop_path=0.1; "
                     "mended: input_resolution=(32, 32), drop_path=[0.1, 0.1, 0.1, 0.1, 0.1, 0..."),
     ("Backbone", "config=StageConfig(); mended: StageConfig.hidden_sizes=[8, 16, 32]"),
+    ("Rope", "dim=64; mended: config=RopeConfig(), RopeConfig.rope_factor=4"),
 ])
 def test_a_build_is_mended_from_its_error(tmp_path, name, arguments):
     module, path = load(MENDABLE, tmp_path)

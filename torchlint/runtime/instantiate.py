@@ -427,7 +427,7 @@ class Builder:
                     raise
                 except Exception:  # user-defined config classes may raise anything
                     continue
-                repairer = Repairer(cls, plan.kwargs)
+                repairer = Repairer(cls, plan.kwargs, self._config_maker(cls))
                 while True:
                     try:
                         with torch.device("meta"):  # a default config may be a 7B-parameter model
@@ -458,7 +458,7 @@ class Builder:
                 if result is None or run.too_large:
                     break
         for index, described, make, kwargs, error in mendable:
-            repairer = Repairer(cls, kwargs)
+            repairer = Repairer(cls, kwargs, self._config_maker(cls))
             while repairer.repair(error):  # the error named a value we made up: mended, again
                 result = run.attempt(make, "meta", repairer.describe(described), kwargs, index)
                 if isinstance(result, Outcome):
@@ -470,6 +470,10 @@ class Builder:
         outcome.reason = run.reason if outcome.attempts <= 2 else \
             f"{run.reason} ({outcome.attempts} attempts with {len(plans)} argument sets failed)"
         return outcome
+
+    def _config_maker(self, cls: type) -> Callable[[str], Any]:
+        """For mending ``config=None``: the config synthesis would give a ``config`` parameter."""
+        return lambda name: self.synthesiser.value(name, inspect.Parameter.empty, 0, cls)
 
     def _watch_for(self, cls: type) -> dict[str, set[int]]:
         """Lines with static findings in the files of the class and its bases: the only

@@ -29,9 +29,9 @@ import linecache
 import math
 import re
 from collections.abc import Mapping
-from typing import Any, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional
 
-from torchlint.runtime.synthesis import field_value, fields_of, is_size_name, is_spatial_name
+from torchlint.runtime.synthesis import field_value, fields_of, is_config_name, is_size_name, is_spatial_name
 
 MAX_REPAIRS = 16  # mended attempts per argument set
 _FRAMES = 6  # innermost traceback frames examined
@@ -46,9 +46,10 @@ _LIST_PLUS_TUPLE = 'can only concatenate list (not "tuple") to list'
 class Repairer:
     """Mends one argument set (``kwargs``, changed in place) for one class."""
 
-    def __init__(self, cls: type, kwargs: dict[str, Any]):
+    def __init__(self, cls: type, kwargs: dict[str, Any], make_config: Optional[Callable[[str], Any]] = None):
         self.cls = cls
         self.kwargs = kwargs
+        self.make_config = make_config  # name -> a config built as synthesis builds one
         self.changes: list[str] = []
         self._made = _made_objects(kwargs)
         self._init_codes = {getattr(getattr(klass, "__init__", None), "__code__", None) for klass in cls.__mro__}
@@ -109,8 +110,7 @@ class Repairer:
             return self._each_chain(error, lambda value: type(value) is wanted,
                                     lambda name, value: self._sequence(name, value), sequence_only=True)
         if _NONE in text:
-            return self._each_chain(error, lambda value: value is None,
-                                    lambda name, value: field_value(name, self._size_for_none()),
+            return self._each_chain(error, lambda value: value is None, lambda name, value: self._for_none(name),
                                     prefer=is_size_name)
         return False
 
@@ -190,6 +190,18 @@ class Repairer:
             return False
         self._tried.add(key)
         return True
+
+    def _for_none(self, name: str) -> Any:
+        """A value for a None the code used: a size, a rate, ..., or for ``config=None``
+        read as an object (``config.max_position_embeddings``), a config."""
+        value = field_value(name, self._size_for_none())
+        if value is None and self.make_config is not None and is_config_name(name):
+            try:
+                value = self.make_config(name)
+            except Exception:  # no config class found, or it needs arguments
+                return None
+            self._made.update(_made_objects({name: value}))  # its missing fields can be mended too
+        return value
 
     def _sequence(self, name: str, value: Any) -> Any:
         if value is None:
@@ -369,5 +381,7 @@ def _size_fitting(obj: Any) -> int:
 
 
 def _short(value: Any) -> str:
+    if _is_record(value):
+        return f"{type(value).__name__}()"
     text = repr(value)
     return text if len(text) <= 30 else text[:27] + "..."

@@ -33,6 +33,8 @@ _VOCAB = (128, 64, 32)
 _LENGTH = (32, 16, 64)
 
 
+# `act`, `hidden_act`, `act_layer`, `activation_fn`: whole words (not `factor`, `extract`)
+_ACTIVATION = re.compile(r"(^|_)(act|activation|nonlinearity)s?(_|$)")
 _CONFIG_NAME = re.compile(r"(Config|Cfg|Configuration)$")
 _SEQUENCES = (list, tuple, set, frozenset, collections.abc.Sequence, collections.abc.MutableSequence,
               collections.abc.Iterable, collections.abc.Collection)
@@ -59,14 +61,14 @@ def _name_rule(name: str) -> Optional[str]:
         return "heads"
     if re.search(r"(^|_)(idx|index|id|rank|seed|offset|start)$", n) or n in {"layer_idx", "layer_id", "i", "idx"}:
         return "index"
-    if re.search(r"(dropout|drop|prob|rate|eps|epsilon|alpha|beta|gamma|momentum|temperature|temp|"
+    if re.search(r"(dropout|drop|prob|rate|(^|_)eps($|_)|epsilon|alpha|beta|gamma|momentum|temperature|temp|"
                  r"scale|theta|lr|margin|std|sigma|smoothing|threshold|decay|weight_decay|tau|^p$|_p$)", n):
         return "float"
     if re.search(r"^(use|is|has|with|enable|apply|return|add|learn|do|no|share|tie|zero)_|"
                  r"(^|_)(bias|affine|causal|batch_first|bidirectional|residual|inplace|training|"
                  r"pre_norm|norm_first|normalize|elementwise_affine|track_running_stats|first|last|flag)$", n):
         return "bool"
-    if re.search(r"(act|activation|nonlinearity|_fn$|_layer$|norm_layer|act_layer|block$|_cls$|factory|"
+    if _ACTIVATION.search(n) or re.search(r"(_fn$|_layer$|norm_layer|block$|_cls$|factory|"
                  r"downsample|upsample)", n):
         return "callable"
     if re.search(r"(kernel|ksize|kernel_size)", n):
@@ -223,7 +225,7 @@ class Synthesiser:
 
     def _callable(self, name: str, scheme: int = 0) -> Any:
         n = name.lower()
-        if re.search(r"(act|activation|nonlinearity)", n) and not n.endswith(("layer", "cls", "factory")):
+        if _ACTIVATION.search(n) and not n.endswith(("layer", "cls", "factory")):
             # an activation: a module instance (works called, or registered), a name, a class
             return (self.nn.GELU(), "gelu", self.nn.GELU)[scheme]
         # nn.Identity accepts any arguments: a stand-in for norm/act layer factories.
@@ -231,7 +233,7 @@ class Synthesiser:
 
     def _string(self, name: str) -> str:
         n = name.lower()
-        if re.search(r"(act|activation|nonlinearity)", n):
+        if _ACTIVATION.search(n):
             return "gelu"
         if "norm" in n:
             return "layernorm"
@@ -317,6 +319,10 @@ def field_value(name: str, size: int = 64) -> Any:
     if kind in (None, "channels_in"):
         return size
     return _int_for(kind, 0)
+
+
+def is_config_name(name: str) -> bool:
+    return _name_rule(name) == "config"
 
 
 def is_spatial_name(name: str) -> bool:
