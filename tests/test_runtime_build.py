@@ -324,6 +324,38 @@ def test_in_place_on_a_leaf_confirms_tl006(tmp_path):
     assert "b" in inspect_model(outcome.instance, lambda f: f == path).facts[(path, "InPlace")]["attrs"]
 
 
+INPLACE = """
+import torch
+import torch.nn as nn
+
+
+class Several(nn.Module):
+    def __init__(self, dim=4):
+        super().__init__()
+        self.w = nn.Parameter(torch.empty(dim))
+        self.b = nn.Parameter(torch.empty(dim))
+        self.w.uniform_(-1, 1)
+        self.b += 1
+        self.b[0] = 0.0
+        nn.init.zeros_(self.b)          # init functions work under no_grad: fine
+        with torch.no_grad():
+            self.w.mul_(2)              # fine
+        self.w.requires_grad_(True)     # not a write to the data
+        self.frozen = nn.Parameter(torch.empty(dim), requires_grad=False)
+        self.frozen.fill_(1.0)          # does not require grad: fine
+"""
+
+
+def test_a_probe_sees_every_in_place_write_to_a_leaf(tmp_path):
+    module, path = load(INPLACE, tmp_path)
+    outcome = build(module, path, "Several")
+    assert outcome.status == "failed"
+    assert "a leaf Variable that requires grad" in outcome.reason
+    # line 11 twice: the error of the first build, and the probe's note
+    assert [line for code, line in _events(outcome) if code == "TL006"] == [11, 11, 12, 13]
+    assert outcome.instance is not None and isinstance(outcome.instance.frozen, nn.Parameter)
+
+
 def test_probe_records_every_registration_before_init(tmp_path):
     module, path = load(EVIDENCE, tmp_path)
     late = build(module, path, "Late")

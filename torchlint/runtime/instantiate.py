@@ -23,6 +23,7 @@ from typing import Any, Callable, Optional
 
 import torch
 from torch import nn
+from torch.overrides import TorchFunctionMode
 
 from torchlint.runtime.repair import Repairer
 from torchlint.runtime.synthesis import SCHEMES, CannotSynthesise, Synthesiser
@@ -217,6 +218,53 @@ def _recording_register(original: Callable, what: str) -> Callable:
     return register
 
 
+_TORCH_DIR = os.path.dirname(os.path.realpath(torch.__file__)) + os.sep
+_IN_PLACE_OPERATORS = frozenset({"__iadd__", "__isub__", "__imul__", "__itruediv__", "__ifloordiv__", "__imod__",
+                                 "__ipow__", "__imatmul__", "__iand__", "__ior__", "__ixor__", "__ilshift__",
+                                 "__irshift__", "__setitem__"})
+_NOT_DATA_WRITES = frozenset({"requires_grad_", "retain_grad", "share_memory_"})
+
+
+def _writes_in_place(func: Any) -> bool:
+    name = getattr(func, "__name__", "")
+    return name in _IN_PLACE_OPERATORS or (
+        name.endswith("_") and not name.startswith("_") and name not in _NOT_DATA_WRITES)
+
+
+class _LeafInPlace(TorchFunctionMode):
+    """In a probe build: an in-place write to a leaf tensor that requires grad, with grad
+    enabled, raises in a real build (TL006). Note its line, and run it under no_grad, so
+    that the build goes on and shows every such line, not only the first."""
+
+    def __init__(self, recorder: Recorder):
+        super().__init__()
+        self.recorder = recorder
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        target = args[0] if args else None
+        if isinstance(target, torch.Tensor) and target.is_leaf and target.requires_grad \
+                and torch.is_grad_enabled() and _writes_in_place(func):
+            where = _user_caller()
+            self.recorder.events.append({"kind": "in_place", "code": "TL006", "name": None,
+                                         "file": where[0] if where else None, "line": where[1] if where else None,
+                                         "message": f"RuntimeError: {LEAF_INPLACE}."})
+            with torch.no_grad():
+                return func(*args, **kwargs)
+        return func(*args, **kwargs)
+
+
+def _user_caller() -> Optional[tuple[str, int]]:
+    """The first frame outside torch and this file: the line that wrote in place."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        filename = realpath(frame.f_code.co_filename)
+        if not filename.startswith(_TORCH_DIR) and filename != _OWN_FILE:
+            return filename, frame.f_lineno
+        frame = frame.f_back
+    return None
+
+
 # -- construction errors as evidence ---------------------------------------------------
 
 _NO_INTERNALS = re.compile(r"has no attribute '_(parameters|buffers|modules|non_persistent_buffers_set|"
@@ -345,7 +393,7 @@ def build_once(make: Callable[[], Any], device: str, probe: bool = False,
     with recorder:
         try:
             with torch.device(device) if device == "meta" else nullcontext(), \
-                    torch.no_grad() if probe else nullcontext():
+                    _LeafInPlace(recorder) if probe else nullcontext():
                 instance = make()
         except BaseException as raised:  # user code: anything, including sys.exit()
             error = raised  # its traceback tells the raising line
@@ -529,7 +577,7 @@ class Builder:
         """Construction raised an error a rule predicts: rebuild in probe mode to see every instance of it."""
         outcome.reason = f"construction raised {evidence['message']}"
         outcome.arguments = described
-        # No line tracing here: under the probe's no_grad an in-place line runs without its error.
+        # No line tracing here: in a probe an in-place line on a leaf runs (noted) without its error.
         probe = build_once(make, attempt.device, probe=True)
         outcome.attempts += 1
         events = list(probe.recorder.events)
