@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator, Optional, Union
+from typing import Any, Callable, Iterable, Iterator, Optional, Union
 
 from torchlint.analysis import known
 from torchlint.source import python_ast
@@ -517,26 +517,7 @@ class ProjectIndex:
     def _resolve_star(self, facts: FileFacts, head: str, rest: list[str], depth: int) -> Optional[Resolved]:
         """A name that only `from X import *` can have bound: look it up in each X
         (its public names; ``__all__`` is not consulted, a superset)."""
-        key = (facts.path, head)
-        if key not in self._star:
-            self._star[key] = (None, frozenset())  # cycle guard
-            with self.recording() as seen:
-                found = None
-                for star in facts.star_imports:
-                    parts = [p for p in star.dotted.split(".") if p]
-                    module = self._locate(star.anchor, parts, facts.path) if (parts or star.anchor) else None
-                    if module is not None:
-                        other = self.facts_for(module)
-                        found = self.resolve(other, [head], depth + 1) if other and not head.startswith("_") else None
-                    elif star.anchor is None and parts and parts[0] == "torch":
-                        found = External(f"{star.dotted}.{head}")  # `from torch.nn import *`
-                    if found is not None:
-                        break
-                if found is None and head in _CONVENTIONAL_TORCH_NAMES:
-                    found = External(_CONVENTIONAL_TORCH_NAMES[head])  # a star import we cannot read
-            self._star[key] = (found, frozenset(seen))
-        found, seen = self._star[key]
-        self._observe(seen)
+        found = self._memoised(self._star, (facts.path, head), lambda: self._star_lookup(facts, head, depth), None)
         if found is None or not rest:
             return found
         if isinstance(found, External):
@@ -544,6 +525,22 @@ class ProjectIndex:
         if isinstance(found, ModuleRef):
             other = self.facts_for(found.path)
             return self.resolve(other, rest, depth + 1) if other else None
+        return None
+
+    def _star_lookup(self, facts: FileFacts, head: str, depth: int) -> Optional[Resolved]:
+        for star in facts.star_imports:
+            parts = [p for p in star.dotted.split(".") if p]
+            module = self._locate(star.anchor, parts, facts.path) if (parts or star.anchor) else None
+            found = None
+            if module is not None:
+                other = self.facts_for(module)
+                found = self.resolve(other, [head], depth + 1) if other and not head.startswith("_") else None
+            elif star.anchor is None and parts and parts[0] == "torch":
+                found = External(f"{star.dotted}.{head}")  # `from torch.nn import *`
+            if found is not None:
+                return found
+        if head in _CONVENTIONAL_TORCH_NAMES:
+            return External(_CONVENTIONAL_TORCH_NAMES[head])  # a star import we cannot read
         return None
 
     def _resolve_target(self, anchor: Optional[Path], parts: list[str], importer: Path, depth: int):
@@ -577,42 +574,32 @@ class ProjectIndex:
             return []
         return [r for r in (self.resolve(facts, base) for base in cls.bases) if r is not None]
 
+    def _memoised(self, memo: dict, key: Any, compute: Callable[[], Any], while_computing: Any) -> Any:
+        """``compute()``'s answer for ``key``, memoised with the files it observed: reusing
+        the answer replays them, so a later lint still records its dependency on them.
+        ``while_computing`` answers the same question asked again inside it (a cycle)."""
+        if key not in memo:
+            memo[key] = (while_computing, frozenset())
+            try:
+                with self.recording() as observed:
+                    answer = compute()
+            except BaseException:  # e.g. RecursionError: leave no half-made answer behind
+                del memo[key]
+                raise
+            memo[key] = (answer, frozenset(observed))
+        answer, observed = memo[key]
+        self._observe(observed)
+        return answer
+
     def is_module_class(self, ref: ClassRef) -> bool:
         """True when ``ref`` derives (directly or not) from torch.nn.Module."""
-        if ref in self._is_module:
-            result, observed = self._is_module[ref]
-            self._observe(observed)
-            return result
-        self._is_module[ref] = (False, frozenset())  # cycle guard
-        result = False
-        try:
-            with self.recording() as observed:
-                for base in self.base_refs(ref):
-                    result = self.resolves_to_module(base)
-                    if result:
-                        break
-        except BaseException:  # e.g. RecursionError: leave no half-made answer behind
-            del self._is_module[ref]
-            raise
-        self._is_module[ref] = (result, frozenset(observed))
-        return result
+        return self._memoised(self._is_module, ref,
+                              lambda: any(self.resolves_to_module(base) for base in self.base_refs(ref)), False)
 
     def class_owns_parameters(self, ref: ClassRef) -> bool:
         """Does building this user class create parameters? Its ``__init__`` stores a
         layer with weights, an ``nn.Parameter`` or such a user class, or a base does."""
-        if ref in self._owns:
-            result, observed = self._owns[ref]
-            self._observe(observed)
-            return result
-        self._owns[ref] = (False, frozenset())  # cycle guard
-        try:
-            with self.recording() as observed:
-                result = self._owns_parameters(ref)
-        except BaseException:
-            del self._owns[ref]
-            raise
-        self._owns[ref] = (result, frozenset(observed))
-        return result
+        return self._memoised(self._owns, ref, lambda: self._owns_parameters(ref), False)
 
     def _owns_parameters(self, ref: ClassRef) -> bool:
         facts = self.facts_for(ref.path)
