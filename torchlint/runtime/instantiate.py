@@ -35,6 +35,7 @@ _BUFFER_TYPES = tuple(t for t in (getattr(nn, "Buffer", None),) if t is not None
 _TORCH_MODULE_FILE = os.path.realpath(nn.Module.__init__.__code__.co_filename)
 _OWN_FILE = os.path.realpath(__file__)
 _SKIPPED_FILES = {_TORCH_MODULE_FILE, _OWN_FILE}
+_TORCH_DIR = os.path.dirname(os.path.realpath(torch.__file__)) + os.sep
 _REALPATHS: dict[str, str] = {}
 _MISSING = object()
 
@@ -46,14 +47,18 @@ def realpath(filename: str) -> str:
     return found
 
 
-def _caller(depth: int = 2) -> Optional[tuple[str, int]]:
-    """The first frame outside torch's Module code and this file: the assigning line."""
+def _caller(depth: int = 2, outside_torch: bool = False) -> Optional[tuple[str, int]]:
+    """The first frame outside torch's Module code (``outside_torch``: all of torch) and
+    this file: the assigning line, or the line that wrote in place."""
     frame = sys._getframe(depth)
-    while frame is not None and (
-        realpath(frame.f_code.co_filename) in _SKIPPED_FILES or frame.f_code.co_name == "__setattr__"
-    ):
+    while frame is not None:
+        filename = realpath(frame.f_code.co_filename)
+        skipped = filename.startswith(_TORCH_DIR) if outside_torch else (
+            filename in _SKIPPED_FILES or frame.f_code.co_name == "__setattr__")
+        if not skipped and filename != _OWN_FILE:
+            return filename, frame.f_lineno
         frame = frame.f_back
-    return (realpath(frame.f_code.co_filename), frame.f_lineno) if frame is not None else None
+    return None
 
 
 def _initialised(module: nn.Module) -> bool:
@@ -218,7 +223,6 @@ def _recording_register(original: Callable, what: str) -> Callable:
     return register
 
 
-_TORCH_DIR = os.path.dirname(os.path.realpath(torch.__file__)) + os.sep
 _IN_PLACE_OPERATORS = frozenset({"__iadd__", "__isub__", "__imul__", "__itruediv__", "__ifloordiv__", "__imod__",
                                  "__ipow__", "__imatmul__", "__iand__", "__ior__", "__ixor__", "__ilshift__",
                                  "__irshift__", "__setitem__"})
@@ -245,24 +249,13 @@ class _LeafInPlace(TorchFunctionMode):
         target = args[0] if args else None
         if isinstance(target, torch.Tensor) and target.is_leaf and target.requires_grad \
                 and torch.is_grad_enabled() and _writes_in_place(func):
-            where = _user_caller()
+            where = _caller(outside_torch=True)
             self.recorder.events.append({"kind": "in_place", "code": "TL006", "name": None,
                                          "file": where[0] if where else None, "line": where[1] if where else None,
                                          "message": f"RuntimeError: {LEAF_INPLACE}."})
             with torch.no_grad():
                 return func(*args, **kwargs)
         return func(*args, **kwargs)
-
-
-def _user_caller() -> Optional[tuple[str, int]]:
-    """The first frame outside torch and this file: the line that wrote in place."""
-    frame = sys._getframe(2)
-    while frame is not None:
-        filename = realpath(frame.f_code.co_filename)
-        if not filename.startswith(_TORCH_DIR) and filename != _OWN_FILE:
-            return filename, frame.f_lineno
-        frame = frame.f_back
-    return None
 
 
 # -- construction errors as evidence ---------------------------------------------------
