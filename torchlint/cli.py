@@ -6,6 +6,7 @@ Exit codes: 0 no findings, 1 findings, 2 usage error or internal failure.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Optional, Sequence
@@ -177,6 +178,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return _error(str(error))
         paths = select_changed(changed, args.paths, settings)
 
+    # A path that does not exist is reported first, before any finding (and the
+    # summary says it too): the run failed to read what it was given.
+    reported_missing = [p for p in paths if p != "-" and not os.path.lexists(p)]
+    for missing in reported_missing:
+        _error(f"{missing}: no such file or directory")
+    sys.stderr.flush()
     stdin = sys.stdin.buffer.read() if "-" in paths else None
     result = engine.run(paths, settings, stdin=stdin, stdin_filename=args.stdin_filename,
                         **_speed_options(args, settings))
@@ -213,7 +220,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     for error in result.fix_errors:
         print(f"torchlint: error: {error}", file=sys.stderr)
     for missing in result.missing_paths:
-        print(f"torchlint: error: {missing}: no such file or directory", file=sys.stderr)
+        if missing not in reported_missing:
+            _error(f"{missing}: no such file or directory")
     for error in result.internal_errors:
         print(f"torchlint: internal error: {error}", file=sys.stderr)
     if result.missing_paths or result.internal_errors or result.fix_errors:

@@ -14,16 +14,29 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
+def _missing(result: "RunResult") -> str:
+    """`` 1 path not found: nope.py.``: a run that could not read what it was given."""
+    missing = list(getattr(result, "missing_paths", None) or ())
+    if not missing:
+        return ""
+    return f" {_plural(len(missing), 'path')} not found: {', '.join(missing)}."
+
+
 def summary_line(result: "RunResult") -> str:
     runtime = f"\n{result.runtime_summary}" if getattr(result, "runtime_summary", None) else ""
+    missing = _missing(result)
     fixed = sum(result.fixed.values())
     remaining = len(result.diagnostics)
     if fixed:
-        return f"Found {_plural(fixed + remaining, 'error')} ({fixed} fixed, {remaining} remaining).{runtime}"
+        return f"Found {_plural(fixed + remaining, 'error')} ({fixed} fixed, {remaining} remaining).{missing}{runtime}"
+    if not remaining and missing:  # never a success line for a run that missed a path
+        linted = result.files_checked
+        done = f"No findings in the {_plural(linted, 'file')} linted." if linted else "Nothing was linted."
+        return f"{done}{missing}{runtime}"
     if not remaining:
         return "All checks passed!" + runtime
     files = len({d.path for d in result.diagnostics})
-    return f"Found {_plural(remaining, 'error')} in {_plural(files, 'file')}.{runtime}"
+    return f"Found {_plural(remaining, 'error')} in {_plural(files, 'file')}.{missing}{runtime}"
 
 
 def fix_hint(result: "RunResult") -> str:
