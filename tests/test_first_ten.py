@@ -74,3 +74,50 @@ def test_a_missing_path_is_reported_before_the_findings(project):
     assert lines[1].startswith("models/net.py:8:9: TL001 ")
     assert lines[-1] == "Found 1 error in 1 file. 1 path not found: nope.py."
     assert sum("nope.py" in line for line in lines) == 2  # the error once, the summary once
+
+
+# -- 2. no references to material users do not have -------------------------------------------
+
+# The project grew from notes (a rule catalogue, numbered seed tutorials) that ship with
+# neither the repository nor the package: the product never points at them.
+OUTSIDE = [
+    (r"(?i)\bseeds?\s*#?\s*\d", "a numbered seed"),
+    (r"(?i)\bseed tutorials?\b", "the seed tutorials"),
+    (r"(?i)shared/", "a ../shared/ path"),
+    (r"(?i)\bRULES\.md\b", "RULES.md"),
+    (r"(?i)\.\./\.\./", "a path above the repository"),
+]
+
+
+def product_files() -> list[Path]:
+    files = [ROOT / "README.md", ROOT / "pyproject.toml", ROOT / ".pre-commit-hooks.yaml"]
+    files += sorted((ROOT / "docs").rglob("*.md")) + sorted((ROOT / "torchlint").rglob("*.py"))
+    files += [p for p in (ROOT / "action.yml",) if p.is_file()]
+    return files
+
+
+def test_no_reference_to_material_outside_the_repository():
+    import re
+
+    problems = []
+    for path in product_files():
+        for number, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            for pattern, what in OUTSIDE:
+                if re.search(pattern, text):
+                    problems.append(f"{path.relative_to(ROOT)}:{number}: {what}: {text.strip()}")
+    assert not problems, "\n".join(problems)
+
+
+def test_the_grep_finds_what_it_looks_for():
+    import re
+
+    for line in ("(seed 000)", "Seed 003's custom", "see `../shared/RULES.md`", "the seed tutorials"):
+        assert any(re.search(pattern, line) for pattern, _ in OUTSIDE), line
+    assert not any(re.search(p, "a random seed, np.random.seed(0) and seeded runs") for p, _ in OUTSIDE)
+
+
+def test_explain_stands_alone():
+    result = run_cli("--explain", "TL001")
+    assert result.returncode == 0 and result.stderr == b""
+    text = result.stdout.decode()
+    assert "seed" not in text.lower() and "RULES.md" not in text

@@ -1,4 +1,4 @@
-"""A JSON list of findings in ruff's shape (see RULES.md), plus ``origin`` and ``runtime``."""
+"""A JSON list of findings in ruff's shape (described in the README), plus ``origin`` and ``runtime``."""
 
 from __future__ import annotations
 

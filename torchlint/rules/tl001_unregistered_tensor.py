@@ -33,7 +33,8 @@ or make it an `nn.Parameter(...)` if it should be learned. On torch >= 2.5,
 `self.pe = nn.Buffer(pe.unsqueeze(0))` is equivalent to `register_buffer`.
 
 Tensors cached outside construction (an RNN's last hidden state set in `forward`) are
-not reported: seed 001 shows that this is what plain tensor attributes are for.
+not reported: state kept between calls, outside the model's saved and trained state,
+is what plain tensor attributes are for.
 """
 
 from __future__ import annotations

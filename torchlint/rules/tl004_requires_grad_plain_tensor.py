@@ -10,8 +10,10 @@ made with `requires_grad=True` (`torch.randn(3, 3, requires_grad=True)`,
 It looks trainable, and autograd does compute its gradient, but it is not a
 Parameter: it is missing from `model.parameters()`, so an optimizer built from them
 never updates it. It is also missing from `state_dict()` and is not moved by
-`.to(device)`. Seed 000 shows exactly this: `requires_grad = True` on a plain tensor
-does not make it a parameter.
+`.to(device)`. Setting `requires_grad = True` on a plain tensor does not make it a
+parameter: only an `nn.Parameter` (or `register_parameter`) is registered as one, as
+torch's documentation of `torch.nn.Module.register_parameter` and `torch.nn.Parameter`
+describes.
 
 ## Example
 ```python

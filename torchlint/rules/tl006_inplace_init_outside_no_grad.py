@@ -29,8 +29,8 @@ class Net(nn.Module):
         with torch.no_grad():
             self.fc.bias.zero_()
 ```
-Seed 003's custom initialisation under `torch.no_grad()` and `param.data` edits are
-correct and not reported.
+Custom initialisation under `torch.no_grad()` (what the `torch.nn.init` functions do
+themselves) and `param.data` edits are correct and not reported.
 """
 
 from __future__ import annotations
