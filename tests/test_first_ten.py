@@ -121,3 +121,43 @@ def test_explain_stands_alone():
     assert result.returncode == 0 and result.stderr == b""
     text = result.stdout.decode()
     assert "seed" not in text.lower() and "RULES.md" not in text
+
+
+# -- 3. finding URLs: one setting, nothing untrue by default ----------------------------------
+
+
+def test_docs_url_from_the_configuration_sets_url_helpuri_and_explain(project):
+    import json
+
+    (project / "pyproject.toml").write_text(
+        '[tool.torchlint]\ndocs-url = "https://example.org/torchlint/rules/{code}.html"\n'
+    )
+    findings = json.loads(run_cli("models", "--output-format", "json", cwd=project).stdout)
+    assert [(d["code"], d["url"]) for d in findings] == [("TL001", "https://example.org/torchlint/rules/TL001.html")]
+    sarif = json.loads(run_cli("models", "--output-format", "sarif", cwd=project).stdout)
+    rules = {r["id"]: r for r in sarif["runs"][0]["tool"]["driver"]["rules"]}
+    assert rules["TL001"]["helpUri"] == findings[0]["url"]  # SARIF's link is the findings' link
+    assert all(r["helpUri"] == f"https://example.org/torchlint/rules/{code}.html" for code, r in rules.items())
+    explain = run_cli("--explain", "TL001", cwd=project).stdout.decode()
+    assert explain.endswith("Documentation: https://example.org/torchlint/rules/TL001.html\n")
+    # the flag wins over the file
+    flagged = json.loads(run_cli("models", "--output-format", "json", "--docs-url", "https://b.example/r", cwd=project).stdout)
+    assert flagged[0]["url"] == "https://b.example/r/TL001.md"
+
+
+def test_by_default_no_link_and_junit_names_explain(project):
+    import json
+
+    findings = json.loads(run_cli("models", "--output-format", "json", cwd=project).stdout)
+    assert findings[0]["url"] is None
+    sarif = run_cli("models", "--output-format", "sarif", cwd=project).stdout.decode()
+    assert "helpUri" not in sarif and "github.com/torchlint" not in sarif
+    junit = run_cli("models", "--output-format", "junit", cwd=project).stdout.decode()
+    assert "torchlint --explain TL001" in junit
+
+
+def test_a_docs_url_that_is_not_a_url_is_a_configuration_error(project):
+    (project / "pyproject.toml").write_text('[tool.torchlint]\ndocs-url = "docs/rules"\n')
+    result = run_cli("models", cwd=project)
+    assert result.returncode == 2 and result.stdout == b""
+    assert "`docs-url` in " in result.stderr.decode() and "must be a URL" in result.stderr.decode()

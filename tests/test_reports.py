@@ -169,7 +169,7 @@ def test_sarif_is_valid_and_complete(repo, findings):
     (run,) = log["runs"]
     driver = run["tool"]["driver"]
     assert driver["name"] == "torchlint" and driver["version"] == __version__
-    assert driver["informationUri"].startswith("https://")
+    assert "informationUri" not in driver  # torchlint has no public home to point at
     assert [r["id"] for r in driver["rules"]] == [rule.code for rule in ALL_RULES]
     for descriptor, rule in zip(driver["rules"], ALL_RULES):
         assert descriptor["name"] == rule.name
@@ -179,7 +179,7 @@ def test_sarif_is_valid_and_complete(repo, findings):
         )
         assert "## Why is this bad?" in descriptor["help"]["text"]
         assert descriptor["help"]["markdown"] == descriptor["help"]["text"]
-        assert descriptor["helpUri"] == rule.url() and descriptor["helpUri"].endswith(f"docs/rules/{rule.code}.md")
+        assert "helpUri" not in descriptor  # no `docs-url`: the help is inline
     assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"] == (repo.parent.resolve().as_uri() + "/")
     assert run["columnKind"] == "unicodeCodePoints"
     assert run["invocations"] == [{"executionSuccessful": True}]
@@ -252,7 +252,7 @@ def test_junit_one_testcase_per_finding_grouped_by_file(repo, findings):
         assert problem.get("type") == expected["code"]
         assert problem.get("message") == expected["message"]
         assert problem.text.splitlines()[0] == f"{path}:{row}:{column}: {expected['code']} {expected['message']}"
-        assert problem.text.splitlines()[-1] == expected["url"]
+        assert problem.text.splitlines()[-1] == f"torchlint --explain {expected['code']}"
     for suite in suites:
         count = len(suite.findall("testcase"))
         errors = len(suite.findall("testcase/error"))

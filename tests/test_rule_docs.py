@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from conftest import ROOT, run_cli
-from torchlint.diagnostics import PROJECT_URL, RULE_DOC_PATH
+from torchlint.diagnostics import RULE_DOC_PATH
 from torchlint.rule_docs import REGENERATE, page, pages
 from torchlint.rules import ALL_RULES, Rule
 
@@ -83,17 +83,19 @@ def test_generation_covers_every_rule_automatically():
 
 
 def test_every_finding_url_points_at_its_page():
-    result = run_cli("fixtures", "--output-format", "json", "--select", "ALL")
+    """With `--docs-url` (or `docs-url`) naming where docs/rules/ is served, every
+    finding's url is its rule's page there; without it, no url (nothing untrue)."""
+    base = "https://example.org/torchlint/blob/v1/docs/rules"
+    result = run_cli("fixtures", "--output-format", "json", "--select", "ALL", "--docs-url", base + "/")
     data = json.loads(result.stdout)
     assert {d["code"] for d in data} >= {"TL001", "TL002", "TL003", "TL007", "TL008", "TL010"}
     for finding in data:
-        prefix = f"{PROJECT_URL}/blob/main/"
-        assert finding["url"].startswith(prefix)
-        relative = finding["url"][len(prefix):]
-        assert relative == RULE_DOC_PATH.format(code=finding["code"])
-        assert (ROOT / relative).is_file()
+        assert finding["url"] == f"{base}/{finding['code']}.md"
+        assert (ROOT / RULE_DOC_PATH.format(code=finding["code"])).is_file()
+    default = json.loads(run_cli("fixtures", "--output-format", "json", "--select", "ALL").stdout)
+    assert len(default) == len(data) and all(finding["url"] is None for finding in default)
     for rule in ALL_RULES:
-        assert rule.url().endswith(RULE_DOC_PATH.format(code=rule.code))
+        assert rule.url() is None
         assert (ROOT / RULE_DOC_PATH.format(code=rule.code)).is_file()
 
 
@@ -120,7 +122,9 @@ def test_explain_prints_the_rule_documentation(spelling):
     text = result.stdout.decode()
     assert text.startswith(rule.documentation() + "\n")
     assert text.startswith("TL001 unregistered-tensor\n\n## What it does\n")
-    assert text.rstrip().endswith(f"Documentation: {rule.url()}")
+    assert text.rstrip().endswith("Fixable: yes. Origin: static.")  # no link without `docs-url`
+    linked = run_cli("--explain", spelling, "--docs-url", "https://example.org/rules/{code}")
+    assert linked.stdout.decode() == text + "Documentation: https://example.org/rules/TL001\n"
 
 
 def test_explain_unknown_rule_is_a_usage_error():

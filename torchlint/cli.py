@@ -109,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--stdin-filename", help="the file name to report for '-' (standard input)")
     parser.add_argument("--list-rules", action="store_true", help="print every rule: code, name, fixable, origin")
     parser.add_argument("--explain", metavar="CODE", help="print a rule's documentation (e.g. TL001)")
+    parser.add_argument("--docs-url", metavar="URL",
+                        help="where the rule pages are served: findings' `url` is URL/CODE.md (or URL with {code} "
+                        "replaced); default none (`torchlint --explain CODE` prints a rule's page)")
     parser.add_argument("--version", action="version", version=f"torchlint {__version__}")
     # The runtime checker imports and runs the linted code (in worker processes): opt-in.
     parser.add_argument("--runtime", action="store_true", default=None,
@@ -127,7 +130,13 @@ def _rule_docs(args) -> Optional[int]:
     if not args.list_rules and args.explain is None:
         return None
     from torchlint import rule_docs  # the rules themselves: loaded only when asked
+    from torchlint.config import ConfigError, load_settings
+    from torchlint.diagnostics import set_docs_url
 
+    try:  # the page's URL, when `docs-url` (or --docs-url) says where pages are served
+        set_docs_url(load_settings(Path.cwd(), config_path=args.config, docs_url=args.docs_url).docs_url)
+    except ConfigError as error:
+        return _error(str(error))
     if args.list_rules:
         sys.stdout.write(rule_docs.rules_table())
         return EXIT_CLEAN
@@ -143,6 +152,7 @@ def _rule_docs(args) -> Optional[int]:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     from torchlint import engine
     from torchlint.config import ConfigError, load_settings
+    from torchlint.diagnostics import set_docs_url
     from torchlint.report import FORMATTERS
     from torchlint.report.summary import fix_summary, statistics
 
@@ -162,10 +172,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             ignore=args.ignore,
             extend_select=args.extend_select,
             runtime=args.runtime,
+            docs_url=args.docs_url,
         )
     except ConfigError as error:
         return _error(str(error))
 
+    set_docs_url(settings.docs_url)
     settings.fix, settings.unsafe_fixes, settings.diff = args.fix, args.unsafe_fixes, args.diff
     paths = args.paths
     if only_changes:

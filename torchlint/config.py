@@ -19,7 +19,7 @@ from torchlint.codes import ALL_CODES, FILE_NOT_LINTED
 
 KNOWN_KEYS = frozenset(
     {"select", "ignore", "extend-select", "per-file-ignores", "exclude", "extend-exclude", "module-bases",
-     "torch-version", "runtime"}
+     "torch-version", "runtime", "docs-url"}
 )
 # `runtime = true`, or a `[tool.torchlint.runtime]` table with these keys.
 RUNTIME_KEYS = frozenset({"enabled", "factories", "pythonpath", "timeout", "memory-limit"})
@@ -75,6 +75,7 @@ class Settings:
     unsafe_fixes: bool = False  # ... including unsafe ones
     diff: bool = False  # show the fixes as a diff, write nothing
     runtime: RuntimeSettings = field(default_factory=RuntimeSettings)
+    docs_url: Optional[str] = None  # where the rule pages are served (findings' `url`)
 
     def ignored_for(self, path: Path) -> frozenset[str]:
         if not self.per_file_ignores:
@@ -149,6 +150,7 @@ def load_settings(
     ignore: Optional[list[str]] = None,
     extend_select: Optional[list[str]] = None,
     runtime: Optional[bool] = None,
+    docs_url: Optional[str] = None,
 ) -> Settings:
     start = start.resolve()
     if config_path is None:
@@ -201,6 +203,13 @@ def load_settings(
             raise ConfigError(f"`torch-version` in {where} must look like \"2.5\", not {torch_version!r}")
     else:
         parsed = detect_torch_version(project_root)
+    if docs_url is None:
+        docs_url = table.get("docs-url")
+        docs_where = f"`docs-url` in {where}"
+    else:
+        docs_where = "--docs-url"
+    if docs_url is not None and not (isinstance(docs_url, str) and _URL.match(docs_url)):
+        raise ConfigError(f"{docs_where} must be a URL such as \"https://example.org/torchlint/rules/\", not {docs_url!r}")
     return Settings(
         select=frozenset(codes),
         per_file_ignores=per_file_ignores,
@@ -211,7 +220,11 @@ def load_settings(
         config_path=Path(config_path) if config_path else None,
         torch_version=parsed,
         runtime=runtime_settings,
+        docs_url=docs_url or None,
     )
+
+
+_URL = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*://\S+)?$")  # a scheme and more, or "" (no links)
 
 
 def _version(text: str) -> Optional[tuple[int, int]]:

@@ -7,14 +7,38 @@ from typing import Any, Optional
 
 # The one place that says where rule pages live: each finding's `url`, SARIF's
 # `helpUri`, `--explain` and scripts/gen_rule_docs.py all derive from these.
-PROJECT_URL = "https://github.com/torchlint/torchlint"
-RULE_DOC_PATH = "docs/rules/{code}.md"  # relative to the repository root
-DOCS_URL = f"{PROJECT_URL}/blob/main/{RULE_DOC_PATH}"
+RULE_DOC_PATH = "docs/rules/{code}.md"  # in torchlint's source tree, relative to its root
+
+# torchlint has no public home yet, so it links nowhere by default: `url` is null and
+# the text formats name `torchlint --explain CODE`. `docs-url` in [tool.torchlint] (or
+# --docs-url) sets where the rule pages are served; the CLI sets it once per run.
+_docs_url: Optional[str] = None
 
 
-def rule_url(code: str) -> str:
-    """The documentation page of rule ``code``."""
-    return DOCS_URL.format(code=code)
+def set_docs_url(base: Optional[str]) -> None:
+    global _docs_url
+    _docs_url = base or None
+
+
+def rule_url(code: str, base: Optional[str] = None) -> Optional[str]:
+    """The documentation page of rule ``code`` under ``base`` (default: the configured
+    ``docs-url``): ``base`` with ``{code}`` replaced, else ``base/CODE.md``; None when
+    no base is configured."""
+    base = base or _docs_url
+    if not base:
+        return None
+    if "{code}" in base:
+        return base.replace("{code}", code)
+    return f"{base.rstrip('/')}/{code}.md"
+
+
+def explain_command(code: str) -> str:
+    return f"torchlint --explain {code}"
+
+
+def more_about(code: str) -> str:
+    """Where to read more about ``code``: its page's URL, else the --explain command."""
+    return rule_url(code) or explain_command(code)
 
 
 @dataclass(frozen=True)
@@ -53,7 +77,7 @@ class Diagnostic:
     source_line: Optional[str] = field(default=None, compare=False, repr=False)
 
     @property
-    def url(self) -> str:
+    def url(self) -> Optional[str]:
         return rule_url(self.code)
 
     def sort_key(self) -> tuple:

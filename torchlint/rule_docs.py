@@ -49,7 +49,8 @@ def rules_table() -> str:
 
 def explain(rule: type[Rule]) -> str:
     """``--explain CODE``: the rule's own documentation and where its page is."""
-    return f"{rule.documentation()}\n\nFixable: {_yes_no(rule.fixable)}. Origin: {rule.origin}.\nDocumentation: {rule.url()}\n"
+    text = f"{rule.documentation()}\n\nFixable: {_yes_no(rule.fixable)}. Origin: {rule.origin}.\n"
+    return text + (f"Documentation: {rule.url()}\n" if rule.url() else "")
 
 
 def body(rule: type[Rule]) -> str:

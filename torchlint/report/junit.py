@@ -14,6 +14,7 @@ from itertools import groupby
 
 from torchlint.report.paths import relative_path, report_root
 from torchlint.codes import FILE_NOT_LINTED
+from torchlint.diagnostics import more_about
 
 # Characters XML 1.0 cannot carry, even escaped.
 _NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -50,7 +51,7 @@ def render(result, quiet: bool = False) -> str:
             suite_errors += kind == "error"
             problem = ET.SubElement(case, kind, type=d.code, message=_xml_text(d.message))
             text = f"{path}:{d.location.row}:{d.location.column}: {d.code} {d.message}"
-            problem.text = _xml_text(text + (f"\nhelp: {d.help}" if d.help else "") + f"\n{d.url}")
+            problem.text = _xml_text(text + (f"\nhelp: {d.help}" if d.help else "") + f"\n{more_about(d.code)}")
         _counts(suite, len(findings), len(findings) - suite_errors, suite_errors)
         failures += len(findings) - suite_errors
         errors += suite_errors

@@ -1,7 +1,7 @@
 """SARIF 2.1.0, as GitHub code scanning reads it (``github/codeql-action/upload-sarif``).
 
 One run: ``tool.driver`` describes torchlint and every rule (id, name, descriptions
-and help from the rule's own documentation, ``helpUri`` to its page); each result has
+and help from the rule's own documentation, ``helpUri`` to its page when ``docs-url`` is set); each result has
 the rule, level, message and a location relative to the repository root
 (``uriBaseId`` ``%SRCROOT%``) with a region in 1-based lines and columns counted in
 Unicode code points, as torchlint counts them.
@@ -13,7 +13,6 @@ import json
 from urllib.parse import quote
 
 from torchlint import __version__
-from torchlint.diagnostics import PROJECT_URL
 from torchlint.report.fingerprints import fingerprints
 from torchlint.report.paths import relative_path, report_root
 
@@ -26,16 +25,18 @@ def rule_descriptor(rule) -> dict:
     from torchlint.rule_docs import body, what_it_does
 
     doc = body(rule)
-    return {
+    descriptor = {
         "id": rule.code,
         "name": rule.name,
         "shortDescription": {"text": rule.summary},
         "fullDescription": {"text": what_it_does(rule)},
         "help": {"text": doc, "markdown": doc},
-        "helpUri": rule.url(),
         "defaultConfiguration": {"level": "error"},
         "properties": {"tags": ["pytorch", "correctness", rule.origin]},
     }
+    if rule.url():  # the `url` of its findings: set by `docs-url`, else none (the help is inline)
+        descriptor["helpUri"] = rule.url()
+    return descriptor
 
 
 def _result(d, index: int, path: str, fingerprint: str) -> dict:
@@ -92,7 +93,6 @@ def render(result, quiet: bool = False) -> str:
                         "name": "torchlint",
                         "version": __version__,
                         "semanticVersion": __version__,
-                        "informationUri": PROJECT_URL,
                         "rules": [rule_descriptor(rule) for rule in ALL_RULES],
                     }
                 },

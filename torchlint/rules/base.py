@@ -63,5 +63,5 @@ class Rule:
         return inspect.cleandoc(module.__doc__ or "") if module else ""
 
     @classmethod
-    def url(cls) -> str:
+    def url(cls) -> Optional[str]:
         return rule_url(cls.code)
