@@ -81,7 +81,7 @@ class ClassInfo:
     def custom_metaclass(self) -> bool:
         """A metaclass in the class's own hierarchy may run ``nn.Module.__init__`` itself
         (fastai's ``PrePostInitMeta``): construction order is then not ours to judge."""
-        return any(f.custom_metaclass for f in self.index_facts)
+        return any(f.custom_metaclass for f in self.index_facts) or self.ctx.index.self_initialising(self.ref)
 
     @cached_property
     def initialised_explicitly(self) -> bool:

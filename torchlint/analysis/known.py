@@ -8,40 +8,17 @@ from __future__ import annotations
 
 from typing import AbstractSet
 
+from torchlint.analysis.module_bases import THIRD_PARTY_MODULE_BASES, is_fastai_module
+
 # torch.nn names that are not Modules.
 _NN_NON_MODULES = frozenset(
     {"Parameter", "Buffer", "UninitializedParameter", "UninitializedBuffer", "UninitializedTensorMixin"}
 )
 
-THIRD_PARTY_MODULE_BASES = frozenset(
-    {
-        "lightning.LightningModule",
-        "lightning.pytorch.LightningModule",
-        "lightning.pytorch.core.LightningModule",
-        "lightning.pytorch.core.module.LightningModule",
-        "pytorch_lightning.LightningModule",
-        "pytorch_lightning.core.LightningModule",
-        "pytorch_lightning.core.module.LightningModule",
-        "pytorch_lightning.core.lightning.LightningModule",
-        "transformers.PreTrainedModel",
-        "transformers.modeling_utils.PreTrainedModel",
-        "diffusers.ModelMixin",
-        "diffusers.models.modeling_utils.ModelMixin",
-        "timm.models.vision_transformer.VisionTransformer",
-        "timm.models.resnet.ResNet",
-        "torchvision.models.resnet.ResNet",
-        "torchvision.models.ResNet",
-        "torchvision.models.vision_transformer.VisionTransformer",
-        "torchvision.models.VisionTransformer",
-        "torch.jit.ScriptModule",
-        "torch.jit.RecursiveScriptModule",
-    }
-)
-
 
 def is_module_base(dotted: str, extra: AbstractSet[str] = frozenset()) -> bool:
     """Is ``dotted`` the qualified name of torch.nn.Module or a known subclass of it?"""
-    if dotted in extra or dotted in THIRD_PARTY_MODULE_BASES:
+    if dotted in extra or dotted in THIRD_PARTY_MODULE_BASES or is_fastai_module(dotted):
         return True
     parts = dotted.split(".")
     last = parts[-1]

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Optional, Union
 
-from torchlint.analysis import known
+from torchlint.analysis import known, module_bases
 from torchlint.source import python_ast
 
 # Methods whose body, when it touches `self.x`, shows that `x` is moved or saved by hand.
@@ -537,6 +537,8 @@ class ProjectIndex:
                 found = self.resolve(other, [head], depth + 1) if other and not head.startswith("_") else None
             elif star.anchor is None and parts and parts[0] == "torch":
                 found = External(f"{star.dotted}.{head}")  # `from torch.nn import *`
+            elif star.anchor is None and parts and module_bases.star_exported_base(star.dotted, head):
+                found = External(module_bases.star_exported_base(star.dotted, head))  # fastai's `Module`
             if found is not None:
                 return found
         if head in _CONVENTIONAL_TORCH_NAMES:
@@ -644,6 +646,20 @@ class ProjectIndex:
         if module is None or module.module_name is None:
             return False
         return known.is_module_base(f"{module.module_name}.{ref.name}", self.extra_module_bases)
+
+    def self_initialising(self, ref: ClassRef) -> bool:
+        """Does a third-party base above ``ref`` run nn.Module.__init__ itself (fastai's
+        ``Module``, through its metaclass)?"""
+        seen: set[ClassRef] = set()
+        stack = [ref]
+        while stack:
+            for base in self.base_refs(stack.pop()):
+                if isinstance(base, External) and module_bases.is_self_initialising(base.dotted):
+                    return True
+                if isinstance(base, ClassRef) and base not in seen:
+                    seen.add(base)
+                    stack.append(base)
+        return False
 
     def ancestors(self, ref: ClassRef) -> list[ClassFacts]:
         """Facts of the user classes above ``ref`` (not including it)."""

@@ -30,6 +30,11 @@ _NOT_DATA_MUTATIONS = frozenset({"requires_grad_", "share_memory_", "retain_grad
 # plain tensor.
 _CONVERTING_METHODS = frozenset({"cuda", "double", "half", "bfloat16"})
 _MAYBE_IDENTITY_METHODS = frozenset({"to", "cuda", "cpu", "float", "half", "double", "bfloat16", "type", "type_as", "contiguous"})
+# nn.Module methods that return the Module itself (``Layer(a, b).to(device)`` is still that Layer).
+_MODULE_RETURNING_METHODS = frozenset(
+    {"to", "cuda", "cpu", "xpu", "mtia", "ipu", "half", "float", "double", "bfloat16", "type", "train", "eval",
+     "requires_grad_", "apply", "share_memory", "to_empty"}
+)
 
 
 class Host:
@@ -290,6 +295,8 @@ class Evaluator:
             return Value(Kind.NONE, node)
         if target.kind in TENSOR_LIKE or target.kind is Kind.TENSOR_TUPLE:
             return self._tensor_method(node, method, target)
+        if target.kind is Kind.MODULE and method in _MODULE_RETURNING_METHODS:
+            return target  # `Layer(a, b).to(device)` returns the very Layer
         return unknown()
 
     def _class_of(self, receiver: cst.BaseExpression):

@@ -1,0 +1,83 @@
+"""Module base classes torchlint knows by name, outside ``torch.nn``'s public names.
+
+A class deriving from one of these is an ``nn.Module``, so every rule checks it. The
+table holds torch's own internal bases (``torch.nn.modules.loss._Loss`` ...) and the
+Module bases of widely used libraries, each under the import paths users write.
+Users add their own with ``module-bases = [...]`` in ``[tool.torchlint]``.
+"""
+
+from __future__ import annotations
+
+# torch's internal bases: private names under torch.nn.modules that user layers subclass
+# (custom losses, convolutions, norms, dropouts, pools, paddings).
+TORCH_PRIVATE_BASES = frozenset(
+    f"torch.nn.modules.{name}"
+    for name in """
+    batchnorm._BatchNorm batchnorm._NormBase batchnorm._LazyNormBase
+    conv._ConvNd conv._ConvTransposeNd conv._ConvTransposeMixin
+    dropout._DropoutNd instancenorm._InstanceNorm
+    loss._Loss loss._WeightedLoss
+    padding._CircularPadNd padding._ConstantPadNd padding._ReflectionPadNd padding._ReplicationPadNd
+    pooling._AdaptiveAvgPoolNd pooling._AdaptiveMaxPoolNd pooling._AvgPoolNd pooling._LPPoolNd
+    pooling._MaxPoolNd pooling._MaxUnpoolNd
+    """.split()
+)
+
+THIRD_PARTY_MODULE_BASES = frozenset(
+    {
+        # Lightning (the `lightning` package and the older `pytorch_lightning`)
+        "lightning.LightningModule",
+        "lightning.pytorch.LightningModule",
+        "lightning.pytorch.core.LightningModule",
+        "lightning.pytorch.core.module.LightningModule",
+        "pytorch_lightning.LightningModule",
+        "pytorch_lightning.core.LightningModule",
+        "pytorch_lightning.core.module.LightningModule",
+        "pytorch_lightning.core.lightning.LightningModule",
+        # torchmetrics' Metric (a Module whose states follow .to())
+        "torchmetrics.Metric",
+        "torchmetrics.metric.Metric",
+        "lightning.pytorch.metrics.Metric",
+        "pytorch_lightning.metrics.Metric",
+        "pytorch_lightning.metrics.metric.Metric",
+        # transformers, diffusers, timm, torchvision model bases
+        "transformers.PreTrainedModel",
+        "transformers.modeling_utils.PreTrainedModel",
+        "diffusers.ModelMixin",
+        "diffusers.models.modeling_utils.ModelMixin",
+        "timm.models.vision_transformer.VisionTransformer",
+        "timm.models.resnet.ResNet",
+        "torchvision.models.resnet.ResNet",
+        "torchvision.models.ResNet",
+        "torchvision.models.vision_transformer.VisionTransformer",
+        "torchvision.models.VisionTransformer",
+        "torch.jit.ScriptModule",
+        "torch.jit.RecursiveScriptModule",
+    }
+) | TORCH_PRIVATE_BASES
+# fastai's ``Module`` (``fastai.torch_core.Module`` and its re-exports) is matched by
+# ``is_fastai_module``: its metaclass runs nn.Module.__init__ before the subclass's.
+
+
+def is_fastai_module(dotted: str) -> bool:
+    """fastai's ``Module``, re-exported by most of fastai's modules (``fastai.vision.all``)."""
+    return dotted.startswith("fastai.") and dotted.endswith(".Module")
+
+
+def is_self_initialising(dotted: str) -> bool:
+    """Does this base's own machinery (a metaclass) run nn.Module.__init__ before the
+    subclass's ``__init__``? Then a subclass that never calls super().__init__() is correct."""
+    return is_fastai_module(dotted)
+
+
+# Names a star import of a package we cannot read binds, when they are Module bases:
+# ``from fastai.vision.all import *`` makes ``Module`` fastai's Module.
+STAR_EXPORTED_BASES = {
+    "fastai": {"Module": "fastai.torch_core.Module"},
+}
+
+
+def star_exported_base(star_module: str, name: str) -> str | None:
+    """The Module base ``name`` is bound to by ``from <star_module> import *``, if known."""
+    top = star_module.split(".")[0]
+    return STAR_EXPORTED_BASES.get(top, {}).get(name)
