@@ -63,7 +63,9 @@ class Cache:
     def __init__(self, directory: Path, settings: Settings):
         self.directory = Path(directory)
         self.settings = settings
-        base = json.dumps([FORMAT, code_fingerprint(), sorted(settings.select), sorted(settings.module_bases)])
+        # advice and fixes depend on the torch version and the buffer style too
+        base = json.dumps([FORMAT, code_fingerprint(), sorted(settings.select), sorted(settings.module_bases),
+                           settings.torch_version, settings.buffer_style])
         self._base = hashlib.blake2b(base.encode(), digest_size=16).digest()
         self._current: dict[str, DependencyState] = {}  # dependency states as they are now
         self._prepared = False

@@ -19,10 +19,12 @@ from torchlint.codes import ALL_CODES, FILE_NOT_LINTED
 
 KNOWN_KEYS = frozenset(
     {"select", "ignore", "extend-select", "per-file-ignores", "exclude", "extend-exclude", "module-bases",
-     "torch-version", "runtime", "docs-url"}
+     "torch-version", "buffer-style", "runtime", "docs-url"}
 )
 # `runtime = true`, or a `[tool.torchlint.runtime]` table with these keys.
 RUNTIME_KEYS = frozenset({"enabled", "factories", "pythonpath", "timeout", "memory-limit"})
+# How fixes and advice register a buffer: `self.register_buffer("x", t)` or `self.x = nn.Buffer(t)`.
+BUFFER_STYLES = ("register_buffer", "nn.Buffer")
 DEFAULT_SELECT = ("TL0",)  # every static rule
 RUNTIME_SELECT = ("TL1",)  # the runtime-only rules, added to the default under --runtime
 
@@ -71,6 +73,7 @@ class Settings:
     project_root: Path = field(default_factory=Path.cwd)
     config_path: Optional[Path] = None
     torch_version: Optional[tuple[int, int]] = None  # the oldest torch the project supports
+    buffer_style: Optional[str] = None  # "register_buffer" or "nn.Buffer"; None: as the file does
     fix: bool = False  # apply fixes
     unsafe_fixes: bool = False  # ... including unsafe ones
     diff: bool = False  # show the fixes as a diff, write nothing
@@ -210,6 +213,11 @@ def load_settings(
         docs_where = "--docs-url"
     if docs_url is not None and not (isinstance(docs_url, str) and _URL.match(docs_url)):
         raise ConfigError(f"{docs_where} must be a URL such as \"https://example.org/torchlint/rules/\", not {docs_url!r}")
+    buffer_style = table.get("buffer-style")
+    if buffer_style is not None and buffer_style not in BUFFER_STYLES:
+        raise ConfigError(
+            f"`buffer-style` in {where} must be one of {', '.join(repr(s) for s in BUFFER_STYLES)}, not {buffer_style!r}"
+        )
     return Settings(
         select=frozenset(codes),
         per_file_ignores=per_file_ignores,
@@ -219,6 +227,7 @@ def load_settings(
         project_root=project_root,
         config_path=Path(config_path) if config_path else None,
         torch_version=parsed,
+        buffer_style=buffer_style,
         runtime=runtime_settings,
         docs_url=docs_url or None,
     )

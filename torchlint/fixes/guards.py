@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 
 from torchlint.analysis import known
-from torchlint.analysis.construction import AttrAssign
+from torchlint.analysis.construction import AttrAssign, RegisterCall
 from torchlint.analysis.project import External
 from torchlint.analysis.tensors import Evaluator, Host
 from torchlint.analysis.values import Kind
@@ -38,3 +38,14 @@ def can_register(ctx: "FileContext", info: "ClassInfo", event: AttrAssign) -> bo
         if value is None or evaluator.eval(value).kind not in _TENSOR_OR_NONE:
             return False  # some code stores a non-tensor (or something unknown) there
     return True
+
+
+def may_be_registered_elsewhere(info: "ClassInfo", name: str) -> bool:
+    """Is ``name`` registered (as a buffer, parameter or module) by another method of the
+    class or a base class, or could a registration under a computed name
+    (``for k in names: self.register_buffer(k, None)``) cover it? Then a store to it may
+    land in ``_buffers`` and be saved: registering it again, non-persistent, would
+    silently drop it from ``state_dict()``."""
+    if name in info.registered_anywhere:
+        return True
+    return any(isinstance(e, RegisterCall) and e.name is None for e in info.construction.events)

@@ -44,7 +44,8 @@ from typing import Iterator, Optional
 from torchlint.analysis.attributes import single_assignment, unregistered_tensor_assignments
 from torchlint.diagnostics import Fix
 from torchlint.fixes.edits import SAFE, UNSAFE, Imports, code, fix, replace
-from torchlint.fixes.guards import can_register
+from torchlint.fixes.buffers import NN_BUFFER, buffer_style, register_buffer_help, stored_name
+from torchlint.fixes.guards import can_register, may_be_registered_elsewhere
 from torchlint.rules.base import Finding, Rule
 
 
@@ -111,34 +112,38 @@ class Rotary(nn.Module):
                     f"`self.{event.name}` holds a plain tensor, not a parameter or buffer: it is missing from "
                     "`parameters()` and `state_dict()`, is never trained or saved, and is not moved by "
                     "`.to(device)`",
-                    f'Register it: `self.register_buffer("{event.name}", ...)`, or wrap it in `nn.Parameter(...)` '
-                    "if it should be learned",
+                    register_buffer_help(ctx, info, event),
                     _register_fix(ctx, info, event),
                 )
 
 
 def _register_fix(ctx, info, event) -> Optional[Fix]:
-    """``self.x = t`` -> ``self.register_buffer("x", t, persistent=False)``: safe, since it
+    """``self.x = t`` -> ``self.register_buffer("x", t, persistent=False)`` (or
+    ``self.x = nn.Buffer(t, persistent=False)``, as the buffer style says): safe, since it
     leaves checkpoints alone; the persistent form (with ``--unsafe-fixes``) adds a
-    ``state_dict`` key that checkpoints saved before it lack."""
+    ``state_dict`` key that checkpoints saved before it lack. A name that is, or may
+    become, a registered buffer elsewhere gets no fix: re-registering it non-persistent
+    would silently drop it from ``state_dict()``."""
     statement = single_assignment(event)
     if statement is None or event.before_super or event.value.derived or not can_register(ctx, info, event):
         # before Module.__init__, a name torch would refuse, or a value computed from
         # parameters (a buffer would keep it stale: it belongs in forward)
         return None
+    if may_be_registered_elsewhere(info, event.name):
+        return None
     persistent = bool(ctx.settings and ctx.settings.unsafe_fixes)
     extra = "" if persistent else ", persistent=False"
     value = ctx.source_of(statement.value)
-    version = ctx.settings.torch_version if ctx.settings else None
-    if version is not None and version >= (2, 5):
+    if buffer_style(ctx) == NN_BUFFER:
         spelling = Imports(ctx).nn()
         if spelling is None:
             return None
         nn, imports = spelling
-        new = f"{code(ctx, event.target)} = {nn}.Buffer({value}{extra})"
+        new = f"{code(ctx, event.target)} = {nn}.Buffer({value}{extra})"  # name mangling applies as before
     else:
         imports = []
-        new = f'{code(ctx, event.target.value)}.register_buffer("{event.name}", {value}{extra})'
+        name = stored_name(info, event.name)  # `self.__x` in class C reads `_C__x`
+        new = f'{code(ctx, event.target.value)}.register_buffer("{name}", {value}{extra})'
     if persistent:
         message = ("Register it as a buffer (saved in `state_dict()`: checkpoints saved before this change lack "
                    "the key; load them with `strict=False`)")

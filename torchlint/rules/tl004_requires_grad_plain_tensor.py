@@ -39,6 +39,7 @@ import libcst as cst
 from torchlint.analysis.attributes import single_assignment, unregistered_tensor_assignments
 from torchlint.diagnostics import Fix
 from torchlint.fixes.edits import UNSAFE, Imports, fix, replace
+from torchlint.fixes.buffers import after_super
 from torchlint.fixes.guards import can_register
 from torchlint.rules.base import Finding, Rule
 
@@ -97,7 +98,10 @@ class Layer(nn.Module):
                     f"`self.{event.name}` is a plain tensor with `requires_grad=True`: it looks trainable but is "
                     "not a Parameter, so the optimizer built from `model.parameters()` never updates it (and it "
                     "is not saved or moved by `.to(device)`)",
-                    f"Make it a parameter: `self.{event.name} = nn.Parameter(...)` (requires grad by default)",
+                    after_super(info, event, "parameters",
+                                f"make it a parameter: `self.{event.name} = nn.Parameter(...)` (requires grad by "
+                                "default)",
+                                f"Make it a parameter: `self.{event.name} = nn.Parameter(...)` (requires grad by default)"),
                     _parameter_fix(ctx, info, event),
                 )
 

@@ -36,6 +36,7 @@ from typing import Iterator
 
 from torchlint.analysis.containers import describe, plain_containers_holding
 from torchlint.analysis.values import Kind
+from torchlint.fixes.buffers import after_super
 from torchlint.fixes.containers import wrap_container_fix
 from torchlint.rules.base import Finding, Rule
 
@@ -92,6 +93,7 @@ class Heads(nn.Module):
                     event.target,
                     f"`self.{event.name}` keeps submodules in a plain {container}: their parameters are "
                     "invisible to `parameters()`, the optimizer, `state_dict()` and `.to(device)`",
-                    f"Use `{wrapper}(...)` instead of a plain {container}",
+                    after_super(info, event, "module", f"store it as `{wrapper}(...)`",
+                                f"Use `{wrapper}(...)` instead of a plain {container}"),
                     wrap_container_fix(ctx, event, "ModuleList", "ModuleDict"),
                 )

@@ -31,6 +31,7 @@ from typing import Iterator
 
 from torchlint.analysis.containers import describe, plain_containers_holding
 from torchlint.analysis.values import Kind
+from torchlint.fixes.buffers import after_super
 from torchlint.fixes.containers import wrap_container_fix
 from torchlint.rules.base import Finding, Rule
 
@@ -74,6 +75,7 @@ class Mixture(nn.Module):
                     event.target,
                     f"`self.{event.name}` keeps Parameters in a plain {container}: they are missing from "
                     "`parameters()` and `state_dict()`, so the optimizer never updates them",
-                    f"Use `{wrapper}(...)` instead of a plain {container}",
+                    after_super(info, event, "module", f"store it as `{wrapper}(...)`",
+                                f"Use `{wrapper}(...)` instead of a plain {container}"),
                     wrap_container_fix(ctx, event, "ParameterList", "ParameterDict"),
                 )

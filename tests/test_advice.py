@@ -1,0 +1,192 @@
+"""Advice and fixes that work where they are given: before `super().__init__()`,
+name-mangled attributes, names that may already be buffers, and the buffer style."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from conftest import lint_source
+from test_fixes import fixed
+
+
+def by_code(diagnostics, code):
+    return [d for d in diagnostics if d.code == code]
+
+
+EARLY = """\
+    import torch
+    import torch.nn as nn
+
+
+    class Early(nn.Module):
+        def __init__(self, n):
+            self.table = torch.zeros(n)
+            self.scale = torch.ones(n, requires_grad=True)
+            self.blocks = [nn.Linear(n, n) for _ in range(2)]
+            self.weights = {"a": nn.Parameter(torch.ones(n))}
+            super().__init__()
+    """
+
+
+def test_before_super_advice_registers_after_the_super_call(tmp_path):
+    found = lint_source(EARLY, tmp_path)
+    assert sorted(d.code for d in found) == ["TL001", "TL004", "TL007", "TL008"]
+    for diagnostic in found:
+        assert "runs before `super().__init__()`" in diagnostic.help
+        assert "after `super().__init__()`" in diagnostic.help
+        assert diagnostic.fix is None  # registering on that line raises
+    (tl001,) = by_code(found, "TL001")
+    assert "cannot assign buffer before Module.__init__() call" in tl001.help
+    assert 'self.register_buffer("table", ...)' in tl001.help
+    (tl004,) = by_code(found, "TL004")
+    assert "cannot assign parameters before Module.__init__() call" in tl004.help
+    (tl007,) = by_code(found, "TL007")
+    assert "cannot assign module before" in tl007.help and "nn.ModuleList(...)" in tl007.help
+    (tl008,) = by_code(found, "TL008")
+    assert "cannot assign module before" in tl008.help and "nn.ParameterDict(...)" in tl008.help
+
+
+def test_after_super_the_advice_is_unchanged(tmp_path):
+    source = EARLY.replace("            super().__init__()\n", "").replace(
+        "def __init__(self, n):\n", "def __init__(self, n):\n            super().__init__()\n")
+    for diagnostic in lint_source(source, tmp_path):
+        assert "super" not in diagnostic.help
+    (tl001,) = by_code(lint_source(source, tmp_path), "TL001")
+    assert tl001.help == ('Register it: `self.register_buffer("table", ...)`, or wrap it in `nn.Parameter(...)` '
+                          "if it should be learned")
+
+
+MANGLED = """\
+    import torch
+    import torch.nn as nn
+
+
+    class __Private(nn.Module):
+        pass
+
+
+    class Norm(nn.Module):
+        def __init__(self, n):
+            super().__init__()
+            self.__mean = torch.zeros(n)
+            self.__scale__ = torch.ones(n)
+    """
+
+
+def test_name_mangled_attribute_is_registered_under_the_name_it_reads(tmp_path):
+    found = by_code(lint_source(MANGLED, tmp_path), "TL001")
+    mean, dunder = sorted(found, key=lambda d: d.location.row)
+    assert 'self.register_buffer("_Norm__mean", ...)' in mean.help and "self.__mean = nn.Buffer(...)" in mean.help
+    assert 'self.register_buffer("__scale__", ...)' in dunder.help  # dunder names are not mangled
+    out = fixed(tmp_path, MANGLED)
+    assert 'self.register_buffer("_Norm__mean", torch.zeros(n), persistent=False)' in out
+    assert 'self.register_buffer("__scale__", torch.ones(n), persistent=False)' in out
+
+
+def test_name_mangled_attribute_with_nn_buffer_keeps_the_attribute(tmp_path):
+    out = fixed(tmp_path, MANGLED, config='[tool.torchlint]\nbuffer-style = "nn.Buffer"\n')
+    assert "self.__mean = nn.Buffer(torch.zeros(n), persistent=False)" in out
+
+
+def test_mangled_name_helper():
+    from torchlint.fixes.buffers import mangled_name
+
+    assert mangled_name("Norm", "__x") == "_Norm__x"
+    assert mangled_name("_Norm", "__x") == "_Norm__x"  # leading underscores of the class are dropped
+    assert mangled_name("__", "__x") is None  # a class named only underscores does not mangle
+    assert mangled_name("Norm", "__x__") is None and mangled_name("Norm", "_x") is None
+
+
+# -- the buffer style --------------------------------------------------------------------
+
+PLAIN = """\
+    import torch
+    import torch.nn as nn
+
+
+    class Table(nn.Module):
+        def __init__(self, n):
+            super().__init__()
+            self.table = torch.zeros(n)
+    {extra}"""
+
+
+def source_with(extra: str) -> str:
+    return PLAIN.replace("    {extra}", textwrap.indent(textwrap.dedent(extra), "    "))
+
+
+USES_BUFFER = """\
+
+    class Other(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.steps = nn.Buffer(torch.zeros(()))
+    """
+USES_REGISTER = """\
+
+    class Other(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("steps", torch.zeros(()))
+    """
+
+
+@pytest.mark.parametrize("config, extra, expected", [
+    ("", "", 'self.register_buffer("table", torch.zeros(n), persistent=False)'),  # torch version unknown
+    ('[tool.torchlint]\ntorch-version = "2.5"\n', "", "self.table = nn.Buffer(torch.zeros(n), persistent=False)"),
+    ("", USES_BUFFER, "self.table = nn.Buffer(torch.zeros(n), persistent=False)"),  # the file's own style
+    ('[tool.torchlint]\ntorch-version = "2.6"\n', USES_REGISTER,
+     'self.register_buffer("table", torch.zeros(n), persistent=False)'),
+    ('[tool.torchlint]\nbuffer-style = "register_buffer"\n', USES_BUFFER,
+     'self.register_buffer("table", torch.zeros(n), persistent=False)'),  # the setting wins
+    ('[tool.torchlint]\nbuffer-style = "nn.Buffer"\n', USES_REGISTER,
+     "self.table = nn.Buffer(torch.zeros(n), persistent=False)"),
+])
+def test_buffer_style_setting_and_the_files_own_style(tmp_path, config, extra, expected):
+    out = fixed(tmp_path, source_with(extra), config=config)
+    assert expected in out
+    (tmp_path / "model.py").write_text(textwrap.dedent(source_with(extra)))
+    (tl001,) = by_code(lint_source(source_with(extra), tmp_path), "TL001")
+    shown = "self.table = nn.Buffer(...)" if "nn.Buffer(torch" in expected else 'self.register_buffer("table", ...)'
+    assert shown in tl001.help
+
+
+def test_buffer_style_must_be_known(tmp_path):
+    from torchlint.config import ConfigError, load_settings
+
+    (tmp_path / "pyproject.toml").write_text('[tool.torchlint]\nbuffer-style = "Buffer"\n')
+    with pytest.raises(ConfigError, match="buffer-style"):
+        load_settings(tmp_path)
+
+
+# -- checkpoints ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("elsewhere", [
+    # registered (persistent) by another method: the store in __init__ may land in _buffers
+    '    def reset(self):\n        self.register_buffer("table", torch.zeros(3))\n',
+    # registered under computed names in construction
+    None,
+])
+def test_no_safe_non_persistent_fix_on_a_name_that_may_be_a_buffer(tmp_path, elsewhere):
+    if elsewhere is None:
+        source = """\
+            import torch
+            import torch.nn as nn
+
+
+            class Table(nn.Module):
+                def __init__(self, names):
+                    super().__init__()
+                    for name in names:
+                        self.register_buffer(name, None)
+                    self.table = torch.zeros(3)
+            """
+    else:
+        source = textwrap.dedent(PLAIN.replace("    {extra}", "")) + "\n" + elsewhere
+        source = source.replace("self.table = torch.zeros(n)", "self.table = torch.zeros(n)\n        self.reset()")
+        source = source.replace("self.reset()", "")
+    for diagnostic in by_code(lint_source(source, tmp_path), "TL001"):
+        assert diagnostic.fix is None or diagnostic.fix.applicability != "safe"
+    assert "persistent=False" not in fixed(tmp_path, source)
