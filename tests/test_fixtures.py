@@ -29,8 +29,15 @@ def actual():
     return _actual()
 
 
+# Real bugs torchlint does not catch yet: kept with their true expectations in
+# benchmarks/recall_search_refs.csv, out of expected.json until a rule catches them.
+PENDING = "real_bugs_pending"
+
+
 def test_every_fixture_is_listed():
-    on_disk = sorted(p.relative_to(FIXTURES).as_posix() for p in FIXTURES.rglob("*.py"))
+    on_disk = sorted(
+        p.relative_to(FIXTURES).as_posix() for p in FIXTURES.rglob("*.py") if PENDING not in p.relative_to(FIXTURES).parts
+    )
     assert on_disk == sorted(EXPECTED), "add new fixture files to fixtures/expected.json"
 
 
