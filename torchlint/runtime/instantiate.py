@@ -11,6 +11,7 @@ the CPU for small models whose code does not work on meta tensors.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import os
 import re
@@ -135,6 +136,10 @@ class Recorder:
         # No GPU here: `.cuda()` in a constructor moves nothing and must not fail.
         self._patch(torch.Tensor, "cuda", lambda tensor, *args, **kwargs: tensor)
         self._patch(nn.Module, "cuda", lambda module, *args, **kwargs: module)
+        # Nor `.to("cuda")` / `.to(device)` with a CUDA default: the dtype part still applies.
+        if not torch.cuda.is_available():
+            self._patch(nn.Module, "to", _without_cuda(nn.Module.to))
+            self._patch(torch.Tensor, "to", _without_cuda(torch.Tensor.to))
         if self.watch:
             self._previous_trace = sys.gettrace()
             self._tracing = True
@@ -169,6 +174,24 @@ class Recorder:
             return local
 
         return local
+
+
+def _without_cuda(to):
+    """``to`` that leaves a CUDA device out (no GPU here) and keeps the rest of the move."""
+
+    @functools.wraps(to)
+    def patched(self, *args, **kwargs):
+        try:
+            device, dtype, non_blocking, memory_format = torch._C._nn._parse_to(*args, **kwargs)
+        except Exception:
+            return to(self, *args, **kwargs)
+        if device is None or device.type != "cuda":
+            return to(self, *args, **kwargs)
+        if dtype is None:
+            return self
+        return to(self, dtype=dtype, non_blocking=non_blocking)
+
+    return patched
 
 
 _ORIGINAL_SETATTR = nn.Module.__setattr__
