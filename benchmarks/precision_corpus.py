@@ -18,7 +18,7 @@ with the import package, e.g. ``torchaudio/models/wav2vec2/model.py``. Verdicts:
 - ``bad-advice``: real, but the help or fix would crash or break the code if followed
   (e.g. ``register_buffer`` advised on a line before ``super().__init__()``).
 
-Directories named ``tests``, ``test``, ``docs`` and torchlint's default excludes
+Directories named ``tests``, ``test``, ``docs``, ``.mim`` (OpenMMLab's bundled configs) and torchlint's default excludes
 (``build``, ``dist``, ...) are not unpacked: the corpus is the library code users import.
 
 ``--with-tuned`` adds transformers, timm and torch/nn/modules, the code the rules were
@@ -36,6 +36,7 @@ import argparse
 import csv
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -51,7 +52,7 @@ DEFAULT_CACHE = Path(os.environ.get("TORCHLINT_PRECISION_CACHE", "/work/corpora/
 VERDICTS = ("real", "false", "bad-advice")
 OVERALL_FALSE_BUDGET = 0.3  # false findings per 100k lines, whole corpus
 LIBRARY_FALSE_BUDGET = 2.0  # false findings per 100k lines, any one library
-SKIPPED_DIRS = frozenset({"tests", "test", "docs"})
+SKIPPED_DIRS = frozenset({"tests", "test", "docs", ".mim"})  # .mim: OpenMMLab's bundled config files
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,42 @@ LIBRARIES: tuple[Library, ...] = (
     # medical imaging, vision
     Library("torchio", "torchio==1.2.1", ("torchio",), "medical imaging"),
     Library("lpips", "lpips==0.1.4", ("lpips",), "vision: perceptual metric"),
+    Library("basicsr", "basicsr==1.4.2", ("basicsr",), "vision: restoration"),
+    Library("facexlib", "facexlib==0.3.0", ("facexlib",), "vision: faces"),
+    Library("efficientnet-pytorch", "efficientnet-pytorch==0.7.1", ("efficientnet_pytorch",), "vision: backbones"),
+    Library("mmdet", "mmdet==3.3.0", ("mmdet",), "vision: detection"),
+    Library("pretrainedmodels", "pretrainedmodels==0.7.4", ("pretrainedmodels",), "vision: backbones"),
+    # audio / speech
+    Library("encodec", "encodec==0.1.1", ("encodec",), "audio: codec"),
+    Library("demucs", "demucs==4.1.0", ("demucs",), "audio: source separation"),
+    Library("asteroid", "asteroid==0.7.0", ("asteroid",), "audio: source separation"),
+    Library("torch-audiomentations", "torch-audiomentations==0.12.0", ("torch_audiomentations",), "audio: augmentation"),
+    Library("espnet", "espnet==202511", ("espnet", "espnet2", "espnetez"), "speech toolkit"),
+    Library("pyannote-audio", "pyannote.audio==4.0.7", ("pyannote",), "speech: diarisation"),
+    Library("nemo-toolkit", "nemo-toolkit==3.0.0", ("nemo",), "speech / NLP toolkit"),
+    # forecasting, tabular
+    Library("neuralforecast", "neuralforecast==3.3.0", ("neuralforecast",), "forecasting"),
+    Library("gluonts", "gluonts==0.17.0", ("gluonts",), "forecasting"),
+    Library("chronos-forecasting", "chronos-forecasting==2.3.2", ("chronos",), "forecasting"),
+    Library("pytorch-tabular", "pytorch-tabular==1.2.0", ("pytorch_tabular",), "tabular"),
+    Library("pytorch-tabnet", "pytorch-tabnet==4.1.0", ("pytorch_tabnet",), "tabular"),
+    Library("rtdl", "rtdl==0.0.13", ("rtdl",), "tabular"),
+    # Bayesian layers
+    Library("bayesian-torch", "bayesian-torch==0.5.0", ("bayesian_torch",), "probabilistic: Bayesian layers"),
+    Library("blitz-bayesian-pytorch", "blitz-bayesian-pytorch==0.2.8", ("blitz",), "probabilistic: Bayesian layers"),
+    # proteins
+    Library("fair-esm", "fair-esm==2.0.0", ("esm",), "science: proteins"),
+    # training frameworks
+    Library("mosaicml", "mosaicml==0.32.1", ("composer",), "training framework"),
+    # continual learning
+    Library("avalanche-lib", "avalanche-lib==0.6.0", ("avalanche",), "continual learning"),
+    # research-code collections (single-author model zoos)
+    Library("perceiver-pytorch", "perceiver-pytorch==0.11.0", ("perceiver_pytorch",), "research code"),
+    Library("performer-pytorch", "performer-pytorch==1.1.4", ("performer_pytorch",), "research code"),
+    Library("reformer-pytorch", "reformer-pytorch==1.4.4", ("reformer_pytorch",), "research code"),
+    Library("lambda-networks", "lambda-networks==0.4.0", ("lambda_networks",), "research code"),
+    Library("dalle2-pytorch", "dalle2-pytorch==1.15.6", ("dalle2_pytorch",), "generative"),
+    Library("audiolm-pytorch", "audiolm-pytorch==2.4.0", ("audiolm_pytorch",), "generative: audio"),
 )
 
 
@@ -101,7 +138,8 @@ LIBRARIES: tuple[Library, ...] = (
 
 def _download(requirement: str, wheels: Path) -> Path:
     name, version = requirement.split("==")
-    stems = {name.replace("-", "_").lower(), name.replace("_", "-").lower(), name.lower()}
+    normal = re.sub(r"[-_.]+", "_", name).lower()
+    stems = {normal, normal.replace("_", "-"), name.lower()}
 
     def found() -> list[Path]:
         hits = []
@@ -209,6 +247,7 @@ class Finding:
     line: int
     code: str
     message: str = ""
+    help: str = ""  # the help text and the fix's applicability: what a user would follow
 
     @property
     def key(self) -> tuple[str, str, int, str]:
@@ -245,7 +284,11 @@ def lint(root: Path, library: str) -> list[Finding]:
             relative = path.relative_to(root.resolve()).as_posix()
         except ValueError:
             relative = path.as_posix()
-        found.append(Finding(library, relative, item["location"]["row"], item["code"], item["message"]))
+        fix = item.get("fix") or {}
+        advice = item.get("help") or ""
+        if fix:
+            advice += f" [fix {fix.get('applicability')}: {fix.get('message')}]"
+        found.append(Finding(library, relative, item["location"]["row"], item["code"], item["message"], advice))
     return found
 
 
