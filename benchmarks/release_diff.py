@@ -234,6 +234,10 @@ def class_facts(source: str) -> dict[str, ClassFacts]:
         methods = [n for n in cls.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
         for method in methods:
             in_construction = method.name in construction
+            static = any(_call_name(d) in ("classmethod", "staticmethod") or getattr(d, "id", "") in ("classmethod", "staticmethod")
+                         for d in method.decorator_list)
+            stored = {id(n.value) for n in ast.walk(method) if isinstance(n, ast.Assign)
+                      and any(isinstance(t, (ast.Attribute, ast.Subscript)) for t in n.targets)}
             for node in ast.walk(method):
                 if isinstance(node, (ast.Assign, ast.AnnAssign)):
                     targets = node.targets if isinstance(node, ast.Assign) else [node.target]
@@ -249,7 +253,9 @@ def class_facts(source: str) -> dict[str, ClassFacts]:
                             facts.registered.setdefault(attr, node.lineno)
                         if name in CONTAINERS:
                             facts.wrapped.setdefault(attr, (node.lineno, name))
-                        if in_construction and method.name == "__init__" and facts.first_store_line is None:
+                        if in_construction and method.name == "__init__" and facts.first_store_line is None \
+                                and isinstance(value, (ast.Call, ast.List, ast.ListComp, ast.Dict)) \
+                                and _call_name(value) not in ("int", "float", "str", "bool", "len", "get", "max", "min", "tuple", "list", "dict"):
                             facts.first_store_line = node.lineno
                 elif isinstance(node, ast.Call):
                     name = _call_name(node)
@@ -268,7 +274,7 @@ def class_facts(source: str) -> dict[str, ClassFacts]:
                     if name in PARAM_LAYERS and isinstance(node.func, (ast.Attribute, ast.Name)):
                         if in_construction:
                             facts.init_layers.add(name)
-                        elif method.name not in ("__init__",) and not method.name.startswith(("_init", "reset", "build", "init")):
+                        elif not static and id(node) not in stored and not method.name.startswith(("_init", "reset", "build", "init")):
                             facts.forward_layers.append((method.name, node.lineno, node.end_lineno or node.lineno, name))
                     if name == "__init__" and method.name == "__init__" and facts.super_line is None:
                         facts.super_line = node.lineno
@@ -366,7 +372,7 @@ def compare(old_src: str, new_src: str, old_file: str, new_file: str,
                 found.append(Candidate("TL005", old_file, nfile, cname, "", (line, line), None, "requires_grad typo fixed",
                                        hunk((line, line), None)))
         # TL002 / TL003
-        if oc.init_line and nc.init_line:
+        if oc.init_line and nc.init_line and re.search(r"Module|nn\.|Layer|Net|Model|Block", oc.bases):
             if oc.super_line is None and nc.super_line is not None:
                 found.append(Candidate("TL003", old_file, nfile, cname, "", (oc.init_line, oc.init_line), (nc.super_line, nc.super_line),
                                        "super().__init__() added", hunk((oc.init_line, oc.init_line + 3), (nc.super_line, nc.super_line))))
@@ -400,29 +406,51 @@ def diff_releases(name: str, old_ver: str, new_ver: str, cache: Path = DEFAULT_C
         return []
     old_files, new_files = py_files(old_root), py_files(new_root)
     pairs = pair_files(old_files, new_files)
-    # classes by name across the new release, for classes that moved to another file
-    elsewhere: dict[str, tuple[str, ClassFacts, str]] = {}
-    counts: dict[str, int] = {}
-    new_sources = {}
-    for rel, path in new_files.items():
-        try:
-            src = path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            continue
-        new_sources[rel] = src
-        if "torch" not in src:
-            continue
-        for cname, facts in class_facts(src).items():
-            counts[cname] = counts.get(cname, 0) + 1
-            elsewhere[cname] = (rel, facts, src)
-    elsewhere = {k: v for k, v in elsewhere.items() if counts[k] == 1}
+    # classes by name across the new release, for classes that moved to another file (built on first need)
+    new_sources: dict[str, str] = {}
+
+    def source(rel: str) -> str:
+        if rel not in new_sources:
+            try:
+                new_sources[rel] = new_files[rel].read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                new_sources[rel] = ""
+        return new_sources[rel]
+
+    class Elsewhere(dict):
+        built = False
+
+        def _build(self) -> None:
+            if self.built:
+                return
+            self.built = True
+            counts: dict[str, int] = {}
+            for rel in new_files:
+                src = source(rel)
+                if "torch" not in src:
+                    continue
+                for cname, facts in class_facts(src).items():
+                    counts[cname] = counts.get(cname, 0) + 1
+                    dict.__setitem__(self, cname, (rel, facts, src))
+            for cname, n in counts.items():
+                if n > 1:
+                    dict.__delitem__(self, cname)
+
+        def __contains__(self, key: object) -> bool:
+            self._build()
+            return dict.__contains__(self, key)
+
+        def __bool__(self) -> bool:
+            return True
+
+    elsewhere = Elsewhere()
     out = []
     for old_rel, new_rel in pairs:
         try:
             old_src = old_files[old_rel].read_text(encoding="utf-8", errors="replace")
         except OSError:
             continue
-        new_src = new_sources.get(new_rel, "")
+        new_src = source(new_rel)
         if old_src == new_src or "torch" not in old_src:
             continue
         out.extend(compare(old_src, new_src, old_rel, new_rel, elsewhere))
