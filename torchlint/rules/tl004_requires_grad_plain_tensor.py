@@ -25,7 +25,9 @@ class Scale(nn.Module):
 ```python
         self.gamma = nn.Parameter(torch.ones(dim))   # requires grad by default
 ```
-This finding replaces TL001 on the same statement.
+This finding replaces TL001 on the same statement. On a line that runs before
+`super().__init__()`, `nn.Parameter` raises `cannot assign parameters before
+Module.__init__() call`: keep the tensor in a local and wrap it after the super call.
 """
 
 from __future__ import annotations
