@@ -396,3 +396,14 @@ def test_a_parameter_on_the_other_branch_keeps_the_safe_fix(tmp_path):
         """
     (tl001,) = by_code(lint_source(source, tmp_path), "TL001")
     assert tl001.fix is not None and tl001.fix.applicability == "safe"  # no state_dict key is added or dropped
+
+
+def test_tl004_advice_accounts_for_a_later_move_of_the_same_name(tmp_path):
+    from conftest import FIXTURES
+
+    source = (FIXTURES / "buggy" / "trainable_moved_after_optimizer.py").read_text()
+    first, moved = sorted(by_code(lint_source(source, tmp_path), "TL004"), key=lambda d: d.location.row)
+    assert "line 12 then stores a plain tensor in `self.log_alpha`, which raises `TypeError`" in first.help
+    assert first.fix is None  # wrapping line 10 alone would make line 12 raise
+    assert moved.help.startswith("Create it on its device where it is first made")
+    assert "drop this line" in moved.help
