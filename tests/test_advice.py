@@ -407,3 +407,31 @@ def test_tl004_advice_accounts_for_a_later_move_of_the_same_name(tmp_path):
     assert first.fix is None  # wrapping line 10 alone would make line 12 raise
     assert moved.help.startswith("Create it on its device where it is first made")
     assert "drop this line" in moved.help
+
+
+def test_a_project_class_named_buffer_is_not_the_nn_buffer_style(tmp_path):
+    extra = """\
+
+    class Buffer:
+        def __init__(self, size):
+            self.size = size
+
+
+    replay = Buffer(10), Buffer(20)
+    """
+    out = fixed(tmp_path, source_with(extra))
+    assert 'self.register_buffer("table", torch.zeros(n), persistent=False)' in out
+
+
+def test_nn_buffer_imported_under_another_name_counts(tmp_path):
+    extra = """\
+
+    from torch.nn import Buffer as B
+
+
+    class Other(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.steps = B(torch.zeros(()))
+    """
+    assert "self.table = nn.Buffer(torch.zeros(n), persistent=False)" in fixed(tmp_path, source_with(extra))

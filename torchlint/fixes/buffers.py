@@ -26,7 +26,22 @@ if TYPE_CHECKING:  # pragma: no cover
 
 REGISTER_BUFFER, NN_BUFFER = BUFFER_STYLES
 _REGISTER_CALLS = re.compile(r"\.\s*register_buffer\s*\(")
-_BUFFER_CALLS = re.compile(r"(?<![\w.])(?:torch\.)?nn\.Buffer\s*\(|(?<![\w.])Buffer\s*\(")
+_TORCH_BUFFER = ("torch.nn.Buffer", "torch.nn.parameter.Buffer")
+
+
+def _buffer_wrappers(ctx: "FileContext") -> int:
+    """How many times the file calls ``torch.nn.Buffer(...)``, under the names its imports
+    give it (``nn.Buffer``, ``torch.nn.Buffer``, ``Buffer`` imported from torch.nn; not a
+    replay ``Buffer`` class of the project)."""
+    imports = ctx.facts.imports.items() if ctx.facts else ()
+    spellings = {"torch.nn.Buffer"}
+    for local, target in imports:
+        if target.anchor is None and target.dotted in ("torch.nn", "torch.nn.parameter"):
+            spellings.add(f"{local}.Buffer")
+        elif target.anchor is None and target.dotted in _TORCH_BUFFER:
+            spellings.add(local)
+    pattern = "|".join(re.escape(s) for s in sorted(spellings, key=len, reverse=True))
+    return len(re.findall(rf"(?<![\w.])(?:{pattern})\s*\(", ctx.source))
 
 
 def buffer_style(ctx: "FileContext") -> str:
@@ -37,7 +52,7 @@ def buffer_style(ctx: "FileContext") -> str:
     if chosen in BUFFER_STYLES:
         return chosen
     calls = len(_REGISTER_CALLS.findall(ctx.source))
-    wrappers = len(_BUFFER_CALLS.findall(ctx.source)) if "Buffer" in ctx.source else 0
+    wrappers = _buffer_wrappers(ctx) if "Buffer" in ctx.source else 0
     if wrappers > calls:
         return NN_BUFFER
     if calls > wrappers:
