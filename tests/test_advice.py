@@ -435,3 +435,21 @@ def test_nn_buffer_imported_under_another_name_counts(tmp_path):
             self.steps = B(torch.zeros(()))
     """
     assert "self.table = nn.Buffer(torch.zeros(n), persistent=False)" in fixed(tmp_path, source_with(extra))
+
+
+def test_tl009_storing_a_layers_output_is_not_storing_the_layer(tmp_path):
+    source = """\
+        import torch.nn as nn
+
+
+        class Cached(nn.Module):
+            def forward(self, x):
+                return self._compute(x)
+
+            def _compute(self, x):
+                proj = nn.Linear(x.size(-1), 4)
+                y = proj(x)
+                self.last = y.detach()
+                return y
+        """
+    assert [d.location.row for d in by_code(lint_source(source, tmp_path), "TL009")] == [9]

@@ -371,6 +371,15 @@ def _names(node: cst.CSTNode) -> set[str]:
             walk.visit(attribute.value, self)  # `a.weight` reads `a`, not a name `weight`
             return False
 
+        def visit_Call(self, call: cst.Call) -> bool:
+            # `layer(x)` uses the layer's output, not the layer: storing it stores no layer
+            func = call.func
+            if not isinstance(func, cst.Name) and not (isinstance(func, cst.Attribute) and func.attr.value == "forward"):
+                walk.visit(func, self)
+            for arg in call.args:
+                walk.visit(arg.value, self)
+            return False
+
         def visit_Lambda(self, lam) -> bool:
             return False
 
