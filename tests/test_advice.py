@@ -95,7 +95,7 @@ def test_name_mangled_attribute_with_nn_buffer_keeps_the_attribute(tmp_path):
 
 
 def test_mangled_name_helper():
-    from torchlint.fixes.buffers import mangled_name
+    from torchlint.analysis.names import mangled_name
 
     assert mangled_name("Norm", "__x") == "_Norm__x"
     assert mangled_name("_Norm", "__x") == "_Norm__x"  # leading underscores of the class are dropped
@@ -453,3 +453,28 @@ def test_tl009_storing_a_layers_output_is_not_storing_the_layer(tmp_path):
                 return y
         """
     assert [d.location.row for d in by_code(lint_source(source, tmp_path), "TL009")] == [9]
+
+
+def test_mangled_registration_names_are_matched_to_self_attributes(tmp_path):
+    source = """\
+        import torch
+        import torch.nn as nn
+
+
+        class A(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.register_buffer("_A__x", None)
+                self.__x = torch.zeros(3)           # lands in the registered buffer `_A__x`
+
+
+        class B(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.__y = None
+                self.register_buffer("__y", torch.zeros(3))   # no clash: `self.__y` is `_B__y`
+        """
+    found = lint_source(source, tmp_path)
+    assert [(d.code, d.location.row) for d in found] == [("TL010", 16)]
+    assert "`self.__y` is the attribute `_B__y`" in found[0].message and "already exists" not in found[0].message
+    assert found[0].help == 'Register it as `"_B__y"`, or write `self.__y = nn.Buffer(...)`'

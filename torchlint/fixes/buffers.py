@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Optional
 
+from torchlint.analysis.names import mangled_name
 from torchlint.config import BUFFER_STYLES
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -59,15 +60,6 @@ def buffer_style(ctx: "FileContext") -> str:
         return REGISTER_BUFFER
     version = getattr(settings, "torch_version", None)
     return NN_BUFFER if version is not None and version >= (2, 5) else REGISTER_BUFFER
-
-
-def mangled_name(class_name: str, name: str) -> Optional[str]:
-    """The name Python stores ``self.<name>`` under inside ``class <class_name>``, when it
-    differs from ``name`` (``__x`` -> ``_C__x``)."""
-    if not name.startswith("__") or name.endswith("__"):
-        return None
-    stripped = class_name.lstrip("_")
-    return f"_{stripped}{name}" if stripped else None
 
 
 def stored_name(info: "ClassInfo", name: str) -> str:

@@ -9,6 +9,9 @@ rejects at construction:
   asks `hasattr(self, name)`, which runs the getter. A getter that raises
   `AttributeError` there (it reads an attribute not set yet) lets torch register the
   tensor, and `self.x` falls back to it while the getter fails: that is not reported;
+- a private name registered as written (`register_buffer("__x", t)`) in a class that
+  uses `self.__x`, which Python turns into `_C__x`: the registered tensor is never
+  reached (register `"_C__x"` or write `self.__x = nn.Buffer(t)`);
 - the name is empty or contains a dot;
 - the value has the wrong type: `register_buffer` given something that is not a
   tensor or `None`, `register_parameter` given a plain tensor instead of an
@@ -46,6 +49,7 @@ from typing import Iterator, Optional
 import libcst as cst
 
 from torchlint.analysis import known, walk
+from torchlint.analysis.names import mangled_name
 from torchlint.analysis.construction import BUFFER, MODULE, PARAM, PLAIN, AttrAssign, RegisterCall
 from torchlint.analysis.project import External
 from torchlint.analysis.tensors import argument, dotted
@@ -137,6 +141,14 @@ def _name_problem(info, event: RegisterCall) -> Optional[tuple[str, str]]:
             "(names must be non-empty and contain no '.')",
             "Use a name without dots",
         )
+    mangled = mangled_name(info.name, name)
+    if mangled and _reads_self_attribute(info, name):
+        return (
+            f"`self.{event.method}(\"{name}\", ...)` registers `{name}`, but inside `{info.name}` `self.{name}` is "
+            f"the attribute `{mangled}` (Python mangles private names), so it never reaches what was registered",
+            f"Register it as `\"{mangled}\"`" + (f", or write `self.{name} = nn.Buffer(...)`"
+                                                    if event.method == "register_buffer" else ""),
+        )
     prior = event.prior_state
     if prior is None and name in _property_getters(info):
         return _property_problem(info, event)
@@ -185,6 +197,12 @@ def _property_problem(info, event: RegisterCall) -> Optional[tuple[str, str]]:
         "exists\"`",
         f"Register the {what} under another name (e.g. `_{name}`) and let the property return it",
     )
+
+
+def _reads_self_attribute(info, name: str) -> bool:
+    """Does some method of the class read ``self.<name>``?"""
+    return any(name in _self_reads(method, method.params.params[0].name.value)
+               for method in info.methods.values() if method.params.params)
 
 
 def _self_reads(function: cst.FunctionDef, self_name: str) -> set[str]:
