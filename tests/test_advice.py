@@ -36,10 +36,14 @@ def test_before_super_advice_registers_after_the_super_call(tmp_path):
     for diagnostic in found:
         assert "runs before `super().__init__()`" in diagnostic.help
         assert "after `super().__init__()`" in diagnostic.help
-        assert diagnostic.fix is None  # registering on that line raises
+        if diagnostic.code != "TL001":
+            assert diagnostic.fix is None  # registering on that line raises
     (tl001,) = by_code(found, "TL001")
     assert "cannot assign buffer before Module.__init__() call" in tl001.help
     assert 'self.register_buffer("table", ...)' in tl001.help
+    # its fix registers it below the super call (nothing between reads it)
+    assert 'super().__init__()\n        self.register_buffer("table", torch.zeros(n), persistent=False)' in fixed(
+        tmp_path, EARLY)
     (tl004,) = by_code(found, "TL004")
     assert "cannot assign parameters before Module.__init__() call" in tl004.help
     (tl007,) = by_code(found, "TL007")
@@ -91,7 +95,7 @@ def test_name_mangled_attribute_with_nn_buffer_keeps_the_attribute(tmp_path):
 
 
 def test_mangled_name_helper():
-    from torchlint.fixes.buffers import mangled_name
+    from torchlint.analysis.names import mangled_name
 
     assert mangled_name("Norm", "__x") == "_Norm__x"
     assert mangled_name("_Norm", "__x") == "_Norm__x"  # leading underscores of the class are dropped
@@ -190,3 +194,287 @@ def test_no_safe_non_persistent_fix_on_a_name_that_may_be_a_buffer(tmp_path, els
     for diagnostic in by_code(lint_source(source, tmp_path), "TL001"):
         assert diagnostic.fix is None or diagnostic.fix.applicability != "safe"
     assert "persistent=False" not in fixed(tmp_path, source)
+
+
+# -- TL010: what torch really raises ------------------------------------------------------
+
+PROPERTIES = """\
+    import functools
+    import torch
+    import torch.nn as nn
+
+
+    class Scaled(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("scale", torch.ones(1))     # getter returns: KeyError
+            self.register_buffer("shift", torch.zeros(1))    # getter raises AttributeError: registered
+            self.offset = 0.5
+            self.register_buffer("bias", torch.zeros(1))     # getter reads self.offset, set above: KeyError
+
+        @property
+        def scale(self):
+            return 2.0
+
+        @property
+        def shift(self):
+            return self._shift_override
+
+        @property
+        def bias(self):
+            return self.offset
+    """
+
+
+def test_tl010_property_message_says_what_torch_does(tmp_path):
+    found = sorted(by_code(lint_source(PROPERTIES, tmp_path), "TL010"), key=lambda d: d.location.row)
+    assert [d.location.row for d in found] == [9, 12]
+    for diagnostic in found:
+        assert "is a property of `Scaled`" in diagnostic.message and "runs the getter" in diagnostic.message
+        assert "already exists" in diagnostic.message
+        assert "under another name" in diagnostic.help
+
+
+NOT_MODULES = """\
+    import functools
+    from functools import partial
+    import torch.nn as nn
+    import torch.nn.functional as F
+
+
+    def swish(x):
+        return x * x.sigmoid()
+
+
+    class Unit(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.act = functools.partial(F.leaky_relu, negative_slope=0.1)
+            self.add_module("act", self.act)
+            self.add_module("norm", partial(nn.LayerNorm, eps=1e-6))
+            self.add_module("gelu", F.gelu)
+            self.add_module("swish", swish)
+            self.register_module("square", lambda x: x * x)
+            self.add_module("fine", nn.ReLU())
+            self.add_module("absent", None)
+    """
+
+
+def test_tl010_add_module_of_a_non_module_is_a_type_error_not_a_clash(tmp_path):
+    found = sorted(by_code(lint_source(NOT_MODULES, tmp_path), "TL010"), key=lambda d: d.location.row)
+    assert [d.location.row for d in found] == [15, 16, 17, 18, 19]
+    for diagnostic in found:
+        assert "is not a Module subclass" in diagnostic.message and "TypeError" in diagnostic.message
+        assert "already exists" not in diagnostic.message
+    assert "`functools.partial` is passed to `self.add_module`" in found[0].message
+
+
+# -- TL009: only layers rebuilt on every call that nothing trains ---------------------------
+
+FORMS = """\
+    import torch
+    import torch.nn as nn
+
+
+    class Forms(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.ready = False
+
+        def forward(self, x, name="a"):
+            if not self.ready:
+                self.add_module("lazy_a", nn.Linear(3, 3))
+                setattr(self, "lazy_b", nn.Sequential(nn.Linear(3, 3), nn.ReLU()))
+                self.ready = True
+            self.add_module("every_call", nn.Linear(3, 3))
+            weight = nn.Parameter(torch.randn(3, 3))
+            optimizer = torch.optim.Adam([weight])
+            fresh = nn.Parameter(torch.zeros_like(self.every_call.weight))
+            rewrapped = nn.Parameter(self.every_call.weight.data * 2)
+            return x @ weight + fresh + rewrapped
+    """
+
+
+def test_tl009_reports_only_what_is_rebuilt_and_never_trained(tmp_path):
+    found = by_code(lint_source(FORMS, tmp_path), "TL009")
+    assert sorted(d.location.row for d in found) == [15, 18]  # every_call, the fresh zeros_like
+
+
+def test_tl009_helper_result_stored_lazily_is_not_reported(tmp_path):
+    source = """\
+        import torch.nn as nn
+
+
+        class Stem(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.stem = None
+
+            def _make(self, c):
+                layer = nn.Conv2d(c, 8, 3)
+                return layer
+
+            def _probe(self, c):
+                return nn.Conv2d(c, 1, 1)
+
+            def forward(self, x):
+                if self.stem is None:
+                    self.stem = self._make(x.size(1))
+                return self.stem(x) + self._probe(8)(self.stem(x))
+        """
+    found = by_code(lint_source(source, tmp_path), "TL009")
+    assert [d.location.row for d in found] == [14]  # `_probe`'s result is used once and dropped
+
+
+# -- TL001 before super().__init__(): the fix moves the registration below the call --------
+
+MOVABLE = """\
+    import torch
+    import torch.nn as nn
+
+
+    class Early(nn.Module):
+        def __init__(self, n):
+            window = torch.hann_window(n)
+            # the analysis window
+            self.window = window  # kept
+            self.n = n
+            super().__init__()
+            self.proj = nn.Linear(n, n)
+    """
+
+
+def test_tl001_before_super_fix_registers_after_the_super_call(tmp_path):
+    assert fixed(tmp_path, MOVABLE) == textwrap.dedent("""\
+        import torch
+        import torch.nn as nn
+
+
+        class Early(nn.Module):
+            def __init__(self, n):
+                window = torch.hann_window(n)
+                self.n = n
+                super().__init__()
+                # the analysis window
+                self.register_buffer("window", window, persistent=False)  # kept
+                self.proj = nn.Linear(n, n)
+        """)
+
+
+@pytest.mark.parametrize("between", [
+    "self.size = self.window.numel()",  # reads the attribute before the super call
+    "self._prepare()",  # a method of self might read it
+    "window = window * 2",  # rebinds a name the value uses
+])
+def test_tl001_before_super_fix_declined_when_the_move_could_change_behaviour(tmp_path, between):
+    source = MOVABLE.replace("self.n = n", between) + "\n    def _prepare(self):\n        pass\n"
+    (tl001,) = by_code(lint_source(source, tmp_path), "TL001")
+    assert tl001.fix is None and "after `super().__init__()`" in tl001.help
+
+
+def test_tl001_before_super_fix_is_unsafe_under_a_user_base(tmp_path):
+    source = MOVABLE.replace("class Early(nn.Module):",
+                             "class Base(nn.Module):\n        pass\n\n\n    class Early(Base):")
+    (tl001,) = by_code(lint_source(source, tmp_path), "TL001")
+    assert tl001.fix is not None and tl001.fix.applicability == "unsafe"  # Base.__init__ might read it
+    assert "persistent=False" not in fixed(tmp_path, source)
+
+
+def test_a_parameter_on_the_other_branch_keeps_the_safe_fix(tmp_path):
+    source = """\
+        import torch
+        import torch.nn as nn
+
+
+        class Sigmoid(nn.Module):
+            def __init__(self, temperature=1.0, learn=False):
+                super().__init__()
+                if learn:
+                    self.temperature = nn.Parameter(torch.tensor([temperature]))
+                else:
+                    self.temperature = torch.tensor([temperature])
+        """
+    (tl001,) = by_code(lint_source(source, tmp_path), "TL001")
+    assert tl001.fix is not None and tl001.fix.applicability == "safe"  # no state_dict key is added or dropped
+
+
+def test_tl004_advice_accounts_for_a_later_move_of_the_same_name(tmp_path):
+    from conftest import FIXTURES
+
+    source = (FIXTURES / "buggy" / "trainable_moved_after_optimizer.py").read_text()
+    first, moved = sorted(by_code(lint_source(source, tmp_path), "TL004"), key=lambda d: d.location.row)
+    assert "line 12 then stores a plain tensor in `self.log_alpha`, which raises `TypeError`" in first.help
+    assert first.fix is None  # wrapping line 10 alone would make line 12 raise
+    assert moved.help.startswith("Create it on its device where it is first made")
+    assert "drop this line" in moved.help
+
+
+def test_a_project_class_named_buffer_is_not_the_nn_buffer_style(tmp_path):
+    extra = """\
+
+    class Buffer:
+        def __init__(self, size):
+            self.size = size
+
+
+    replay = Buffer(10), Buffer(20)
+    """
+    out = fixed(tmp_path, source_with(extra))
+    assert 'self.register_buffer("table", torch.zeros(n), persistent=False)' in out
+
+
+def test_nn_buffer_imported_under_another_name_counts(tmp_path):
+    extra = """\
+
+    from torch.nn import Buffer as B
+
+
+    class Other(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.steps = B(torch.zeros(()))
+    """
+    assert "self.table = nn.Buffer(torch.zeros(n), persistent=False)" in fixed(tmp_path, source_with(extra))
+
+
+def test_tl009_storing_a_layers_output_is_not_storing_the_layer(tmp_path):
+    source = """\
+        import torch.nn as nn
+
+
+        class Cached(nn.Module):
+            def forward(self, x):
+                return self._compute(x)
+
+            def _compute(self, x):
+                proj = nn.Linear(x.size(-1), 4)
+                y = proj(x)
+                self.last = y.detach()
+                return y
+        """
+    assert [d.location.row for d in by_code(lint_source(source, tmp_path), "TL009")] == [9]
+
+
+def test_mangled_registration_names_are_matched_to_self_attributes(tmp_path):
+    source = """\
+        import torch
+        import torch.nn as nn
+
+
+        class A(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.register_buffer("_A__x", None)
+                self.__x = torch.zeros(3)           # lands in the registered buffer `_A__x`
+
+
+        class B(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.__y = None
+                self.register_buffer("__y", torch.zeros(3))   # no clash: `self.__y` is `_B__y`
+        """
+    found = lint_source(source, tmp_path)
+    assert [(d.code, d.location.row) for d in found] == [("TL010", 16)]
+    assert "`self.__y` is the attribute `_B__y`" in found[0].message and "already exists" not in found[0].message
+    assert found[0].help == 'Register it as `"_B__y"`, or write `self.__y = nn.Buffer(...)`'

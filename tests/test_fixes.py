@@ -95,7 +95,7 @@ def test_tl001_nn_buffer_from_requirements_adds_the_import(tmp_path):
         "self.pe = zeros(3)", "self.pe = nn.Buffer(zeros(3), persistent=False)")
 
 
-def test_tl001_before_super_is_not_fixed(tmp_path):
+def test_tl001_before_super_is_registered_after_it(tmp_path):
     source = """\
         import torch
         import torch.nn as nn
@@ -106,7 +106,10 @@ def test_tl001_before_super_is_not_fixed(tmp_path):
                 self.t = torch.zeros(3)
                 super().__init__()
         """
-    assert fixed(tmp_path, source, unsafe=True) == dedent(source)
+    # registering on the original line would raise: the registration moves below the call
+    assert fixed(tmp_path, source, unsafe=True) == dedent(source).replace(
+        "        self.t = torch.zeros(3)\n        super().__init__()\n",
+        '        super().__init__()\n        self.register_buffer("t", torch.zeros(3))\n')
 
 
 # -- TL004 -------------------------------------------------------------------------------

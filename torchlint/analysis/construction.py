@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Optional, Union
 
 import libcst as cst
 
+from torchlint.analysis.names import attribute_key
 from torchlint.analysis.tensors import Evaluator, Host, argument, dotted, literal_string
 from torchlint.analysis.values import REGISTERING, Kind, Value, join, mark_registered, unknown
 
@@ -470,17 +471,18 @@ class Construction(Host, BlockWalker):
         value_node = argument(call, 1, _REGISTER_VALUE_KEYWORD[method])
         name = literal_string(name_node)
         value = evaluator.eval(value_node) if value_node is not None else None
-        prior = self.state.attr_state.get(name) if name is not None else None
+        key = attribute_key(self.info.name, name) if name is not None else None  # "_C__x" is self.__x
+        prior = self.state.attr_state.get(key) if key is not None else None
         self.facts.events.append(
             RegisterCall(method, name, name_node or call, value, call, not self.state.super_called, prior, self._next())
         )
         if value is not None:
             mark_registered(value)
-        if name is not None:
-            self.state.attr_state[name] = _REGISTER_STATE[method]
+        if key is not None:
+            self.state.attr_state[key] = _REGISTER_STATE[method]
             registered = Value(Kind.BUFFER if method == "register_buffer" else (value.kind if value else Kind.UNKNOWN), call)
             registered.registered = True
-            self.state.attrs[name] = registered
+            self.state.attrs[key] = registered
 
     def init_call(self, call: cst.Call) -> None:
         if not self.state.super_called:

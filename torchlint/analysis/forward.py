@@ -89,42 +89,142 @@ def value_owns_parameters(ctx, value: Value, seen: Optional[set] = None) -> bool
 
 
 def layers_built_per_call(info: "ClassInfo") -> Iterator[LayerBuilt]:
-    for name, scan in _per_call_scans(info).items():
-        for call, what in scan.per_call(name):
+    scans = _per_call_scans(info)
+    # `self.proj = self._make_proj(x)`: how callers use what a helper returns
+    stored_results: dict[str, bool] = {}  # method -> some caller stores its result once (lazily)
+    for caller, scan in scans.items():
+        for method, stored, conditional in scan.self_call_sites:
+            if stored and (conditional or caller != ENTRY):
+                stored_results[method] = True
+    for name, scan in scans.items():
+        for call, what in scan.per_call(name, stored_results.get(name, False)):
             yield LayerBuilt(call, name, what)
 
 
+# Calls that register their argument on the module they are called on.
+_REGISTERING_METHODS = frozenset({"add_module", "register_module", "register_parameter", "register_buffer"})
+# Methods of a registered container that register what they are given (ModuleList/ModuleDict/ParameterList).
+_CONTAINER_STORES = frozenset({"append", "extend", "insert", "update", "add_module"})
+_LOCAL_STORES = frozenset({"append", "extend", "insert", "update", "add"})
+# Calls that make a fresh tensor (an `nn.Parameter` of one is a new, untrained weight).
+_FRESH_TENSORS = frozenset(
+    "torch." + name for name in """
+    zeros ones empty full rand randn randint randperm arange linspace logspace eye tensor as_tensor
+    from_numpy zeros_like ones_like empty_like full_like rand_like randn_like randint_like normal
+    Tensor FloatTensor DoubleTensor HalfTensor LongTensor
+    """.split()
+)
+_SELF, _LOCAL, _RETURN, _OPTIMIZER, _SELF_CALL = "self", "local", "return", "optimizer", "self-call"
+
+
 class _Constructions(walk.Visitor):
+    """One per-call method: the parameterised constructions it makes and where each one
+    goes: stored on ``self`` (an attribute, ``add_module``/``setattr``, a registered
+    container's ``append`` or item), into a local (followed through later uses),
+    returned, or handed to an optimizer made in the same method."""
+
     def __init__(self, ctx, classes: dict, self_name: str, owner: "ClassInfo"):
         self.ctx = ctx
         self.classes = classes
         self.self_name = self_name
         self.owner = owner
         self.conditions = 0  # depth of enclosing `if` statements
-        self.stored_on_self: set[int] = set()  # calls whose result is assigned to self.<attr>
-        self.local_of: dict[int, str] = {}  # call id -> local name it is assigned to
-        self.locals_on_self: set[str] = set()  # locals later assigned to self.<attr>
-        self.candidates: list[tuple[cst.Call, str, bool]] = []  # (call, shown, under an `if`)
+        self.guarded = False  # after `if <test of self>: return`: the rest runs conditionally
+        self.context: list[tuple[str, Optional[str]]] = []  # where the expression being walked goes
+        self.candidates: list[tuple[cst.Call, str, bool, tuple]] = []  # (call, shown, conditional, context)
         self.self_calls: list[str] = []  # methods of the class called, nested functions included
+        self.self_call_sites: list[tuple[str, bool, bool]] = []  # (method, result stored on self, conditional)
+        self.flows: dict[str, set[str]] = {}  # local -> the names its value is built from
+        self.on_self: set[str] = set()  # names used in a value stored on self
+        self.returned: set[str] = set()  # names used in a returned value
+        self.optimized: set[str] = set()  # names used in the arguments of an optimizer
+        self.reads_self: set[str] = set()  # locals whose value reads an attribute of self
+        self.fresh: set[str] = set()  # locals whose value makes a fresh tensor
         self.nested = 0  # depth of nested functions and lambdas: not run by this call
+        self._wrap_arguments: dict[int, tuple[bool, bool]] = {}  # Parameter call -> (reads self, fresh)
+
+    # -- conditions --------------------------------------------------------------------
 
     def visit_If(self, node: cst.If) -> None:
         self.conditions += 1
+        body = node.body.body if isinstance(node.body, cst.IndentedBlock) else node.body.body
+        last = body[-1] if body else None
+        if isinstance(last, cst.SimpleStatementLine) and isinstance(last.body[-1], cst.Return) and _mentions(
+                node.test, self.self_name):
+            self.guarded = True  # `if self.built: return` guards what follows
 
     def leave_If(self, original_node: cst.If) -> None:
         self.conditions -= 1
 
-    def visit_Assign(self, node: cst.Assign) -> None:
+    def _conditional(self) -> bool:
+        return self.conditions > 0 or self.guarded
+
+    # -- where values go ---------------------------------------------------------------
+
+    def _target_context(self, target: cst.BaseExpression) -> Optional[tuple[str, Optional[str]]]:
+        if isinstance(target, cst.Attribute) and dotted(target.value) == [self.self_name]:
+            return (_SELF, None)
+        if isinstance(target, cst.Subscript):  # `self.heads[k] = ...` (a ModuleDict), `table[k] = ...`
+            base = dotted(target.value) or []
+            if base[:1] == [self.self_name] and len(base) == 2:
+                return (_SELF, None)
+            if len(base) == 1:
+                return (_LOCAL, base[0])
+        if isinstance(target, cst.Name):
+            return (_LOCAL, target.value)
+        return None
+
+    def visit_Assign(self, node: cst.Assign) -> Optional[bool]:
+        if self.nested:
+            return None
+        contexts = [c for c in (self._target_context(t.target) for t in node.targets) if c]
+        context = next((c for c in contexts if c[0] == _SELF), contexts[0] if contexts else None)
+        self._walk_value(node.value, context)
+        for target in node.targets:
+            walk.visit(target.target, self)
+        return False
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> Optional[bool]:
+        if self.nested or node.value is None:
+            return None
+        self._walk_value(node.value, self._target_context(node.target))
+        return False
+
+    def visit_For(self, node: cst.For) -> None:
         if self.nested:
             return
-        for target in node.targets:
-            on_self = isinstance(target.target, cst.Attribute) and dotted(target.target.value) == [self.self_name]
-            if on_self and isinstance(node.value, cst.Call):
-                self.stored_on_self.add(id(node.value))
-            elif on_self and isinstance(node.value, cst.Name):
-                self.locals_on_self.add(node.value.value)
-            elif isinstance(target.target, cst.Name) and isinstance(node.value, cst.Call):
-                self.local_of[id(node.value)] = target.target.value
+        for name in _names(node.target):  # `for p in self.parameters(): ... nn.Parameter(p)`
+            self.flows.setdefault(name, set()).update(_names(node.iter))
+            if _mentions(node.iter, self.self_name):
+                self.reads_self.add(name)
+
+    def visit_Return(self, node: cst.Return) -> Optional[bool]:
+        if self.nested or node.value is None:
+            return None
+        self._walk_value(node.value, (_RETURN, None))
+        return False
+
+    def _walk_value(self, value: cst.BaseExpression, context) -> None:
+        if context is not None:
+            self.context.append(context)
+        names = _names(value)
+        if context is not None:
+            kind, local = context
+            if kind == _SELF:
+                self.on_self |= names
+            elif kind == _RETURN:
+                self.returned |= names
+            elif kind == _OPTIMIZER:
+                self.optimized |= names
+            elif kind == _LOCAL:
+                self.flows.setdefault(local, set()).update(names)
+                if _mentions(value, self.self_name) or names & self.reads_self:
+                    self.reads_self.add(local)
+                if self._makes_fresh_tensor(value) or names & self.fresh:
+                    self.fresh.add(local)
+        walk.visit(value, self)
+        if context is not None:
+            self.context.pop()
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self.nested += 1
@@ -138,25 +238,106 @@ class _Constructions(walk.Visitor):
     def leave_Lambda(self, original_node: cst.Lambda) -> None:
         self.nested -= 1
 
-    def visit_Call(self, node: cst.Call) -> None:
+    def visit_Call(self, node: cst.Call) -> Optional[bool]:
         func = node.func
-        if isinstance(func, cst.Attribute) and dotted(func.value) == [self.self_name] \
-                and func.attr.value in self.owner.methods:
+        receiver = dotted(func.value) if isinstance(func, cst.Attribute) else None
+        if receiver == [self.self_name] and func.attr.value in self.owner.methods:
             self.self_calls.append(func.attr.value)
+            if not self.nested:
+                stored = any(kind == _SELF for kind, _ in self.context)
+                self.self_call_sites.append((func.attr.value, stored, self._conditional()))
         if self.nested:
-            return
+            return None
         what = self._parameterised_constructor(node)
         if what is not None:
-            self.candidates.append((node, what, self.conditions > 0))
+            self.candidates.append((node, what, self._conditional(), tuple(self.context)))
+            if what.split(".")[-1] in ("Parameter", "UninitializedParameter") and node.args:
+                argument = node.args[0].value
+                names = _names(argument)
+                self._wrap_arguments[id(node)] = (
+                    _mentions(argument, self.self_name) or bool(names & self.reads_self),
+                    self._makes_fresh_tensor(argument) or bool(names & self.fresh),
+                )
+        context = self._call_context(node, func, receiver)
+        if context is None:
+            return None
+        walk.visit(func, self)
+        for arg in node.args:
+            self._walk_value(arg.value, context)
+        return False
 
-    def per_call(self, method: str) -> list[tuple[cst.Call, str]]:
-        """Constructions rebuilt on every call. One stored on ``self`` under a condition
-        (``if self.proj is None:``) or in a helper (whose caller decides when) is a
-        one-time, stateful update: lazy initialisation or a table extended on demand."""
+    def _call_context(self, node: cst.Call, func, receiver) -> Optional[tuple[str, Optional[str]]]:
+        """Where the arguments of this call go, when the call stores or optimises them."""
+        if isinstance(func, cst.Attribute):
+            method = func.attr.value
+            if receiver == [self.self_name] and method in _REGISTERING_METHODS:
+                return (_SELF, None)
+            if receiver and receiver[:1] == [self.self_name] and len(receiver) == 2 and method in _CONTAINER_STORES:
+                return (_SELF, None)  # `self.layers.append(...)`: a registered container (TL007 otherwise)
+            if receiver and len(receiver) == 1 and method in _LOCAL_STORES:
+                return (_LOCAL, receiver[0])  # `layers.append(nn.Linear(...))`
+        if isinstance(func, cst.Name) and func.value == "setattr" and node.args \
+                and dotted(node.args[0].value) == [self.self_name]:
+            return (_SELF, None)
+        resolved = self.ctx.resolve(func)
+        if isinstance(resolved, External) and resolved.dotted.startswith("torch.optim.") \
+                and ".lr_scheduler." not in resolved.dotted:
+            return (_OPTIMIZER, None)
+        return None
+
+    def _makes_fresh_tensor(self, value: cst.BaseExpression) -> bool:
+        found = False
+
+        class Fresh(walk.Visitor):
+            def visit_Call(inner, call: cst.Call) -> None:
+                nonlocal found
+                resolved = self.ctx.resolve(call.func)
+                if isinstance(resolved, External) and resolved.dotted in _FRESH_TENSORS:
+                    found = True
+
+        walk.visit(value, Fresh())
+        return found
+
+    # -- the verdict -------------------------------------------------------------------
+
+    def _reaches(self, names: set[str], sink: set[str]) -> bool:
+        """Does a value built from ``names`` flow (through locals) into ``sink``?"""
+        seen: set[str] = set()
+        stack = list(names)
+        while stack:
+            name = stack.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            if name in sink:
+                return True
+            stack.extend(local for local, sources in self.flows.items() if name in sources)
+        return False
+
+    def per_call(self, method: str, result_stored: bool = False) -> list[tuple[cst.Call, str]]:
+        """Constructions rebuilt on every call. Not reported:
+        - one stored on ``self`` (directly, through locals, or returned to a caller that
+          stores it) under a condition (``if self.proj is None:``) or in a helper (whose
+          caller decides when): lazy initialisation, a table extended on demand;
+        - one whose parameters an optimizer made in the same method trains (a per-call
+          training or explanation routine that builds, fits and returns);
+        - ``nn.Parameter(existing)`` re-wrapping the module's own tensors (merging or
+          unmerging adapter weights), not a fresh tensor."""
         found = []
-        for call, what, conditional in self.candidates:
-            stored = id(call) in self.stored_on_self or self.local_of.get(id(call)) in self.locals_on_self
+        for call, what, conditional, context in self.candidates:
+            kinds = [kind for kind, _ in context]
+            local = next((name for kind, name in reversed(context) if kind == _LOCAL), None)
+            names = {local} if local else set()
+            stored = _SELF in kinds or self._reaches(names, self.on_self)
+            returned = _RETURN in kinds or self._reaches(names, self.returned)
             if stored and (conditional or method != ENTRY):
+                continue
+            if returned and result_stored and not stored:
+                continue
+            if _OPTIMIZER in kinds or self._reaches(names, self.optimized):
+                continue
+            wrap = self._wrap_arguments.get(id(call))
+            if wrap is not None and wrap[0] and not wrap[1]:
                 continue
             found.append((call, what))
         return found
@@ -176,6 +357,48 @@ class _Constructions(walk.Visitor):
             if index.is_module_class(resolved) and index.class_owns_parameters(resolved):
                 return self.ctx.module.code_for_node(node.func)
         return None
+
+
+def _names(node: cst.CSTNode) -> set[str]:
+    """The plain names an expression reads (``self`` included)."""
+    found: set[str] = set()
+
+    class Names(walk.Visitor):
+        def visit_Name(self, name: cst.Name) -> None:
+            found.add(name.value)
+
+        def visit_Attribute(self, attribute: cst.Attribute) -> bool:
+            walk.visit(attribute.value, self)  # `a.weight` reads `a`, not a name `weight`
+            return False
+
+        def visit_Call(self, call: cst.Call) -> bool:
+            # `layer(x)` uses the layer's output, not the layer: storing it stores no layer
+            func = call.func
+            if not isinstance(func, cst.Name) and not (isinstance(func, cst.Attribute) and func.attr.value == "forward"):
+                walk.visit(func, self)
+            for arg in call.args:
+                walk.visit(arg.value, self)
+            return False
+
+        def visit_Lambda(self, lam) -> bool:
+            return False
+
+    walk.visit(node, Names())
+    return found
+
+
+def _mentions(node: cst.CSTNode, self_name: str) -> bool:
+    """Does the expression read an attribute of ``self``?"""
+    found = False
+
+    class Reads(walk.Visitor):
+        def visit_Attribute(self, attribute: cst.Attribute) -> None:
+            nonlocal found
+            if isinstance(attribute.value, cst.Name) and attribute.value.value == self_name:
+                found = True
+
+    walk.visit(node, Reads())
+    return found
 
 
 def _keywords(ctx, call: cst.Call) -> dict[str, str]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Optional
 
+from torchlint.analysis.names import mangled_name
 from torchlint.config import BUFFER_STYLES
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -26,7 +27,22 @@ if TYPE_CHECKING:  # pragma: no cover
 
 REGISTER_BUFFER, NN_BUFFER = BUFFER_STYLES
 _REGISTER_CALLS = re.compile(r"\.\s*register_buffer\s*\(")
-_BUFFER_CALLS = re.compile(r"(?<![\w.])(?:torch\.)?nn\.Buffer\s*\(|(?<![\w.])Buffer\s*\(")
+_TORCH_BUFFER = ("torch.nn.Buffer", "torch.nn.parameter.Buffer")
+
+
+def _buffer_wrappers(ctx: "FileContext") -> int:
+    """How many times the file calls ``torch.nn.Buffer(...)``, under the names its imports
+    give it (``nn.Buffer``, ``torch.nn.Buffer``, ``Buffer`` imported from torch.nn; not a
+    replay ``Buffer`` class of the project)."""
+    imports = ctx.facts.imports.items() if ctx.facts else ()
+    spellings = {"torch.nn.Buffer"}
+    for local, target in imports:
+        if target.anchor is None and target.dotted in ("torch.nn", "torch.nn.parameter"):
+            spellings.add(f"{local}.Buffer")
+        elif target.anchor is None and target.dotted in _TORCH_BUFFER:
+            spellings.add(local)
+    pattern = "|".join(re.escape(s) for s in sorted(spellings, key=len, reverse=True))
+    return len(re.findall(rf"(?<![\w.])(?:{pattern})\s*\(", ctx.source))
 
 
 def buffer_style(ctx: "FileContext") -> str:
@@ -37,22 +53,13 @@ def buffer_style(ctx: "FileContext") -> str:
     if chosen in BUFFER_STYLES:
         return chosen
     calls = len(_REGISTER_CALLS.findall(ctx.source))
-    wrappers = len(_BUFFER_CALLS.findall(ctx.source)) if "Buffer" in ctx.source else 0
+    wrappers = _buffer_wrappers(ctx) if "Buffer" in ctx.source else 0
     if wrappers > calls:
         return NN_BUFFER
     if calls > wrappers:
         return REGISTER_BUFFER
     version = getattr(settings, "torch_version", None)
     return NN_BUFFER if version is not None and version >= (2, 5) else REGISTER_BUFFER
-
-
-def mangled_name(class_name: str, name: str) -> Optional[str]:
-    """The name Python stores ``self.<name>`` under inside ``class <class_name>``, when it
-    differs from ``name`` (``__x`` -> ``_C__x``)."""
-    if not name.startswith("__") or name.endswith("__"):
-        return None
-    stripped = class_name.lstrip("_")
-    return f"_{stripped}{name}" if stripped else None
 
 
 def stored_name(info: "ClassInfo", name: str) -> str:
@@ -96,3 +103,123 @@ def after_super(info: "ClassInfo", event, what: str, action: str, advice: str) -
         return advice
     text = BEFORE_SUPER.format(what=what, action=action)
     return text[0].upper() + text[1:]
+
+
+_PLAIN_MODULE_BASES = frozenset({"torch.nn.Module", "torch.nn.modules.module.Module"})
+
+
+def move_below_super(ctx: "FileContext", info: "ClassInfo", statement, registration: str):
+    """Edits that delete ``statement`` (a top-level line of ``__init__`` before the
+    ``super().__init__(...)`` line) and put ``registration`` right after the super call,
+    with whether the move is safe; None when it could change what the code does: a
+    statement between them (the super call included) reads the attribute, calls a method
+    of ``self`` (which might read it), or rebinds a name the value uses."""
+    from torchlint.analysis import walk
+    from torchlint.analysis.project import External
+    from torchlint.diagnostics import Edit, Location
+    from torchlint.fixes.edits import enclosing_statement, first_row, indentation_of, insert_at, newline, whole_lines
+
+    import libcst as cst
+
+    init = info.methods.get("__init__")
+    super_call = info.construction.super_init
+    if init is None or super_call is None or not isinstance(init.body, cst.IndentedBlock):
+        return None
+    statements = list(init.body.body)
+    line = enclosing_statement(ctx, statements, statement)
+    super_line = enclosing_statement(ctx, statements, super_call)
+    if (not isinstance(line, cst.SimpleStatementLine) or len(line.body) != 1 or line.body[0] is not statement
+            or not isinstance(super_line, cst.SimpleStatementLine) or len(super_line.body) != 1):
+        return None
+    if statements.index(line) >= statements.index(super_line):
+        return None
+    self_name = init.params.params[0].name.value if init.params.params else "self"
+    target = statement.targets[0].target if isinstance(statement, cst.Assign) else statement.target
+    attribute = target.attr.value
+    used = _read_names(statement.value)
+    for between in statements[statements.index(line) + 1: statements.index(super_line) + 1]:
+        reads, writes, calls_self = _effects(between, self_name)
+        if attribute in reads or calls_self or used & writes:
+            return None
+    first, last, _ = whole_lines(ctx, line)
+    start = first_row(ctx, line)
+    _, super_last, _ = whole_lines(ctx, super_line)
+    comments = "".join(ctx.lines[row - 1] + newline(ctx) for row in range(start, first))  # carried along
+    trailing = line.trailing_whitespace.comment
+    text = f"{indentation_of(ctx, super_line)}{registration}" + (f"  {trailing.value}" if trailing else "")
+    edits = (
+        Edit("", Location(start, 1), Location(last + 1, 1)),
+        insert_at(super_last + 1, 1, comments + text + newline(ctx)),
+    )
+    bases = [ctx.index.resolve(ctx.facts, parts) for parts in info.base_parts] if ctx.facts else []
+    # a user base's __init__ may call methods of this class that read the attribute
+    safe = bool(bases) and all(isinstance(b, External) and b.dotted in _PLAIN_MODULE_BASES for b in bases)
+    return edits, safe
+
+
+def _read_names(node) -> set:
+    from torchlint.analysis import walk
+
+    import libcst as cst
+
+    found = set()
+
+    class Names(walk.Visitor):
+        def visit_Name(self, name: cst.Name) -> None:
+            found.add(name.value)
+
+        def visit_Attribute(self, attribute: cst.Attribute) -> bool:
+            walk.visit(attribute.value, self)
+            return False
+
+    walk.visit(node, Names())
+    return found
+
+
+def _effects(node, self_name: str):
+    """Attributes of ``self`` a statement reads, names it binds, and whether it calls a
+    method of ``self``."""
+    from torchlint.analysis import walk
+
+    import libcst as cst
+
+    reads, writes = set(), set()
+    calls_self = False
+
+    class Effects(walk.Visitor):
+        def visit_Attribute(self, attribute: cst.Attribute) -> None:
+            if isinstance(attribute.value, cst.Name) and attribute.value.value == self_name:
+                reads.add(attribute.attr.value)
+
+        def visit_Call(self, call: cst.Call) -> None:
+            nonlocal calls_self
+            func = call.func
+            if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == self_name:
+                calls_self = True
+            if isinstance(func, cst.Name) and func.value in ("setattr", "getattr", "vars"):
+                calls_self = True
+
+        def _bind(self, target) -> None:
+            writes.update(_read_names(target) if not isinstance(target, cst.Attribute) else ())
+
+        def visit_Assign(self, assign: cst.Assign) -> None:
+            for target in assign.targets:
+                self._bind(target.target)
+
+        def visit_AnnAssign(self, assign: cst.AnnAssign) -> None:
+            self._bind(assign.target)
+
+        def visit_AugAssign(self, assign: cst.AugAssign) -> None:
+            self._bind(assign.target)
+
+        def visit_For(self, loop: cst.For) -> None:
+            self._bind(loop.target)
+
+        def visit_NamedExpr(self, named: cst.NamedExpr) -> None:
+            self._bind(named.target)
+
+        def visit_AsName(self, alias: cst.AsName) -> None:
+            self._bind(alias.name)
+
+    walk.visit(node, Effects())
+    return reads, writes, calls_self

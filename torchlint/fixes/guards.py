@@ -15,7 +15,7 @@ from torchlint.analysis import known
 from torchlint.analysis.construction import AttrAssign, RegisterCall
 from torchlint.analysis.project import External
 from torchlint.analysis.tensors import Evaluator, Host
-from torchlint.analysis.values import Kind
+from torchlint.analysis.values import REGISTERING, Kind
 
 if TYPE_CHECKING:  # pragma: no cover
     from torchlint.analysis.context import ClassInfo, FileContext
@@ -41,11 +41,21 @@ def can_register(ctx: "FileContext", info: "ClassInfo", event: AttrAssign) -> bo
 
 
 def may_be_registered_elsewhere(info: "ClassInfo", name: str) -> bool:
-    """Is ``name`` registered (as a buffer, parameter or module) by another method of the
-    class or a base class, or could a registration under a computed name
-    (``for k in names: self.register_buffer(k, None)``) cover it? Then a store to it may
-    land in ``_buffers`` and be saved: registering it again, non-persistent, would
-    silently drop it from ``state_dict()``."""
-    if name in info.registered_anywhere:
+    """Could ``name`` be a registered buffer when this store runs: registered by another
+    method of the class or a base class, or covered by a registration under a computed
+    name (``for k in names: self.register_buffer(k, None)``)? A store to a buffer lands in
+    ``_buffers`` and is saved: registering it again, non-persistent, would silently drop
+    it from ``state_dict()``. A name seen registered only as a Parameter or submodule (on
+    another branch) is not a buffer."""
+    events = info.construction.events
+    if any(isinstance(e, RegisterCall) and e.name is None and e.method == "register_buffer" for e in events):
         return True
-    return any(isinstance(e, RegisterCall) and e.name is None for e in info.construction.events)
+    if name not in info.registered_anywhere:
+        return False
+    kinds = set()
+    for event in events:
+        if isinstance(event, RegisterCall) and event.name == name:
+            kinds.add(Kind.BUFFER if event.method == "register_buffer" else Kind.MODULE)
+        elif isinstance(event, AttrAssign) and event.name == name and event.value.kind in REGISTERING:
+            kinds.add(event.value.kind)
+    return not kinds or Kind.BUFFER in kinds

@@ -30,7 +30,12 @@ Register it as a buffer (state that is saved and moved but not trained):
         self.register_buffer("pe", pe.unsqueeze(0), persistent=False)
 ```
 or make it an `nn.Parameter(...)` if it should be learned. On torch >= 2.5,
-`self.pe = nn.Buffer(pe.unsqueeze(0))` is equivalent to `register_buffer`.
+`self.pe = nn.Buffer(pe.unsqueeze(0))` is equivalent to `register_buffer`; the
+`buffer-style` setting picks the form the help and the fix use (unset: the form the file
+already uses). On a line that runs before `super().__init__()`, registering raises
+`cannot assign buffer before Module.__init__() call`: keep the tensor in a local and
+register it after the super call. A private `self.__x` inside `class C` is the attribute
+`_C__x`: register it as `register_buffer("_C__x", t)` or write `self.__x = nn.Buffer(t)`.
 
 Tensors cached outside construction (an RNN's last hidden state set in `forward`) are
 not reported: state kept between calls, outside the model's saved and trained state,
@@ -41,10 +46,12 @@ from __future__ import annotations
 
 from typing import Iterator, Optional
 
+import libcst as cst
+
 from torchlint.analysis.attributes import single_assignment, unregistered_tensor_assignments
 from torchlint.diagnostics import Fix
 from torchlint.fixes.edits import SAFE, UNSAFE, Imports, code, fix, replace
-from torchlint.fixes.buffers import NN_BUFFER, buffer_style, register_buffer_help, stored_name
+from torchlint.fixes.buffers import NN_BUFFER, buffer_style, move_below_super, register_buffer_help, stored_name
 from torchlint.fixes.guards import can_register, may_be_registered_elsewhere
 from torchlint.rules.base import Finding, Rule
 
@@ -125,11 +132,13 @@ def _register_fix(ctx, info, event) -> Optional[Fix]:
     become, a registered buffer elsewhere gets no fix: re-registering it non-persistent
     would silently drop it from ``state_dict()``."""
     statement = single_assignment(event)
-    if statement is None or event.before_super or event.value.derived or not can_register(ctx, info, event):
-        # before Module.__init__, a name torch would refuse, or a value computed from
-        # parameters (a buffer would keep it stale: it belongs in forward)
+    if statement is None or event.value.derived or not can_register(ctx, info, event):
+        # a name torch would refuse, or a value computed from parameters (a buffer would
+        # keep it stale: it belongs in forward)
         return None
     if may_be_registered_elsewhere(info, event.name):
+        return None
+    if event.before_super and (info.custom_metaclass or isinstance(event.target, cst.Call)):
         return None
     persistent = bool(ctx.settings and ctx.settings.unsafe_fixes)
     extra = "" if persistent else ", persistent=False"
@@ -144,9 +153,19 @@ def _register_fix(ctx, info, event) -> Optional[Fix]:
         imports = []
         name = stored_name(info, event.name)  # `self.__x` in class C reads `_C__x`
         new = f'{code(ctx, event.target.value)}.register_buffer("{name}", {value}{extra})'
+    edits = [replace(ctx, statement, new)]
+    safe = True
+    where = ""
+    if event.before_super:  # torch refuses registrations there: register after the super call
+        moved = move_below_super(ctx, info, statement, new)
+        if moved is None:
+            return None
+        edits, safe = list(moved[0]), moved[1]
+        where = " after `super().__init__()`"
     if persistent:
-        message = ("Register it as a buffer (saved in `state_dict()`: checkpoints saved before this change lack "
-                   "the key; load them with `strict=False`)")
-        return fix(UNSAFE, message, replace(ctx, statement, new), *imports)
-    return fix(SAFE, "Register it as a non-persistent buffer (moved by `.to()`, kept out of checkpoints)",
-               replace(ctx, statement, new), *imports)
+        message = (f"Register it as a buffer{where} (saved in `state_dict()`: checkpoints saved before this change "
+                   "lack the key; load them with `strict=False`)")
+        return fix(UNSAFE, message, *edits, *imports)
+    return fix(SAFE if safe else UNSAFE,
+               f"Register it as a non-persistent buffer{where} (moved by `.to()`, kept out of checkpoints)",
+               *edits, *imports)

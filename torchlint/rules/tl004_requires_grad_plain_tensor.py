@@ -27,7 +27,9 @@ class Scale(nn.Module):
 ```python
         self.gamma = nn.Parameter(torch.ones(dim))   # requires grad by default
 ```
-This finding replaces TL001 on the same statement.
+This finding replaces TL001 on the same statement. On a line that runs before
+`super().__init__()`, `nn.Parameter` raises `cannot assign parameters before
+Module.__init__() call`: keep the tensor in a local and wrap it after the super call.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ from typing import Iterator, Optional
 import libcst as cst
 
 from torchlint.analysis.attributes import single_assignment, unregistered_tensor_assignments
+from torchlint.analysis.construction import AttrAssign
+from torchlint.analysis.values import Kind
 from torchlint.diagnostics import Fix
 from torchlint.fixes.edits import UNSAFE, Imports, fix, replace
 from torchlint.fixes.buffers import after_super
@@ -93,17 +97,52 @@ class Layer(nn.Module):
             for event in unregistered_tensor_assignments(info):
                 if not event.value.requires_grad or event.value.derived:
                     continue  # computed from parameters: TL001 (no explicit requires_grad)
+                later = _later_plain_stores(ctx, info, event)
                 yield Finding(
                     event.target,
                     f"`self.{event.name}` is a plain tensor with `requires_grad=True`: it looks trainable but is "
                     "not a Parameter, so the optimizer built from `model.parameters()` never updates it (and it "
                     "is not saved or moved by `.to(device)`)",
-                    after_super(info, event, "parameters",
-                                f"make it a parameter: `self.{event.name} = nn.Parameter(...)` (requires grad by "
-                                "default)",
-                                f"Make it a parameter: `self.{event.name} = nn.Parameter(...)` (requires grad by default)"),
-                    _parameter_fix(ctx, info, event),
+                    _help(ctx, info, event, later),
+                    None if later else _parameter_fix(ctx, info, event),
                 )
+
+
+def _help(ctx, info, event, later: list[int]) -> str:
+    name = event.name
+    if _moves_itself(ctx, event):
+        # `self.t = self.t.to(device)`: a copy, made after an optimizer may have taken the original
+        return (f"Create it on its device where it is first made, as `self.{name} = nn.Parameter(torch.tensor(..., "
+                "device=device))`, and drop this line: `.to()` returns a new tensor when it moves or casts (an "
+                f"optimizer given the original never sees it), and once `self.{name}` is a Parameter, assigning a "
+                "plain tensor to it raises `TypeError`")
+    advice = after_super(info, event, "parameters",
+                         f"make it a parameter: `self.{name} = nn.Parameter(...)` (requires grad by default)",
+                         f"Make it a parameter: `self.{name} = nn.Parameter(...)` (requires grad by default)")
+    if later:
+        lines = ", ".join(str(row) for row in later)
+        advice += (f"; line{'s' if len(later) > 1 else ''} {lines} then store{'' if len(later) > 1 else 's'} a "
+                   f"plain tensor in `self.{name}`, which raises `TypeError` once it is a Parameter: create it on "
+                   "its device here instead of moving it later")
+    return advice
+
+
+def _later_plain_stores(ctx, info, event) -> list[int]:
+    """Rows of later construction stores of a plain tensor under the same name."""
+    rows = []
+    for later in info.construction.later_events(event.seq, event.name):
+        if isinstance(later, AttrAssign) and later.value.kind is Kind.TENSOR:
+            rows.append(ctx.position(later.target).start.line)
+    return rows
+
+
+def _moves_itself(ctx, event) -> bool:
+    """``self.t = self.t.to(...)`` (or ``.cuda()``/``.cpu()``/``.type(...)``)."""
+    value = getattr(event.statement, "value", None)
+    return (isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute)
+            and value.func.attr.value in ("to", "cuda", "cpu", "type", "double", "float", "half")
+            and isinstance(value.func.value, cst.Attribute) and value.func.value.attr.value == event.name
+            and isinstance(value.func.value.value, cst.Name) and value.func.value.value.value == "self")
 
 
 def _parameter_fix(ctx, info, event) -> Optional[Fix]:

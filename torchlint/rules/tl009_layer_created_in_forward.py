@@ -30,10 +30,21 @@ Create it once in `__init__` and only call it in `forward`:
     def forward(self, x):
         return self.proj(x)
 ```
-Stateless layers (`nn.ReLU()`, `nn.Dropout(p)`, `nn.Identity()`, `nn.Softmax(dim)`,
-affine-free norms), functional calls (`F.linear`) and hand-written lazy
-initialisation (`if self.proj is None: self.proj = nn.Linear(...)`) are not reported;
-neither are layers built in methods called from `__init__`.
+Only layers rebuilt on every call whose parameters nothing trains are reported. Not
+reported:
+- stateless layers (`nn.ReLU()`, `nn.Dropout(p)`, `nn.Identity()`, `nn.Softmax(dim)`,
+  affine-free norms) and functional calls (`F.linear`);
+- layers built once and registered: lazy set-up under a condition
+  (`if self.proj is None: self.proj = nn.Linear(...)`, `if not self.built: ...`,
+  `if task not in self.heads: self.heads[task] = ...`), including inside containers
+  (`self.blocks = nn.ModuleList(layers)`), through `add_module`/`setattr`, in a helper
+  (`self._setup(x)`), or returned by a helper whose caller stores the result lazily;
+- per-call training or explanation routines: a layer whose parameters an optimizer
+  made in the same method trains (`torch.optim.SGD(surrogate.parameters())`);
+- `nn.Parameter(...)` re-wrapping the module's own tensors (merging or unmerging
+  adapter weights: `nn.Parameter(self.base.weight.data + delta)`), as opposed to a
+  fresh tensor (`nn.Parameter(torch.ones(n))`);
+- layers built in methods called from `__init__`.
 """
 
 from __future__ import annotations
