@@ -161,3 +161,34 @@ def test_a_docs_url_that_is_not_a_url_is_a_configuration_error(project):
     result = run_cli("models", cwd=project)
     assert result.returncode == 2 and result.stdout == b""
     assert "`docs-url` in " in result.stderr.decode() and "must be a URL" in result.stderr.decode()
+
+
+# -- 4. what the README and the messages tell users to run ------------------------------------
+
+
+def test_the_version_is_in_step_with_pyproject_and_the_readme():
+    import re
+
+    from torchlint import __version__
+
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert re.search(r'^version = "([^"]+)"$', pyproject, re.MULTILINE).group(1) == __version__
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert set(re.findall(r"\bv\d+\.\d+\.\d+\b", readme)) == {f"v{__version__}"}
+    assert run_cli("--version").stdout.decode() == f"torchlint {__version__}\n"
+
+
+def test_runtime_without_torch_names_a_command_that_works_here(tmp_path, project):
+    hide = tmp_path / "hide-torch"
+    hide.mkdir()
+    (hide / "sitecustomize.py").write_text('import sys\nsys.modules["torch"] = None  # find_spec("torch") is None\n')
+    path = os.pathsep.join([str(ROOT), str(hide)])
+    result = run_cli("models", "--runtime", cwd=project, env={"PYTHONPATH": path})
+    assert result.returncode == 2 and result.stdout == b""
+    error = result.stderr.decode()
+    assert error == (
+        f"torchlint: error: --runtime needs torch, which this Python ({sys.executable}) cannot import: "
+        f"`{sys.executable} -m pip install torch` (the CPU-only build: add "
+        "`--index-url https://download.pytorch.org/whl/cpu`)\n"
+    )
+    assert "torchlint[runtime]" not in error  # not on PyPI: that command cannot work

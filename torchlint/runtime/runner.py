@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import statistics
+import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -196,7 +197,11 @@ def apply_runtime(result, settings: Settings, paths: Sequence[str], show_refuted
     """Give ``result.diagnostics`` their verdicts, add the runtime-only findings, drop
     refuted ones unless ``show_refuted``; ``result.runtime_summary`` gets the summary."""
     if not torch_available():
-        raise RuntimeUnavailable("--runtime needs torch: pip install 'torchlint[runtime]'")
+        raise RuntimeUnavailable(
+            f"--runtime needs torch, which this Python ({sys.executable}) cannot import: "
+            f"`{sys.executable} -m pip install torch` (the CPU-only build: add "
+            "`--index-url https://download.pytorch.org/whl/cpu`)"
+        )
     started = time.monotonic()
     plan = _plan(paths, settings, result.diagnostics)
     collector = _Collector(plan.records)
