@@ -192,3 +192,31 @@ def test_runtime_without_torch_names_a_command_that_works_here(tmp_path, project
         "`--index-url https://download.pytorch.org/whl/cpu`)\n"
     )
     assert "torchlint[runtime]" not in error  # not on PyPI: that command cannot work
+
+
+# -- 7. the set-up commands do what the README says they do -----------------------------------
+
+
+def test_the_setup_command_exits_1_by_design_and_the_clean_examples_pass():
+    import re
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    setup = readme.split("## Set-up: the two commands", 1)[1].split("\n## ", 1)[0]
+    assert "pip install . && torchlint fixtures/" in setup and "exits with status 1, by design" in setup
+    buggy = run_cli("fixtures/", "--no-cache")
+    assert buggy.returncode == 1 and buggy.stderr == b""
+    found = re.search(r"^Found (\d+) errors in (\d+) files\.$", buggy.stdout.decode(), re.MULTILINE)
+    assert found and 40 <= int(found.group(1)) <= 70 and 15 <= int(found.group(2)) <= 25  # "about fifty", "some twenty"
+    clean = run_cli("fixtures/clean/", "--no-cache")
+    assert (clean.returncode, clean.stdout) == (0, b"All checks passed!\n")
+    assert "python -m pytest -m torch" in setup and "pip install torch==2.13.0 --index-url" in setup
+
+
+def test_the_torch_marker_selects_every_test_that_needs_torch():
+    """`python -m pytest -m torch` (the README) runs every test that skips without torch."""
+    import re
+
+    for path in sorted((ROOT / "tests").glob("test_*.py")):
+        text = path.read_text(encoding="utf-8")
+        if re.search(r"""importorskip\(["']torch["']""", text):
+            assert "pytestmark = pytest.mark.torch" in text, f"{path.name} skips without torch but is not marked `torch`"
