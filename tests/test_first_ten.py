@@ -220,3 +220,92 @@ def test_the_torch_marker_selects_every_test_that_needs_torch():
         text = path.read_text(encoding="utf-8")
         if re.search(r"""importorskip\(["']torch["']""", text):
             assert "pytestmark = pytest.mark.torch" in text, f"{path.name} skips without torch but is not marked `torch`"
+
+
+# -- 8. small wording ------------------------------------------------------------------------
+
+
+def test_tl000_says_the_other_files_were_linted_only_when_there_were_others(project):
+    (project / "models" / "broken.py").write_text("class Net(nn.Module)\n    pass\n")
+    alone = run_cli("models/broken.py", "--output-format", "concise", "--no-cache", cwd=project)
+    assert "  = help" not in alone.stdout.decode()
+    full = run_cli("models/broken.py", "--no-cache", cwd=project).stdout.decode()
+    assert "  = help: Fix the file so that Python can read and parse it\n" in full
+    with_others = run_cli("models", "--no-cache", cwd=project).stdout.decode()
+    assert "  = help: Fix the file so that Python can read and parse it; the other files were linted\n" in with_others
+    # the cache keeps the file's own help: the run decides what it adds
+    run_cli("models/broken.py", cwd=project)
+    cached = run_cli("models/broken.py", cwd=project).stdout.decode()
+    assert "  = help: Fix the file so that Python can read and parse it\n" in cached
+
+
+def test_after_fix_no_more_safe_fixes(project):
+    (project / "models" / "net.py").write_text(BUGGY + "        self.blocks = [nn.Linear(2, 2)]\n")
+    before = run_cli("models/net.py", cwd=project).stdout.decode()
+    assert "[*] 1 fixable with `--fix` (1 more with `--fix --unsafe-fixes`)." in before
+    fixed = run_cli("models/net.py", "--fix", cwd=project)
+    text = fixed.stdout.decode()
+    assert fixed.returncode == 1
+    assert "[*] no more safe fixes (1 more with `--fix --unsafe-fixes`)." in text
+    assert text.rstrip().endswith("Found 2 errors (1 fixed, 1 remaining).")
+    (project / "models" / "other.py").write_text(
+        "import torch.nn as nn\n\n\nclass Other(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.blocks = [nn.Linear(2, 2)]\n"
+    )
+    assert "[*] no safe fixes (1 more" in run_cli("models/other.py", cwd=project).stdout.decode()
+
+
+@pytest.mark.parametrize("content, row, column, help", [
+    (b"# caf\xe9\nx = 1\n", 1, 6, "Save the file as UTF-8, or declare the encoding it is written in on its first or "
+     "second line, e.g. `# -*- coding: latin-1 -*-`"),
+    (b"x = 1\ny = 'caf\xe9'\n", 2, 9, "Save the file as UTF-8, or declare the encoding it is written in on its "
+     "first or second line, e.g. `# -*- coding: latin-1 -*-`"),
+    (b"# -*- coding: ascii -*-\ny = 'caf\xe9'\n", 2, 9, "The bytes do not match the file's coding line (ascii): "
+     "declare the encoding the file is written in, e.g. `# -*- coding: latin-1 -*-`, or save it as ascii"),
+])
+def test_an_undecodable_file_suggests_a_coding_line(project, content, row, column, help):
+    import json
+
+    (project / "models" / "latin.py").write_bytes(content)
+    data = json.loads(run_cli("models/latin.py", "--output-format", "json", "--no-cache", cwd=project).stdout)
+    assert [(d["code"], d["location"]["row"], d["location"]["column"]) for d in data] == [("TL000", row, column)]
+    assert "not valid" in data[0]["message"]
+    assert data[0]["help"] == help
+    # and the suggestion works
+    (project / "models" / "latin.py").write_bytes(b"# -*- coding: latin-1 -*-\n" + content.split(b"\n", 1)[1])
+    assert run_cli("models/latin.py", cwd=project).returncode == 0
+
+
+@pytest.mark.parametrize("toml, error", [
+    ('[tool.torchlint]\nextend_exclude = ["x"]\n', "unknown key 'extend_exclude' in [tool.torchlint] of {}; "
+     "did you mean 'extend-exclude'? known keys: "),
+    ('[tool.torchlint]\nselct = ["TL001"]\n', "unknown key 'selct' in [tool.torchlint] of {}; did you mean 'select'?"),
+    ("[tool.torchlint.runtime]\ntimout = 3\n", "unknown key 'timout' in [tool.torchlint.runtime] of {}; "
+     "did you mean 'timeout'?"),
+    ("[tool.torchlint]\nbanana = 1\n", "unknown key 'banana' in [tool.torchlint] of {}; known keys: "),
+])
+def test_an_unknown_config_key_suggests_the_nearest(project, toml, error):
+    (project / "pyproject.toml").write_text(toml)
+    result = run_cli("models", cwd=project)
+    assert result.returncode == 2 and result.stdout == b""
+    assert result.stderr.decode().startswith("torchlint: error: " + error.format(project / "pyproject.toml"))
+
+
+@pytest.mark.parametrize("fmt", ["json", "json-lines", "sarif", "concise"])
+def test_diff_refuses_a_report_format(project, fmt):
+    before = (project / "models" / "net.py").read_text()
+    result = run_cli("models", "--diff", "--output-format", fmt, cwd=project)
+    assert result.returncode == 2 and result.stdout == b""
+    assert result.stderr.decode() == (
+        f"torchlint: error: --diff prints a unified diff, not a {fmt} report; for the fixes as JSON, use "
+        "--output-format json without --diff: each finding's `fix` lists its edits\n"
+    )
+    assert (project / "models" / "net.py").read_text() == before
+    assert run_cli("models", "--diff", "--output-format", "text", cwd=project).stdout.decode().startswith("--- ")
+
+
+def test_help_says_what_no_path_means_and_what_runtime_does():
+    text = " ".join(run_cli("--help").stdout.decode().split())
+    assert "With no path, the current directory is linted." in text
+    assert "(default: the current directory; '-' for stdin)" in text
+    assert "it IMPORTS AND RUNS YOUR CODE (module-level code and every constructor" in text

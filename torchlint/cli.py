@@ -70,10 +70,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = _Parser(
         prog="torchlint",
-        description="Find registration bugs in PyTorch nn.Module code.",
+        description="Find registration bugs in PyTorch nn.Module code. With no path, the current directory is "
+        "linted.",
         epilog=EXIT_CODES_HELP,
     )
-    parser.add_argument("paths", nargs="*", default=["."], help="files or directories to lint ('-' for stdin)")
+    parser.add_argument("paths", nargs="*", default=["."],
+                        help="files or directories to lint (default: the current directory; '-' for stdin)")
     parser.add_argument(
         "--output-format", choices=list(FORMATTERS), default="text",
         help="text/full (default), concise, json, json-lines, github (workflow annotations), "
@@ -104,7 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
     fixing.add_argument("--fix", action="store_true", help="apply safe fixes in place")
     fixing.add_argument("--unsafe-fixes", action="store_true", help="with --fix or --diff, apply unsafe fixes too")
     fixing.add_argument("--diff", action="store_true", help="print the fixes as a unified diff and write nothing "
-                        "(exit 1 if something would change)")
+                        "(exit 1 if something would change); not with --output-format other than text: the JSON "
+                        "formats carry each finding's fix as edits")
     fixing.add_argument("--show-fixes", action="store_true", help="list the fixes applied, per file and rule")
     parser.add_argument("--stdin-filename", help="the file name to report for '-' (standard input)")
     parser.add_argument("--list-rules", action="store_true", help="print every rule: code, name, fixable, origin")
@@ -115,7 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"torchlint {__version__}")
     # The runtime checker imports and runs the linted code (in worker processes): opt-in.
     parser.add_argument("--runtime", action="store_true", default=None,
-                        help="import the code, build each Module on the meta device and check findings against torch")
+                        help="also run the runtime checker: it IMPORTS AND RUNS YOUR CODE (module-level code and "
+                        "every constructor, in worker processes), builds each Module on the meta device and checks "
+                        "the findings against torch; use it only on code you would run (needs torch)")
     parser.add_argument("--show-refuted", action="store_true", help="with --runtime, also show refuted findings")
     return parser
 
@@ -160,6 +165,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     done = _rule_docs(args)
     if done is not None:
         return done
+    if args.diff and args.output_format not in ("text", "full"):
+        return _error(f"--diff prints a unified diff, not a {args.output_format} report; for the fixes as JSON, "
+                      "use --output-format json without --diff: each finding's `fix` lists its edits")
     only_changes = args.changed_only or args.diff_against is not None
     if only_changes and "-" in args.paths:
         return _error("--changed-only and --diff-against read git, not standard input")
