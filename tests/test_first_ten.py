@@ -92,6 +92,7 @@ OUTSIDE = [
 def product_files() -> list[Path]:
     files = [ROOT / "README.md", ROOT / "pyproject.toml", ROOT / ".pre-commit-hooks.yaml"]
     files += sorted((ROOT / "docs").rglob("*.md")) + sorted((ROOT / "torchlint").rglob("*.py"))
+    files += sorted((ROOT / "fixtures").rglob("*.py"))  # the bundled examples the set-up command lints
     files += [p for p in (ROOT / "action.yml",) if p.is_file()]
     return files
 
