@@ -60,7 +60,7 @@ def torchlint_commands() -> list[list[str]]:
 
 def test_every_torchlint_command_is_accepted_by_the_cli_parser():
     commands = torchlint_commands()
-    assert len(commands) == 5
+    assert len(commands) == 3  # the changed-files gate and GitLab's two reports (the action runs the rest)
     parser = build_parser()
     for argv in commands:
         try:
@@ -78,20 +78,45 @@ def test_the_parser_rejects_what_the_cli_rejects():
         build_parser().parse_args(["--output-fil", "x", "--changed-only", "--diff-against", "main"])
 
 
-def test_github_workflow_uploads_the_sarif_it_writes():
+VENDORED = "tools/torchlint"  # where the snippets expect the copy of this repository
+
+
+def test_github_workflow_uses_the_action_and_uploads_the_sarif_it_writes():
+    """The workflow's one torchlint step is this repository's action, given inputs it
+    declares; inside the action, the SARIF step writes the file the upload reads and
+    never stops the upload, and the gate fails the job (tests/test_action.py runs it)."""
+    action = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
     steps = workflow_steps()
     uses = [step["uses"] for step in steps if "uses" in step]
     assert any(u.startswith("actions/checkout@") for u in uses)
-    upload = next(step for step in steps if step.get("uses", "").startswith("github/codeql-action/upload-sarif@"))
-    sarif_runs = [argv for argv in torchlint_commands() if "sarif" in argv]
-    (argv,) = sarif_runs
-    args = build_parser().parse_args(argv[1:])
-    assert str(args.output_file) == upload["with"]["sarif_file"]
-    assert args.exit_zero  # the report step must not stop the upload; the gate step fails the job
+    (step,) = [step for step in steps if step.get("uses") == f"./{VENDORED}"]
+    assert set(step.get("with", {})) <= set(action["inputs"])
+    assert str(step["with"]["sarif"]).lower() == "true"
+    checkout = next(s for s in steps if s.get("uses", "").startswith("actions/checkout@"))
+    assert checkout["with"]["submodules"] is True
     _, workflow, _, _ = by_shape()
     assert workflow["permissions"]["security-events"] == "write"
-    gate = [build_parser().parse_args(a[1:]) for a in torchlint_commands() if "github" in a]
-    assert gate and not any(g.exit_zero for g in gate)
+
+    action_steps = action["runs"]["steps"]
+    report = next(s for s in action_steps if "--output-format sarif" in s.get("run", ""))
+    upload = next(s for s in action_steps if s.get("uses", "").startswith("github/codeql-action/upload-sarif@"))
+    assert report["env"]["TORCHLINT_SARIF"] == upload["with"]["sarif_file"] == "${{ inputs.sarif-file }}"
+    assert '--output-file "$TORCHLINT_SARIF" --exit-zero' in report["run"]
+    assert report["if"] == upload["if"] == "inputs.sarif == 'true'"
+    gate = action_steps[-1]
+    assert gate["run"].count("--exit-zero") == 1 and '[ "$TORCHLINT_FAIL" = "false" ] && args+=(--exit-zero)' in gate["run"]
+    github_gate = [build_parser().parse_args(a[1:]) for a in torchlint_commands() if "github" in a]
+    assert github_gate and not any(g.exit_zero for g in github_gate)
+
+
+def test_every_snippet_installs_torchlint_from_the_copy_the_readme_sets_up():
+    pip = [line for line in shell_lines() if line.startswith("pip install")]
+    assert pip and all(line == f"pip install ./{VENDORED}" for line in pip)
+    text = section()
+    assert f"git submodule add <the URL you cloned torchlint from> {VENDORED}" in text
+    assert f"git -C {VENDORED} checkout v{__version__}" in text
+    assert f'extend-exclude = ["{VENDORED}/"]' in text  # its bundled buggy models are not the user's
+    assert "pip install torchlint\n" not in text and "github.com/torchlint" not in text
 
 
 def test_gitlab_job_reports_the_files_it_writes():
@@ -112,6 +137,7 @@ def test_pre_commit_snippet_names_the_real_hook():
     hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
     (repo,) = precommit["repos"]
     assert repo["rev"] == f"v{__version__}"
+    assert repo["repo"] == VENDORED  # tests/test_readme_precommit.py runs it as written
     assert {h["id"] for h in repo["hooks"]} <= {h["id"] for h in hooks}
 
 

@@ -61,7 +61,16 @@ def test_json_carries_verdicts_and_origin(fixture_run):
     runtime_only = by_key[("runtime/shape_mismatch.py", 13, "TL101")]
     assert runtime_only["origin"] == "runtime"
     assert runtime_only["name"] == "parameter-shape-mismatch"
-    assert runtime_only["runtime"] == {"verdict": "confirmed", "detail": "found by building `NN_Network`"}
+    # the arguments of the build that found it, and the help in the code's own expressions
+    assert runtime_only["runtime"] == {
+        "verdict": "confirmed", "detail": "found by building `NN_Network` with in_dim=64, hid=32, out_dim=96",
+    }
+    assert runtime_only["help"] == (
+        "Give the Parameter the layer's shape, `(out_dim, hid)` for `self.linear2 = nn.Linear(hid, out_dim)`"
+    )
+    stem = by_key[("runtime/shape_mismatch.py", 22, "TL101")]
+    assert stem["runtime"]["detail"] == "found by building `ConvStem` without arguments"
+    assert stem["help"] == "Give the Parameter the layer's shape, `(channels,)` for `self.norm = nn.BatchNorm2d(channels)`"
     unverified = by_key[("runtime/verdicts.py", 22, "TL001")]
     assert unverified["runtime"]["detail"] == ("`self.cache` was not set in this build: the line was not reached with "
                                                "the synthesised arguments (a branch not taken?); "

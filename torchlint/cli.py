@@ -70,10 +70,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = _Parser(
         prog="torchlint",
-        description="Find registration bugs in PyTorch nn.Module code.",
+        description="Find registration bugs in PyTorch nn.Module code. With no path, the current directory is "
+        "linted.",
         epilog=EXIT_CODES_HELP,
     )
-    parser.add_argument("paths", nargs="*", default=["."], help="files or directories to lint ('-' for stdin)")
+    parser.add_argument("paths", nargs="*", default=["."],
+                        help="files or directories to lint (default: the current directory; '-' for stdin)")
     parser.add_argument(
         "--output-format", choices=list(FORMATTERS), default="text",
         help="text/full (default), concise, json, json-lines, github (workflow annotations), "
@@ -104,8 +106,13 @@ def build_parser() -> argparse.ArgumentParser:
     fixing.add_argument("--fix", action="store_true", help="apply safe fixes in place")
     fixing.add_argument("--unsafe-fixes", action="store_true", help="with --fix or --diff, apply unsafe fixes too")
     fixing.add_argument("--diff", action="store_true", help="print the fixes as a unified diff and write nothing "
-                        "(exit 1 if something would change)")
+                        "(exit 1 if something would change); not with --output-format other than text: the JSON "
+                        "formats carry each finding's fix as edits")
     fixing.add_argument("--show-fixes", action="store_true", help="list the fixes applied, per file and rule")
+    fixing.add_argument("--add-noqa", action="store_true",
+                        help="write `# noqa: CODE` on the line of every current finding (merged with an existing "
+                        "noqa comment) and print how many were added; for turning the gate on in a codebase "
+                        "that already has findings")
     parser.add_argument("--stdin-filename", help="the file name to report for '-' (standard input)")
     parser.add_argument("--list-rules", action="store_true", help="print every rule: code, name, fixable, origin")
     parser.add_argument("--explain", metavar="CODE", help="print a rule's documentation (e.g. TL001)")
@@ -115,7 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"torchlint {__version__}")
     # The runtime checker imports and runs the linted code (in worker processes): opt-in.
     parser.add_argument("--runtime", action="store_true", default=None,
-                        help="import the code, build each Module on the meta device and check findings against torch")
+                        help="also run the runtime checker: it IMPORTS AND RUNS YOUR CODE (module-level code and "
+                        "every constructor, in worker processes), builds each Module on the meta device and checks "
+                        "the findings against torch; use it only on code you would run (needs torch)")
     parser.add_argument("--show-refuted", action="store_true", help="with --runtime, also show refuted findings")
     return parser
 
@@ -149,6 +158,33 @@ def _rule_docs(args) -> Optional[int]:
     return None
 
 
+def _add_noqa(result, quiet: bool) -> int:
+    """``--add-noqa``: write the directives, say how many; exit 1 if a finding is left
+    without one (a line that cannot take a comment, a file that could not be written)."""
+    from torchlint.noqa_add import add_noqa
+
+    done = add_noqa(result.diagnostics)
+    for skipped in done.skipped:
+        _error(skipped)
+    for error in done.errors:
+        _error(error)
+    for error in result.internal_errors:
+        print(f"torchlint: internal error: {error}", file=sys.stderr)
+    not_linted = sorted({d.path for d in result.diagnostics if d.code == "TL000"})
+    if not quiet:
+        if done.added:
+            count = f"{done.added} noqa directive{'' if done.added == 1 else 's'}"
+            print(f"Added {count} to {len(done.files)} file{'' if len(done.files) == 1 else 's'}.")
+        else:
+            print("No noqa directive added.")
+        if not_linted:
+            print(f"{len(not_linted)} file{'' if len(not_linted) == 1 else 's'} not linted (TL000, cannot be "
+                  f"suppressed) left untouched: {', '.join(not_linted)}")
+    if result.missing_paths or result.internal_errors or done.errors:
+        return EXIT_ERROR
+    return EXIT_FINDINGS if done.skipped or not_linted else EXIT_CLEAN
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     from torchlint import engine
     from torchlint.config import ConfigError, load_settings
@@ -160,6 +196,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     done = _rule_docs(args)
     if done is not None:
         return done
+    if args.add_noqa and (args.fix or args.diff or "-" in args.paths):
+        return _error("--add-noqa writes comments into the linted files: not with --fix, --diff or standard input")
+    if args.diff and args.output_format not in ("text", "full"):
+        return _error(f"--diff prints a unified diff, not a {args.output_format} report; for the fixes as JSON, "
+                      "use --output-format json without --diff: each finding's `fix` lists its edits")
     only_changes = args.changed_only or args.diff_against is not None
     if only_changes and "-" in args.paths:
         return _error("--changed-only and --diff-against read git, not standard input")
@@ -209,6 +250,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             print(f"torchlint: error: {error}", file=sys.stderr)
             return EXIT_ERROR
 
+    if args.add_noqa:
+        return _add_noqa(result, quiet=args.quiet)
     if args.diff:
         output = "".join(result.diffs)
         if not args.quiet:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 import sys
 from dataclasses import dataclass, field
@@ -40,6 +41,16 @@ def resolved(path: Path) -> Path:
 
 class ConfigError(Exception):
     """A configuration or usage error: reported as such, exit code 2."""
+
+
+def _nearest(key: str, known: Iterable[str]) -> str:
+    """`` did you mean 'extend-select'?``: the closest known key (underscores read as
+    dashes, as people write them), or ``""``."""
+    spelt = key.replace("_", "-").lower()
+    if spelt in known:
+        return f" did you mean {spelt!r}?"
+    close = difflib.get_close_matches(spelt, sorted(known), n=1, cutoff=0.6)
+    return f" did you mean {close[0]!r}?" if close else ""
 
 
 # pathspec 1.0 renamed gitignore-style patterns from "gitwildmatch" (now deprecated) to
@@ -172,7 +183,8 @@ def load_settings(
         unknown = sorted(set(table) - KNOWN_KEYS)
         if unknown:
             raise ConfigError(
-                f"unknown key {unknown[0]!r} in [tool.torchlint] of {where}; known keys: {', '.join(sorted(KNOWN_KEYS))}"
+                f"unknown key {unknown[0]!r} in [tool.torchlint] of {where};{_nearest(unknown[0], KNOWN_KEYS)} "
+                f"known keys: {', '.join(sorted(KNOWN_KEYS))}"
             )
     runtime_settings = _runtime_settings(table.get("runtime", False), where, config_path)
     if runtime is not None:
@@ -267,7 +279,7 @@ def _runtime_settings(value: Any, where: str, config_path: Optional[Path]) -> Ru
     unknown = sorted(set(value) - RUNTIME_KEYS)
     if unknown:
         raise ConfigError(
-            f"unknown key {unknown[0]!r} in [tool.torchlint.runtime] of {where}; "
+            f"unknown key {unknown[0]!r} in [tool.torchlint.runtime] of {where};{_nearest(unknown[0], RUNTIME_KEYS)} "
             f"known keys: {', '.join(sorted(RUNTIME_KEYS))}"
         )
     where = f"[tool.torchlint.runtime] of {where}"

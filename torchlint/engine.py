@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Iterator, Optional, Sequence
 from torchlint import source as sources
 from torchlint.analysis.project import IndexEntry, ProjectIndex, index_entry
 from torchlint.cache import Cache
+from torchlint.codes import FILE_NOT_LINTED as FILE_NOT_LINTED_CODE
 from torchlint.config import Settings, resolved
 from torchlint.diagnostics import Diagnostic, Location
 from torchlint.discovery import discover
@@ -277,7 +278,7 @@ def _not_linted(shown: str, problem: "sources.NotLinted") -> Diagnostic:
         path=shown,
         location=location,
         end_location=location,
-        help="Fix the file so that Python can read and parse it; the other files were linted",
+        help=problem.help or "Fix the file so that Python can read and parse it",
         noqa_row=None,
     )
 
@@ -369,11 +370,21 @@ def run(paths: Sequence[str], settings: Settings, stdin: Optional[bytes] = None,
         if cache is not None and target.cache_key is not None and outcome.dependencies is not None:
             cache.store(target.cache_key, outcome.diagnostics, outcome.dependencies)
     result.diagnostics.sort(key=Diagnostic.sort_key)
+    _say_the_others_were_linted(result)
     result.internal_errors.sort()
     result.fix_errors.sort()
     result.diffs.sort()
     result.fixed_files.sort()
     return result
+
+
+def _say_the_others_were_linted(result: RunResult) -> None:
+    """A TL000's help adds that the run went on, when there were other files to lint."""
+    skipped = {d.path for d in result.diagnostics if d.code == FILE_NOT_LINTED_CODE}
+    if skipped and result.files_checked > len(skipped):
+        for d in result.diagnostics:
+            if d.code == FILE_NOT_LINTED_CODE and d.help and not d.help.endswith("were linted"):
+                d.help += "; the other files were linted"
 
 
 def in_shard(files: Sequence[Path], root: Path, k: int, n: int) -> list[Path]:

@@ -8,7 +8,7 @@ import sys
 import tokenize
 import warnings
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING, Optional, Union
 
 if TYPE_CHECKING:  # pragma: no cover
     import libcst as cst
@@ -19,6 +19,7 @@ class NotLinted(Exception):
     reason: str
     row: int = 1
     column: int = 1
+    help: Optional[str] = None  # what to do about it, when the reason alone does not say
 
     def __str__(self) -> str:
         return self.reason
@@ -49,6 +50,15 @@ def encoding_of(data: bytes) -> str:
         return "utf-8"
 
 
+def _encoding_help(encoding: str, data: bytes) -> str:
+    declared = any(b"coding" in line for line in data.splitlines()[:2])
+    if declared:
+        return (f"The bytes do not match the file's coding line ({encoding}): declare the encoding the file is "
+                f"written in, e.g. `# -*- coding: latin-1 -*-`, or save it as {encoding}")
+    return ("Save the file as UTF-8, or declare the encoding it is written in on its first or second line, "
+            "e.g. `# -*- coding: latin-1 -*-`")
+
+
 def decode(data: bytes) -> str:
     """Decode with the file's declared encoding (PEP 263, BOM), UTF-8 by default."""
     null = data.find(b"\x00")
@@ -58,12 +68,20 @@ def decode(data: bytes) -> str:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as error:
+        if "invalid or missing" in str(error):  # no coding line, and bytes that are not UTF-8 in the first two lines
+            try:
+                data.decode("utf-8")
+            except UnicodeDecodeError as bad:
+                row, column = _row_col(data, bad.start)
+                raise NotLinted(f"bytes that are not valid utf-8 (byte 0x{data[bad.start]:02x})", row, column,
+                                _encoding_help("utf-8", data)) from None
         raise NotLinted(f"invalid encoding declaration: {error}") from None
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as error:
         row, column = _row_col(data, error.start)
-        raise NotLinted(f"bytes that are not valid {encoding} (byte 0x{data[error.start]:02x})", row, column) from None
+        raise NotLinted(f"bytes that are not valid {encoding} (byte 0x{data[error.start]:02x})", row, column,
+                        _encoding_help(encoding, data)) from None
     except LookupError:
         raise NotLinted(f"unknown encoding {encoding!r}") from None
 

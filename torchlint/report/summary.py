@@ -45,7 +45,8 @@ def fix_hint(result: "RunResult") -> str:
     unsafe = sum(1 for d in result.diagnostics if d.fix and d.fix.applicability == "unsafe")
     if not (safe or unsafe):
         return ""
-    hint = f"[*] {safe} fixable with `--fix`" if safe else "[*] no safe fixes"
+    none = "[*] no more safe fixes" if sum(result.fixed.values()) else "[*] no safe fixes"  # after --fix: more
+    hint = f"[*] {safe} fixable with `--fix`" if safe else none
     if unsafe:
         hint += f" ({unsafe} more with `--fix --unsafe-fixes`)"
     return hint + "."

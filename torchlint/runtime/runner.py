@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import statistics
+import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from torchlint.discovery import discover
 from torchlint.rules import FILE_NOT_LINTED, RULES_BY_CODE
 from torchlint.runtime import messages
 from torchlint.runtime.pool import FileTask, WorkerPool, WorkerStartError
+from torchlint.runtime.shape_help import shape_help
 from torchlint.runtime.subjects import FileClasses, Subject, subject_of
 from torchlint.runtime.verdicts import CONFIRMED, REFUTED, UNVERIFIED, Evidence, FileRecord, judge
 from torchlint.suppression import Suppressions
@@ -196,7 +198,11 @@ def apply_runtime(result, settings: Settings, paths: Sequence[str], show_refuted
     """Give ``result.diagnostics`` their verdicts, add the runtime-only findings, drop
     refuted ones unless ``show_refuted``; ``result.runtime_summary`` gets the summary."""
     if not torch_available():
-        raise RuntimeUnavailable("--runtime needs torch: pip install 'torchlint[runtime]'")
+        raise RuntimeUnavailable(
+            f"--runtime needs torch, which this Python ({sys.executable}) cannot import: "
+            f"`{sys.executable} -m pip install torch` (the CPU-only build: add "
+            "`--index-url https://download.pytorch.org/whl/cpu`)"
+        )
     started = time.monotonic()
     plan = _plan(paths, settings, result.diagnostics)
     collector = _Collector(plan.records)
@@ -322,8 +328,8 @@ def _runtime_only(static: list[Diagnostic], plan: _Plan, evidence: Evidence, set
         out.append(Diagnostic(
             code=code, name=rule.name if rule else code.lower(), message=finding["message"], path=record.shown,
             location=Location(row, column), end_location=Location(row, max(column + 1, len(line.rstrip()) + 1)),
-            help=finding.get("help") or None, noqa_row=row, origin="runtime",
-            runtime={"verdict": CONFIRMED, "detail": _found_in(finding)}, source_line=line,
+            help=_help(finding, plan), noqa_row=row, origin="runtime",
+            runtime={"verdict": CONFIRMED, "detail": _found_in(finding, plan)}, source_line=line,
         ))
     return out
 
@@ -353,6 +359,27 @@ def _event_finding(event: dict[str, Any]) -> Optional[dict[str, Any]]:
             "attribute": event.get("name"), "message": message, "help": help}
 
 
-def _found_in(finding: dict[str, Any]) -> str:
+def _help(finding: dict[str, Any], plan: _Plan) -> Optional[str]:
+    """The worker's help; TL101's in the expressions of the class's own source."""
+    help = finding.get("help") or None
+    owner = plan.records.get(finding.get("class_file") or "")
+    if finding["code"] != "TL101" or owner is None:
+        return help
+    line = finding.get("line") if finding.get("file") == finding.get("class_file") else None
+    return shape_help({**finding, "line": line}, owner.lines) or help
+
+
+def _found_in(finding: dict[str, Any], plan: _Plan) -> str:
+    """``found by building `Net` with dim=64``: the arguments (made up, mended, or a
+    factory's) reproduce the build, as a verdict's detail gives them."""
     qualname = finding.get("qualname")
-    return f"found by building `{qualname}`" if qualname else "found while building the model"
+    if not qualname:
+        return "found while building the model"
+    record = plan.records.get(finding.get("class_file") or finding.get("file") or "")
+    report = record.reports.get(qualname) if record is not None else None
+    arguments = report.get("arguments") if report is not None and report.get("status") == "built" else None
+    if not arguments:
+        return f"found by building `{qualname}`"
+    if arguments == "no arguments":
+        return f"found by building `{qualname}` without arguments"
+    return f"found by building `{qualname}` with {arguments}"
