@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Iterator, Optional
 
 import libcst as cst
 
-from torchlint.analysis.construction import BUFFER, MODULE, PARAM, AttrAssign, AttrDelete, RegisterCall
+from torchlint.analysis.construction import BUFFER, MAYBE_BUFFER, MODULE, PARAM, AttrAssign, AttrDelete, RegisterCall
 from torchlint.analysis.values import REGISTERING, Kind
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -29,8 +29,10 @@ def unregistered_tensor_assignments(info: "ClassInfo") -> Iterator[AttrAssign]:
         if isinstance(e, RegisterCall) or (isinstance(e, AttrAssign) and e.value.kind in REGISTERING)
     }
     for event in facts.assignments():
-        if event.value.kind is not Kind.TENSOR or event.prior_state in (PARAM, BUFFER, MODULE):
+        if event.value.kind is not Kind.TENSOR or event.prior_state in (PARAM, BUFFER, MODULE, MAYBE_BUFFER):
             continue  # torch keeps an already registered name registered
+        if info.base_registers_computed_buffers:
+            continue  # a base class registered buffers under names we cannot read: this may be one
         name = event.name
         if name in info.handled_by_hand:
             continue

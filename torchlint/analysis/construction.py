@@ -29,6 +29,9 @@ MAX_INLINE_DEPTH = 8
 
 # What torch's Module.__setattr__ makes of a name, as far as we can tell.
 PLAIN, PARAM, BUFFER, MODULE, UNCERTAIN = "plain", "parameter", "buffer", "module", "uncertain"
+# A name that a ``register_buffer`` call with a computed name (``for k in names:
+# self.register_buffer(k, None)``) may have registered earlier on this path.
+MAYBE_BUFFER = "maybe-buffer"
 _STATE_OF_KIND = {Kind.PARAMETER: PARAM, Kind.BUFFER: BUFFER, Kind.MODULE: MODULE}
 _REGISTER_STATE = {
     "register_buffer": BUFFER,
@@ -145,9 +148,10 @@ class _State:
     attrs: dict[str, Value]
     attr_state: dict[str, str]
     super_called: bool = False
+    computed_buffers: bool = False  # register_buffer was called with a name we cannot read
 
     def copy(self) -> "_State":
-        return _State(dict(self.attrs), dict(self.attr_state), self.super_called)
+        return _State(dict(self.attrs), dict(self.attr_state), self.super_called, self.computed_buffers)
 
 
 def _merge(states: list[_State]) -> _State:
@@ -158,7 +162,7 @@ def _merge(states: list[_State]) -> _State:
     for name in state_names:
         seen = {s.attr_state.get(name) for s in states}
         attr_state[name] = seen.pop() if len(seen) == 1 else UNCERTAIN
-    return _State(attrs, attr_state, any(s.super_called for s in states))
+    return _State(attrs, attr_state, any(s.super_called for s in states), any(s.computed_buffers for s in states))
 
 
 class BlockWalker:
@@ -429,13 +433,15 @@ class Construction(Host, BlockWalker):
     def assign_self(self, name: str, value: Value, target: cst.CSTNode, statement: Optional[cst.CSTNode] = None) -> None:
         self.facts.touches_self = True
         prior = self.state.attr_state.get(name)
+        if prior is None and self.state.computed_buffers:
+            prior = MAYBE_BUFFER
         self.facts.events.append(
             AttrAssign(name, value, target, not self.state.super_called, prior, self._next(), statement)
         )
         if value.kind in REGISTERING:
             value.registered = True
             self.state.attr_state[name] = _STATE_OF_KIND[value.kind]
-        elif prior in (PARAM, BUFFER, MODULE) and value.kind in (Kind.TENSOR, Kind.NONE, Kind.UNKNOWN):
+        elif prior in (PARAM, BUFFER, MODULE, MAYBE_BUFFER) and value.kind in (Kind.TENSOR, Kind.NONE, Kind.UNKNOWN):
             pass  # torch keeps the name registered (a tensor or None goes into _buffers/_parameters)
         else:
             self.state.attr_state[name] = UNCERTAIN if value.kind is Kind.UNKNOWN else PLAIN
@@ -479,10 +485,17 @@ class Construction(Host, BlockWalker):
         if value is not None:
             mark_registered(value)
         if key is not None:
-            self.state.attr_state[key] = _REGISTER_STATE[method]
+            names = [key]
+        else:
+            possible = _possible_names(name_node, evaluator)
+            names = [attribute_key(self.info.name, each) for each in possible] if possible is not None else None
+        for each in names or ():
+            self.state.attr_state[each] = _REGISTER_STATE[method]
             registered = Value(Kind.BUFFER if method == "register_buffer" else (value.kind if value else Kind.UNKNOWN), call)
             registered.registered = True
-            self.state.attrs[key] = registered
+            self.state.attrs[each] = registered
+        if names is None and method == "register_buffer":
+            self.state.computed_buffers = True  # any later `self.<name> = t` may go into _buffers
 
     def init_call(self, call: cst.Call) -> None:
         if not self.state.super_called:
@@ -507,3 +520,14 @@ class Construction(Host, BlockWalker):
         self.facts.events.append(
             InplaceOp(value, node, method, self.no_grad_depth > 0, self._next(), self.current_line)
         )
+
+
+def _possible_names(node: Optional[cst.BaseExpression], evaluator: Evaluator) -> Optional[list[str]]:
+    """The names a computed registration name can take: the strings of a literal list or
+    tuple that the loop variable iterates (``for k in ("mean", "std")``), else None."""
+    if not isinstance(node, cst.Name):
+        return None
+    value = evaluator.eval(node)
+    candidates = value.aliases or [value]
+    names = [literal_string(v.node) if isinstance(v.node, cst.SimpleString) else None for v in candidates]
+    return names if names and all(n is not None for n in names) else None

@@ -69,6 +69,14 @@ class ClassInfo:
         return set().union(*(f.registered_names for f in self.index_facts)) if self.index_facts else set()
 
     @cached_property
+    def base_registers_computed_buffers(self) -> bool:
+        """A user base class calls ``register_buffer`` with a name the index cannot read
+        (``for k in self._names: self.register_buffer(k, None)``): a later ``self.<x> = t``
+        may go into ``_buffers``."""
+        own = self.ctx.indexed_facts(self)
+        return any(f.computed_buffer_names for f in self.index_facts if f is not own)
+
+    @cached_property
     def handled_by_hand(self) -> set[str]:
         """Names that the class moves or saves itself (``_apply``/``to``/``state_dict``
         overrides) or that are properties."""

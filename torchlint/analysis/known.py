@@ -75,6 +75,24 @@ TENSOR_FACTORIES = frozenset(
     }
 )
 
+# Complex tensors: calls that make one, dtypes that ask for one, and the calls and methods
+# whose result is real even when their input is complex.
+COMPLEX_FACTORIES = frozenset(
+    {"torch.polar", "torch.complex", "torch.view_as_complex"}
+    | {f"torch.fft.{name}" for name in "fft fft2 fftn ifft ifft2 ifftn rfft rfft2 rfftn ihfft ihfft2 ihfftn".split()}
+)
+COMPLEX_DTYPES = frozenset(
+    f"torch.{name}" for name in "cfloat cdouble chalf complex32 complex64 complex128".split()
+)
+COMPLEX_METHODS = frozenset({"cfloat", "cdouble", "chalf"})
+REAL_FROM_COMPLEX = frozenset(
+    f"torch.{name}" for name in """view_as_real abs angle real imag isnan isinf isfinite isclose eq ne lt le gt ge
+    logical_not logical_and logical_or logical_xor""".split()
+) | frozenset({"torch.fft.irfft", "torch.fft.irfft2", "torch.fft.irfftn", "torch.fft.hfft", "torch.fft.fftfreq",
+               "torch.fft.rfftfreq"})
+REAL_METHODS = frozenset({"abs", "angle", "float", "half", "double", "bfloat16", "long", "int", "bool",
+                          "isnan", "isinf", "isfinite", "eq", "ne", "lt", "le", "gt", "ge"})
+
 # Namespaces whose functions all return tensors.
 TENSOR_NAMESPACES = ("torch.nn.functional.", "torch.fft.", "torch.linalg.", "torch.special.")
 

@@ -61,6 +61,7 @@ class ClassFacts:
     property_names: set[str] = field(default_factory=set)
     manually_handled: set[str] = field(default_factory=set)
     overrides_setattr: bool = False
+    computed_buffer_names: bool = False  # register_buffer(<a name the index cannot read>, ...)
     custom_metaclass: bool = False  # a metaclass may run nn.Module.__init__ itself (fastai)
     # constructors called in what ``__init__`` stores on self or registers: dotted parts and
     # constant keywords (name, text), to tell from another file whether the class owns parameters
@@ -203,18 +204,23 @@ def _class_facts(node: ast.ClassDef) -> ClassFacts:
             # `x = property(...)` at class level
             if isinstance(item.value, ast.Call) and (dotted_parts(item.value.func) or [""])[-1] == "property":
                 facts.property_names.update(t.id for t in item.targets if isinstance(t, ast.Name))
+    loop_names: dict[str, list[str]] = {}  # `for k in ("a", "b"):` -> k may be "a" or "b"
     for statement in iter_statements(node.body):
+        if isinstance(statement, ast.For) and isinstance(statement.target, ast.Name):
+            names = _literal_strings(statement.iter)
+            if names is not None:
+                loop_names[statement.target.id] = names
         sub = statement.value if isinstance(statement, ast.Expr) else None
         if isinstance(sub, ast.Call):
             func = sub.func
-            if (
-                isinstance(func, ast.Attribute)
-                and func.attr in _REGISTER_CALLS
-                and sub.args
-                and isinstance(sub.args[0], ast.Constant)
-                and isinstance(sub.args[0].value, str)
-            ):
-                facts.registered_names.add(sub.args[0].value)
+            if isinstance(func, ast.Attribute) and func.attr in _REGISTER_CALLS and sub.args:
+                first = sub.args[0]
+                if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                    facts.registered_names.add(first.value)
+                elif isinstance(first, ast.Name) and first.id in loop_names:
+                    facts.registered_names.update(loop_names[first.id])
+                elif func.attr == "register_buffer" and _self_attribute(func) is not None:
+                    facts.computed_buffer_names = True  # `self.register_buffer(name, ...)`
         sub = statement
         if isinstance(sub, (ast.Assign, ast.AnnAssign)) and isinstance(sub.value, ast.Call):
             callee = (dotted_parts(sub.value.func) or [""])[-1]
@@ -225,6 +231,15 @@ def _class_facts(node: ast.ClassDef) -> ClassFacts:
                     if name:
                         facts.registered_names.add(name)
     return facts
+
+
+def _literal_strings(node: ast.AST) -> Optional[list[str]]:
+    """The strings of a literal list/tuple/set of string constants, else None."""
+    if not isinstance(node, (ast.List, ast.Tuple, ast.Set)) or not node.elts:
+        return None
+    if all(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in node.elts):
+        return [e.value for e in node.elts]
+    return None
 
 
 _STORING_CALLS = frozenset({"register_parameter", "add_module", "register_module"})

@@ -121,7 +121,13 @@ class Evaluator:
     def _scalar(self, node: cst.CSTNode) -> Value:
         return Value(Kind.SCALAR, node)
 
-    _eval_Integer = _eval_Float = _eval_Imaginary = _scalar
+    _eval_Integer = _eval_Float = _scalar
+
+    def _eval_Imaginary(self, node: cst.Imaginary) -> Value:
+        value = Value(Kind.SCALAR, node)
+        value.complex = True  # `1j * t` makes a complex tensor
+        return value
+
     _eval_SimpleString = _eval_ConcatenatedString = _eval_FormattedString = _scalar
 
     def _sequence(self, node, container: str) -> Value:
@@ -186,7 +192,8 @@ class Evaluator:
             return self.host.self_attribute(node.attr.value)
         base = self.eval(receiver)
         if base.kind in TENSOR_LIKE and node.attr.value in known.TENSOR_ATTRIBUTES:
-            return Value(Kind.TENSOR, node)
+            return _complex(Value(Kind.TENSOR, node), (base,)) if node.attr.value not in ("real", "imag") \
+                else Value(Kind.TENSOR, node)
         if base.kind is Kind.MODULE and not base.stateless and node.attr.value in known.LAYER_PARAMETERS:
             return _submodule_parameter(base, node)
         return unknown()
@@ -197,7 +204,7 @@ class Evaluator:
             if isinstance(element.slice, cst.Index):
                 self.eval(element.slice.value)
         if base.kind in TENSOR_LIKE or base.kind is Kind.TENSOR_TUPLE:
-            return Value(Kind.TENSOR, node)
+            return _complex(Value(Kind.TENSOR, node), (base,))
         if base.kind is Kind.CONTAINER and base.items and not base.open:
             return join(base.items)
         return unknown()
@@ -205,18 +212,18 @@ class Evaluator:
     def _eval_BinaryOperation(self, node: cst.BinaryOperation) -> Value:
         left, right = self.eval(node.left), self.eval(node.right)
         if left.kind in TENSOR_LIKE or right.kind in TENSOR_LIKE:
-            return _derived(Value(Kind.TENSOR, node), (left, right))
+            return _complex(_derived(Value(Kind.TENSOR, node), (left, right)), (left, right))
         if left.kind is Kind.CONTAINER and right.kind is Kind.CONTAINER and isinstance(node.operator, cst.Add):
             return Value(Kind.CONTAINER, node, items=left.items + right.items, container=left.container,
                          open=left.open or right.open)
         if left.kind is Kind.SCALAR and right.kind is Kind.SCALAR:
-            return Value(Kind.SCALAR, node)
-        return unknown()
+            return _complex(Value(Kind.SCALAR, node), (left, right))
+        return _complex(unknown(), (left, right))  # `2j * math.pi`: still complex
 
     def _eval_UnaryOperation(self, node: cst.UnaryOperation) -> Value:
         operand = self.eval(node.expression)
         if operand.kind in TENSOR_LIKE and not isinstance(node.operator, cst.Not):
-            return _derived(Value(Kind.TENSOR, node), (operand,))
+            return _complex(_derived(Value(Kind.TENSOR, node), (operand,)), (operand,))
         return Value(Kind.SCALAR, node) if operand.kind is Kind.SCALAR else unknown()
 
     def _eval_Comparison(self, node: cst.Comparison) -> Value:
@@ -358,11 +365,30 @@ class Evaluator:
             return copy
         if target.kind is Kind.PARAMETER and method in _MAYBE_IDENTITY_METHODS:
             return unknown()
-        result = Value(Kind.TENSOR, node)
+        result = self._complex_method(node, method, target, Value(Kind.TENSOR, node))
         if target.requires_grad and method not in ("detach", "numpy"):
             _requiring_grad(result, target.requires_grad_node or node)  # autograd carries it through
             result.derived = target.derived or target.kind is Kind.PARAMETER
         return result
+
+    def _complex_method(self, node: cst.Call, method: str, target: Value, result: Value) -> Value:
+        """``t.cfloat()``, ``t.to(torch.complex64)`` make a complex tensor; most methods
+        keep a complex input complex (``.abs()``, ``.float()`` do not)."""
+        if method in known.COMPLEX_METHODS:
+            result.complex = True
+        elif method in ("to", "type"):
+            dtype = next((d for d in map(self._dtype_of, (arg.value for arg in node.args)) if d), None)
+            result.complex = dtype in known.COMPLEX_DTYPES if dtype is not None else target.complex
+        elif method not in known.REAL_METHODS:
+            result.complex = target.complex
+        return result
+
+    def _dtype_of(self, node: Optional[cst.BaseExpression]) -> Optional[str]:
+        """``torch.cfloat`` -> "torch.cfloat"; None when ``node`` is not a torch dtype."""
+        if node is None or not isinstance(node, (cst.Attribute, cst.Name)):
+            return None
+        dotted_name = getattr(self.ctx.resolve(node), "dotted", None)
+        return dotted_name if dotted_name and dotted_name.startswith("torch.") else None
 
     def _external_call(self, node: cst.Call, name: str, args: list[Value]) -> Value:
         if name in known.PARAMETER_CONSTRUCTORS:
@@ -374,6 +400,10 @@ class Evaluator:
             return Value(Kind.BUFFER, node)
         if name in known.TENSOR_FACTORIES or name.startswith(known.TENSOR_NAMESPACES):
             value = _derived(Value(Kind.TENSOR, node), args)
+            if name in known.COMPLEX_FACTORIES or self._dtype_of(argument(node, 99, "dtype")) in known.COMPLEX_DTYPES:
+                value.complex = True
+            elif name not in known.REAL_FROM_COMPLEX:
+                _complex(value, args)
             flag = argument(node, 99, known.REQUIRES_GRAD_KEYWORD)
             if is_true(flag):
                 value.requires_grad = True
@@ -449,6 +479,13 @@ def _derived(result: Value, operands) -> Value:
             result.requires_grad_node = operand.requires_grad_node or operand.node
             result.derived = True
             break
+    return result
+
+
+def _complex(result: Value, operands) -> Value:
+    """A tensor computed from a complex operand (``1j * t``, ``freqs[:n]``) is complex."""
+    if any(operand.complex for operand in operands):
+        result.complex = True
     return result
 
 

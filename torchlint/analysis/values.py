@@ -30,7 +30,7 @@ class Value:
     registered (``self.add_module(name, layer)``) is seen through every list holding it."""
 
     __slots__ = ("kind", "node", "items", "container", "open", "registered", "requires_grad", "requires_grad_node",
-                 "stateless", "aliases", "origin", "parts", "derived")
+                 "stateless", "aliases", "origin", "parts", "derived", "complex")
 
     def __init__(
         self,
@@ -53,6 +53,7 @@ class Value:
         self.origin = None  # for a Module: the class that built it (project.External or project.ClassRef)
         self.parts: list["Value"] = []  # for a Module: the values passed to its constructor
         self.derived = False  # computed from parameters (a non-leaf that requires grad)
+        self.complex = False  # a complex tensor (torch.polar, view_as_complex, a complex dtype) or 1j
 
     def __repr__(self) -> str:  # pragma: no cover - debugging aid
         extra = f" items={self.items}" if self.kind is Kind.CONTAINER else ""

@@ -114,6 +114,9 @@ class Rotary(nn.Module):
             for event in unregistered_tensor_assignments(info):
                 if event.value.requires_grad and not event.value.derived:
                     continue  # TL004 reports it, more specifically
+                if event.value.complex:
+                    yield _complex_finding(event)
+                    continue
                 yield Finding(
                     event.target,
                     f"`self.{event.name}` holds a plain tensor, not a parameter or buffer: it is missing from "
@@ -122,6 +125,19 @@ class Rotary(nn.Module):
                     register_buffer_help(ctx, info, event),
                     _register_fix(ctx, info, event),
                 )
+
+
+def _complex_finding(event) -> Finding:
+    """A complex tensor: a buffer is no plain fix (``model.to(torch.bfloat16)`` casts a
+    complex buffer to that real dtype and drops the imaginary part), so no autofix."""
+    return Finding(
+        event.target,
+        f"`self.{event.name}` holds a plain complex tensor, not a buffer: it is missing from `state_dict()` and "
+        "is not moved by `.to(device)`",
+        "Keep real buffers (e.g. the cos and sin parts, or `torch.view_as_real(t)`) and build the complex tensor "
+        "in `forward`, or move it yourself in an `_apply` override: as a buffer, `model.to(<real dtype>)` (e.g. "
+        "`torch.bfloat16`) would cast it to that real dtype and drop its imaginary part",
+    )
 
 
 def _register_fix(ctx, info, event) -> Optional[Fix]:
