@@ -40,7 +40,9 @@ from __future__ import annotations
 
 from typing import Iterator, Optional
 
-from torchlint.analysis.attributes import single_assignment, unregistered_tensor_assignments
+from torchlint.analysis.attributes import (
+    copies_always, reported_as_moved, single_assignment, unregistered_tensor_assignments,
+)
 from torchlint.diagnostics import Fix
 from torchlint.fixes.edits import SAFE, UNSAFE, Imports, code, fix, replace
 from torchlint.fixes.guards import can_register
@@ -102,9 +104,12 @@ class Rotary(nn.Module):
 
     def check(self, ctx) -> Iterator[Finding]:
         for info in ctx.module_classes:
+            moved = reported_as_moved(info)
             for event in unregistered_tensor_assignments(info):
                 if event.value.requires_grad and not event.value.derived:
                     continue  # TL004 reports it, more specifically
+                if event.seq in moved or (event.value.moved is not None and not copies_always(event.value.moved)):
+                    continue  # TL011 reports it; a `.to()` that may return the Parameter itself is no plain tensor
                 yield Finding(
                     event.target,
                     f"`self.{event.name}` holds a plain tensor, not a parameter or buffer: it is missing from "

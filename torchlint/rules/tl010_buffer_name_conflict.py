@@ -35,6 +35,7 @@ from __future__ import annotations
 from typing import Iterator, Optional
 
 from torchlint.analysis import known
+from torchlint.analysis.attributes import reported_as_moved
 from torchlint.analysis.construction import BUFFER, MODULE, PARAM, PLAIN, RegisterCall
 from torchlint.analysis.values import Kind
 from torchlint.rules.base import Finding, Rule
@@ -99,11 +100,12 @@ class Counter(nn.Module):
 
     def check(self, ctx) -> Iterator[Finding]:
         for info in ctx.module_classes:
+            moved = reported_as_moved(info)
             for event in info.construction.registrations():
                 problem = _name_problem(event, info.class_attributes)
                 if problem:
                     yield Finding(event.name_node, *problem)
-                problem = _value_problem(event)
+                problem = _value_problem(event) if event.seq not in moved else None  # TL011's
                 if problem:
                     yield Finding(event.call, *problem)
 
