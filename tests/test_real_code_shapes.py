@@ -158,7 +158,7 @@ def test_static_and_class_method_helpers_are_followed(tmp_path):
     ("self.p = Variable(torch.randn(4), requires_grad=True).to('cpu')", "TL004"),
     ("self.p = torch.ones(3, requires_grad=True).cuda()", "TL004"),
     ("self.p = torch.ones(3, requires_grad=True).detach()", "TL001"),
-    ("self.p = nn.Parameter(torch.randn(3)).double()", "TL001"),  # computed from a Parameter: no longer one
+    ("self.p = nn.Parameter(torch.randn(3)).double()", "TL011"),  # no longer a Parameter: TL011, not TL001
 ])
 def test_requires_grad_follows_autograd(tmp_path, line, expected):
     write(tmp_path, {"model.py": f"""\

@@ -108,7 +108,7 @@ def test_list_rules_table():
         [rule.code, rule.name, "yes" if rule.fixable else "no", rule.origin] for rule in ALL_RULES
     ]
     fixable = {rule.code for rule in ALL_RULES if rule.fixable}
-    assert fixable == {"TL001", "TL002", "TL003", "TL004", "TL005", "TL006", "TL007", "TL008"}
+    assert fixable == {"TL001", "TL002", "TL003", "TL004", "TL005", "TL006", "TL007", "TL008", "TL011"}
     assert Rule.fixable is False
 
 

@@ -45,6 +45,7 @@ def test_codes_are_unique_and_match_the_catalogue():
         "TL008": "parameter-in-plain-container",
         "TL009": "layer-created-in-forward",
         "TL010": "buffer-name-conflict",
+        "TL011": "moved-parameter",
     }
 
 

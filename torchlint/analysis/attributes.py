@@ -6,19 +6,24 @@ the filtering below is what makes a plain-tensor assignment a real problem.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterator, Optional
+from typing import TYPE_CHECKING, Iterator, Optional, Union
 
 import libcst as cst
 
-from torchlint.analysis.construction import BUFFER, MAYBE_BUFFER, MODULE, PARAM, AttrAssign, AttrDelete, RegisterCall
+from torchlint.analysis.construction import (
+    BUFFER, MAYBE_BUFFER, MODULE, PARAM, PLAIN, UNCERTAIN, AttrAssign, AttrDelete, RegisterCall,
+)
+from torchlint.analysis.tensors import CONVERTING_METHODS, dotted
 from torchlint.analysis.values import REGISTERING, Kind
 
 if TYPE_CHECKING:  # pragma: no cover
     from torchlint.analysis.context import ClassInfo
 
 
-def unregistered_tensor_assignments(info: "ClassInfo") -> Iterator[AttrAssign]:
-    """``self.x = <plain tensor>`` in construction that stays a plain attribute."""
+def unregistered_tensor_assignments(info: "ClassInfo", prior_parameter: bool = False) -> Iterator[AttrAssign]:
+    """``self.x = <plain tensor>`` in construction that stays a plain attribute.
+    ``prior_parameter``: also a store to a name that already holds a Parameter (torch then
+    refuses a plain tensor with ``TypeError``)."""
     if info.overrides_setattr:
         return
     facts = info.construction
@@ -29,7 +34,9 @@ def unregistered_tensor_assignments(info: "ClassInfo") -> Iterator[AttrAssign]:
         if isinstance(e, RegisterCall) or (isinstance(e, AttrAssign) and e.value.kind in REGISTERING)
     }
     for event in facts.assignments():
-        if event.value.kind is not Kind.TENSOR or event.prior_state in (PARAM, BUFFER, MODULE, MAYBE_BUFFER):
+        if event.value.kind is not Kind.TENSOR or event.prior_state in (BUFFER, MODULE, MAYBE_BUFFER):
+            continue  # torch keeps an already registered name registered
+        if event.prior_state == PARAM and not prior_parameter:
             continue  # torch keeps an already registered name registered
         if info.base_registers_computed_buffers:
             continue  # a base class registered buffers under names we cannot read: this may be one
@@ -41,6 +48,52 @@ def unregistered_tensor_assignments(info: "ClassInfo") -> Iterator[AttrAssign]:
         if any(_registers_or_deletes(later) for later in facts.later_events(event.seq, name)):
             continue
         yield event
+
+
+def moved_parameters(info: "ClassInfo") -> Iterator[Union[AttrAssign, RegisterCall]]:
+    """TL011: a Parameter passed through ``.to()``/``.cuda()``/``.double()``... and the result
+    stored on ``self`` or given to ``register_parameter``, in construction:
+    ``self.w = nn.Parameter(t).to(device)`` (a Parameter made here, not registered yet),
+    ``self.scale = self.scale.double()`` (the module's own Parameter, stored back under its name),
+    ``self.register_parameter("w", nn.Parameter(t).cuda())``. The result is a plain tensor
+    whenever the method copies. A Parameter of the module stored under *another* name is a
+    derived copy (TL001's business), and ``ParameterList.append``/``register_buffer`` keep it."""
+    for event in unregistered_tensor_assignments(info, prior_parameter=True):
+        move = event.value.moved
+        if move is None:
+            continue
+        if move.fresh and event.prior_state in (None, PARAM, UNCERTAIN, PLAIN):
+            yield event
+        elif event.prior_state == PARAM and _reads_own_attribute(move, event.name):
+            yield event
+    for event in info.construction.registrations():
+        value = event.value
+        if event.method == "register_parameter" and value is not None and value.moved is not None and value.moved.fresh:
+            yield event
+
+
+def reported_as_moved(info: "ClassInfo") -> set[int]:
+    """The event numbers TL011 reports (TL001 and TL010 leave them alone)."""
+    return {event.seq for event in moved_parameters(info)}
+
+
+def copies_always(move) -> bool:
+    """``.double()``, ``.half()``, ``.bfloat16()``, ``.cuda()`` on a default-dtype CPU Parameter:
+    a new tensor in the build torchlint reasons about; ``.to()``/``.cpu()``/``.float()`` may
+    return the Parameter itself."""
+    return move.method in CONVERTING_METHODS
+
+
+def _reads_own_attribute(move, name: str) -> bool:
+    """``self.scale.double()`` stored back into ``self.scale``."""
+    call = move.call
+    while isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute):
+        receiver = call.func.value
+        parts = dotted(receiver)
+        if parts is not None:
+            return len(parts) == 2 and parts[1] == name
+        call = receiver
+    return False
 
 
 def single_assignment(event: AttrAssign) -> Optional[cst.BaseSmallStatement]:

@@ -15,7 +15,7 @@ import libcst as cst
 
 from torchlint.analysis import known
 from torchlint.analysis.project import ClassRef, External, FunctionRef
-from torchlint.analysis.values import TENSOR_LIKE, Kind, Value, element_of, join, mark_registered, unknown
+from torchlint.analysis.values import TENSOR_LIKE, Kind, Move, Value, element_of, join, mark_registered, unknown
 
 if TYPE_CHECKING:  # pragma: no cover
     from torchlint.analysis.context import FileContext
@@ -28,13 +28,16 @@ _CONTAINER_ADDERS = frozenset({"append", "extend", "insert", "update", "setdefau
 _NOT_DATA_MUTATIONS = frozenset({"requires_grad_", "share_memory_", "retain_grad_", "detach_"})
 # Parameter methods that (on CPU at construction, in the default dtype) return a new,
 # plain tensor.
-_CONVERTING_METHODS = frozenset({"cuda", "double", "half", "bfloat16"})
+CONVERTING_METHODS = frozenset({"cuda", "double", "half", "bfloat16"})
 _MAYBE_IDENTITY_METHODS = frozenset({"to", "cuda", "cpu", "float", "half", "double", "bfloat16", "type", "type_as", "contiguous"})
 # nn.Module methods that return the Module itself (``Layer(a, b).to(device)`` is still that Layer).
 _MODULE_RETURNING_METHODS = frozenset(
     {"to", "cuda", "cpu", "xpu", "mtia", "ipu", "half", "float", "double", "bfloat16", "type", "train", "eval",
      "requires_grad_", "apply", "share_memory", "to_empty"}
 )
+# Tensor methods that move a Parameter to another device or dtype: the result is the
+# Parameter itself when nothing is copied, else a plain tensor (TL011).
+MOVING_METHODS = frozenset({"to", "cuda", "cpu", "float", "half", "double", "bfloat16", "type"})
 
 
 class Host:
@@ -351,6 +354,9 @@ class Evaluator:
             elif isinstance(flag, cst.Name) and flag.value == "False":
                 target.requires_grad = False
             return target
+        if method in MOVING_METHODS and (target.kind is Kind.PARAMETER or target.moved is not None) and (
+                node.args or method not in ("to", "type")):  # `.to()` is a no-op, `.type()` a type name
+            return _moved(node, method, target)
         if method in known.NON_TENSOR_METHODS:
             return unknown()
         if method.endswith("_") and not method.startswith("_"):
@@ -359,7 +365,7 @@ class Evaluator:
             return target
         if method in ("chunk", "split", "unbind", "tensor_split"):
             return Value(Kind.TENSOR_TUPLE, node)
-        if target.kind is Kind.PARAMETER and method in _CONVERTING_METHODS:
+        if target.kind is Kind.PARAMETER and method in CONVERTING_METHODS:
             copy = _requiring_grad(Value(Kind.TENSOR, node), node)  # a copy: no longer a Parameter
             copy.derived = True
             return copy
@@ -486,6 +492,20 @@ def _complex(result: Value, operands) -> Value:
     """A tensor computed from a complex operand (``1j * t``, ``freqs[:n]``) is complex."""
     if any(operand.complex for operand in operands):
         result.complex = True
+    return result
+
+
+def _moved(node: cst.Call, method: str, target: Value) -> Value:
+    """``p.to(device)``, ``p.double()``: a copy that is no longer a Parameter whenever it copies.
+    Marked, so that TL011 reports it (and TL001/TL010 leave it to TL011)."""
+    result = Value(Kind.TENSOR, node)
+    if target.moved is not None:  # `nn.Parameter(t).to(device).half()`: still the same move
+        result.moved = Move(target.moved.method, node, target.moved.source, target.moved.fresh)
+    else:
+        result.moved = Move(method, node, target, not target.registered)
+    if target.requires_grad:
+        _requiring_grad(result, target.requires_grad_node or node)
+    result.derived = True
     return result
 
 

@@ -30,7 +30,7 @@ class Value:
     registered (``self.add_module(name, layer)``) is seen through every list holding it."""
 
     __slots__ = ("kind", "node", "items", "container", "open", "registered", "requires_grad", "requires_grad_node",
-                 "stateless", "aliases", "origin", "parts", "derived", "complex")
+                 "stateless", "aliases", "origin", "parts", "derived", "complex", "moved")
 
     def __init__(
         self,
@@ -54,6 +54,7 @@ class Value:
         self.parts: list["Value"] = []  # for a Module: the values passed to its constructor
         self.derived = False  # computed from parameters (a non-leaf that requires grad)
         self.complex = False  # a complex tensor (torch.polar, view_as_complex, a complex dtype) or 1j
+        self.moved: Optional["Move"] = None  # the result of `.to()`/`.cuda()`/`.double()`... on a Parameter
 
     def __repr__(self) -> str:  # pragma: no cover - debugging aid
         extra = f" items={self.items}" if self.kind is Kind.CONTAINER else ""
@@ -76,6 +77,20 @@ class Value:
                 stack.extend(value.items)
             else:
                 yield value
+
+
+class Move:
+    """How a tensor came from a Parameter through a device/dtype method: ``nn.Parameter(t).to(device)``,
+    ``self.scale.double()``. Such a method returns the Parameter itself when it copies nothing (CPU, same
+    dtype) and a new plain tensor otherwise."""
+
+    __slots__ = ("method", "call", "source", "fresh")
+
+    def __init__(self, method: str, call: cst.Call, source: Value, fresh: bool):
+        self.method = method  # the first moving method of the chain: "to", "cuda", "double", ...
+        self.call = call  # the outermost moving call seen so far
+        self.source = source  # the Parameter value
+        self.fresh = fresh  # the Parameter was not registered yet when it was moved (`nn.Parameter(t).cuda()`)
 
 
 UNKNOWN = Value(Kind.UNKNOWN)

@@ -14,6 +14,7 @@ from torchlint.rules.tl007_module_in_plain_container import ModuleInPlainContain
 from torchlint.rules.tl008_parameter_in_plain_container import ParameterInPlainContainer
 from torchlint.rules.tl009_layer_created_in_forward import LayerCreatedInForward
 from torchlint.rules.tl010_buffer_name_conflict import BufferNameConflict
+from torchlint.rules.tl011_moved_parameter import MovedParameter
 from torchlint.rules.tl101_parameter_shape_mismatch import ParameterShapeMismatch
 
 ALL_RULES: tuple[type[Rule], ...] = (
@@ -28,6 +29,7 @@ ALL_RULES: tuple[type[Rule], ...] = (
     ParameterInPlainContainer,
     LayerCreatedInForward,
     BufferNameConflict,
+    MovedParameter,
 )
 # Rules only the runtime checker (`--runtime`) reports; the static engine never runs them.
 RUNTIME_RULES: tuple[type[Rule], ...] = (ParameterShapeMismatch,)

@@ -48,7 +48,9 @@ from typing import Iterator, Optional
 
 import libcst as cst
 
-from torchlint.analysis.attributes import single_assignment, unregistered_tensor_assignments
+from torchlint.analysis.attributes import (
+    copies_always, reported_as_moved, single_assignment, unregistered_tensor_assignments,
+)
 from torchlint.diagnostics import Fix
 from torchlint.fixes.edits import SAFE, UNSAFE, Imports, code, fix, replace
 from torchlint.fixes.buffers import NN_BUFFER, buffer_style, move_below_super, register_buffer_help, stored_name
@@ -111,9 +113,12 @@ class Rotary(nn.Module):
 
     def check(self, ctx) -> Iterator[Finding]:
         for info in ctx.module_classes:
+            moved = reported_as_moved(info)
             for event in unregistered_tensor_assignments(info):
                 if event.value.requires_grad and not event.value.derived:
                     continue  # TL004 reports it, more specifically
+                if event.seq in moved or (event.value.moved is not None and not copies_always(event.value.moved)):
+                    continue  # TL011 reports it; a `.to()` that may return the Parameter itself is no plain tensor
                 if event.value.complex:
                     yield _complex_finding(event)
                     continue

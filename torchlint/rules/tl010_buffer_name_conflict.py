@@ -50,6 +50,7 @@ import libcst as cst
 
 from torchlint.analysis import known, walk
 from torchlint.analysis.names import mangled_name
+from torchlint.analysis.attributes import reported_as_moved
 from torchlint.analysis.construction import BUFFER, MODULE, PARAM, PLAIN, AttrAssign, RegisterCall
 from torchlint.analysis.project import External
 from torchlint.analysis.tensors import argument, dotted
@@ -116,6 +117,7 @@ class Counter(nn.Module):
 
     def check(self, ctx) -> Iterator[Finding]:
         for info in ctx.module_classes:
+            moved = reported_as_moved(info)
             for event in info.construction.registrations():
                 not_a_module = _not_a_module(ctx, info, event)
                 if not_a_module:
@@ -125,7 +127,7 @@ class Counter(nn.Module):
                 problem = _name_problem(info, event)
                 if problem:
                     yield Finding(event.name_node, *problem)
-                problem = _value_problem(event)
+                problem = _value_problem(event) if event.seq not in moved else None  # TL011's
                 if problem:
                     yield Finding(event.call, *problem)
 

@@ -207,7 +207,20 @@ def _recording_setattr(module: nn.Module, name: str, value: Any) -> None:
             if what is not None:
                 recorder.before_init(module, name, where, what)
                 return
+        if recorder.probe:
+            try:
+                _ORIGINAL_SETATTR(module, name, value)
+            except TypeError as error:  # a plain tensor stored under a parameter's name (`p.double()`)
+                if _AS_PARAMETER not in str(error):
+                    raise
+                recorder.events.append({"kind": "register_error", "code": "TL010", "name": name,
+                                        "file": where[0] if where else None, "line": where[1] if where else None,
+                                        "message": f"TypeError: {_text(error)}"})
+            return
     _ORIGINAL_SETATTR(module, name, value)
+
+
+_AS_PARAMETER = "' as parameter '"
 
 
 def _registration_kind(value: Any) -> Optional[str]:
@@ -287,7 +300,8 @@ _NO_INTERNALS = re.compile(r"has no attribute '_(parameters|buffers|modules|non_
                            r"forward_hooks|forward_pre_hooks|backward_hooks|backward_pre_hooks|state_dict_hooks|"
                            r"load_state_dict_pre_hooks|is_full_backward_hook|state_dict_pre_hooks)'")
 _REGISTER_REJECTED = re.compile(r"already exists|can't contain|can't be empty|cannot assign '.*' object to "
-                                r"(buffer|parameter)|is not a Module subclass|required\)")
+                                r"(buffer|parameter)|is not a Module subclass|required\)|"
+                                r"cannot assign '.*' as parameter")
 MEMORY_FAULT = "exceeded the worker's memory limit"
 LEAF_INPLACE = "a leaf Variable that requires grad is being used in an in-place operation"
 

@@ -28,7 +28,7 @@ from torchlint.runtime import messages
 from torchlint.runtime.pool import FileTask, WorkerPool, WorkerStartError
 from torchlint.runtime.shape_help import shape_help
 from torchlint.runtime.subjects import FileClasses, Subject, subject_of
-from torchlint.runtime.verdicts import CONFIRMED, REFUTED, UNVERIFIED, Evidence, FileRecord, judge
+from torchlint.runtime.verdicts import ACCOUNTS_FOR, CONFIRMED, REFUTED, UNVERIFIED, Evidence, FileRecord, judge
 from torchlint.suppression import Suppressions
 
 MAX_WORKERS = 4  # each worker holds its own torch (~300 MB)
@@ -293,9 +293,10 @@ def _runtime_only(static: list[Diagnostic], plan: _Plan, evidence: Evidence, set
         if record is None:
             continue
         subject = subject_of(d, record.classes, record.lines)
-        for row in range(subject.statement_rows[0], subject.statement_rows[1] + 1):
-            accounted_lines.add((d.code, record.path, row))
-        accounted_subjects.add((d.code, record.path, subject.qualname, subject.attribute))
+        for code in (d.code, *ACCOUNTS_FOR.get(d.code, ())):
+            for row in range(subject.statement_rows[0], subject.statement_rows[1] + 1):
+                accounted_lines.add((code, record.path, row))
+            accounted_subjects.add((code, record.path, subject.qualname, subject.attribute))
 
     candidates = list(evidence.findings) + [_event_finding(e) for e in evidence.events]
     out: list[Diagnostic] = []

@@ -19,6 +19,11 @@ from torchlint.runtime.subjects import FileClasses, Subject
 CONFIRMED, REFUTED, UNVERIFIED = "confirmed", "refuted", "unverified"
 FORWARD_CODES = frozenset({"TL009"})  # about forward(): construction cannot observe them
 ERROR_CODES = frozenset({"TL002", "TL006", "TL010"})  # confirmed by the error at their line
+MOVE_CODES = frozenset({"TL011"})  # a moved Parameter: also confirmed by torch refusing it (a TL010 error)
+# A static finding of the key's code accounts for runtime findings of these codes on the
+# same statement or attribute (one finding per defect): a moved Parameter shows up at
+# runtime as a plain tensor (TL001, TL004) or as a registration torch refused (TL010).
+ACCOUNTS_FOR = {"TL011": ("TL001", "TL004", "TL010")}
 
 
 @dataclass
@@ -100,6 +105,10 @@ def judge(code: str, subject: Subject, record: Optional[FileRecord], evidence: E
         return UNVERIFIED, f"the file could not be imported: {record.import_reason}"
     if code in ERROR_CODES:
         event = evidence.event_at(code, record.path, subject.statement_rows)
+        if event is not None:
+            return CONFIRMED, f"building the model raised `{event['message']}` here"
+    if code in MOVE_CODES:  # torch refused the plain tensor: `register_parameter` or a parameter's name
+        event = evidence.event_at("TL010", record.path, subject.statement_rows)
         if event is not None:
             return CONFIRMED, f"building the model raised `{event['message']}` here"
     if code == "TL003" and subject.qualname:
@@ -223,6 +232,27 @@ def _line_check(ran_ok: str):
     return check
 
 
+def _moved_check(subject: Subject, facts: dict[str, Any], reached: bool) -> tuple[str, str]:
+    """TL011. A plain tensor in ``__dict__`` that torch did not register confirms it. A
+    registered Parameter does not refute it: where the call copies nothing (same device
+    and dtype, as in a meta or CPU build) it returns the Parameter itself; on another
+    device or dtype the same line stores a plain tensor."""
+    fact = _attribute(subject, facts)
+    name = f"`self.{subject.attribute}`"
+    if fact is None:
+        return _absent(subject, fact, reached)
+    if fact["kind"] == "tensor" and not fact["parameter"]:
+        if fact.get("alias_of"):
+            return UNVERIFIED, f"{name} is a plain tensor, but the same tensor is registered as `{fact['alias_of']}`"
+        return CONFIRMED, f"the built instance holds a plain tensor of shape {list(fact['shape'])} in {name}, " \
+                          "not a Parameter: it is missing from `named_parameters()`"
+    if fact["kind"] == "parameter":
+        return UNVERIFIED, f"in this build the call copied nothing (same device and dtype), so it returned the " \
+                           f"Parameter itself and torch registered {name}; where it copies (another device or " \
+                           "dtype) it returns a plain tensor"
+    return _absent(subject, fact, reached)
+
+
 def _init_check(subject: Subject, facts: dict[str, Any], reached: bool) -> tuple[str, str]:
     return REFUTED, f"Module.__init__() ran for the built `{subject.qualname}` (through a base class or a helper)"
 
@@ -246,4 +276,5 @@ _CHECKS = {
     "TL003": _init_check,
     "TL006": _line_check("the in-place operation ran during construction without an error"),
     "TL010": _line_check("the line ran and torch accepted the registration"),
+    "TL011": _moved_check,
 }

@@ -1,0 +1,233 @@
+"""TL011 moved-parameter
+
+## What it does
+Finds a Parameter passed through a tensor method that changes device or dtype
+(`.to(...)`, `.cuda()`, `.cpu()`, `.half()`, `.float()`, `.double()`, `.bfloat16()`,
+`.type(...)`) whose *result* is stored on the Module during construction (`__init__` and
+the methods it calls): `self.w = nn.Parameter(t).to(device)`, also through a local
+(`p = nn.Parameter(t); self.w = p.cuda()`), `self.scale = self.scale.double()` on a
+Parameter of the module, and `self.register_parameter("w", nn.Parameter(t).cuda())`.
+
+## Why is this bad?
+These are tensor methods, not Module methods: on a Parameter they return a new, plain
+tensor whenever they copy (another device or another dtype). `self.w` then holds a plain
+tensor that is missing from `parameters()` and `state_dict()`: the optimizer never
+trains it and checkpoints do not save it. Where the method copies nothing (on the CPU,
+in the same dtype) it returns the Parameter itself, so the bug hides in CPU tests and
+appears on the GPU. Stored back under the name of a registered Parameter
+(`self.scale = self.scale.double()`), or given to `register_parameter`, the plain
+tensor is refused: `TypeError: cannot assign ... as parameter`.
+
+`nn.Linear(...).to(device)` and `.to()`/`.double()` on a submodule are fine (Module
+methods return the Module), and so is `nn.ParameterList.append(nn.Parameter(t).to(dev))`
+(the list wraps a plain tensor in a Parameter).
+
+## Example
+```python
+class Scale(nn.Module):
+    def __init__(self, dim, device):
+        super().__init__()
+        self.gamma = nn.Parameter(torch.ones(dim)).to(device)
+```
+
+## Fix
+Move the call inside, so that the Parameter wraps the moved tensor (a safe fix):
+```python
+        self.gamma = nn.Parameter(torch.ones(dim).to(device))
+        # or create it there: nn.Parameter(torch.ones(dim, device=device))
+```
+For a Parameter of the module (`self.scale = self.scale.double()`), create it in the
+device and dtype it needs where it is made. `self.scale = nn.Parameter(self.scale.double())`
+works but makes a new Parameter object: whatever holds the old one (a tied weight, a
+hook, an optimizer) keeps the old one, so this fix is offered as unsafe.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterator, Optional
+
+import libcst as cst
+
+from torchlint.analysis import known
+from torchlint.analysis.attributes import moved_parameters, single_assignment
+from torchlint.analysis.construction import AttrAssign, RegisterCall
+from torchlint.diagnostics import Fix
+from torchlint.fixes.edits import SAFE, UNSAFE, Imports, fix, replace
+from torchlint.rules.base import Finding, Rule
+
+# Expressions that take a method call without parentheses around them.
+_ATOMS = (cst.Name, cst.Attribute, cst.Call, cst.Subscript, cst.List, cst.Tuple, cst.Dict, cst.ListComp,
+          cst.SimpleString, cst.ConcatenatedString)
+
+
+class MovedParameter(Rule):
+    code = "TL011"
+    name = "moved-parameter"
+    summary = "A Parameter passed through .to()/.cuda()/.double()... and the (plain tensor) result stored on the Module"
+    fixable = True
+    VALID = (
+        """
+import torch
+import torch.nn as nn
+
+class Scale(nn.Module):
+    def __init__(self, dim, device):
+        super().__init__()
+        self.gamma = nn.Parameter(torch.ones(dim).to(device))
+        self.beta = nn.Parameter(torch.zeros(dim, device=device))
+        self.proj = nn.Linear(dim, dim).to(device)
+        self.proj = self.proj.double()
+        self.extra = nn.ParameterList()
+        self.extra.append(nn.Parameter(torch.ones(dim)).to(device))
+""",
+    )
+    INVALID = (
+        """
+import torch
+import torch.nn as nn
+
+class Scale(nn.Module):
+    def __init__(self, dim, device):
+        super().__init__()
+        self.gamma = nn.Parameter(torch.ones(dim)).to(device)
+""",
+        """
+import torch
+from torch import nn
+
+class Temperature(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.scale = nn.Parameter(torch.ones(1))
+        self.scale = self.scale.double()
+""",
+    )
+
+    def check(self, ctx) -> Iterator[Finding]:
+        for info in ctx.module_classes:
+            for event in moved_parameters(info):
+                move = event.value.moved
+                method = f"`.{move.method}(...)`" if move.method in ("to", "type") else f"`.{move.method}()`"
+                consequence = _consequence(move.method, method)
+                moved_fix = _move_inside_fix(ctx, event, move)
+                inside = _inside_text(ctx, move)
+                if isinstance(event, RegisterCall):
+                    yield Finding(
+                        event.call,
+                        f"`self.register_parameter` is given the result of {method} on a Parameter: {consequence}, "
+                        "and then `register_parameter` raises `TypeError` (a plain tensor is not a Parameter)",
+                        f"Move the call inside: `{inside}`" if inside else
+                        "Move the call inside `nn.Parameter(...)` where the Parameter is made",
+                        moved_fix,
+                    )
+                elif move.fresh:
+                    yield Finding(
+                        event.target,
+                        f"`self.{event.name}` stores the result of {method} on a new Parameter: {consequence}. As a "
+                        f"plain tensor `self.{event.name}` is missing from `parameters()` and `state_dict()`: never "
+                        "trained, never saved",
+                        f"Move the call inside: `{inside}`" if inside else
+                        "Move the call inside `nn.Parameter(...)` where the Parameter is made "
+                        "(or create the tensor there with `device=`/`dtype=`)",
+                        moved_fix,
+                    )
+                else:
+                    yield Finding(
+                        event.target,
+                        f"`self.{event.name}` is a Parameter replaced by the result of its own {method}: {consequence}, "
+                        f"and torch refuses a plain tensor for a parameter name (`TypeError: cannot assign ... as "
+                        f"parameter '{event.name}'`)",
+                        f"Create `self.{event.name}` in the device and dtype it needs where it is made; "
+                        f"`self.{event.name} = nn.Parameter(...)` around the call works but is a new Parameter "
+                        "object: whatever holds the old one (a tied weight, a hook, an optimizer) keeps the old one",
+                        _rewrap_fix(ctx, event, move),
+                    )
+
+
+def _consequence(name: str, method: str) -> str:
+    if name in ("half", "double", "bfloat16"):
+        return (f"{method} of a Parameter returns a new plain tensor whenever it changes the dtype (from the "
+                "default float32 it always does)")
+    return (f"{method} of a Parameter returns a new plain tensor whenever it copies (another device or dtype); on "
+            "the CPU in the same dtype it returns the Parameter itself, so CPU tests pass")
+
+
+def _parameter_call(ctx, move) -> Optional[cst.Call]:
+    """The ``nn.Parameter(t, ...)`` call the move starts from, when it is written right there."""
+    node = move.source.node
+    if not isinstance(node, cst.Call) or not node.args or node.args[0].keyword is not None or node.args[0].star:
+        return None
+    resolved = ctx.resolve(node.func)
+    if getattr(resolved, "dotted", None) not in known.PARAMETER_CONSTRUCTORS:
+        return None
+    # the chain must start right at that call: `nn.Parameter(t).to(d)[.half()]`
+    call = move.call
+    while isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute):
+        if call.func.value is node:
+            return node
+        call = call.func.value
+    return None
+
+
+def _text(ctx, start, end) -> str:
+    """The original text between two positions (libcst's line/column, 1-based lines)."""
+    lines = ctx.lines
+    if start.line == end.line:
+        return lines[start.line - 1][start.column: end.column]
+    first = lines[start.line - 1][start.column:]
+    middle = lines[start.line: end.line - 1]
+    last = lines[end.line - 1][: end.column]
+    return ctx.module.default_newline.join([first, *middle, last])
+
+
+def _inside(ctx, move) -> Optional[str]:
+    """``nn.Parameter(X, ...).to(d).half()`` -> ``nn.Parameter(X.to(d).half(), ...)``, spliced from
+    the original text so that comments and multi-line layout are kept."""
+    parameter = _parameter_call(ctx, move)
+    if parameter is None:
+        return None
+    value = parameter.args[0].value
+    outer, arg, chain = ctx.position(parameter), ctx.position(value), ctx.position(move.call)
+    moved = _text(ctx, arg.start, arg.end)
+    head, tail = _text(ctx, outer.start, arg.start), _text(ctx, arg.end, outer.end)
+    if value.lpar:  # `nn.Parameter((a + b))`: the span leaves out the parentheses; keep them round it
+        closing = re.match(r"(\s*\))" + "{%d}" % len(value.rpar), tail)
+        if closing is None:
+            return None
+        moved, tail = moved + closing.group(0), tail[closing.end():]
+    elif not isinstance(value, _ATOMS):
+        moved = f"({moved})"
+    return head + moved + _text(ctx, outer.end, chain.end) + tail
+
+
+def _inside_text(ctx, move) -> Optional[str]:
+    text = _inside(ctx, move)
+    return text if text is not None and "\n" not in text and "\r" not in text and len(text) <= 100 else None
+
+
+def _move_inside_fix(ctx, event, move) -> Optional[Fix]:
+    """``nn.Parameter(t).to(device)`` -> ``nn.Parameter(t.to(device))``. Safe: where the
+    original worked (nothing copied) the model registers the same Parameter."""
+    if isinstance(event, AttrAssign) and event.before_super:
+        return None
+    new = _inside(ctx, move)
+    if new is None:
+        return None
+    return fix(SAFE, "Move the call inside `nn.Parameter(...)`", replace(ctx, move.call, new))
+
+
+def _rewrap_fix(ctx, event: AttrAssign, move) -> Optional[Fix]:
+    """``self.scale = self.scale.double()`` -> ``self.scale = nn.Parameter(self.scale.double())``.
+    Unsafe: a new Parameter object replaces the old one."""
+    statement = single_assignment(event)
+    if statement is None or statement.value is not move.call or event.before_super:
+        return None
+    spelling = Imports(ctx).nn()
+    if spelling is None:
+        return None
+    nn, imports = spelling
+    flag = "" if move.source.requires_grad else ", requires_grad=False"
+    new = f"{nn}.Parameter({ctx.source_of(move.call)}{flag})"
+    return fix(UNSAFE, "Wrap the result in a new `nn.Parameter` (a new object: what held the old one keeps it)",
+               replace(ctx, move.call, new), *imports)
