@@ -125,6 +125,8 @@ class _Plan:
     tasks: list[FileTask]
     static_classes: dict[str, int]  # path -> number of Module classes the static pass sees
     watch: dict[str, list[int]]
+    # (file, class) whose buffers are registered under names computed from its arguments
+    value_dependent: set[tuple[str, str]] = field(default_factory=set)
 
 
 def _plan(paths: Sequence[str], settings: Settings, diagnostics: list[Diagnostic]) -> _Plan:
@@ -146,6 +148,10 @@ def _plan(paths: Sequence[str], settings: Settings, diagnostics: list[Diagnostic
         modules = [name for name in (facts.classes if facts else {})
                    if index.is_module_class(ClassRef(Path(real), name))]
         plan.static_classes[real] = len(modules)
+        for name in modules:
+            chain = [facts.classes[name], *index.ancestors(ClassRef(Path(real), name))]
+            if any(f.computed_buffer_names for f in chain):
+                plan.value_dependent.add((real, name))
         found = [d for d in by_shown.get(str(path), []) if d.code != FILE_NOT_LINTED]
         rows = {row for d in found for row in _rows(record, d)}
         if rows:
@@ -316,6 +322,8 @@ def _runtime_only(static: list[Diagnostic], plan: _Plan, evidence: Evidence, set
             continue
         if (code, finding.get("class_file"), finding.get("qualname"), finding.get("attribute")) in accounted_subjects:
             continue
+        if finding.get("attribute") and (finding.get("class_file"), finding.get("qualname")) in plan.value_dependent:
+            continue  # which names become buffers depends on the arguments: made-up ones decide nothing
         key = (code, record.path, row, finding.get("attribute") if finding.get("qualname") else None)
         if key in seen:
             continue

@@ -50,6 +50,10 @@ class Plan:
     described: str  # shown in reasons: "dim=64, heads=4"
 
 
+# A parameter that lists names (`stat_names`, `keys`, `columns`): iterated as strings.
+_NAME_LIST = re.compile(r"(^|_)(names|keys|fields|columns|attrs|attributes)$")
+
+
 def _name_rule(name: str) -> Optional[str]:
     """What a parameter name says its value is: a size kind, 'float', 'bool', 'config', ..."""
     n = name.lower()
@@ -206,6 +210,8 @@ class Synthesiser:
         return self._by_name(name, scheme, owner)
 
     def _by_name(self, name: str, scheme: int, owner: type) -> Any:
+        if _NAME_LIST.search(name.lower()):
+            return ["first", "second"]  # names of buffers, fields, columns: strings, not sizes
         kind = _name_rule(name)
         if kind == "float":
             return _float_for(name, scheme)
