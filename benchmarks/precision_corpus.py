@@ -10,7 +10,9 @@ reason: references and verdicts only, never third-party code).
         [--with-tuned] [--show untriaged|false|bad-advice|real|all]
 
 ``path`` is relative to the library's root (``<cache>/src/<library>/``), so it starts
-with the import package, e.g. ``torchaudio/models/wav2vec2/model.py``. Verdicts:
+with the import package, e.g. ``torchaudio/models/wav2vec2/model.py``. A row is keyed by
+(library, path, line, code): two findings of one rule on one line (a tuple unpack) share
+it, and are counted once each. Verdicts:
 
 - ``real``: the claim is true at run time (the tensor really is missing from
   ``state_dict()``, the list really hides its parameters), even if the authors meant it.
