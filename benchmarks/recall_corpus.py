@@ -103,7 +103,7 @@ def _within(row: int, ranges: list[tuple[int, int]]) -> bool:
 def _names_attr(finding: dict, attr: str) -> bool:
     message = finding.get("message", "")
     return bool(attr) and (f"self.{attr}`" in message or f"`{attr}`" in message or f"'{attr}'" in message
-                           or f'"{attr}"' in message or f"nn.{attr}(" in message or f"self.{attr}" in message)
+                           or f'"{attr}"' in message or f"{attr}(" in message or f"self.{attr}" in message)
 
 
 def is_found(ref: Ref, findings: list[dict]) -> list[dict]:
