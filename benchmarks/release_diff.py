@@ -482,8 +482,20 @@ def diff_releases(name: str, old_ver: str, new_ver: str, cache: Path = DEFAULT_C
 _ATTR = re.compile(r"`self\.([A-Za-z_][A-Za-z0-9_]*)`|`(?:nn\.)?([A-Za-z_][A-Za-z0-9_.]*)\(\.\.\.\)`")
 
 
+_LINTED: dict[Path, list[dict]] = {}
+
+
 def lint(root: Path) -> list[dict]:
     """torchlint's JSON findings for a release directory (auxiliary candidates only)."""
+    if root in _LINTED:
+        return _LINTED[root]
+    if len(_LINTED) > 2:  # consecutive pairs share one release: keep the last few
+        _LINTED.pop(next(iter(_LINTED)))
+    _LINTED[root] = _lint(root)
+    return _LINTED[root]
+
+
+def _lint(root: Path) -> list[dict]:
     proc = subprocess.run([sys.executable, "-m", "torchlint", "--no-cache", "--exit-zero", "--output-format", "json", str(root)],
                           capture_output=True, text=True)
     try:
