@@ -364,6 +364,19 @@ def compare(old_src: str, new_src: str, old_file: str, new_file: str,
             nline = nc.registered[store.attr]
             found.append(Candidate(code, old_file, nfile, cname, store.attr, (store.line, store.end), (nline, nline),
                                    f"`self.{store.attr}` ({store.method}) becomes registered", hunk((store.line, store.end), (nline, nline))))
+        # TL011: nn.Parameter(...).to(device) / .cuda() whose store the new class no longer moves
+        moved = re.compile(r"Parameter\((.|\n)*\)\s*\.(to|cuda|cpu|half|float|double|bfloat16|type)\(")
+        seen_moved = set()
+        for store in oc.stores:
+            if store.attr in seen_moved or not moved.search(store.text):
+                continue
+            twins = [t for t in nc.stores if t.attr == store.attr]
+            if not twins or any(moved.search(t.text) for t in twins):
+                continue
+            seen_moved.add(store.attr)
+            t = twins[0]
+            found.append(Candidate("TL011", old_file, nfile, cname, store.attr, (store.line, store.end), (t.line, t.end),
+                                   f"`self.{store.attr}` no longer moves a Parameter", hunk((store.line, store.end), (t.line, t.end))))
         # TL007 / TL008: plain container becomes a Module container
         for attr, (nline, cont) in nc.wrapped.items():
             if attr in oc.wrapped:
