@@ -11,6 +11,8 @@ on the buggy and on the fixed release, and scores:
 
 * a reference is FOUND when a finding with one of its expected codes lies on one of its buggy
   line ranges (the statement's lines) in the buggy file;
+* recall is also printed for the references found by the diff heuristics alone (``source=diff``):
+  those taken from torchlint findings that vanished (``source=torchlint``) can only be found;
 * its fixed twin is CLEAN when the fixed file has no finding of those codes inside the fixed
   class that names the attribute (or, for a class-level bug, anywhere in the class) or lies on
   the fixed lines.
@@ -39,7 +41,7 @@ from release_diff import DEFAULT_CACHE, fetch, py_files  # noqa: E402
 
 REFS = HERE / "recall_refs.csv"
 FIELDS = ["id", "package", "buggy_version", "fixed_version", "buggy_path", "fixed_path", "class", "buggy_lines",
-          "codes", "attr", "fixed_class", "fixed_lines", "description"]
+          "codes", "attr", "fixed_class", "fixed_lines", "description", "source"]
 
 
 @dataclass
@@ -57,6 +59,7 @@ class Ref:
     fixed_class: str
     fixed_lines: list[tuple[int, int]]
     description: str
+    source: str = "diff"  # "diff": found by release_diff's heuristics; "torchlint": a torchlint finding that vanished
 
     @property
     def rule(self) -> str:
@@ -80,7 +83,7 @@ def load_refs(path: Path = REFS) -> list[Ref]:
                             row["fixed_path"], row["class"], parse_lines(row["buggy_lines"]),
                             [c.strip() for c in row["codes"].split("|") if c.strip()], row["attr"].strip(),
                             row["fixed_class"].strip() or row["class"], parse_lines(row["fixed_lines"]),
-                            row["description"]))
+                            row["description"], (row.get("source") or "diff").strip()))
     return refs
 
 
@@ -103,7 +106,7 @@ def _within(row: int, ranges: list[tuple[int, int]]) -> bool:
 def _names_attr(finding: dict, attr: str) -> bool:
     message = finding.get("message", "")
     return bool(attr) and (f"self.{attr}`" in message or f"`{attr}`" in message or f"'{attr}'" in message
-                           or f'"{attr}"' in message or f"nn.{attr}(" in message or f"self.{attr}" in message)
+                           or f'"{attr}"' in message or f"{attr}(" in message or f"self.{attr}" in message)
 
 
 def is_found(ref: Ref, findings: list[dict]) -> list[dict]:
@@ -233,6 +236,12 @@ def main(argv: list[str] | None = None) -> int:
     total_hit = sum(map(len, result.found.values()))
     total = total_hit + sum(map(len, result.missed.values()))
     print(f"  overall: recall {total_hit}/{total} = {result.recall():.2f}")
+    independent = [r for r in refs if r.source == "diff"]
+    if len(independent) < len(refs):
+        hit = sum(1 for rs in result.found.values() for r in rs if r.source == "diff")
+        n = hit + sum(1 for rs in result.missed.values() for r in rs if r.source == "diff")
+        print(f"  independent subset (found by diff heuristics, not by torchlint): recall {hit}/{n}"
+              f" = {hit / n if n else 1.0:.2f}")
     if result.unavailable:
         print(f"unavailable ({len(result.unavailable)}):")
         for ref in result.unavailable:

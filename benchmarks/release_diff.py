@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import ast
 import difflib
+import json
 import os
 import re
 import shutil
@@ -92,6 +93,14 @@ def fetch(name: str, version: str, cache: Path = DEFAULT_CACHE) -> Path | None:
         if not archives:
             subprocess.run(base + ["--no-binary", ":all:", "--no-build-isolation"],
                            capture_output=True, text=True, timeout=300)
+            archives = [p for p in download.iterdir() if p.suffix in (".whl", ".gz", ".zip", ".bz2", ".tgz")]
+        for pyver in ("3.8", "3.7", "3.10", "3.6"):
+            if archives:
+                break
+            # binary-only releases: any Linux wheel will do, only its .py files are read
+            subprocess.run(base + ["--only-binary", ":all:", "--python-version", pyver, "--platform", "manylinux1_x86_64",
+                                   "--platform", "manylinux2014_x86_64", "--platform", "manylinux_2_28_x86_64",
+                                   "--platform", "linux_x86_64"], capture_output=True, text=True, timeout=300)
             archives = [p for p in download.iterdir() if p.suffix in (".whl", ".gz", ".zip", ".bz2", ".tgz")]
     if not archives:
         return None
@@ -355,6 +364,19 @@ def compare(old_src: str, new_src: str, old_file: str, new_file: str,
             nline = nc.registered[store.attr]
             found.append(Candidate(code, old_file, nfile, cname, store.attr, (store.line, store.end), (nline, nline),
                                    f"`self.{store.attr}` ({store.method}) becomes registered", hunk((store.line, store.end), (nline, nline))))
+        # TL011: nn.Parameter(...).to(device) / .cuda() whose store the new class no longer moves
+        moved = re.compile(r"Parameter\((.|\n)*\)\s*\.(to|cuda|cpu|half|float|double|bfloat16|type)\(")
+        seen_moved = set()
+        for store in oc.stores:
+            if store.attr in seen_moved or not moved.search(store.text):
+                continue
+            twins = [t for t in nc.stores if t.attr == store.attr]
+            if not twins or any(moved.search(t.text) for t in twins):
+                continue
+            seen_moved.add(store.attr)
+            t = twins[0]
+            found.append(Candidate("TL011", old_file, nfile, cname, store.attr, (store.line, store.end), (t.line, t.end),
+                                   f"`self.{store.attr}` no longer moves a Parameter", hunk((store.line, store.end), (t.line, t.end))))
         # TL007 / TL008: plain container becomes a Module container
         for attr, (nline, cont) in nc.wrapped.items():
             if attr in oc.wrapped:
@@ -468,6 +490,92 @@ def diff_releases(name: str, old_ver: str, new_ver: str, cache: Path = DEFAULT_C
     return out
 
 
+# --------------------------------------------------------------------------- auxiliary: torchlint findings that vanish
+
+_ATTR = re.compile(r"`self\.([A-Za-z_][A-Za-z0-9_]*)`|`(?:nn\.)?([A-Za-z_][A-Za-z0-9_.]*)\(\.\.\.\)`")
+
+
+_LINTED: dict[Path, list[dict]] = {}
+
+
+def lint(root: Path) -> list[dict]:
+    """torchlint's JSON findings for a release directory (auxiliary candidates only)."""
+    if root in _LINTED:
+        return _LINTED[root]
+    if len(_LINTED) > 2:  # consecutive pairs share one release: keep the last few
+        _LINTED.pop(next(iter(_LINTED)))
+    _LINTED[root] = _lint(root)
+    return _LINTED[root]
+
+
+def _lint(root: Path) -> list[dict]:
+    proc = subprocess.run([sys.executable, "-m", "torchlint", "--no-cache", "--exit-zero", "--output-format", "json", str(root)],
+                          capture_output=True, text=True)
+    try:
+        return json.loads(proc.stdout or "[]")
+    except json.JSONDecodeError:
+        return []
+
+
+def vanished_findings(name: str, old_ver: str, new_ver: str, cache: Path = DEFAULT_CACHE) -> list[Candidate]:
+    """Findings of the old release whose class and attribute still exist in the new release without the finding.
+
+    This only finds what torchlint already reports, so references taken from it are marked
+    ``source=torchlint`` and scored apart from the independent diff heuristics."""
+    old_root, new_root = fetch(name, old_ver, cache), fetch(name, new_ver, cache)
+    if old_root is None or new_root is None:
+        return []
+    old_files, new_files = py_files(old_root), py_files(new_root)
+    by_path = {str(p.resolve()): rel for rel, p in old_files.items()}
+    new_by_path = {str(p.resolve()): rel for rel, p in new_files.items()}
+    pairs = dict(pair_files(old_files, new_files))
+    new_findings: dict[str, list[dict]] = {}
+    for f in lint(new_root):
+        rel = new_by_path.get(str(Path(f["filename"]).resolve()))
+        if rel:
+            new_findings.setdefault(rel, []).append(f)
+    out = []
+    seen: set[tuple[str, int, str]] = set()
+    facts_cache: dict[tuple[str, str], dict[str, ClassFacts]] = {}
+
+    def facts(which: str, rel: str, files: dict[str, Path]) -> tuple[dict[str, ClassFacts], str]:
+        src = files[rel].read_text(encoding="utf-8", errors="replace")
+        if (which, rel) not in facts_cache:
+            facts_cache[(which, rel)] = class_facts(src)
+        return facts_cache[(which, rel)], src
+
+    for f in lint(old_root):
+        rel = by_path.get(str(Path(f["filename"]).resolve()))
+        if rel is None or rel not in pairs or (rel, f["location"]["row"], f["code"]) in seen:
+            continue
+        seen.add((rel, f["location"]["row"], f["code"]))
+        m = _ATTR.search(f["message"])
+        attr = (m.group(1) or m.group(2)) if m else ""
+        row = f["location"]["row"]
+        old_classes, old_src = facts("old", rel, old_files)
+        owner = next((c for c in old_classes.values() if c.line <= row <= c.end and
+                      not any(o.line <= row <= o.end and o is not c and o.line > c.line for o in old_classes.values())), None)
+        if owner is None:
+            continue
+        new_rel = pairs[rel]
+        new_classes, new_src = facts("new", new_rel, new_files)
+        twin = new_classes.get(owner.name)
+        if twin is None:
+            continue
+        twin_text = "\n".join(new_src.splitlines()[twin.line - 1:twin.end])
+        if attr and attr not in twin_text:
+            continue  # the attribute (or layer) is gone: a deleted feature, not a fix
+        still = [g for g in new_findings.get(new_rel, []) if g["code"] == f["code"] and twin.line <= g["location"]["row"] <= twin.end
+                 and (not attr or attr in g["message"])]
+        if still:
+            continue
+        old_lines = old_src.splitlines()
+        seg = old_lines[max(0, row - 3):row + 2]
+        out.append(Candidate(f["code"], rel, new_rel, owner.name, attr, (row, f["end_location"]["row"]), None,
+                             "torchlint finding vanished; class and name remain", "\n".join(seg)))
+    return out
+
+
 def report(name: str, old_ver: str, new_ver: str, cands: list[Candidate], show_hunk: bool = True) -> None:
     for c in cands:
         new = f"{c.new_lines[0]}" if c.new_lines else "-"
@@ -485,6 +593,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scan", action="store_true", help="every consecutive pair of every named package")
     ap.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE)
     ap.add_argument("--no-hunk", action="store_true")
+    ap.add_argument("--torchlint", action="store_true", help="auxiliary: list torchlint findings that vanish (cached releases)")
     ap.add_argument("--max-versions", type=int, default=60, help="scan at most this many (evenly kept, newest last)")
     args = ap.parse_args(argv)
     if args.scan or args.range is not None:
@@ -500,15 +609,18 @@ def main(argv: list[str] | None = None) -> int:
                 step = len(vers) / args.max_versions
                 vers = [vers[int(i * step)] for i in range(args.max_versions - 1)] + [vers[-1]]
             print(f"## {name}: {len(vers)} versions", flush=True)
+            if args.torchlint:  # only the releases already materialised
+                vers = [v for v in vers if (args.cache_dir / name / v / ".unpacked").exists()]
             for a, b in zip(vers, vers[1:]):
-                cands = diff_releases(name, a, b, args.cache_dir)
+                cands = (vanished_findings if args.torchlint else diff_releases)(name, a, b, args.cache_dir)
                 report(name, a, b, cands, show_hunk=not args.no_hunk)
                 sys.stdout.flush()
         return 0
     if len(args.name) != 3:
         ap.error("NAME OLD NEW, or NAME --range, or --scan NAME ...")
     name, a, b = args.name
-    report(name, a, b, diff_releases(name, a, b, args.cache_dir), show_hunk=not args.no_hunk)
+    find = vanished_findings if args.torchlint else diff_releases
+    report(name, a, b, find(name, a, b, args.cache_dir), show_hunk=not args.no_hunk)
     return 0
 
 
