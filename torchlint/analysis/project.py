@@ -272,6 +272,53 @@ def _returns_tensor(node: ast.AST) -> bool:
     return text in _TENSOR_ANNOTATIONS
 
 
+def _returns_tensor_expression(function: ast.AST, imports: dict[str, ImportTarget]) -> bool:
+    """Does every ``return`` of this function give a plain tensor, as far as a cheap look
+    can tell? (a torch factory call, a tensor method chain or arithmetic on one, or a
+    local assigned such a value): ``def make_mask(n): m = torch.ones(n, n); return m.triu(1)``."""
+    tensors: set[str] = set()
+    returns: list[ast.AST] = []
+    for statement in iter_statements(function.body):
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            return False  # a nested scope's returns are mixed in: do not guess
+        if isinstance(statement, ast.Return):
+            if statement.value is not None and not (isinstance(statement.value, ast.Constant)
+                                                    and statement.value.value is None):
+                returns.append(statement.value)
+        elif isinstance(statement, (ast.Assign, ast.AnnAssign)) and statement.value is not None:
+            targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+            names = [t.id for t in targets if isinstance(t, ast.Name)]
+            if names and _is_tensor_expression(statement.value, tensors, imports):
+                tensors.update(names)
+            else:
+                tensors.difference_update(names)
+    return bool(returns) and all(_is_tensor_expression(r, tensors, imports) for r in returns)
+
+
+def _is_tensor_expression(node: ast.AST, tensors: set[str], imports: dict[str, ImportTarget]) -> bool:
+    if isinstance(node, ast.Name):
+        return node.id in tensors
+    if isinstance(node, ast.BinOp):
+        return _is_tensor_expression(node.left, tensors, imports) or _is_tensor_expression(node.right, tensors, imports)
+    if isinstance(node, ast.UnaryOp) and not isinstance(node.op, ast.Not):
+        return _is_tensor_expression(node.operand, tensors, imports)
+    if isinstance(node, ast.Subscript):
+        return _is_tensor_expression(node.value, tensors, imports)
+    if isinstance(node, ast.Call):
+        func = node.func
+        if isinstance(func, ast.Attribute) and _is_tensor_expression(func.value, tensors, imports):
+            return func.attr not in known.NON_TENSOR_METHODS  # a tensor method
+        parts = dotted_parts(func)
+        if not parts or isinstance(func, ast.Subscript):
+            return False
+        target = imports.get(parts[0])
+        if target is None or target.anchor is not None:
+            return False
+        name = ".".join(target.dotted.split(".") + parts[1:])
+        return name in known.TENSOR_FACTORIES or name.startswith(known.TENSOR_NAMESPACES)
+    return False
+
+
 def file_facts(path: Path, tree: ast.Module) -> FileFacts:
     facts = FileFacts(path=path, module_name=module_name_for(path))
     for node in iter_statements(tree.body):
@@ -300,7 +347,7 @@ def file_facts(path: Path, tree: ast.Module) -> FileFacts:
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             facts.functions.add(node.name)
-            if _returns_tensor(node):
+            if _returns_tensor(node) or _returns_tensor_expression(node, facts.imports):
                 facts.tensor_functions.add(node.name)
         elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             parts = dotted_parts(node.value)

@@ -3,8 +3,17 @@
 ## What it does
 Finds a plain tensor stored on a Module during construction (`__init__` and the
 methods it calls): `self.x = torch.zeros(...)`, followed through local variables,
-arithmetic, indexing, tensor methods (`.float()`, `.to(...)`, `.unsqueeze(0)`) and the
-project's own functions that return a tensor.
+arithmetic, indexing, tensor methods (`.float()`, `.to(...)`, `.unsqueeze(0)`), the
+project's own functions that return a tensor (annotated or not, given tensor arguments
+or not), conditional values that are a tensor on at least one path
+(`tau if isinstance(tau, torch.Tensor) else torch.tensor(tau)`) and torch factories
+reached dynamically (`getattr(torch, f"{name}_window")(n)`, `window_fn=torch.hann_window`).
+An argument of `__init__` counts as a tensor when it is annotated `Tensor`,
+`torch.Tensor`, `Optional[Tensor]` (or the same as a string), has a tensor default, or
+the file's own code passes it a tensor; an argument of unknown type is not reported.
+A tensor wrapped in `nn.Parameter` or registered only inside a branch
+(`if learn: self.beta = nn.Parameter(self.beta)`) stays plain on the other path: it is
+reported, saying on which path.
 
 ## Why is this bad?
 `nn.Module.__setattr__` registers only Parameters, buffers and submodules. A plain
@@ -40,7 +49,7 @@ from __future__ import annotations
 
 from typing import Iterator, Optional
 
-from torchlint.analysis.attributes import single_assignment, unregistered_tensor_assignments
+from torchlint.analysis.attributes import registered_only_when, single_assignment, unregistered_tensor_assignments
 from torchlint.diagnostics import Fix
 from torchlint.fixes.edits import SAFE, UNSAFE, Imports, code, fix, replace
 from torchlint.fixes.guards import can_register
@@ -105,6 +114,18 @@ class Rotary(nn.Module):
             for event in unregistered_tensor_assignments(info):
                 if event.value.requires_grad and not event.value.derived:
                     continue  # TL004 reports it, more specifically
+                condition = registered_only_when(info, event)
+                if condition is not None:
+                    yield Finding(
+                        event.target,
+                        f"`self.{event.name}` stays a plain tensor {condition}: it is wrapped or registered only "
+                        "inside a branch, so on that path it is missing from `parameters()` and `state_dict()`, "
+                        "is never saved, and is not moved by `.to(device)`",
+                        f"Keep the tensor in a local and register it on every path, e.g. "
+                        f'`self.{event.name} = nn.Parameter(t)` / `else: self.register_buffer("{event.name}", t)` '
+                        "(registering a name that already holds a plain tensor raises KeyError)",
+                    )
+                    continue
                 yield Finding(
                     event.target,
                     f"`self.{event.name}` holds a plain tensor, not a parameter or buffer: it is missing from "
