@@ -285,3 +285,19 @@ def test_arguments_of_unknown_type_before_super_init_stay_silent(codes):
 
 def test_register_parameter_of_an_argument_annotated_tensor_is_not_judged(codes):
     assert codes(init_with("w: Tensor", "self.register_parameter('w', w)")) == []
+
+
+def test_annotated_module_argument_in_a_plain_list_is_not_judged(codes):
+    """A Module handed in may be owned elsewhere (a back-reference to a parent)."""
+    assert codes(init_with("parent: nn.Module", "self.parent = [parent]")) == []
+
+
+NARROWED = [
+    "if isinstance(t, torch.Tensor):\n    self.register_buffer('t', t)\nelse:\n    self.t = t",
+    "if not torch.is_tensor(t):\n    self.t = t\nelse:\n    self.register_buffer('t', t)",
+]
+
+
+@pytest.mark.parametrize("body", NARROWED)
+def test_isinstance_tensor_narrows_the_other_arm(body, codes):
+    assert codes(init_with("t=None, n=3", "if t is None:\n    t = torch.ones(n)\n" + body)) == []

@@ -234,7 +234,7 @@ class BlockWalker:
                 orelse = orelse.orelse
             self.evaluator.eval(node.test)
             self.branches(branches + ([orelse.body] if orelse is not None else []), exhaustive=orelse is not None,
-                          kind="if", tests=tests)
+                          kind="if", tests=tests, narrowed=self.narrowing(node.test, len(branches)))
         elif isinstance(node, (cst.For,)):
             iterable = self.evaluator.eval(node.iter)
             self.evaluator.bind_loop_target(node.target, iterable)
@@ -265,8 +265,34 @@ class BlockWalker:
                 self.evaluator.bind_name_target(item.asname.name, value)
         self.walk(node.body)
 
+    def narrowing(self, test: cst.BaseExpression, arms: int) -> dict:
+        """``if isinstance(x, torch.Tensor): ... else: ...``: arm index -> {local: value}.
+        In the arm where ``x`` is not a tensor, a local the walk took for one is unknown."""
+        negated = False
+        while isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            test, negated = test.expression, not negated
+        if not isinstance(test, cst.Call) or not test.args:
+            return {}
+        subject = test.args[0].value
+        if not isinstance(subject, cst.Name) or subject.value not in self.evaluator.locals:
+            return {}
+        func = dotted(test.func)
+        resolved = getattr(self.evaluator.ctx.resolve(test.func), "dotted", None)
+        if func == ["isinstance"] and len(test.args) == 2:
+            types = test.args[1].value
+            names = [e.value for e in types.elements] if isinstance(types, cst.Tuple) else [types]
+            if not all(getattr(self.evaluator.ctx.resolve(n), "dotted", None) == "torch.Tensor" for n in names):
+                return {}
+        elif resolved != "torch.is_tensor":
+            return {}
+        current = self.evaluator.locals[subject.value]
+        if current.kind is not Kind.TENSOR:
+            return {}
+        not_tensor = 0 if negated else arms  # the arm where the test says "not a tensor"
+        return {not_tensor: {subject.value: unknown()}}
+
     def branches(self, bodies: list, exhaustive: bool, tails: Optional[dict] = None, kind: str = "if",
-                 tests: Optional[list] = None) -> None:
+                 tests: Optional[list] = None, narrowed: Optional[dict] = None) -> None:
         """Walk alternative bodies from the same starting state, then merge."""
         start = self.snapshot()
         outcomes = []
@@ -275,6 +301,7 @@ class BlockWalker:
         self.enter_branch(branch, Branch(kind, len(bodies), exhaustive, tuple(tests or ())))
         for index, body in enumerate(bodies):
             self.restore(start)
+            self.evaluator.locals.update((narrowed or {}).get(index, {}))
             self.enter_arm(branch, index)
             self.walk(body)
             tail = (tails or {}).get(index)
