@@ -301,3 +301,23 @@ NARROWED = [
 @pytest.mark.parametrize("body", NARROWED)
 def test_isinstance_tensor_narrows_the_other_arm(body, codes):
     assert codes(init_with("t=None, n=3", "if t is None:\n    t = torch.ones(n)\n" + body)) == []
+
+
+def test_installed_base_is_read_not_imported(tmp_path, monkeypatch, codes):
+    """A base from an installed package the table does not know: its source is read."""
+    from torchlint.analysis import project
+
+    site = tmp_path / "site"
+    (site / "vendorlib" / "layers").mkdir(parents=True)
+    (site / "vendorlib" / "__init__.py").write_text("raise ImportError('never imported')\nfrom .layers.base import Base\n")
+    (site / "vendorlib" / "layers" / "__init__.py").write_text("")
+    (site / "vendorlib" / "layers" / "base.py").write_text(
+        "import torch.nn as nn\n\nclass Base(nn.Module):\n    pass\n\nclass Plain:\n    pass\n")
+    monkeypatch.syspath_prepend(str(site))
+    project._installed_root.cache_clear()
+    try:
+        header = "import torch\nfrom vendorlib import Base\nfrom vendorlib.layers.base import Plain\n\n"
+        assert codes(module("self.t = torch.zeros(3)", base="Base", header=header)) == ["TL001"]
+        assert codes(module("self.t = torch.zeros(3)", base="Plain", header=header)) == []
+    finally:
+        project._installed_root.cache_clear()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import hashlib
+import sys
 from contextlib import contextmanager
 from functools import lru_cache
 from dataclasses import dataclass, field
@@ -415,6 +416,25 @@ def index_entry(path: Path, source: Union[str, bytes], data: bytes) -> IndexEntr
     return path, facts, (content_digest(path, data), facts_digest(facts))
 
 
+# Packages never read for Module bases: torch itself (known by name) and common non-model
+# libraries whose classes are never Modules.
+_NOT_INSTALLED_BASES = frozenset({"torch", "numpy", "typing_extensions", "pydantic", "attr", "attrs", "six"})
+
+
+@lru_cache(maxsize=256)
+def _installed_root(package: str) -> Optional[Path]:
+    """The directory holding the installed top-level ``package`` (site-packages), found
+    without importing it; None when it is not installed or is a single-file module."""
+    import importlib.machinery
+
+    try:
+        spec = importlib.machinery.PathFinder.find_spec(package)
+    except (ImportError, ValueError, AttributeError):
+        return None
+    locations = list(spec.submodule_search_locations or []) if spec is not None else []
+    return Path(locations[0]).resolve().parent if locations else None
+
+
 def _is_project_root(directory: Path) -> bool:
     return any((directory / marker).exists() for marker in (".git", "pyproject.toml", "setup.py", "setup.cfg"))
 
@@ -432,6 +452,7 @@ class ProjectIndex:
         self._is_module: dict[ClassRef, tuple[bool, frozenset[Path]]] = {}
         self._owns: dict[ClassRef, tuple[bool, frozenset[Path]]] = {}
         self._star: dict[tuple, tuple[Optional[Resolved], frozenset[Path]]] = {}
+        self._installed: dict[str, tuple[bool, frozenset[Path]]] = {}
         self._frames: list[set[Path]] = []
 
     # -- which files a lint depends on ---------------------------------------------------
@@ -477,6 +498,7 @@ class ProjectIndex:
             self._is_module.clear()  # answers may depend on the file's old classes
             self._owns.clear()
             self._star.clear()
+            self._installed.clear()
         if replace or path not in self._facts:
             self.preload([index_entry(path, source, data if data is not None else source.encode())])
         self._observe((path,))
@@ -667,10 +689,28 @@ class ProjectIndex:
 
     def resolves_to_module(self, resolved: Optional[Resolved]) -> bool:
         if isinstance(resolved, External):
-            return known.is_module_base(resolved.dotted, self.extra_module_bases)
+            return known.is_module_base(resolved.dotted, self.extra_module_bases) or \
+                self._installed_module_base(resolved.dotted)
         if isinstance(resolved, ClassRef):
             return self._is_module_root(resolved) or self.is_module_class(resolved)
         return False
+
+    def _installed_module_base(self, dotted: str) -> bool:
+        """A base from an installed third-party package the table does not know: read its
+        source (never import it) and follow its bases like the project's own."""
+        parts = dotted.split(".")
+        if len(parts) < 2 or parts[0] in _NOT_INSTALLED_BASES or parts[0] in getattr(sys, "stdlib_module_names", ()):
+            return False
+        return self._memoised(self._installed, dotted, lambda: self._read_installed_base(parts), False)
+
+    def _read_installed_base(self, parts: list[str]) -> bool:
+        root = _installed_root(parts[0])
+        if root is None:
+            return False
+        resolved = self._resolve_target(root, parts, root / parts[0], 0)
+        if isinstance(resolved, ClassRef):
+            return self.is_module_class(resolved)
+        return isinstance(resolved, External) and known.is_module_base(resolved.dotted, self.extra_module_bases)
 
     def has_module_class(self, facts: FileFacts) -> bool:
         """Could any class of the file be a Module? (the engine's prefilter)"""
