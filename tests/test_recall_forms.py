@@ -321,3 +321,13 @@ def test_installed_base_is_read_not_imported(tmp_path, monkeypatch, codes):
         assert codes(module("self.t = torch.zeros(3)", base="Plain", header=header)) == []
     finally:
         project._installed_root.cache_clear()
+
+
+def test_no_autofix_for_an_argument_only_annotated_tensor(tmp_path):
+    """A caller may pass an nn.Parameter: a buffer would stop it training."""
+    from conftest import lint_source
+
+    (direct,) = lint_source(init_with("t: Tensor", "self.t = t"), tmp_path)
+    (moved,) = lint_source(init_with("t: Tensor", "self.t = t.float()"), tmp_path)
+    (reshaped,) = lint_source(init_with("t: Tensor", "self.t = t.reshape(-1)"), tmp_path)
+    assert direct.fix is None and moved.fix is None and reshaped.fix is not None

@@ -393,6 +393,9 @@ class Evaluator:
         if target.kind is Kind.PARAMETER and method in _MAYBE_IDENTITY_METHODS:
             return unknown()
         result = Value(Kind.TENSOR, node)
+        # `t.float()` / `t.to(device)` of an argument annotated `Tensor` may return the very
+        # object, a Parameter if the caller passed one
+        result.assumed = target.assumed and method in _MAYBE_IDENTITY_METHODS
         if target.requires_grad and method not in ("detach", "numpy"):
             _requiring_grad(result, target.requires_grad_node or node)  # autograd carries it through
             result.derived = target.derived or target.kind is Kind.PARAMETER

@@ -142,9 +142,11 @@ def _register_fix(ctx, info, event) -> Optional[Fix]:
     leaves checkpoints alone; the persistent form (with ``--unsafe-fixes``) adds a
     ``state_dict`` key that checkpoints saved before it lack."""
     statement = single_assignment(event)
-    if statement is None or event.before_super or event.value.derived or not can_register(ctx, info, event):
-        # before Module.__init__, a name torch would refuse, or a value computed from
-        # parameters (a buffer would keep it stale: it belongs in forward)
+    if statement is None or event.before_super or event.value.derived or event.value.assumed \
+            or not can_register(ctx, info, event):
+        # before Module.__init__, a name torch would refuse, a value computed from
+        # parameters (a buffer would keep it stale: it belongs in forward), or an argument
+        # only annotated `Tensor` (a caller may pass a Parameter, which a buffer stops training)
         return None
     persistent = bool(ctx.settings and ctx.settings.unsafe_fixes)
     extra = "" if persistent else ", persistent=False"
