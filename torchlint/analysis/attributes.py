@@ -45,7 +45,8 @@ def unregistered_tensor_assignments(info: "ClassInfo", prior_parameter: bool = F
             continue
         if name in info.registered_anywhere and name not in registered_in_construction:
             continue
-        if any(_registers_or_deletes(later) for later in facts.later_events(event.seq, name)):
+        registering = [later for later in facts.later_events(event.seq, name) if _registers_or_deletes(later)]
+        if facts.runs_on_every_path(event.seq, registering):
             continue
         yield event
 
@@ -94,6 +95,36 @@ def _reads_own_attribute(move, name: str) -> bool:
             return len(parts) == 2 and parts[1] == name
         call = receiver
     return False
+
+
+def registered_only_when(info: "ClassInfo", event: AttrAssign) -> Optional[str]:
+    """For a reported assignment that a later branch wraps or registers: when the tensor
+    stays plain (``"when `learn` is false"``); None when nothing later registers it."""
+    facts = info.construction
+    registering = [later for later in facts.later_events(event.seq, event.name) if _registers_or_deletes(later)]
+    steps = [s for s in facts.conditions_after(event.seq, registering) if s]
+    if not steps:
+        return None
+    branch = steps[0][0][0]
+    found = facts.branches.get(branch)
+    if found is None:
+        return None
+    if found.kind == "match":
+        return "when no `case` that registers it matches"
+    uncovered = [arm for arm in range(found.arms)
+                 if not facts.covers([s[1:] for s in steps if s[0] == (branch, arm)])]
+    tests = [_condition_text(info, test) for test in found.tests]
+    arm = uncovered[0] if uncovered else found.arms  # found.arms: no arm runs (an `if` without `else`)
+    if arm < len(tests):
+        return f"when `{tests[arm]}` is true" if arm == 0 else f"when `{tests[arm]}` holds"
+    if len(tests) == 1:
+        return f"when `{tests[0]}` is false"
+    return "when none of its conditions holds"
+
+
+def _condition_text(info: "ClassInfo", node: cst.CSTNode) -> str:
+    text = " ".join(info.ctx.source_of(node).split())
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def single_assignment(event: AttrAssign) -> Optional[cst.BaseSmallStatement]:

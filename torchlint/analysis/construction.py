@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Optional, Union
 
 import libcst as cst
 
+from torchlint.analysis import known
+from torchlint.analysis.project import ClassRef, External
 from torchlint.analysis.names import attribute_key
 from torchlint.analysis.tensors import Evaluator, Host, argument, dotted, literal_string
 from torchlint.analysis.values import REGISTERING, Kind, Value, join, mark_registered, unknown
@@ -118,6 +120,17 @@ def same_path(a: Path, b: Path) -> bool:
 Event = Union[AttrAssign, RegisterCall, InplaceOp, AttrDelete]
 
 
+@dataclass(frozen=True)
+class Branch:
+    """A branching statement: ``kind`` "if" (arms: the if, each elif, then the else),
+    "try" (the body, then each handler) or "match"; ``exhaustive`` when one arm always runs."""
+
+    kind: str
+    arms: int
+    exhaustive: bool
+    tests: tuple = ()  # for "if": the test of each arm that has one (the else has none)
+
+
 @dataclass
 class ConstructionFacts:
     events: list[Event] = field(default_factory=list)
@@ -127,6 +140,7 @@ class ConstructionFacts:
     methods_walked: set[str] = field(default_factory=set)  # __init__ and the helpers it reaches
     final_attrs: dict[str, Value] = field(default_factory=dict)
     paths: dict[int, tuple] = field(default_factory=dict)  # event seq -> branch path
+    branches: dict[int, Branch] = field(default_factory=dict)  # branch id -> what branches there
 
     def assignments(self) -> list[AttrAssign]:
         return [e for e in self.events if isinstance(e, AttrAssign)]
@@ -139,6 +153,31 @@ class ConstructionFacts:
         path = self.paths.get(seq, ())
         return [e for e in self.events
                 if e.seq > seq and getattr(e, "name", None) == name and same_path(path, self.paths.get(e.seq, ()))]
+
+    def conditions_after(self, seq: int, later: list[Event]) -> list[tuple]:
+        """For each of ``later``: the (branch id, arm) steps it sits in that event ``seq``
+        is not in (``()`` when it runs whenever ``seq`` does)."""
+        base = dict(self.paths.get(seq, ()))
+        return [tuple(step for step in self.paths.get(e.seq, ()) if step[0] not in base) for e in later]
+
+    def runs_on_every_path(self, seq: int, later: list[Event]) -> bool:
+        """Does one of ``later`` run on every path after event ``seq``? (one of them outside
+        any branch, or one in every arm of an if/else; an exception path is not judged)"""
+        return self.covers(self.conditions_after(seq, later))
+
+    def covers(self, steps: list[tuple]) -> bool:
+        if not steps:
+            return False
+        if any(not s for s in steps):
+            return True
+        for branch in dict.fromkeys(s[0][0] for s in steps):
+            info = self.branches.get(branch)
+            if info is None or info.kind == "try":
+                return True
+            if info.exhaustive and all(self.covers([s[1:] for s in steps if s[0] == (branch, arm)])
+                                       for arm in range(info.arms)):
+                return True
+        return False
 
 
 @dataclass
@@ -191,13 +230,16 @@ class BlockWalker:
                 self.small_statement(small)
         elif isinstance(node, cst.If):
             branches = [node.body]
+            tests = [node.test]
             orelse = node.orelse
             while isinstance(orelse, cst.If):
                 self.evaluator.eval(orelse.test)
                 branches.append(orelse.body)
+                tests.append(orelse.test)
                 orelse = orelse.orelse
             self.evaluator.eval(node.test)
-            self.branches(branches + ([orelse.body] if orelse is not None else []), exhaustive=orelse is not None)
+            self.branches(branches + ([orelse.body] if orelse is not None else []), exhaustive=orelse is not None,
+                          kind="if", tests=tests, narrowed=self.narrowing(node.test, len(branches)))
         elif isinstance(node, (cst.For,)):
             iterable = self.evaluator.eval(node.iter)
             self.evaluator.bind_loop_target(node.target, iterable)
@@ -211,14 +253,14 @@ class BlockWalker:
                 self.walk(node.orelse.body)
         elif isinstance(node, (cst.Try, cst.TryStar)):
             self.branches([node.body] + [h.body for h in node.handlers], exhaustive=True,
-                          tails={0: node.orelse.body if node.orelse else None})
+                          tails={0: node.orelse.body if node.orelse else None}, kind="try")
             if node.finalbody is not None:
                 self.walk(node.finalbody.body)
         elif isinstance(node, cst.With):
             self.with_statement(node)
         elif isinstance(node, cst.Match):
             self.evaluator.eval(node.subject)
-            self.branches([case.body for case in node.cases], exhaustive=False)
+            self.branches([case.body for case in node.cases], exhaustive=False, kind="match")
         # nested def / class: not run at this point
 
     def with_statement(self, node: cst.With) -> None:
@@ -228,14 +270,43 @@ class BlockWalker:
                 self.evaluator.bind_name_target(item.asname.name, value)
         self.walk(node.body)
 
-    def branches(self, bodies: list, exhaustive: bool, tails: Optional[dict] = None) -> None:
+    def narrowing(self, test: cst.BaseExpression, arms: int) -> dict:
+        """``if isinstance(x, torch.Tensor): ... else: ...``: arm index -> {local: value}.
+        In the arm where ``x`` is not a tensor, a local the walk took for one is unknown."""
+        negated = False
+        while isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            test, negated = test.expression, not negated
+        if not isinstance(test, cst.Call) or not test.args:
+            return {}
+        subject = test.args[0].value
+        if not isinstance(subject, cst.Name) or subject.value not in self.evaluator.locals:
+            return {}
+        func = dotted(test.func)
+        resolved = getattr(self.evaluator.ctx.resolve(test.func), "dotted", None)
+        if func == ["isinstance"] and len(test.args) == 2:
+            types = test.args[1].value
+            names = [e.value for e in types.elements] if isinstance(types, cst.Tuple) else [types]
+            if not all(getattr(self.evaluator.ctx.resolve(n), "dotted", None) == "torch.Tensor" for n in names):
+                return {}
+        elif resolved != "torch.is_tensor":
+            return {}
+        current = self.evaluator.locals[subject.value]
+        if current.kind is not Kind.TENSOR:
+            return {}
+        not_tensor = 0 if negated else arms  # the arm where the test says "not a tensor"
+        return {not_tensor: {subject.value: unknown()}}
+
+    def branches(self, bodies: list, exhaustive: bool, tails: Optional[dict] = None, kind: str = "if",
+                 tests: Optional[list] = None, narrowed: Optional[dict] = None) -> None:
         """Walk alternative bodies from the same starting state, then merge."""
         start = self.snapshot()
         outcomes = []
         BlockWalker.branch_count += 1
         branch = BlockWalker.branch_count
+        self.enter_branch(branch, Branch(kind, len(bodies), exhaustive, tuple(tests or ())))
         for index, body in enumerate(bodies):
             self.restore(start)
+            self.evaluator.locals.update((narrowed or {}).get(index, {}))
             self.enter_arm(branch, index)
             self.walk(body)
             tail = (tails or {}).get(index)
@@ -246,6 +317,9 @@ class BlockWalker:
         if not exhaustive:
             outcomes.append(start)
         self.restore_merged(outcomes)
+
+    def enter_branch(self, branch: int, info: "Branch") -> None:
+        """Hook: the walk reaches a branch statement (before its first arm)."""
 
     def enter_arm(self, branch: int, arm: int) -> None:
         """Hook: the walk enters arm ``arm`` of branch ``branch``."""
@@ -261,7 +335,7 @@ class BlockWalker:
 
     def restore_merged(self, snapshots: list) -> None:
         names = set().union(*snapshots)
-        self.evaluator.locals = {n: join(s.get(n) for s in snapshots) for n in names}
+        self.evaluator.locals = {n: join((s.get(n) for s in snapshots), tensor_wins=True) for n in names}
 
     def small_statement(self, node: cst.BaseSmallStatement) -> None:
         evaluator = self.evaluator
@@ -329,6 +403,127 @@ class BlockWalker:
                 self.delete(element.value)
 
 
+_TENSOR_TYPES = frozenset(
+    {"torch.Tensor", "torch.FloatTensor", "torch.DoubleTensor", "torch.HalfTensor", "torch.LongTensor",
+     "torch.IntTensor", "torch.BoolTensor", "torch.ByteTensor", "torch.BFloat16Tensor"}
+)
+_OPTIONAL = frozenset({"typing.Optional", "typing_extensions.Optional"})
+_UNION = frozenset({"typing.Union", "typing_extensions.Union"})
+
+
+def is_tensor_annotation(ctx: "FileContext", node: Optional[cst.BaseExpression]) -> bool:
+    """``Tensor``, ``torch.Tensor``, ``Optional[Tensor]``, ``Tensor | None``,
+    ``Union[Tensor, None]`` or the same as a string: the argument is a plain tensor
+    (or nothing)."""
+    if isinstance(node, cst.SimpleString):
+        text = literal_string(node)
+        try:
+            node = cst.parse_expression(text) if text else None
+        except cst.ParserSyntaxError:
+            return False
+        return is_tensor_annotation(ctx, node)
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
+        sides = [node.left, node.right]
+        return any(is_tensor_annotation(ctx, n) for n in sides) and all(
+            is_tensor_annotation(ctx, n) or _is_none(n) for n in sides)
+    if isinstance(node, cst.Subscript):
+        name = getattr(ctx.resolve(node.value), "dotted", None)
+        elements = [e.slice.value for e in node.slice if isinstance(e.slice, cst.Index)]
+        if name in _OPTIONAL and len(elements) == 1:
+            return is_tensor_annotation(ctx, elements[0])
+        if name in _UNION and elements:
+            return any(is_tensor_annotation(ctx, n) for n in elements) and all(
+                is_tensor_annotation(ctx, n) or _is_none(n) for n in elements)
+        return False
+    if isinstance(node, (cst.Name, cst.Attribute)):
+        return getattr(ctx.resolve(node), "dotted", None) in _TENSOR_TYPES
+    return False
+
+
+def _is_none(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Name) and node.value == "None"
+
+
+def parameter_values(ctx: "FileContext", function: cst.FunctionDef, params: list[cst.Param],
+                     call: Optional[cst.Call] = None, arg_values: Optional[list[Value]] = None,
+                     passed: Optional[dict] = None) -> dict[str, Value]:
+    """What the parameters of a walked method hold: the caller's argument values when the
+    call is seen (``self._build(t)``); for ``__init__``, a tensor or Module where the file's
+    own code passes one (``passed``: position after ``self`` or keyword -> kind); else what
+    the signature says: a tensor annotation
+    (``t: Tensor``, ``Optional[Tensor]``, ``"Tensor"``) or a tensor default. Anything else
+    is unknown (an unannotated argument is not assumed to be a tensor)."""
+    given: dict[str, Value] = {}
+    passed = passed or {}
+    if call is not None and arg_values is not None:
+        positional = [v for a, v in zip(call.args, arg_values) if a.keyword is None and not a.star]
+        if any(a.star for a in call.args):
+            positional = []  # `*args`: positions unknown
+        for param, value in zip(params, positional):
+            given[param.name.value] = value
+        for arg, value in zip(call.args, arg_values):
+            if arg.keyword is not None:
+                given[arg.keyword.value] = value
+    for position, param in enumerate([*params, *function.params.kwonly_params]):
+        kind = passed.get(param.name.value) or (passed.get(position) if position < len(params) else None)
+        if kind is not None:  # the file's own code passes a tensor (or a Module) here
+            given.setdefault(param.name.value, Value(kind, param.name))
+    values: dict[str, Value] = {}
+    for param in [*params, *function.params.kwonly_params]:
+        name = param.name.value
+        # an argument the caller passes is what it is (a Parameter is a `Tensor` too:
+        # `self.weight = self._init(self.weight)` with `def _init(w: Tensor)`)
+        value = given[name] if name in given else _declared_value(ctx, param)
+        if value is not None and (value.kind is not Kind.UNKNOWN or value.origin is not None):
+            values[name] = value
+    return values
+
+
+def is_module_annotation(ctx: "FileContext", node: Optional[cst.BaseExpression]) -> bool:
+    """``nn.Module``, ``nn.Linear``, a project Module class, ``Optional[...]`` of one, or
+    the same as a string."""
+    if isinstance(node, cst.SimpleString):
+        text = literal_string(node)
+        try:
+            node = cst.parse_expression(text) if text else None
+        except cst.ParserSyntaxError:
+            return False
+        return is_module_annotation(ctx, node)
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
+        sides = [node.left, node.right]
+        return any(is_module_annotation(ctx, n) for n in sides) and all(
+            is_module_annotation(ctx, n) or _is_none(n) for n in sides)
+    if isinstance(node, cst.Subscript):
+        if getattr(ctx.resolve(node.value), "dotted", None) in _OPTIONAL:
+            elements = [e.slice.value for e in node.slice if isinstance(e.slice, cst.Index)]
+            return len(elements) == 1 and is_module_annotation(ctx, elements[0])
+        return False
+    if isinstance(node, (cst.Name, cst.Attribute)):
+        resolved = ctx.resolve(node)
+        if isinstance(resolved, External):
+            return known.is_module_base(resolved.dotted, ctx.index.extra_module_bases)
+        return isinstance(resolved, ClassRef) and ctx.index.is_module_class(resolved)
+    return False
+
+
+def _declared_value(ctx: "FileContext", param: cst.Param) -> Optional[Value]:
+    if param.annotation is not None and is_tensor_annotation(ctx, param.annotation.annotation):
+        value = Value(Kind.TENSOR, param.name)
+        value.assumed = True
+        return value
+    if param.annotation is not None and is_module_annotation(ctx, param.annotation.annotation):
+        value = Value(Kind.MODULE, param.name)
+        value.assumed = True
+        return value
+    if param.default is not None and not isinstance(param.default, (cst.Name, cst.SimpleString, cst.Integer)):
+        default = Evaluator(ctx, Host()).eval(param.default)
+        if default.kind is Kind.TENSOR:
+            return Value(Kind.TENSOR, param.name)
+        if default.kind is Kind.UNKNOWN and default.origin is not None:
+            return default  # a torch factory as the default: `window_fn=torch.hann_window`
+    return None
+
+
 class Construction(Host, BlockWalker):
     """The construction walk of one Module class (the Host for its evaluators)."""
 
@@ -354,11 +549,17 @@ class Construction(Host, BlockWalker):
         self.facts.final_attrs = self.state.attrs
         return self.facts
 
-    def walk_method(self, method: cst.FunctionDef) -> Value:
+    def walk_method(self, method: cst.FunctionDef, call: Optional[cst.Call] = None,
+                    arg_values: Optional[list[Value]] = None) -> Value:
         saved = (self.evaluator, self.returns, self.self_name, self.no_grad_depth, self.current_line)
-        params = method.params.params or method.params.posonly_params
-        self.self_name = params[0].name.value if params else None
+        params = list(method.params.posonly_params) + list(method.params.params)
+        static = any(dotted(d.decorator) in (["staticmethod"], ["classmethod"]) for d in method.decorators)
+        self.self_name = params[0].name.value if params and not static else None
         self.evaluator = Evaluator(self.ctx, self, {})
+        passed = self.ctx.passed_arguments.get(self.info.name) if call is None and method.name.value == "__init__" \
+            else None
+        self.evaluator.locals = parameter_values(self.ctx, method, params[0 if static else 1:], call, arg_values,
+                                                 passed=passed)
         self.returns = []
         if any(self._is_no_grad(d.decorator) for d in method.decorators):
             self.no_grad_depth += 1
@@ -366,7 +567,7 @@ class Construction(Host, BlockWalker):
         self.facts.methods_walked.add(method.name.value)
         try:
             self.walk(method.body)
-            result = join(self.returns)
+            result = join(self.returns, tensor_wins=True)
         finally:
             self.stack.pop()
             self.evaluator, self.returns, self.self_name, self.no_grad_depth, self.current_line = saved
@@ -385,6 +586,9 @@ class Construction(Host, BlockWalker):
     def restore(self, snapshot) -> None:
         super().restore(snapshot[0])
         self.state = snapshot[1].copy()
+
+    def enter_branch(self, branch: int, info: Branch) -> None:
+        self.facts.branches[branch] = info
 
     def enter_arm(self, branch: int, arm: int) -> None:
         if self.path and self.path[-1][0] == branch:
@@ -460,13 +664,12 @@ class Construction(Host, BlockWalker):
         if method in _REGISTER_STATE:
             self.register(method, call, evaluator)
             return Value(Kind.NONE, call)
-        for arg in call.args:
-            evaluator.eval(arg.value)
+        values = [evaluator.eval(arg.value) for arg in call.args]
         definition = self.info.methods.get(method)
         if definition is not None:
             if method in self.stack or len(self.stack) >= MAX_INLINE_DEPTH:
                 return unknown()
-            return self.walk_method(definition)
+            return self.walk_method(definition, call, values)
         if method not in MODULE_API:
             self.facts.calls_unknown_self_methods = True
         return unknown()

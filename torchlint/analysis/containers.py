@@ -21,7 +21,10 @@ def plain_containers_holding(facts: ConstructionFacts, kind: Kind) -> Iterator[A
         value = event.value
         if value.kind is not Kind.CONTAINER or value.container not in _CONTAINERS or value.registered:
             continue
-        if not any(leaf.kind is kind and not leaf.registered and not leaf.stateless for leaf in value.leaves()):
+        # a Module that arrives through an annotated argument may be owned elsewhere (a
+        # back-reference to a parent kept deliberately out of `_modules`): not judged
+        if not any(leaf.kind is kind and not leaf.registered and not leaf.stateless and not leaf.assumed
+                   for leaf in value.leaves()):
             continue
         if any(_replaces(later, value) for later in facts.later_events(event.seq, event.name)):
             continue

@@ -184,6 +184,38 @@ class FileContext:
         return own if own is not None and own.bases == info.base_parts else None
 
     @cached_property
+    def passed_arguments(self) -> dict[str, dict]:
+        """Arguments this file's own code passes a tensor or a Module to, per Module class of
+        the file: class name -> {position (after ``self``) or keyword: kind}. Only what a
+        call shows directly (``Table(torch.ones(3))``, ``AutoEncoder(Encoder(8), Decoder(8))``);
+        the file is walked only when a line calls one of its classes with such an argument."""
+        names = {info.name for info in self.module_classes}
+        if not names or not re.search(r"\b(?:%s)\([^\n]*\w\(" % "|".join(map(re.escape, names)), self.source):
+            return {}  # no line calls one of the classes with a call among its arguments
+        found: dict[str, dict] = {}
+        ctx = self
+
+        class Calls(walk.Visitor):
+            def visit_Call(self, node):
+                func = node.func
+                if not (isinstance(func, cst.Name) and func.value in names):
+                    return
+                evaluator = Evaluator(ctx, Host())
+                positional = 0
+                for arg in node.args:
+                    if arg.star:
+                        break
+                    value = evaluator.eval(arg.value)
+                    key = arg.keyword.value if arg.keyword is not None else positional
+                    positional += arg.keyword is None
+                    if value.kind in (Kind.TENSOR, Kind.MODULE):
+                        kinds = found.setdefault(func.value, {})
+                        kinds[key] = value.kind if kinds.get(key, value.kind) is value.kind else Kind.UNKNOWN
+
+        walk.visit(self.module, Calls())
+        return found
+
+    @cached_property
     def functions(self) -> dict[str, cst.FunctionDef]:
         return {s.name.value: s for s in self.module.body if isinstance(s, cst.FunctionDef)}
 
@@ -237,6 +269,26 @@ class FileContext:
                 walker.walk(function.body)
                 self._returns[name] = _fresh(walker.returns)
         return self._returns[name]
+
+    _argument_depth = 0
+
+    def function_return_value_for(self, name: str, call: cst.Call, args: list[Value]) -> Value:
+        """What a module-level function of this file returns for these arguments (a tensor
+        argument reshaped or concatenated comes back a tensor). Not memoised: a few
+        nested calls deep at most."""
+        function = self.functions.get(name)
+        if function is None or self._argument_depth >= 3:
+            return unknown()
+        from torchlint.analysis.construction import parameter_values
+
+        params = list(function.params.posonly_params) + list(function.params.params)
+        self._argument_depth += 1
+        try:
+            walker = BlockWalker(Evaluator(self, Host(), parameter_values(self, function, params, call, args)))
+            walker.walk(function.body)
+            return _fresh(walker.returns)
+        finally:
+            self._argument_depth -= 1
 
     @cached_property
     def attribute_stores(self) -> dict[str, list[cst.BaseExpression]]:
@@ -302,7 +354,7 @@ class FileContext:
 def _fresh(returns: list[Value]) -> Value:
     from torchlint.analysis.values import join
 
-    value = join(returns)
+    value = join(returns, tensor_wins=True)
     # every call of the function makes a new object
     if value.kind in (Kind.TENSOR, Kind.MODULE, Kind.PARAMETER, Kind.BUFFER) and value.registered:
         copy = Value(value.kind, value.node)

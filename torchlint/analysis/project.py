@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import hashlib
+import sys
 from contextlib import contextmanager
 from functools import lru_cache
 from dataclasses import dataclass, field
@@ -287,6 +288,53 @@ def _returns_tensor(node: ast.AST) -> bool:
     return text in _TENSOR_ANNOTATIONS
 
 
+def _returns_tensor_expression(function: ast.AST, imports: dict[str, ImportTarget]) -> bool:
+    """Does every ``return`` of this function give a plain tensor, as far as a cheap look
+    can tell? (a torch factory call, a tensor method chain or arithmetic on one, or a
+    local assigned such a value): ``def make_mask(n): m = torch.ones(n, n); return m.triu(1)``."""
+    tensors: set[str] = set()
+    returns: list[ast.AST] = []
+    for statement in iter_statements(function.body):
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            return False  # a nested scope's returns are mixed in: do not guess
+        if isinstance(statement, ast.Return):
+            if statement.value is not None and not (isinstance(statement.value, ast.Constant)
+                                                    and statement.value.value is None):
+                returns.append(statement.value)
+        elif isinstance(statement, (ast.Assign, ast.AnnAssign)) and statement.value is not None:
+            targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+            names = [t.id for t in targets if isinstance(t, ast.Name)]
+            if names and _is_tensor_expression(statement.value, tensors, imports):
+                tensors.update(names)
+            else:
+                tensors.difference_update(names)
+    return bool(returns) and all(_is_tensor_expression(r, tensors, imports) for r in returns)
+
+
+def _is_tensor_expression(node: ast.AST, tensors: set[str], imports: dict[str, ImportTarget]) -> bool:
+    if isinstance(node, ast.Name):
+        return node.id in tensors
+    if isinstance(node, ast.BinOp):
+        return _is_tensor_expression(node.left, tensors, imports) or _is_tensor_expression(node.right, tensors, imports)
+    if isinstance(node, ast.UnaryOp) and not isinstance(node.op, ast.Not):
+        return _is_tensor_expression(node.operand, tensors, imports)
+    if isinstance(node, ast.Subscript):
+        return _is_tensor_expression(node.value, tensors, imports)
+    if isinstance(node, ast.Call):
+        func = node.func
+        if isinstance(func, ast.Attribute) and _is_tensor_expression(func.value, tensors, imports):
+            return func.attr not in known.NON_TENSOR_METHODS  # a tensor method
+        parts = dotted_parts(func)
+        if not parts or isinstance(func, ast.Subscript):
+            return False
+        target = imports.get(parts[0])
+        if target is None or target.anchor is not None:
+            return False
+        name = ".".join(target.dotted.split(".") + parts[1:])
+        return name in known.TENSOR_FACTORIES or name.startswith(known.TENSOR_NAMESPACES)
+    return False
+
+
 def file_facts(path: Path, tree: ast.Module) -> FileFacts:
     facts = FileFacts(path=path, module_name=module_name_for(path))
     for node in iter_statements(tree.body):
@@ -315,7 +363,7 @@ def file_facts(path: Path, tree: ast.Module) -> FileFacts:
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             facts.functions.add(node.name)
-            if _returns_tensor(node):
+            if _returns_tensor(node) or _returns_tensor_expression(node, facts.imports):
                 facts.tensor_functions.add(node.name)
         elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             parts = dotted_parts(node.value)
@@ -383,6 +431,25 @@ def index_entry(path: Path, source: Union[str, bytes], data: bytes) -> IndexEntr
     return path, facts, (content_digest(path, data), facts_digest(facts))
 
 
+# Packages never read for Module bases: torch itself (known by name) and common non-model
+# libraries whose classes are never Modules.
+_NOT_INSTALLED_BASES = frozenset({"torch", "numpy", "typing_extensions", "pydantic", "attr", "attrs", "six"})
+
+
+@lru_cache(maxsize=256)
+def _installed_root(package: str) -> Optional[Path]:
+    """The directory holding the installed top-level ``package`` (site-packages), found
+    without importing it; None when it is not installed or is a single-file module."""
+    import importlib.machinery
+
+    try:
+        spec = importlib.machinery.PathFinder.find_spec(package)
+    except (ImportError, ValueError, AttributeError):
+        return None
+    locations = list(spec.submodule_search_locations or []) if spec is not None else []
+    return Path(locations[0]).resolve().parent if locations else None
+
+
 def _is_project_root(directory: Path) -> bool:
     return any((directory / marker).exists() for marker in (".git", "pyproject.toml", "setup.py", "setup.cfg"))
 
@@ -400,6 +467,7 @@ class ProjectIndex:
         self._is_module: dict[ClassRef, tuple[bool, frozenset[Path]]] = {}
         self._owns: dict[ClassRef, tuple[bool, frozenset[Path]]] = {}
         self._star: dict[tuple, tuple[Optional[Resolved], frozenset[Path]]] = {}
+        self._installed: dict[str, tuple[bool, frozenset[Path]]] = {}
         self._frames: list[set[Path]] = []
 
     # -- which files a lint depends on ---------------------------------------------------
@@ -445,6 +513,7 @@ class ProjectIndex:
             self._is_module.clear()  # answers may depend on the file's old classes
             self._owns.clear()
             self._star.clear()
+            self._installed.clear()
         if replace or path not in self._facts:
             self.preload([index_entry(path, source, data if data is not None else source.encode())])
         self._observe((path,))
@@ -635,10 +704,28 @@ class ProjectIndex:
 
     def resolves_to_module(self, resolved: Optional[Resolved]) -> bool:
         if isinstance(resolved, External):
-            return known.is_module_base(resolved.dotted, self.extra_module_bases)
+            return known.is_module_base(resolved.dotted, self.extra_module_bases) or \
+                self._installed_module_base(resolved.dotted)
         if isinstance(resolved, ClassRef):
             return self._is_module_root(resolved) or self.is_module_class(resolved)
         return False
+
+    def _installed_module_base(self, dotted: str) -> bool:
+        """A base from an installed third-party package the table does not know: read its
+        source (never import it) and follow its bases like the project's own."""
+        parts = dotted.split(".")
+        if len(parts) < 2 or parts[0] in _NOT_INSTALLED_BASES or parts[0] in getattr(sys, "stdlib_module_names", ()):
+            return False
+        return self._memoised(self._installed, dotted, lambda: self._read_installed_base(parts), False)
+
+    def _read_installed_base(self, parts: list[str]) -> bool:
+        root = _installed_root(parts[0])
+        if root is None:
+            return False
+        resolved = self._resolve_target(root, parts, root / parts[0], 0)
+        if isinstance(resolved, ClassRef):
+            return self.is_module_class(resolved)
+        return isinstance(resolved, External) and known.is_module_base(resolved.dotted, self.extra_module_bases)
 
     def has_module_class(self, facts: FileFacts) -> bool:
         """Could any class of the file be a Module? (the engine's prefilter)"""

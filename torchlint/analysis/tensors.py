@@ -9,6 +9,7 @@ ignores ``self`` when inferring what a free function returns.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Optional, Sequence
 
 import libcst as cst
@@ -194,11 +195,36 @@ class Evaluator:
         if isinstance(receiver, cst.Name) and receiver.value == self.host.self_name and receiver.value not in self.locals:
             return self.host.self_attribute(node.attr.value)
         base = self.eval(receiver)
+        if base.kind is Kind.UNKNOWN and base.origin is None and dotted(node) and dotted(node)[0] not in self.locals:
+            resolved = self.ctx.resolve(node)
+            if isinstance(resolved, External) and resolved.dotted in known.TENSOR_FACTORIES:
+                return _function_reference(resolved.dotted, node)  # `window_fn=torch.hann_window`
         if base.kind in TENSOR_LIKE and node.attr.value in known.TENSOR_ATTRIBUTES:
             return _complex(Value(Kind.TENSOR, node), (base,)) if node.attr.value not in ("real", "imag") \
                 else Value(Kind.TENSOR, node)
         if base.kind is Kind.MODULE and not base.stateless and node.attr.value in known.LAYER_PARAMETERS:
             return _submodule_parameter(base, node)
+        return unknown()
+
+    def _torch_function_reference(self, owner: cst.BaseExpression, name: cst.BaseExpression) -> Value:
+        """``getattr(torch, "hann_window")`` or ``getattr(torch, f"{kind}_window")``: a
+        reference to a torch factory (a Value whose origin names it), when every torch
+        factory the name can spell makes a tensor."""
+        namespace = getattr(self.ctx.resolve(owner), "dotted", None)
+        if namespace is None or namespace.split(".")[0] != "torch":
+            return unknown()
+        literal = literal_string(name)
+        if literal is not None:
+            return _function_reference(f"{namespace}.{literal}", name)
+        if isinstance(name, cst.FormattedString):
+            fixed = [p.value for p in name.parts if isinstance(p, cst.FormattedStringText)]
+            if sum(len(p) for p in fixed) >= 4:
+                pattern = re.compile(".*".join(re.escape(p) for p in
+                                               [p.value if isinstance(p, cst.FormattedStringText) else "" for p in name.parts]))
+                prefix = namespace + "."
+                matches = [n for n in known.TENSOR_FACTORIES if n.startswith(prefix) and pattern.fullmatch(n[len(prefix):])]
+                if matches:
+                    return _function_reference(sorted(matches)[0], name)
         return unknown()
 
     def _eval_Subscript(self, node: cst.Subscript) -> Value:
@@ -240,7 +266,7 @@ class Evaluator:
 
     def _eval_IfExp(self, node: cst.IfExp) -> Value:
         self.eval(node.test)
-        return join([self.eval(node.body), self.eval(node.orelse)])
+        return join([self.eval(node.body), self.eval(node.orelse)], tensor_wins=True)
 
     def _eval_BooleanOperation(self, node: cst.BooleanOperation) -> Value:
         return join([self.eval(node.left), self.eval(node.right)])
@@ -260,6 +286,10 @@ class Evaluator:
             if result is not None:
                 return result
         args = [self.eval(arg.value) for arg in node.args]
+        if not isinstance(func, (cst.Name, cst.Attribute)) or (isinstance(func, cst.Name) and func.value in self.locals):
+            callee = self.eval(func)  # `getattr(torch, f"{name}_window")(n)`, a local `window_fn(n)`
+            if callee.kind is Kind.UNKNOWN and isinstance(callee.origin, External):
+                return self._external_call(node, callee.origin.dotted, args)
         resolved = self.ctx.resolve(func)
         if isinstance(resolved, External):
             return self._external_call(node, resolved.dotted, args)
@@ -271,7 +301,11 @@ class Evaluator:
             return unknown()
         if isinstance(resolved, FunctionRef):
             if resolved.path == self.ctx.path:
-                return self.ctx.function_return_value(resolved.name)
+                value = self.ctx.function_return_value(resolved.name)
+                if value.kind is Kind.UNKNOWN and value.origin is None and any(a.kind in TENSOR_LIKE for a in args):
+                    # `def flat(x): return x.reshape(-1)` called with a tensor
+                    value = self.ctx.function_return_value_for(resolved.name, node, args)
+                return value
             return Value(Kind.TENSOR, node) if self.ctx.index.returns_tensor(resolved) else unknown()
         if isinstance(func, cst.Name) and func.value not in self.locals:
             return self._builtin_call(node, func.value, args)
@@ -372,6 +406,9 @@ class Evaluator:
         if target.kind is Kind.PARAMETER and method in _MAYBE_IDENTITY_METHODS:
             return unknown()
         result = self._complex_method(node, method, target, Value(Kind.TENSOR, node))
+        # `t.float()` / `t.to(device)` of an argument annotated `Tensor` may return the very
+        # object, a Parameter if the caller passed one
+        result.assumed = target.assumed and method in _MAYBE_IDENTITY_METHODS
         if target.requires_grad and method not in ("detach", "numpy"):
             _requiring_grad(result, target.requires_grad_node or node)  # autograd carries it through
             result.derived = target.derived or target.kind is Kind.PARAMETER
@@ -452,6 +489,8 @@ class Evaluator:
                          open=any(arg.keyword is None for arg in node.args))
         if name == "setattr":
             self.host.setattr_call(node, self)
+        if name == "getattr" and len(node.args) >= 2:
+            return self._torch_function_reference(node.args[0].value, node.args[1].value)
         if name in ("len", "int", "float", "str", "bool", "isinstance", "hasattr", "callable"):
             return Value(Kind.SCALAR, node)
         return unknown()
@@ -473,6 +512,13 @@ class Evaluator:
         elif isinstance(target, (cst.Tuple, cst.List)):
             for index, element in enumerate(target.elements):
                 self.bind_name_target(element.value, unpack(value, index, len(target.elements)))
+
+
+def _function_reference(dotted_name: str, node: cst.CSTNode) -> Value:
+    """A torch function used as a value (``window_fn = torch.hann_window``)."""
+    reference = Value(Kind.UNKNOWN, node)
+    reference.origin = External(dotted_name)
+    return reference
 
 
 def _derived(result: Value, operands) -> Value:

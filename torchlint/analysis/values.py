@@ -30,7 +30,7 @@ class Value:
     registered (``self.add_module(name, layer)``) is seen through every list holding it."""
 
     __slots__ = ("kind", "node", "items", "container", "open", "registered", "requires_grad", "requires_grad_node",
-                 "stateless", "aliases", "origin", "parts", "derived", "complex", "moved")
+                 "stateless", "aliases", "origin", "parts", "derived", "complex", "moved", "assumed")
 
     def __init__(
         self,
@@ -55,6 +55,9 @@ class Value:
         self.derived = False  # computed from parameters (a non-leaf that requires grad)
         self.complex = False  # a complex tensor (torch.polar, view_as_complex, a complex dtype) or 1j
         self.moved: Optional["Move"] = None  # the result of `.to()`/`.cuda()`/`.double()`... on a Parameter
+        # the kind comes from a signature (``t: Tensor``), not from seeing the value made: a
+        # Parameter is a `Tensor` too, so checks that a Parameter would pass stay silent
+        self.assumed = False
 
     def __repr__(self) -> str:  # pragma: no cover - debugging aid
         extra = f" items={self.items}" if self.kind is Kind.CONTAINER else ""
@@ -100,12 +103,26 @@ def unknown() -> Value:
     return Value(Kind.UNKNOWN)
 
 
-def join(values: Iterable[Optional[Value]]) -> Value:
+# What a plain tensor on one path may meet on another and still be reported: a value we
+# cannot see (an argument), nothing, or a number.
+_TENSOR_JOINS = frozenset({Kind.TENSOR, Kind.UNKNOWN, Kind.NONE, Kind.SCALAR})
+
+
+def join(values: Iterable[Optional[Value]], tensor_wins: bool = False) -> Value:
     """The value of a name bound on several paths (if/else, several returns).
 
     ``None`` on one path does not hide a tensor on another: ``t if c else None``
-    stores a tensor whenever it stores anything.
+    stores a tensor whenever it stores anything. With ``tensor_wins``, a plain tensor on
+    one path is the answer whenever the other paths hold nothing registered (a value of
+    unknown type, a number): ``tau if isinstance(tau, Tensor) else torch.tensor(tau)``
+    stores a plain tensor on at least one path.
     """
+    values = list(values)
+    if tensor_wins:
+        present = [v for v in values if v is not None]
+        tensors = [v for v in present if v.kind is Kind.TENSOR]
+        if tensors and all(v.kind in _TENSOR_JOINS for v in present):
+            return join(tensors)
     result: Optional[Value] = None
     for value in values:
         if value is None or value is result:

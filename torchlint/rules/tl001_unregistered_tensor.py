@@ -3,8 +3,17 @@
 ## What it does
 Finds a plain tensor stored on a Module during construction (`__init__` and the
 methods it calls): `self.x = torch.zeros(...)`, followed through local variables,
-arithmetic, indexing, tensor methods (`.float()`, `.to(...)`, `.unsqueeze(0)`) and the
-project's own functions that return a tensor.
+arithmetic, indexing, tensor methods (`.float()`, `.to(...)`, `.unsqueeze(0)`), the
+project's own functions that return a tensor (annotated or not, given tensor arguments
+or not), conditional values that are a tensor on at least one path
+(`tau if isinstance(tau, torch.Tensor) else torch.tensor(tau)`) and torch factories
+reached dynamically (`getattr(torch, f"{name}_window")(n)`, `window_fn=torch.hann_window`).
+An argument of `__init__` counts as a tensor when it is annotated `Tensor`,
+`torch.Tensor`, `Optional[Tensor]` (or the same as a string), has a tensor default, or
+the file's own code passes it a tensor; an argument of unknown type is not reported.
+A tensor wrapped in `nn.Parameter` or registered only inside a branch
+(`if learn: self.beta = nn.Parameter(self.beta)`) stays plain on the other path: it is
+reported, saying on which path.
 
 ## Why is this bad?
 `nn.Module.__setattr__` registers only Parameters, buffers and submodules. A plain
@@ -49,7 +58,7 @@ from typing import Iterator, Optional
 import libcst as cst
 
 from torchlint.analysis.attributes import (
-    copies_always, reported_as_moved, single_assignment, unregistered_tensor_assignments,
+    copies_always, registered_only_when, reported_as_moved, single_assignment, unregistered_tensor_assignments,
 )
 from torchlint.diagnostics import Fix
 from torchlint.fixes.edits import SAFE, UNSAFE, Imports, code, fix, replace
@@ -119,6 +128,18 @@ class Rotary(nn.Module):
                     continue  # TL004 reports it, more specifically
                 if event.seq in moved or (event.value.moved is not None and not copies_always(event.value.moved)):
                     continue  # TL011 reports it; a `.to()` that may return the Parameter itself is no plain tensor
+                condition = registered_only_when(info, event)
+                if condition is not None:
+                    yield Finding(
+                        event.target,
+                        f"`self.{event.name}` stays a plain tensor {condition}: it is wrapped or registered only "
+                        "inside a branch, so on that path it is missing from `parameters()` and `state_dict()`, "
+                        "is never saved, and is not moved by `.to(device)`",
+                        f"Keep the tensor in a local and register it on every path, e.g. "
+                        f'`self.{event.name} = nn.Parameter(t)` / `else: self.register_buffer("{event.name}", t)` '
+                        "(registering a name that already holds a plain tensor raises KeyError)",
+                    )
+                    continue
                 if event.value.complex:
                     yield _complex_finding(event)
                     continue
@@ -153,7 +174,7 @@ def _register_fix(ctx, info, event) -> Optional[Fix]:
     become, a registered buffer elsewhere gets no fix: re-registering it non-persistent
     would silently drop it from ``state_dict()``."""
     statement = single_assignment(event)
-    if statement is None or event.value.derived or not can_register(ctx, info, event):
+    if statement is None or event.value.derived or event.value.assumed or not can_register(ctx, info, event):
         # a name torch would refuse, or a value computed from parameters (a buffer would
         # keep it stale: it belongs in forward)
         return None

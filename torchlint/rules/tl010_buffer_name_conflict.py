@@ -275,6 +275,8 @@ def _value_problem(event: RegisterCall) -> Optional[tuple[str, str]]:
     value = event.value
     if value is None or value.kind not in _BAD_VALUES[event.method]:
         return None
+    if value.assumed and value.kind is Kind.TENSOR:
+        return None  # an argument annotated `Tensor` may well be a Parameter
     shown = {Kind.TENSOR: "a plain tensor", Kind.BUFFER: "a plain tensor", Kind.PARAMETER: "a Parameter",
              Kind.SCALAR: "a Python scalar", Kind.CONTAINER: "a Python container", Kind.MODULE: "a Module"}[value.kind]
     fix = {"register_parameter": "Wrap the value in `nn.Parameter(...)`",
