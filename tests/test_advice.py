@@ -478,3 +478,21 @@ def test_mangled_registration_names_are_matched_to_self_attributes(tmp_path):
     assert [(d.code, d.location.row) for d in found] == [("TL010", 16)]
     assert "`self.__y` is the attribute `_B__y`" in found[0].message and "already exists" not in found[0].message
     assert found[0].help == 'Register it as `"_B__y"`, or write `self.__y = nn.Buffer(...)`'
+
+
+def test_a_computed_buffer_name_with_another_prefix_does_not_block_the_fix(tmp_path):
+    source = """\
+        import torch
+        import torch.nn as nn
+
+
+        class Basis(nn.Module):
+            def __init__(self, js):
+                super().__init__()
+                for j in js:
+                    self.register_buffer(f"harmonics_{j}", torch.zeros(j))
+                self.change_of_basis = torch.eye(3)
+                self.harmonics_extra = torch.eye(3)
+        """
+    found = sorted(by_code(lint_source(source, tmp_path), "TL001"), key=lambda d: d.location.row)
+    assert [d.fix is not None and d.fix.applicability == "safe" for d in found] == [True, False]

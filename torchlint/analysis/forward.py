@@ -138,8 +138,7 @@ class _Constructions(walk.Visitor):
         self.on_self: set[str] = set()  # names used in a value stored on self
         self.returned: set[str] = set()  # names used in a returned value
         self.optimized: set[str] = set()  # names used in the arguments of an optimizer
-        self.reads_self: set[str] = set()  # locals whose value reads an attribute of self
-        self.fresh: set[str] = set()  # locals whose value makes a fresh tensor
+        self.local_values: dict[str, list] = {}  # local -> the expressions assigned to it so far
         self.nested = 0  # depth of nested functions and lambdas: not run by this call
         self._wrap_arguments: dict[int, tuple[bool, bool]] = {}  # Parameter call -> (reads self, fresh)
 
@@ -195,8 +194,7 @@ class _Constructions(walk.Visitor):
             return
         for name in _names(node.target):  # `for p in self.parameters(): ... nn.Parameter(p)`
             self.flows.setdefault(name, set()).update(_names(node.iter))
-            if _mentions(node.iter, self.self_name):
-                self.reads_self.add(name)
+            self.local_values.setdefault(name, []).append(node.iter)
 
     def visit_Return(self, node: cst.Return) -> Optional[bool]:
         if self.nested or node.value is None:
@@ -218,10 +216,7 @@ class _Constructions(walk.Visitor):
                 self.optimized |= names
             elif kind == _LOCAL:
                 self.flows.setdefault(local, set()).update(names)
-                if _mentions(value, self.self_name) or names & self.reads_self:
-                    self.reads_self.add(local)
-                if self._makes_fresh_tensor(value) or names & self.fresh:
-                    self.fresh.add(local)
+                self.local_values.setdefault(local, []).append(value)
         walk.visit(value, self)
         if context is not None:
             self.context.pop()
@@ -252,12 +247,7 @@ class _Constructions(walk.Visitor):
         if what is not None:
             self.candidates.append((node, what, self._conditional(), tuple(self.context)))
             if what.split(".")[-1] in ("Parameter", "UninitializedParameter") and node.args:
-                argument = node.args[0].value
-                names = _names(argument)
-                self._wrap_arguments[id(node)] = (
-                    _mentions(argument, self.self_name) or bool(names & self.reads_self),
-                    self._makes_fresh_tensor(argument) or bool(names & self.fresh),
-                )
+                self._wrap_arguments[id(node)] = self._origin(node.args[0].value, set())
         context = self._call_context(node, func, receiver)
         if context is None:
             return None
@@ -284,6 +274,19 @@ class _Constructions(walk.Visitor):
                 and ".lr_scheduler." not in resolved.dotted:
             return (_OPTIMIZER, None)
         return None
+
+    def _origin(self, value: cst.BaseExpression, seen: set) -> tuple[bool, bool]:
+        """Does ``value`` (following the locals it reads, as assigned so far) read an
+        attribute of ``self``, and does it make a fresh tensor? Computed only for the
+        argument of an ``nn.Parameter(...)``: the walk of every assignment would cost
+        more than the rule."""
+        reads_self, fresh = _mentions(value, self.self_name), self._makes_fresh_tensor(value)
+        for name in _names(value) - seen:
+            seen.add(name)
+            for assigned in list(self.local_values.get(name, ())):
+                more = self._origin(assigned, seen)
+                reads_self, fresh = reads_self or more[0], fresh or more[1]
+        return reads_self, fresh
 
     def _makes_fresh_tensor(self, value: cst.BaseExpression) -> bool:
         found = False

@@ -17,10 +17,16 @@ Three things decide the spelling:
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
+import libcst as cst
+
+from torchlint.analysis import walk
 from torchlint.analysis.names import mangled_name
+from torchlint.analysis.project import External
 from torchlint.config import BUFFER_STYLES
+from torchlint.diagnostics import Edit, Location
+from torchlint.fixes.edits import enclosing_statement, first_row, indentation_of, insert_at, newline, whole_lines
 
 if TYPE_CHECKING:  # pragma: no cover
     from torchlint.analysis.context import ClassInfo, FileContext
@@ -114,13 +120,6 @@ def move_below_super(ctx: "FileContext", info: "ClassInfo", statement, registrat
     with whether the move is safe; None when it could change what the code does: a
     statement between them (the super call included) reads the attribute, calls a method
     of ``self`` (which might read it), or rebinds a name the value uses."""
-    from torchlint.analysis import walk
-    from torchlint.analysis.project import External
-    from torchlint.diagnostics import Edit, Location
-    from torchlint.fixes.edits import enclosing_statement, first_row, indentation_of, insert_at, newline, whole_lines
-
-    import libcst as cst
-
     init = info.methods.get("__init__")
     super_call = info.construction.super_init
     if init is None or super_call is None or not isinstance(init.body, cst.IndentedBlock):
@@ -158,10 +157,6 @@ def move_below_super(ctx: "FileContext", info: "ClassInfo", statement, registrat
 
 
 def _read_names(node) -> set:
-    from torchlint.analysis import walk
-
-    import libcst as cst
-
     found = set()
 
     class Names(walk.Visitor):
@@ -179,10 +174,6 @@ def _read_names(node) -> set:
 def _effects(node, self_name: str):
     """Attributes of ``self`` a statement reads, names it binds, and whether it calls a
     method of ``self``."""
-    from torchlint.analysis import walk
-
-    import libcst as cst
-
     reads, writes = set(), set()
     calls_self = False
 

@@ -48,7 +48,8 @@ def may_be_registered_elsewhere(info: "ClassInfo", name: str) -> bool:
     it from ``state_dict()``. A name seen registered only as a Parameter or submodule (on
     another branch) is not a buffer."""
     events = info.construction.events
-    if any(isinstance(e, RegisterCall) and e.name is None and e.method == "register_buffer" for e in events):
+    if any(isinstance(e, RegisterCall) and e.name is None and e.method == "register_buffer"
+           and name.startswith(_literal_prefix(e.name_node)) for e in events):
         return True
     if name not in info.registered_anywhere:
         return False
@@ -59,3 +60,23 @@ def may_be_registered_elsewhere(info: "ClassInfo", name: str) -> bool:
         elif isinstance(event, AttrAssign) and event.name == name and event.value.kind in REGISTERING:
             kinds.add(event.value.kind)
     return not kinds or Kind.BUFFER in kinds
+
+
+def _literal_prefix(node) -> str:
+    """The fixed start of a computed name: ``f"harmonics_{j}"`` and ``"h_" + str(j)`` start
+    with ``harmonics_`` / ``h_``; a bare variable has none (it may be any name)."""
+    import libcst as cst
+
+    if isinstance(node, cst.FormattedString):
+        prefix = ""
+        for part in node.parts:
+            if not isinstance(part, cst.FormattedStringText):
+                break
+            prefix += part.value
+        return prefix
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Add):
+        return _literal_prefix(node.left)
+    if isinstance(node, cst.SimpleString):
+        value = node.evaluated_value
+        return value if isinstance(value, str) else ""
+    return ""
