@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from torchlint import __version__
+from torchlint.codes import FILE_NOT_LINTED
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 EXIT_CODES_HELP = (
@@ -145,7 +146,9 @@ def _rule_docs(args) -> Optional[int]:
     try:  # the page's URL, when `docs-url` (or --docs-url) says where pages are served
         set_docs_url(load_settings(Path.cwd(), config_path=args.config, docs_url=args.docs_url).docs_url)
     except ConfigError as error:
-        return _error(str(error))
+        if args.docs_url is not None:
+            return _error(str(error))
+        # a broken [tool.torchlint] here does not stop the rule docs (the link is left out)
     if args.list_rules:
         sys.stdout.write(rule_docs.rules_table())
         return EXIT_CLEAN
@@ -170,7 +173,7 @@ def _add_noqa(result, quiet: bool) -> int:
         _error(error)
     for error in result.internal_errors:
         print(f"torchlint: internal error: {error}", file=sys.stderr)
-    not_linted = sorted({d.path for d in result.diagnostics if d.code == "TL000"})
+    not_linted = sorted({d.path for d in result.diagnostics if d.code == FILE_NOT_LINTED})
     if not quiet:
         if done.added:
             count = f"{done.added} noqa directive{'' if done.added == 1 else 's'}"
