@@ -30,6 +30,9 @@ _NOT_DATA_MUTATIONS = frozenset({"requires_grad_", "share_memory_", "retain_grad
 # plain tensor.
 CONVERTING_METHODS = frozenset({"cuda", "double", "half", "bfloat16"})
 _MAYBE_IDENTITY_METHODS = frozenset({"to", "cuda", "cpu", "float", "half", "double", "bfloat16", "type", "type_as", "contiguous"})
+# nn.Module methods that return the Module itself.
+MODULE_RETURNS_SELF = frozenset({"to", "cuda", "cpu", "half", "float", "double", "bfloat16", "type", "train", "eval",
+                                 "requires_grad_", "apply", "to_empty", "share_memory", "xpu", "ipu", "mtia"})
 # Tensor methods that move a Parameter to another device or dtype: the result is the
 # Parameter itself when nothing is copied, else a plain tensor (TL011).
 MOVING_METHODS = frozenset({"to", "cuda", "cpu", "float", "half", "double", "bfloat16", "type"})
@@ -288,6 +291,8 @@ class Evaluator:
             return None
         target = self.eval(receiver)
         args = [self.eval(arg.value) for arg in node.args]
+        if target.kind is Kind.MODULE and method in MODULE_RETURNS_SELF:
+            return target  # `Block(d).to(device)`: nn.Module's `.to()` returns the Module itself
         if target.kind is Kind.CONTAINER and method in _CONTAINER_ADDERS:
             self._add_items(target, method, node, args)
             return Value(Kind.NONE, node)

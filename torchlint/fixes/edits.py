@@ -32,6 +32,17 @@ def code(ctx: "FileContext", node: cst.CSTNode) -> str:
     return ctx.module.code_for_node(node)
 
 
+def text_between(ctx: "FileContext", start, end) -> str:
+    """The original text between two libcst positions (1-based lines, 0-based columns)."""
+    lines = ctx.lines
+    if start.line == end.line:
+        return lines[start.line - 1][start.column: end.column]
+    first = lines[start.line - 1][start.column:]
+    middle = lines[start.line: end.line - 1]
+    last = lines[end.line - 1][: end.column]
+    return newline(ctx).join([first, *middle, last])
+
+
 def newline(ctx: "FileContext") -> str:
     return ctx.module.default_newline
 
