@@ -45,6 +45,21 @@ def test_tl001_in_a_helper_called_from_init(tmp_path):
         "self.mask = torch.ones(d, d).tril()", 'self.register_buffer("mask", torch.ones(d, d).tril(), persistent=False)')
 
 
+def test_tl001_fixed_when_forward_moves_it_by_hand(tmp_path):
+    """`self.z = self.z.to(x.device)` in forward stays a tensor (a buffer stays a buffer)."""
+    source = HEADER + ("        self.z = torch.linspace(0, 1, d)\n\n    def forward(self, x):\n"
+                       "        self.z = self.z.to(x.device)\n        return x * self.z\n")
+    assert fixed(tmp_path, source) == source.replace(
+        "self.z = torch.linspace(0, 1, d)", 'self.register_buffer("z", torch.linspace(0, 1, d), persistent=False)')
+
+
+@pytest.mark.parametrize("later", ["self.z = self.table[0]", "self.z = self.z.tolist()", "self.z = other.z.to(x)"])
+def test_tl001_not_fixed_when_something_else_may_be_stored(tmp_path, later):
+    source = HEADER + ("        self.z = torch.linspace(0, 1, d)\n\n    def forward(self, x, other):\n"
+                       f"        {later}\n        return x\n")
+    assert fixed(tmp_path, source) == source
+
+
 torch = pytest.importorskip("torch")
 
 

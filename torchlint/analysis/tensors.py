@@ -30,9 +30,11 @@ _NOT_DATA_MUTATIONS = frozenset({"requires_grad_", "share_memory_", "retain_grad
 # plain tensor.
 CONVERTING_METHODS = frozenset({"cuda", "double", "half", "bfloat16"})
 _MAYBE_IDENTITY_METHODS = frozenset({"to", "cuda", "cpu", "float", "half", "double", "bfloat16", "type", "type_as", "contiguous"})
-# nn.Module methods that return the Module itself.
-MODULE_RETURNS_SELF = frozenset({"to", "cuda", "cpu", "half", "float", "double", "bfloat16", "type", "train", "eval",
-                                 "requires_grad_", "apply", "to_empty", "share_memory", "xpu", "ipu", "mtia"})
+# nn.Module methods that return the Module itself (``Layer(a, b).to(device)`` is still that Layer).
+_MODULE_RETURNING_METHODS = frozenset(
+    {"to", "cuda", "cpu", "xpu", "mtia", "ipu", "half", "float", "double", "bfloat16", "type", "train", "eval",
+     "requires_grad_", "apply", "share_memory", "to_empty"}
+)
 # Tensor methods that move a Parameter to another device or dtype: the result is the
 # Parameter itself when nothing is copied, else a plain tensor (TL011).
 MOVING_METHODS = frozenset({"to", "cuda", "cpu", "float", "half", "double", "bfloat16", "type"})
@@ -291,13 +293,13 @@ class Evaluator:
             return None
         target = self.eval(receiver)
         args = [self.eval(arg.value) for arg in node.args]
-        if target.kind is Kind.MODULE and method in MODULE_RETURNS_SELF:
-            return target  # `Block(d).to(device)`: nn.Module's `.to()` returns the Module itself
         if target.kind is Kind.CONTAINER and method in _CONTAINER_ADDERS:
             self._add_items(target, method, node, args)
             return Value(Kind.NONE, node)
         if target.kind in TENSOR_LIKE or target.kind is Kind.TENSOR_TUPLE:
             return self._tensor_method(node, method, target)
+        if target.kind is Kind.MODULE and method in _MODULE_RETURNING_METHODS:
+            return target  # `Layer(a, b).to(device)` returns the very Layer
         return unknown()
 
     def _class_of(self, receiver: cst.BaseExpression):

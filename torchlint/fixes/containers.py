@@ -41,7 +41,7 @@ _ITEM_KIND = {"ModuleList": Kind.MODULE, "ParameterList": Kind.PARAMETER}
 def wrap_container_fix(ctx, event: AttrAssign, list_wrapper: str, dict_wrapper: str) -> Optional[Fix]:
     if event.before_super:
         return None
-    stores = _stores(ctx, event.name)
+    stores = _stores(ctx, event.name, event.target)
     if stores is None:
         return None  # stored in a way the wrap could be undone or break
     first, concatenations = stores
@@ -96,20 +96,38 @@ def _container_of(value: cst.BaseExpression) -> Optional[str]:
     return None
 
 
-def _stores(ctx, name: str):
+def _stores(ctx, name: str, where: cst.CSTNode):
     """Every store to ``<x>.<name>`` in the file: exactly one plain first assignment,
     plus ``self.<name> += ...`` (kept: the wrappers support it) and
     ``self.<name> = self.<name> + [...]`` (rewritten to ``.append``/``.extend``). None when
-    anything else stores it (another value, a tuple target, a chained assignment)."""
+    anything else stores it (another value, a tuple target, a chained assignment).
+    ``self.<name>`` stored in another class of the file that is neither a base nor a
+    subclass of this one (by name) is another object's attribute and does not count."""
     firsts: list[cst.Assign] = []
     concatenations: list[cst.Assign] = []
     unknown = False
+    classes: list[cst.ClassDef] = []
+    home = _enclosing_class(ctx, where)
+
+    def counts(target) -> bool:
+        if not _names(target, name):
+            return False
+        if home is None or not classes or classes[-1] is home or not isinstance(target, cst.Attribute) or \
+                not (isinstance(target.value, cst.Name) and target.value.value == "self"):
+            return True
+        return _related(home, classes[-1])
 
     class Stores(walk.Visitor):
+        def visit_ClassDef(self, node):
+            classes.append(node)
+
+        def leave_ClassDef(self, node):
+            classes.pop()
+
         def visit_Assign(self, node):
             nonlocal unknown
             for target in node.targets:
-                if _names(target.target, name):
+                if counts(target.target):
                     if len(node.targets) != 1 or not isinstance(target.target, cst.Attribute):
                         unknown = True
                     elif _is_concatenation(node.value, target.target):
@@ -119,18 +137,49 @@ def _stores(ctx, name: str):
 
         def visit_AnnAssign(self, node):
             nonlocal unknown
-            if _names(node.target, name):
+            if counts(node.target):
                 unknown = True  # rare; left alone
 
         def visit_AugAssign(self, node):
             nonlocal unknown
-            if _names(node.target, name) and not isinstance(node.operator, cst.AddAssign):
+            if counts(node.target) and not isinstance(node.operator, cst.AddAssign):
                 unknown = True
 
     walk.visit(ctx.module, Stores())
     if unknown or len(firsts) != 1:
         return None
     return firsts[0], concatenations
+
+
+def _enclosing_class(ctx, node: cst.CSTNode) -> Optional[cst.ClassDef]:
+    inner = ctx.position(node)
+    found = None
+
+    class Classes(walk.Visitor):
+        def visit_ClassDef(self, cls):
+            nonlocal found
+            outer = ctx.position(cls)
+            if (outer.start.line, outer.start.column) <= (inner.start.line, inner.start.column) and \
+                    (inner.end.line, inner.end.column) <= (outer.end.line, outer.end.column):
+                found = cls  # the innermost wins: visited last
+
+    walk.visit(ctx.module, Classes())
+    return found
+
+
+def _related(a: cst.ClassDef, b: cst.ClassDef) -> bool:
+    """Does one class name the other among its bases (the same object may then hold both)?"""
+    def bases(cls):
+        names = set()
+        for base in cls.bases:
+            node = base.value
+            while isinstance(node, cst.Attribute):
+                node = node.attr
+            if isinstance(node, cst.Name):
+                names.add(node.value)
+        return names
+
+    return a.name.value in bases(b) or b.name.value in bases(a)
 
 
 def _names(target: cst.BaseExpression, name: str) -> bool:

@@ -30,14 +30,13 @@ This finding replaces TL001 on the same statement.
 
 from __future__ import annotations
 
-import re
 from typing import Iterator, Optional
 
 import libcst as cst
 
 from torchlint.analysis.attributes import single_assignment, unregistered_tensor_assignments
 from torchlint.diagnostics import Fix
-from torchlint.fixes.edits import UNSAFE, Imports, fix, replace, text_between
+from torchlint.fixes.edits import UNSAFE, Imports, fix, replace
 from torchlint.fixes.guards import can_register
 from torchlint.rules.base import Finding, Rule
 
@@ -115,7 +114,9 @@ def _parameter_fix(ctx, info, event) -> Optional[Fix]:
         value = value.func.value  # `t.requires_grad_()`: a Parameter requires grad already
     text = ctx.source_of(value)
     if isinstance(value, cst.Call):
-        text = _without_requires_grad(ctx, value) or text
+        from torchlint.fixes.edits import without_keyword
+
+        text = without_keyword(ctx, value, "requires_grad") or text
     spelling = Imports(ctx).nn()
     if spelling is None:
         return None
@@ -123,23 +124,3 @@ def _parameter_fix(ctx, info, event) -> Optional[Fix]:
     new = f"{nn}.Parameter({text})"
     return fix(UNSAFE, "Make it an `nn.Parameter` (changes the set of trained parameters)",
                replace(ctx, statement.value, new), *imports)
-
-
-def _without_requires_grad(ctx, call: cst.Call) -> Optional[str]:
-    """The call's original text without its ``requires_grad=...`` argument, cut out of the
-    text so that the layout and comments around the other arguments stay."""
-    args = list(call.args)
-    index = next((i for i, a in enumerate(args) if a.keyword is not None and a.keyword.value == "requires_grad"), None)
-    if index is None:
-        return None
-    whole = ctx.position(call)
-    keyword_start = ctx.position(args[index].keyword).start
-    value_end = ctx.position(args[index].value).end
-    if index > 0:  # from the end of the previous argument: its comma goes, this one's stays
-        previous_end = ctx.position(args[index - 1].value).end
-        return text_between(ctx, whole.start, previous_end) + text_between(ctx, value_end, whole.end)
-    if index + 1 < len(args):
-        next_start = ctx.position(args[index + 1].keyword or args[index + 1].value).start
-        return text_between(ctx, whole.start, keyword_start) + text_between(ctx, next_start, whole.end)
-    tail = re.sub(r"^\s*,", "", text_between(ctx, value_end, whole.end))
-    return text_between(ctx, whole.start, keyword_start) + tail
