@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import libcst as cst
 
 from torchlint.analysis import known
 from torchlint.analysis.construction import AttrAssign
@@ -22,6 +21,27 @@ if TYPE_CHECKING:  # pragma: no cover
     from torchlint.analysis.context import ClassInfo, FileContext
 
 _TENSOR_OR_NONE = frozenset({Kind.TENSOR, Kind.NONE, Kind.BUFFER, Kind.PARAMETER})
+
+
+def _moved_by_hand(value, name: str) -> bool:
+    """``self.x = self.x.to(x.device)`` (also ``self.x[:n].float()``): the attribute itself,
+    passed through tensor methods that return a tensor, stored back. It stays a tensor (and
+    a buffer stays a buffer): the classic symptom of the bug, not a reason to refuse."""
+    import libcst as cst
+
+    moved = False
+    while True:
+        if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute):
+            method = value.func.attr.value
+            if method in known.NON_TENSOR_METHODS or method.startswith("_") or method.endswith("_"):
+                return False
+            value, moved = value.func.value, True
+        elif isinstance(value, cst.Subscript):
+            value = value.value
+        elif isinstance(value, cst.Attribute):
+            return moved and value.attr.value == name and isinstance(value.value, cst.Name) and value.value.value == "self"
+        else:
+            return False
 
 
 def can_register(ctx: "FileContext", info: "ClassInfo", event: AttrAssign) -> bool:
@@ -39,22 +59,3 @@ def can_register(ctx: "FileContext", info: "ClassInfo", event: AttrAssign) -> bo
         if value is None or (evaluator.eval(value).kind not in _TENSOR_OR_NONE and not _moved_by_hand(value, name)):
             return False  # some code stores a non-tensor (or something unknown) there
     return True
-
-
-def _moved_by_hand(value, name: str) -> bool:
-    """``self.x = self.x.to(x.device)`` (also ``self.x[:n].float()``): the attribute itself,
-    passed through tensor methods that return a tensor, stored back. It stays a tensor (and
-    a buffer stays a buffer): the classic symptom of the bug, not a reason to refuse."""
-    moved = False
-    while True:
-        if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute):
-            method = value.func.attr.value
-            if method in known.NON_TENSOR_METHODS or method.startswith("_") or method.endswith("_"):
-                return False
-            value, moved = value.func.value, True
-        elif isinstance(value, cst.Subscript):
-            value = value.value
-        elif isinstance(value, cst.Attribute):
-            return moved and value.attr.value == name and isinstance(value.value, cst.Name) and value.value.value == "self"
-        else:
-            return False
