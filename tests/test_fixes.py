@@ -182,9 +182,35 @@ def test_tl002_move_is_declined_when_arguments_depend_on_moved_code(tmp_path):
                 width = cfg.width
                 super().__init__(width)
         """
-    # moving `super().__init__(width)` above `width = ...` would raise UnboundLocalError
+    # moving `super().__init__(width)` alone above `width = ...` would raise UnboundLocalError:
+    # no safe fix; the unsafe one moves `width = cfg.width` up with it
     assert fixed(tmp_path, source) == dedent(source)
+    assert fixed(tmp_path, source, unsafe=True) == dedent(source).replace(
+        "        self.head = nn.Linear(2, 2)\n        width = cfg.width\n        super().__init__(width)\n",
+        "        width = cfg.width\n        super().__init__(width)\n        self.head = nn.Linear(2, 2)\n")
+
+
+def test_tl002_move_is_refused_when_a_registration_feeds_the_super_call(tmp_path):
+    from conftest import lint_source
+
+    source = """\
+        import torch.nn as nn
+
+
+        class Base(nn.Module):
+            def __init__(self, head):
+                super().__init__()
+
+
+        class Net(Base):
+            def __init__(self):
+                self.head = nn.Linear(2, 2)
+                scale = 2
+                super().__init__(self.head)
+        """
     assert fixed(tmp_path, source, unsafe=True) == dedent(source)
+    (found,) = lint_source(source, tmp_path / "lint")
+    assert "computed from a registration" in found.help
 
 
 def test_tl003_inserts_super_init_after_the_docstring(tmp_path):
@@ -407,7 +433,8 @@ def test_a_fix_that_would_not_parse_is_refused():
     "self.layers = [nn.Linear(2, 2), torch.tanh]",            # not only modules
     "self.layers = [[nn.Linear(2, 2)], [nn.Linear(2, 2)]]",    # nested lists
     "self.layers = [nn.Linear(2, 2)]\n        self.layers.reverse()",  # a list method ModuleList lacks
-    "self.heads = {str(i): nn.Linear(2, 2) for i in range(2)}",  # comprehension: keys unseen
+    "self.heads = {n: nn.Linear(2, 2) for n in x}",  # comprehension: keys unseen
+    # (`{str(i): ... for i in range(2)}` was listed here: its keys are now seen to be names, and it is fixed)
     "self.heads = {'a.b': nn.Linear(2, 2)}",                   # ModuleDict keys cannot contain '.'
     "self.ps = [nn.Parameter(torch.ones(1)), torch.zeros(1)]",  # ParameterList would make the tensor trainable
 ])

@@ -148,8 +148,19 @@ def test_frozen_own_parameter_stays_frozen_after_the_rewrap(tmp_path):
     assert "self.s = nn.Parameter(self.s.half(), requires_grad=False)" in result
 
 
-def test_moved_through_a_local_has_no_fix(tmp_path):
-    body = "p = nn.Parameter(torch.ones(1))\nself.w = p.cuda()"
+def test_moved_through_a_local_moves_the_call_to_where_it_is_made(tmp_path):
+    body = "p = nn.Parameter(torch.ones(1))  # made here\nn = n + 1\nself.w = p.to(device)"
+    result = fixed(tmp_path, module(body))
+    assert result == module("p = nn.Parameter(torch.ones(1).to(device))  # made here\nn = n + 1\nself.w = p")
+    assert fixed(tmp_path, result, unsafe=True) == result
+
+
+@pytest.mark.parametrize("body", [
+    "p = nn.Parameter(torch.ones(1))\nprint(p)\nself.w = p.cuda()",  # p is used elsewhere
+    "p = nn.Parameter(torch.ones(1))\ndevice = 'cpu'\nself.w = p.to(device)",  # device changes in between
+    "p = nn.Parameter(torch.ones(1))\np = nn.Parameter(torch.ones(2))\nself.w = p.cuda()",
+])
+def test_moved_through_a_local_is_not_fixed_when_the_move_would_change_meaning(tmp_path, body):
     assert fixed(tmp_path, module(body), unsafe=True) == module(body)
 
 

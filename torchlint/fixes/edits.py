@@ -6,6 +6,7 @@ endings outside the span are preserved byte for byte.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Optional
 
 import libcst as cst
@@ -30,6 +31,17 @@ def insert_at(row: int, column: int, content: str) -> Edit:
 
 def code(ctx: "FileContext", node: cst.CSTNode) -> str:
     return ctx.module.code_for_node(node)
+
+
+def text_between(ctx: "FileContext", start, end) -> str:
+    """The original text between two libcst positions (1-based lines, 0-based columns)."""
+    lines = ctx.lines
+    if start.line == end.line:
+        return lines[start.line - 1][start.column: end.column]
+    first = lines[start.line - 1][start.column:]
+    middle = lines[start.line: end.line - 1]
+    last = lines[end.line - 1][: end.column]
+    return newline(ctx).join([first, *middle, last])
 
 
 def newline(ctx: "FileContext") -> str:
@@ -135,3 +147,25 @@ def first_row(ctx: "FileContext", statement: cst.CSTNode) -> int:
             break
         row -= 1
     return row
+
+
+def without_keyword(ctx: "FileContext", call: cst.Call, keyword: str) -> Optional[str]:
+    """The call's original text without its ``keyword=...`` argument, cut out of the text
+    so that the layout and comments around the other arguments stay (libcst's
+    ``code_for_node`` of a rebuilt call loses the indentation of its continuation lines)."""
+    args = list(call.args)
+    index = next((i for i, a in enumerate(args) if a.keyword is not None and a.keyword.value == keyword), None)
+    if index is None:
+        return None
+    whole = ctx.position(call)
+    keyword_start = ctx.position(args[index].keyword).start
+    value_end = ctx.position(args[index].value).end
+    if index > 0:  # from the end of the previous argument: its comma goes, this one's stays
+        previous_end = ctx.position(args[index - 1].value).end
+        return text_between(ctx, whole.start, previous_end) + text_between(ctx, value_end, whole.end)
+    if index + 1 < len(args):
+        following = args[index + 1]
+        next_start = ctx.position(following.keyword or following.value).start
+        return text_between(ctx, whole.start, keyword_start) + text_between(ctx, next_start, whole.end)
+    tail = re.sub(r"^\s*,", "", text_between(ctx, value_end, whole.end))
+    return text_between(ctx, whole.start, keyword_start) + tail

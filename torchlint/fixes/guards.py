@@ -23,6 +23,27 @@ if TYPE_CHECKING:  # pragma: no cover
 _TENSOR_OR_NONE = frozenset({Kind.TENSOR, Kind.NONE, Kind.BUFFER, Kind.PARAMETER})
 
 
+def _moved_by_hand(value, name: str) -> bool:
+    """``self.x = self.x.to(x.device)`` (also ``self.x[:n].float()``): the attribute itself,
+    passed through tensor methods that return a tensor, stored back. It stays a tensor (and
+    a buffer stays a buffer): the classic symptom of the bug, not a reason to refuse."""
+    import libcst as cst
+
+    moved = False
+    while True:
+        if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute):
+            method = value.func.attr.value
+            if method in known.NON_TENSOR_METHODS or method.startswith("_") or method.endswith("_"):
+                return False
+            value, moved = value.func.value, True
+        elif isinstance(value, cst.Subscript):
+            value = value.value
+        elif isinstance(value, cst.Attribute):
+            return moved and value.attr.value == name and isinstance(value.value, cst.Name) and value.value.value == "self"
+        else:
+            return False
+
+
 def can_register(ctx: "FileContext", info: "ClassInfo", event: AttrAssign) -> bool:
     name = event.name
     if event.prior_state is not None or name in info.class_attributes or name in known.MODULE_ATTRIBUTES:
@@ -35,7 +56,7 @@ def can_register(ctx: "FileContext", info: "ClassInfo", event: AttrAssign) -> bo
     for value in ctx.attribute_stores.get(name, []):
         if value is statement_value:
             continue
-        if value is None or evaluator.eval(value).kind not in _TENSOR_OR_NONE:
+        if value is None or (evaluator.eval(value).kind not in _TENSOR_OR_NONE and not _moved_by_hand(value, name)):
             return False  # some code stores a non-tensor (or something unknown) there
     return True
 

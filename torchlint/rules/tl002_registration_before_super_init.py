@@ -42,7 +42,7 @@ from torchlint.analysis import walk
 from torchlint.analysis.construction import AttrAssign, RegisterCall
 from torchlint.analysis.values import Kind
 from torchlint.diagnostics import Fix
-from torchlint.fixes.edits import SAFE, enclosing_statement, fix, insert_at, whole_lines
+from torchlint.fixes.edits import SAFE, UNSAFE, enclosing_statement, fix, insert_at, whole_lines
 from torchlint.fixes.edits import first_row as first_row_of
 from torchlint.rules.base import Finding, Rule
 
@@ -95,7 +95,7 @@ class Net(nn.Module):
             facts = info.construction
             if facts.super_init is None or info.custom_metaclass:
                 continue  # never initialised at all (TL003), or a metaclass initialises it
-            first = True  # the fix (one move) goes on the first finding of the class
+            first = None  # the fix (one move, above the first registration) goes on every finding of the class
             for event in facts.events:
                 if isinstance(event, AttrAssign) and event.before_super and event.value.kind in _WHAT:
                     what, torch_word = _WHAT[event.value.kind]
@@ -108,9 +108,13 @@ class Net(nn.Module):
                                f"`AttributeError` (cannot assign {_CALL_WHAT[event.method]} before Module.__init__() call)")
                 else:
                     continue
-                yield Finding(node, message, "Move the `super().__init__()` call above it",
-                              _move_super_fix(ctx, info, node) if first else None)
-                first = False
+                if first is None:
+                    first = (_move_super_fix(ctx, info, node),)
+                help = "Move the `super().__init__()` call above it"
+                if first[0] is None and _fed_by_registration(ctx, info, node):
+                    help += (" (no fix: its arguments are computed from a registration that precedes it; compute "
+                             "them from plain values first)")
+                yield Finding(node, message, help, first[0])
 
 
 def _move_super_fix(ctx, info, first_registration: cst.CSTNode) -> Optional[Fix]:
@@ -129,12 +133,66 @@ def _move_super_fix(ctx, info, first_registration: cst.CSTNode) -> Optional[Fix]
         return None
     first_row, last_row, text = whole_lines(ctx, super_line)
     moved_over = statements[statements.index(target): statements.index(super_line)]
-    used = _names(super_line, assigned=False)
-    assigned = set().union(*(_names(s, assigned=True) for s in moved_over))
-    if used & assigned:
-        return None  # its arguments use values computed in between: moving it would break them
-    edits = (insert_at(first_row_of(ctx, target), 1, text), _delete_lines(first_row, last_row))
-    return fix(SAFE, "Move `super().__init__(...)` above the first registration", *edits)
+    deps = _dependencies(super_line, moved_over, info)
+    if deps is None:
+        return None  # a registration (or what it feeds) computes the call's arguments
+    if not deps:
+        edits = (insert_at(first_row_of(ctx, target), 1, text), _delete_lines(first_row, last_row))
+        return fix(SAFE, "Move `super().__init__(...)` above the first registration", *edits)
+    # Its arguments are computed between the first registration and the call: move those
+    # statements up with it (in order). Unsafe: they now run before the registrations.
+    moved_text = "".join(whole_lines(ctx, d)[2] for d in deps) + text
+    edits = [insert_at(first_row_of(ctx, target), 1, moved_text), _delete_lines(first_row, last_row)]
+    edits += [_delete_lines(*whole_lines(ctx, d)[:2]) for d in deps]
+    return fix(UNSAFE, "Move `super().__init__(...)`, with the statements that compute its arguments, above the "
+               "first registration (they then run before the registrations)", *edits)
+
+
+def _fed_by_registration(ctx, info, registration: cst.CSTNode) -> bool:
+    init = info.methods.get("__init__")
+    if init is None or not isinstance(init.body, cst.IndentedBlock):
+        return False
+    statements = list(init.body.body)
+    super_line = enclosing_statement(ctx, statements, info.construction.super_init)
+    target = enclosing_statement(ctx, statements, registration)
+    if super_line is None or target is None or statements.index(target) >= statements.index(super_line):
+        return False
+    return _dependencies(super_line, statements[statements.index(target): statements.index(super_line)], info) is None
+
+
+def _dependencies(super_line, moved_over: list, info) -> Optional[list]:
+    """The statements of ``moved_over`` that compute the super call's arguments (directly or
+    through each other), in order, when they can move above the others unchanged: they
+    register nothing, read nothing the others assign (``self.x`` included), and assign
+    nothing the others read. None when that is not so."""
+    needed = _names(super_line, assigned=False)
+    deps = []
+    for statement in reversed(moved_over):
+        if _names(statement, assigned=True) & needed:
+            deps.append(statement)
+            needed |= _names(statement, assigned=False)
+    if not deps:
+        return []
+    deps.reverse()
+    others = [s for s in moved_over if not any(s is d for d in deps)]
+    others_assign = set().union(*(_names(s, assigned=True) for s in others)) if others else set()
+    others_use = set().union(*(_names(s, assigned=False) for s in others)) if others else set()
+    for statement in deps:
+        if not isinstance(statement, cst.SimpleStatementLine) or _registers(statement):
+            return None
+        if _names(statement, assigned=False) & others_assign or _names(statement, assigned=True) & others_use:
+            return None
+    return deps
+
+
+def _registers(statement) -> bool:
+    """Does the statement touch ``self`` beyond reading plain values (an assignment to a
+    ``self`` attribute, a ``self.register_*``/``add_module`` call)?"""
+    assigned = _names(statement, assigned=True)
+    used = _names(statement, assigned=False)
+    return any(name.startswith("self.") for name in assigned) or \
+        any(name in used for name in ("self.register_buffer", "self.register_parameter", "self.add_module",
+                                      "self.register_module"))
 
 
 def _delete_lines(first_row: int, last_row: int):

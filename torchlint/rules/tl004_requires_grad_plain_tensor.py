@@ -152,13 +152,16 @@ def _parameter_fix(ctx, info, event) -> Optional[Fix]:
     if statement is None or event.before_super or not can_register(ctx, info, event):
         return None
     value = statement.value
+    while isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and \
+            value.func.attr.value == "requires_grad_" and not value.lpar and (
+                not value.args or (len(value.args) == 1 and isinstance(value.args[0].value, cst.Name)
+                                   and value.args[0].value.value == "True")):
+        value = value.func.value  # `t.requires_grad_()`: a Parameter requires grad already
     text = ctx.source_of(value)
     if isinstance(value, cst.Call):
-        kept = [a for a in value.args if not (a.keyword is not None and a.keyword.value == "requires_grad")]
-        if len(kept) != len(value.args):
-            if kept:
-                kept[-1] = kept[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
-            text = ctx.module.code_for_node(value.with_changes(args=kept))
+        from torchlint.fixes.edits import without_keyword
+
+        text = without_keyword(ctx, value, "requires_grad") or text
     spelling = Imports(ctx).nn()
     if spelling is None:
         return None

@@ -49,11 +49,12 @@ from typing import Iterator, Optional
 
 import libcst as cst
 
-from torchlint.analysis import known
+from torchlint.analysis import known, walk
+from torchlint.analysis.tensors import dotted
 from torchlint.analysis.attributes import moved_parameters, single_assignment
 from torchlint.analysis.construction import AttrAssign, RegisterCall
 from torchlint.diagnostics import Fix
-from torchlint.fixes.edits import SAFE, UNSAFE, Imports, fix, replace
+from torchlint.fixes.edits import SAFE, UNSAFE, Imports, fix, replace, text_between
 from torchlint.rules.base import Finding, Rule
 
 # Expressions that take a method call without parentheses around them.
@@ -111,7 +112,7 @@ class Temperature(nn.Module):
                 method = f"`.{move.method}(...)`" if move.method in ("to", "type") else f"`.{move.method}()`"
                 consequence = _consequence(move.method, method)
                 moved_fix = _move_inside_fix(ctx, event, move)
-                inside = _inside_text(ctx, move)
+                inside = _insidetext_between(ctx, move)
                 if isinstance(event, RegisterCall):
                     yield Finding(
                         event.call,
@@ -170,17 +171,6 @@ def _parameter_call(ctx, move) -> Optional[cst.Call]:
     return None
 
 
-def _text(ctx, start, end) -> str:
-    """The original text between two positions (libcst's line/column, 1-based lines)."""
-    lines = ctx.lines
-    if start.line == end.line:
-        return lines[start.line - 1][start.column: end.column]
-    first = lines[start.line - 1][start.column:]
-    middle = lines[start.line: end.line - 1]
-    last = lines[end.line - 1][: end.column]
-    return ctx.module.default_newline.join([first, *middle, last])
-
-
 def _inside(ctx, move) -> Optional[str]:
     """``nn.Parameter(X, ...).to(d).half()`` -> ``nn.Parameter(X.to(d).half(), ...)``, spliced from
     the original text so that comments and multi-line layout are kept."""
@@ -189,8 +179,8 @@ def _inside(ctx, move) -> Optional[str]:
         return None
     value = parameter.args[0].value
     outer, arg, chain = ctx.position(parameter), ctx.position(value), ctx.position(move.call)
-    moved = _text(ctx, arg.start, arg.end)
-    head, tail = _text(ctx, outer.start, arg.start), _text(ctx, arg.end, outer.end)
+    moved = text_between(ctx, arg.start, arg.end)
+    head, tail = text_between(ctx, outer.start, arg.start), text_between(ctx, arg.end, outer.end)
     if value.lpar:  # `nn.Parameter((a + b))`: the span leaves out the parentheses; keep them round it
         closing = re.match(r"(\s*\))" + "{%d}" % len(value.rpar), tail)
         if closing is None:
@@ -198,10 +188,10 @@ def _inside(ctx, move) -> Optional[str]:
         moved, tail = moved + closing.group(0), tail[closing.end():]
     elif not isinstance(value, _ATOMS):
         moved = f"({moved})"
-    return head + moved + _text(ctx, outer.end, chain.end) + tail
+    return head + moved + text_between(ctx, outer.end, chain.end) + tail
 
 
-def _inside_text(ctx, move) -> Optional[str]:
+def _insidetext_between(ctx, move) -> Optional[str]:
     text = _inside(ctx, move)
     return text if text is not None and "\n" not in text and "\r" not in text and len(text) <= 100 else None
 
@@ -213,8 +203,126 @@ def _move_inside_fix(ctx, event, move) -> Optional[Fix]:
         return None
     new = _inside(ctx, move)
     if new is None:
-        return None
+        return _through_local_fix(ctx, move)
     return fix(SAFE, "Move the call inside `nn.Parameter(...)`", replace(ctx, move.call, new))
+
+
+def _through_local_fix(ctx, move) -> Optional[Fix]:
+    """``p = nn.Parameter(t)`` ... ``self.w = p.cuda()`` -> ``p = nn.Parameter(t.cuda())`` ...
+    ``self.w = p``, when ``p`` is used nowhere else in the method and the call's arguments
+    are not (re)assigned in it (so they mean the same at the earlier line)."""
+    chain_start = move.call
+    while isinstance(chain_start.func.value, cst.Call):
+        chain_start = chain_start.func.value
+    local = chain_start.func.value
+    parameter = move.source.node
+    if not isinstance(local, cst.Name) or not isinstance(parameter, cst.Call) or not parameter.args or \
+            parameter.args[0].keyword is not None or parameter.args[0].star:
+        return None
+    if getattr(ctx.resolve(parameter.func), "dotted", None) not in known.PARAMETER_CONSTRUCTORS:
+        return None
+    method = _enclosing_function(ctx, move.call)
+    if method is None:
+        return None
+    uses, assigned, definitions = _names_in(method, local.value, parameter)
+    if uses != 2 or definitions != 1:
+        return None  # `p` is read elsewhere too: moving the call would change what that sees
+    used_by_chain = _names_used(move.call) - {local.value}
+    if used_by_chain & assigned:
+        return None
+    value = parameter.args[0].value
+    outer, arg = ctx.position(parameter), ctx.position(value)
+    moved = text_between(ctx, arg.start, arg.end)
+    if value.lpar:
+        return None
+    if not isinstance(value, _ATOMS):
+        moved = f"({moved})"
+    chain = text_between(ctx, ctx.position(local).end, ctx.position(move.call).end)
+    definition = text_between(ctx, outer.start, arg.start) + moved + chain + text_between(ctx, arg.end, outer.end)
+    return fix(SAFE, f"Move the call inside `nn.Parameter(...)` where `{local.value}` is made",
+               replace(ctx, parameter, definition), replace(ctx, move.call, local.value))
+
+
+def _enclosing_function(ctx, node: cst.CSTNode) -> Optional[cst.FunctionDef]:
+    inner = ctx.position(node)
+    for info in ctx.module_classes:
+        for method in info.methods.values():
+            outer = ctx.position(method)
+            if (outer.start.line, outer.start.column) <= (inner.start.line, inner.start.column) and \
+                    (inner.end.line, inner.end.column) <= (outer.end.line, outer.end.column):
+                return method
+    return None
+
+
+def _names_in(method: cst.FunctionDef, local: str, parameter: cst.Call) -> tuple[int, set[str], int]:
+    """How often ``local`` appears, the names (and ``self.x``) assigned in the method, and
+    how many times ``local`` is assigned (once: ``local = <the Parameter call>``)."""
+    uses = 0
+    assigned: set[str] = set()
+    definitions = 0
+
+    def target(node):
+        nonlocal definitions
+        if isinstance(node, cst.Name):
+            assigned.add(node.value)
+        elif isinstance(node, cst.Attribute):
+            assigned.add(code_of_dotted(node))
+        elif isinstance(node, (cst.Tuple, cst.List)):
+            for element in node.elements:
+                target(element.value)
+
+    class Names(walk.Visitor):
+        def visit_Name(self, node):
+            nonlocal uses
+            if node.value == local:
+                uses += 1
+
+        def visit_Assign(self, node):
+            nonlocal definitions
+            for t in node.targets:
+                target(t.target)
+                if isinstance(t.target, cst.Name) and t.target.value == local:
+                    definitions += 1 if node.value is parameter and len(node.targets) == 1 else 2
+
+        def visit_AugAssign(self, node):
+            target(node.target)
+
+        def visit_AnnAssign(self, node):
+            target(node.target)
+
+        def visit_For(self, node):
+            target(node.target)
+
+        def visit_NamedExpr(self, node):
+            target(node.target)
+
+        def visit_WithItem(self, node):
+            if node.asname is not None:
+                target(node.asname.name)
+
+    walk.visit(method.body, Names())
+    return uses, assigned, definitions
+
+
+def code_of_dotted(node: cst.BaseExpression) -> str:
+    parts = dotted(node)
+    return ".".join(parts) if parts else ""
+
+
+def _names_used(node: cst.CSTNode) -> set[str]:
+    found: set[str] = set()
+
+    class Used(walk.Visitor):
+        def visit_Name(self, n):
+            found.add(n.value)
+
+        def visit_Attribute(self, n):
+            parts = dotted(n)
+            if parts:
+                found.add(".".join(parts))
+
+    walk.visit(node, Used())
+    return found
 
 
 def _rewrap_fix(ctx, event: AttrAssign, move) -> Optional[Fix]:
