@@ -19,6 +19,7 @@ class Kind(enum.Enum):
     BUFFER = "buffer"  # nn.Buffer(...) or a registered buffer
     MODULE = "module"
     CONTAINER = "container"  # a Python list / tuple / dict / set
+    ARRAY = "array"  # a NumPy array (np.zeros, np.array, ...): never a tensor
 
 
 TENSOR_LIKE = frozenset({Kind.TENSOR, Kind.PARAMETER, Kind.BUFFER})
@@ -30,7 +31,7 @@ class Value:
     registered (``self.add_module(name, layer)``) is seen through every list holding it."""
 
     __slots__ = ("kind", "node", "items", "container", "open", "registered", "requires_grad", "requires_grad_node",
-                 "stateless", "aliases", "origin", "parts", "derived", "complex", "moved")
+                 "stateless", "aliases", "origin", "parts", "derived", "complex", "moved", "argument")
 
     def __init__(
         self,
@@ -55,6 +56,7 @@ class Value:
         self.derived = False  # computed from parameters (a non-leaf that requires grad)
         self.complex = False  # a complex tensor (torch.polar, view_as_complex, a complex dtype) or 1j
         self.moved: Optional["Move"] = None  # the result of `.to()`/`.cuda()`/`.double()`... on a Parameter
+        self.argument = False  # an `__init__` argument whose kind comes from its annotation or the callers
 
     def __repr__(self) -> str:  # pragma: no cover - debugging aid
         extra = f" items={self.items}" if self.kind is Kind.CONTAINER else ""
