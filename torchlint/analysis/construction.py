@@ -20,6 +20,7 @@ import libcst as cst
 
 from torchlint.analysis import known
 from torchlint.analysis.project import ClassRef, External
+from torchlint.analysis.arguments import argument_value, init_parameters
 from torchlint.analysis.names import attribute_key
 from torchlint.analysis.tensors import Evaluator, Host, argument, dotted, literal_string
 from torchlint.analysis.values import REGISTERING, Kind, Value, join, mark_registered, unknown
@@ -135,6 +136,7 @@ class Branch:
 class ConstructionFacts:
     events: list[Event] = field(default_factory=list)
     super_init: Optional[cst.Call] = None
+    skipping_inits: list[cst.Call] = field(default_factory=list)  # `super(nn.Module, self).__init__()`
     touches_self: bool = False  # assigns or registers anything on self
     calls_unknown_self_methods: bool = False  # may init through an inherited helper
     methods_walked: set[str] = field(default_factory=set)  # __init__ and the helpers it reaches
@@ -539,6 +541,8 @@ class Construction(Host, BlockWalker):
         self.returns = []
         self.self_name = None
         self.evaluator: Optional[Evaluator] = None
+        self.arguments = frozenset()
+        self.current_line = None
 
     # -- driving --------------------------------------------------------------------------
 
@@ -551,10 +555,13 @@ class Construction(Host, BlockWalker):
 
     def walk_method(self, method: cst.FunctionDef, call: Optional[cst.Call] = None,
                     arg_values: Optional[list[Value]] = None) -> Value:
-        saved = (self.evaluator, self.returns, self.self_name, self.no_grad_depth, self.current_line)
+        saved = (self.evaluator, self.returns, self.self_name, self.no_grad_depth, self.current_line, self.arguments)
         params = list(method.params.posonly_params) + list(method.params.params)
         static = any(dotted(d.decorator) in (["staticmethod"], ["classmethod"]) for d in method.decorators)
         self.self_name = params[0].name.value if params and not static else None
+        # `__init__`'s own arguments (a helper's arguments are whatever `__init__` passes it)
+        self.arguments = (frozenset(p.name.value for p in init_parameters(method))
+                          if not self.stack and method.name.value == "__init__" else frozenset())
         self.evaluator = Evaluator(self.ctx, self, {})
         passed = self.ctx.passed_arguments.get(self.info.name) if call is None and method.name.value == "__init__" \
             else None
@@ -570,8 +577,11 @@ class Construction(Host, BlockWalker):
             result = join(self.returns, tensor_wins=True)
         finally:
             self.stack.pop()
-            self.evaluator, self.returns, self.self_name, self.no_grad_depth, self.current_line = saved
+            self.evaluator, self.returns, self.self_name, self.no_grad_depth, self.current_line, self.arguments = saved
         return result
+
+    def argument(self, name: str, node: cst.Name) -> Value:
+        return argument_value(self.ctx, self.info, name, node)
 
     def _next(self) -> int:
         self.seq += 1
@@ -700,7 +710,13 @@ class Construction(Host, BlockWalker):
         if names is None and method == "register_buffer":
             self.state.computed_buffers = True  # any later `self.<name> = t` may go into _buffers
 
-    def init_call(self, call: cst.Call) -> None:
+    def init_call(self, call: cst.Call, skips_module_init: bool = False) -> None:
+        if skips_module_init:
+            # `super(nn.Module, self).__init__()` runs object.__init__: TL003 reports it. Later
+            # assignments are not also "before super" (one mistake, one finding).
+            self.facts.skipping_inits.append(call)
+            self.state.super_called = True
+            return
         if not self.state.super_called:
             self.state.super_called = True
         if self.facts.super_init is None:

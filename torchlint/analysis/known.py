@@ -94,6 +94,18 @@ REAL_METHODS = frozenset({"abs", "angle", "float", "half", "double", "bfloat16",
                           "isnan", "isinf", "isfinite", "eq", "ne", "lt", "le", "gt", "ge"})
 
 # Namespaces whose functions all return tensors.
+# NumPy calls that make an ndarray (never a tensor: register_buffer rejects one).
+NUMPY_ARRAY_FACTORIES = frozenset(
+    "numpy." + name
+    for name in """
+    array asarray ascontiguousarray zeros ones empty full zeros_like ones_like empty_like full_like
+    arange linspace logspace geomspace eye identity load loadtxt genfromtxt fromfile frombuffer
+    concatenate stack vstack hstack dstack tile diag tril triu outer
+    """.split()
+)
+NUMPY_NOT_ARRAYS = frozenset({"numpy.random.seed", "numpy.random.default_rng", "numpy.random.RandomState",
+                              "numpy.random.get_state", "numpy.random.set_state", "numpy.random.Generator"})
+
 TENSOR_NAMESPACES = ("torch.nn.functional.", "torch.fft.", "torch.linalg.", "torch.special.")
 
 # Calls that return a tuple of tensors.

@@ -38,6 +38,9 @@ _MODULE_RETURNING_METHODS = frozenset(
 )
 # Tensor methods that move a Parameter to another device or dtype: the result is the
 # Parameter itself when nothing is copied, else a plain tensor (TL011).
+# ``nn.Module`` under the names a resolved reference can carry
+MODULE_ROOTS = frozenset({"torch.nn.Module", "torch.nn.modules.module.Module", "torch.nn.modules.Module"})
+
 MOVING_METHODS = frozenset({"to", "cuda", "cpu", "float", "half", "double", "bfloat16", "type"})
 
 
@@ -45,6 +48,11 @@ class Host:
     """What the evaluator asks about ``self``. This base ignores ``self`` entirely."""
 
     self_name: Optional[str] = None
+    arguments: frozenset = frozenset()  # names of the walked ``__init__``'s arguments
+
+    def argument(self, name: str, node: cst.Name) -> Value:
+        """The value of the walked ``__init__``'s argument ``name``."""
+        return unknown()
 
     def self_attribute(self, name: str) -> Value:
         return unknown()
@@ -52,7 +60,7 @@ class Host:
     def self_call(self, method: str, call: cst.Call, evaluator: "Evaluator") -> Value:
         return unknown()
 
-    def init_call(self, call: cst.Call) -> None:
+    def init_call(self, call: cst.Call, skips_module_init: bool = False) -> None:
         pass
 
     def setattr_call(self, call: cst.Call, evaluator: "Evaluator") -> None:
@@ -120,6 +128,8 @@ class Evaluator:
             return Value(Kind.NONE, node)
         if name in ("True", "False"):
             return Value(Kind.SCALAR, node)
+        if name in self.host.arguments:
+            return self.host.argument(name, node)
         return self.ctx.global_value(name)
 
     def _scalar(self, node: cst.CSTNode) -> Value:
@@ -311,6 +321,16 @@ class Evaluator:
             return self._builtin_call(node, func.value, args)
         return unknown()
 
+    def _super_above_module(self, receiver: cst.BaseExpression) -> bool:
+        """``super(nn.Module, self)`` (or ``super(object, self)``): the lookup starts after
+        ``nn.Module`` in the MRO, so ``nn.Module.__init__`` itself never runs."""
+        if not (isinstance(receiver, cst.Call) and dotted(receiver.func) == ["super"] and receiver.args):
+            return False
+        first = receiver.args[0].value
+        if isinstance(first, cst.Name) and first.value == "object" and "object" not in self.locals:
+            return self.ctx.resolve(first) is None
+        return getattr(self.ctx.resolve(first), "dotted", None) in MODULE_ROOTS
+
     def _method_call(self, node: cst.Call, func: cst.Attribute) -> Optional[Value]:
         method = func.attr.value
         receiver = func.value
@@ -319,7 +339,7 @@ class Evaluator:
             or self._first_arg_is_self(node)
             or self.ctx.resolve(receiver) is not None  # `nn.Module.__init__(...)`, `Base.__init__(...)`
         ):
-            self.host.init_call(node)
+            self.host.init_call(node, skips_module_init=self._super_above_module(receiver))
             return Value(Kind.NONE, node)
         if isinstance(receiver, cst.Name) and receiver.value == self.host.self_name and receiver.value not in self.locals:
             return self.host.self_call(method, node, self)
@@ -466,6 +486,8 @@ class Evaluator:
             module = _module(node, External(name), args)
             module.stateless = known.is_stateless_module(name, {a.keyword.value for a in node.args if a.keyword})
             return module
+        if name in known.NUMPY_ARRAY_FACTORIES or name.startswith("numpy.random.") and name not in known.NUMPY_NOT_ARRAYS:
+            return Value(Kind.ARRAY, node)
         if name in ("copy.deepcopy", "copy.copy") and args:
             return _fresh_copy(args[0], node)
         return unknown()

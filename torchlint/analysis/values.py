@@ -19,6 +19,7 @@ class Kind(enum.Enum):
     BUFFER = "buffer"  # nn.Buffer(...) or a registered buffer
     MODULE = "module"
     CONTAINER = "container"  # a Python list / tuple / dict / set
+    ARRAY = "array"  # a NumPy array (np.zeros, np.array, ...): never a tensor
 
 
 TENSOR_LIKE = frozenset({Kind.TENSOR, Kind.PARAMETER, Kind.BUFFER})
@@ -30,7 +31,7 @@ class Value:
     registered (``self.add_module(name, layer)``) is seen through every list holding it."""
 
     __slots__ = ("kind", "node", "items", "container", "open", "registered", "requires_grad", "requires_grad_node",
-                 "stateless", "aliases", "origin", "parts", "derived", "complex", "moved", "assumed")
+                 "stateless", "aliases", "origin", "parts", "derived", "complex", "moved", "assumed", "argument")
 
     def __init__(
         self,
@@ -58,6 +59,7 @@ class Value:
         # the kind comes from a signature (``t: Tensor``), not from seeing the value made: a
         # Parameter is a `Tensor` too, so checks that a Parameter would pass stay silent
         self.assumed = False
+        self.argument = False  # an `__init__` argument whose kind comes from its annotation or the callers
 
     def __repr__(self) -> str:  # pragma: no cover - debugging aid
         extra = f" items={self.items}" if self.kind is Kind.CONTAINER else ""

@@ -4,6 +4,10 @@
 Finds a Parameter, submodule or `nn.Buffer` assigned to `self`, or a call to
 `self.register_buffer` / `register_parameter` / `add_module` / `register_module`,
 that runs before `super().__init__()` (or `Base.__init__(self)`) in construction.
+A submodule handed in as an `__init__` argument counts when its annotation says it
+is a Module (`encoder: nn.Module`, a project Module class, `Optional[...]` of one)
+or every call of the class in the same file passes a Module for it; an argument of
+unknown type is treated as a plain value.
 
 ## Why is this bad?
 `nn.Module.__init__` creates the `_parameters`, `_buffers` and `_modules`
@@ -29,7 +33,9 @@ Call `super().__init__()` first:
         self.fc = nn.Linear(dim, dim)
 ```
 Plain ints, strings and config values assigned before the super call are fine and
-are not reported.
+are not reported. So is `self.encoder = encoder` before the super call when nothing
+says `encoder` is a Module: that is only reported when it is annotated as one or the
+file's callers pass one (e.g. `AutoEncoder(Encoder(), Decoder())`).
 """
 
 from __future__ import annotations
@@ -99,6 +105,8 @@ class Net(nn.Module):
             for event in facts.events:
                 if isinstance(event, AttrAssign) and event.before_super and event.value.kind in _WHAT:
                     what, torch_word = _WHAT[event.value.kind]
+                    if event.value.argument:
+                        what += " (an `__init__` argument annotated as a Module, or that this file's callers pass a Module to)"
                     node = event.target
                     message = (f"`self.{event.name}` is {what} assigned before `super().__init__()`: torch raises "
                                f"`AttributeError: cannot assign {torch_word} before Module.__init__() call`")

@@ -4,7 +4,9 @@
 Finds a Module class that defines `__init__`, assigns attributes or registers
 anything on `self`, and never calls its base class's `__init__` in any form
 (`super().__init__()`, `super(Cls, self).__init__()`, `Base.__init__(self)`),
-neither directly nor through a method it calls.
+neither directly nor through a method it calls. Also finds
+`super(nn.Module, self).__init__()` in a Module class: naming `nn.Module` (or
+`object`) starts the lookup *after* `nn.Module`, so only `object.__init__` runs.
 
 ## Why is this bad?
 Without `nn.Module.__init__`, the instance has no `_parameters`, `_buffers` or
@@ -12,6 +14,8 @@ Without `nn.Module.__init__`, the instance has no `_parameters`, `_buffers` or
 `AttributeError: cannot assign ... before Module.__init__() call`, and a model with
 only plain attributes fails on first use
 (`AttributeError: 'Net' object has no attribute '_parameters'`, or `_backward_hooks`).
+`super(nn.Module, self).__init__()` looks like a base-class call but has the same
+effect as no call at all.
 
 ## Example
 ```python
@@ -26,6 +30,7 @@ class Net(nn.Module):
         super().__init__()
         self.fc = nn.Linear(dim, dim)
 ```
+(`super(Net, self).__init__()`, naming the class itself, is also right.)
 """
 
 from __future__ import annotations
@@ -76,6 +81,14 @@ class Net(nn.Module):
     def __init__(self, dim):
         self.fc = nn.Linear(dim, dim)
 """,
+        """
+import torch.nn as nn
+
+class Loss(nn.Module):
+    def __init__(self, p):
+        super(nn.Module, self).__init__()
+        self.p = p
+""",
     )
 
     def check(self, ctx) -> Iterator[Finding]:
@@ -84,6 +97,18 @@ class Net(nn.Module):
             if init is None or info.custom_metaclass or info.initialised_explicitly:
                 continue
             facts = info.construction
+            if facts.super_init is None and facts.skipping_inits:
+                call = facts.skipping_inits[0]
+                yield Finding(
+                    init.name,
+                    f"`super({_code(ctx, call.func.value.args[0].value)}, self).__init__()` starts the lookup after "
+                    f"`nn.Module`, so `nn.Module.__init__` never runs for `{info.name}`: torch raises `AttributeError` "
+                    "(cannot assign ... before Module.__init__() call, or no attribute '_backward_hooks') "
+                    "at construction or first call",
+                    "Call `super().__init__()` (or `super(ThisClass, self).__init__()`)",
+                    _plain_super_fix(ctx, info, call),
+                )
+                continue
             if facts.super_init is None and facts.touches_self and not facts.calls_unknown_self_methods:
                 yield Finding(
                     init.name,
@@ -124,6 +149,21 @@ def _insert_super_fix(ctx, info, init: cst.FunctionDef) -> Optional[Fix]:
     if bases and all(isinstance(b, External) for b in bases):
         return fix(SAFE, "Call `super().__init__()` first", edit)
     return fix(UNSAFE, "Call `super().__init__()` first (the base class's `__init__` may need arguments)", edit)
+
+
+def _code(ctx, node) -> str:
+    return cst.Module([]).code_for_node(node)
+
+
+def _plain_super_fix(ctx, info, call: cst.Call) -> Optional[Fix]:
+    """``super(nn.Module, self)`` -> ``super()``: safe when every base is a torch class whose
+    ``__init__`` needs no arguments; unsafe when the next ``__init__`` is a user or library
+    base's, which may need arguments."""
+    bases = [ctx.index.resolve(ctx.facts, parts) for parts in info.base_parts] if ctx.facts else []
+    edit = replace(ctx, call.func.value, "super()")
+    if bases and all(isinstance(b, External) and b.dotted in _NO_ARGUMENT_BASES for b in bases):
+        return fix(SAFE, "Call `super().__init__()`", edit)
+    return fix(UNSAFE, "Call `super().__init__()` (the base class's `__init__` may need arguments)", edit)
 
 
 def _super_without_parentheses(statement) -> Optional[cst.Call]:

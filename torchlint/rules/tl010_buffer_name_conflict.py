@@ -14,7 +14,9 @@ rejects at construction:
   reached (register `"_C__x"` or write `self.__x = nn.Buffer(t)`);
 - the name is empty or contains a dot;
 - the value has the wrong type: `register_buffer` given something that is not a
-  tensor or `None`, `register_parameter` given a plain tensor instead of an
+  tensor or `None` (a number, a list, tuple or dict, a NumPy array such as
+  `np.zeros(n)`, directly, through a local or `self.x`, or through an `__init__`
+  argument that every caller in the file passes a list to), `register_parameter` given a plain tensor instead of an
   `nn.Parameter`, `add_module` given something that is not a Module (a
   `functools.partial`, a function, a lambda, a list). `add_module` checks the type
   before the name, so that is reported as the `TypeError`, not as a name clash.
@@ -62,11 +64,14 @@ _SAME_STATE = {"register_buffer": BUFFER, "register_parameter": PARAM, "add_modu
 _DESCRIBE_STATE = {PLAIN: "a plain attribute", PARAM: "a parameter", BUFFER: "a buffer", MODULE: "a submodule"}
 # Values each method rejects with a TypeError.
 _BAD_VALUES = {
-    "register_buffer": {Kind.SCALAR, Kind.CONTAINER, Kind.MODULE},
-    "register_parameter": {Kind.TENSOR, Kind.BUFFER, Kind.SCALAR, Kind.CONTAINER, Kind.MODULE},
-    "add_module": {Kind.TENSOR, Kind.PARAMETER, Kind.BUFFER, Kind.SCALAR, Kind.CONTAINER},
-    "register_module": {Kind.TENSOR, Kind.PARAMETER, Kind.BUFFER, Kind.SCALAR, Kind.CONTAINER},
+    "register_buffer": {Kind.SCALAR, Kind.CONTAINER, Kind.MODULE, Kind.ARRAY},
+    "register_parameter": {Kind.TENSOR, Kind.BUFFER, Kind.SCALAR, Kind.CONTAINER, Kind.MODULE, Kind.ARRAY},
+    "add_module": {Kind.TENSOR, Kind.PARAMETER, Kind.BUFFER, Kind.SCALAR, Kind.CONTAINER, Kind.ARRAY},
+    "register_module": {Kind.TENSOR, Kind.PARAMETER, Kind.BUFFER, Kind.SCALAR, Kind.CONTAINER, Kind.ARRAY},
 }
+# torch's own words for the rejected type, where the value's type is known
+_TORCH_REQUIRED = {"register_buffer": ("buffer", "torch Tensor or None required"),
+                   "register_parameter": ("parameter", "torch.nn.Parameter or None required")}
 _EXPECTED = {
     "register_buffer": "a tensor or None",
     "register_parameter": "an nn.Parameter or None",
@@ -278,11 +283,25 @@ def _value_problem(event: RegisterCall) -> Optional[tuple[str, str]]:
     if value.assumed and value.kind is Kind.TENSOR:
         return None  # an argument annotated `Tensor` may well be a Parameter
     shown = {Kind.TENSOR: "a plain tensor", Kind.BUFFER: "a plain tensor", Kind.PARAMETER: "a Parameter",
-             Kind.SCALAR: "a Python scalar", Kind.CONTAINER: "a Python container", Kind.MODULE: "a Module"}[value.kind]
+             Kind.SCALAR: "a Python scalar", Kind.CONTAINER: "a Python container", Kind.MODULE: "a Module",
+             Kind.ARRAY: "a NumPy array"}[value.kind]
+    type_name = "numpy.ndarray" if value.kind is Kind.ARRAY else value.container if value.kind is Kind.CONTAINER else ""
+    if type_name:
+        shown = f"a Python {type_name}" if value.kind is Kind.CONTAINER else shown
+    if value.argument:
+        shown += " (what this file's callers pass for this `__init__` argument)"
     fix = {"register_parameter": "Wrap the value in `nn.Parameter(...)`",
            "register_buffer": "Pass a tensor, e.g. `torch.tensor(value)`"}.get(event.method, "Pass an nn.Module")
+    if value.kind is Kind.ARRAY and event.method == "register_buffer":
+        fix = "Pass a tensor: `torch.from_numpy(array)` or `torch.tensor(array)`"
+    elif value.kind is Kind.CONTAINER and event.method == "register_buffer":
+        fix = "Register each tensor as its own buffer, or `torch.stack(...)` them into one; keep a plain list as a plain attribute"
+    error = "`TypeError` at construction"
+    if type_name and event.method in _TORCH_REQUIRED and event.name is not None:
+        what, required = _TORCH_REQUIRED[event.method]
+        error = f"`TypeError: cannot assign '{type_name}' object to {what} '{event.name}' ({required})` at construction"
     return (
         f"{shown[0].upper()}{shown[1:]} is passed to `self.{event.method}`, which needs {_EXPECTED[event.method]}: "
-        "torch raises `TypeError` at construction",
+        f"torch raises {error}",
         fix,
     )

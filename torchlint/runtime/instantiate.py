@@ -77,8 +77,11 @@ class Recorder:
     _active: Optional["Recorder"] = None
 
     def __init__(self, probe: bool = False, watch: Optional[dict[str, set[int]]] = None,
-                 element_budget: Optional[int] = None):
+                 element_budget: Optional[int] = None, made_up: Optional[list] = None):
         self.probe = probe
+        # the argument values torchlint synthesised for this build: torch rejecting one of them
+        # (register_buffer given the int made up for `storage`) is no evidence about the code
+        self.made_up = list(made_up or ())
         self.element_budget = element_budget  # a CPU build stops past it
         self.watch = watch or {}
         self.where: "weakref.WeakKeyDictionary[nn.Module, dict[str, tuple[str, int]]]" = weakref.WeakKeyDictionary()
@@ -87,6 +90,9 @@ class Recorder:
         self.elements = 0
         self._before_init: list[tuple[dict[str, Any], nn.Module]] = []
         self._saved: dict[tuple[Any, str], Any] = {}
+
+    def is_made_up(self, value: Any) -> bool:
+        return any(value is made for made in self.made_up)
 
     # -- what the wrappers note ----------------------------------------------------------
 
@@ -215,7 +221,8 @@ def _recording_setattr(module: nn.Module, name: str, value: Any) -> None:
                     raise
                 recorder.events.append({"kind": "register_error", "code": "TL010", "name": name,
                                         "file": where[0] if where else None, "line": where[1] if where else None,
-                                        "message": f"TypeError: {_text(error)}"})
+                                        "message": f"TypeError: {_text(error)}",
+                                        "made_up": recorder.is_made_up(value)})
             return
     _ORIGINAL_SETATTR(module, name, value)
 
@@ -243,7 +250,12 @@ def _recording_register(original: Callable, what: str) -> Callable:
         where = _caller()
         recorder.note(module, name, where, value)
         if not recorder.probe:
-            return original(module, *args, **kwargs)
+            try:
+                return original(module, *args, **kwargs)
+            except TypeError as error:
+                if recorder.is_made_up(value):
+                    error._torchlint_made_up = True  # torch rejected a value we synthesised: no evidence
+                raise
         if not _initialised(module):
             recorder.before_init(module, name, where, what)
             return None
@@ -252,7 +264,8 @@ def _recording_register(original: Callable, what: str) -> Callable:
         except (KeyError, TypeError) as error:
             recorder.events.append({"kind": "register_error", "code": "TL010", "name": name,
                                     "file": where[0] if where else None, "line": where[1] if where else None,
-                                    "message": f"{type(error).__name__}: {_text(error)}"})
+                                    "message": f"{type(error).__name__}: {_text(error)}",
+                                    "made_up": isinstance(error, TypeError) and recorder.is_made_up(value)})
             return None
 
     register.__name__ = original.__name__
@@ -416,9 +429,9 @@ class Outcome:
 
 
 def build_once(make: Callable[[], Any], device: str, probe: bool = False,
-               watch: Optional[dict[str, set[int]]] = None) -> Attempt:
+               watch: Optional[dict[str, set[int]]] = None, made_up: Optional[list] = None) -> Attempt:
     recorder = Recorder(probe=probe, watch=watch,
-                        element_budget=CPU_FALLBACK_ELEMENTS if device != "meta" else None)
+                        element_budget=CPU_FALLBACK_ELEMENTS if device != "meta" else None, made_up=made_up)
     instance, error = None, None
     with recorder:
         try:
@@ -455,13 +468,14 @@ class _Run:
         if time.monotonic() - self.started > self.builder.budget / 2 and outcome.attempts:
             outcome.reason = f"{self.reason} (gave up after {outcome.attempts} attempts: time budget)"
             return outcome
-        attempt = build_once(make, device, watch=self.watch)
+        attempt = build_once(make, device, watch=self.watch, made_up=list(kwargs.values()) if kwargs else None)
         outcome.attempts += 1
         outcome.reached |= attempt.recorder.reached
         if attempt.error is None:
             return self.builder._built(outcome, attempt, shown)
         evidence = evidence_of(attempt.error, self.builder.owned)
-        made_up = _rejects_made_up_value(attempt.error, list(kwargs.values()) if kwargs else [])
+        made_up = _rejects_made_up_value(attempt.error, list(kwargs.values()) if kwargs else []) \
+            or getattr(attempt.error, "_torchlint_made_up", False)
         if evidence is not None and not made_up:
             return self.builder._probe(outcome, attempt, evidence, make, shown)
         if is_fatal(attempt.error):
@@ -608,7 +622,7 @@ class Builder:
         outcome.reason = f"construction raised {evidence['message']}"
         outcome.arguments = described
         # No line tracing here: in a probe an in-place line on a leaf runs (noted) without its error.
-        probe = build_once(make, attempt.device, probe=True)
+        probe = build_once(make, attempt.device, probe=True, made_up=attempt.recorder.made_up)
         outcome.attempts += 1
         events = list(probe.recorder.events)
         same_place = [e for e in events if (e.get("file"), e.get("line")) == (evidence["file"], evidence["line"])]

@@ -358,6 +358,8 @@ def _where(finding: dict[str, Any], record: FileRecord, plan: _Plan) -> tuple[Op
 def _event_finding(event: dict[str, Any]) -> Optional[dict[str, Any]]:
     """A construction error (or a probe's record of one) as a runtime finding."""
     code = event["code"]
+    if event.get("made_up"):
+        return None  # torch rejected an argument value torchlint made up: nothing about the code
     message, help = messages.construction_error(code, event["message"])
     if code == "TL003" and event.get("qualname"):
         return {"code": code, "file": event.get("class_file"), "line": None, "qualname": event.get("qualname"),

@@ -58,10 +58,13 @@ class Evidence:
         self.events.extend(report.get("events") or [])
         self.reached.update(tuple(r) for r in report.get("reached") or [])
 
-    def event_at(self, code: str, path: str, rows: tuple[int, int]) -> Optional[dict[str, Any]]:
+    def event_at(self, code: str, path: str, rows: tuple[int, int],
+                 made_up: bool = False) -> Optional[dict[str, Any]]:
+        """An error event at these rows: one the user's code caused, or (``made_up``) one
+        where torch rejected an argument value torchlint synthesised."""
         for event in self.events:
             if event["code"] == code and event.get("file") == path and event.get("line") is not None \
-                    and rows[0] <= event["line"] <= rows[1]:
+                    and rows[0] <= event["line"] <= rows[1] and bool(event.get("made_up")) == made_up:
                 return event
         return None
 
@@ -107,6 +110,10 @@ def judge(code: str, subject: Subject, record: Optional[FileRecord], evidence: E
         event = evidence.event_at(code, record.path, subject.statement_rows)
         if event is not None:
             return CONFIRMED, f"building the model raised `{event['message']}` here"
+        event = evidence.event_at(code, record.path, subject.statement_rows, made_up=True)
+        if event is not None:
+            return UNVERIFIED, f"building the model raised `{event['message']}` here, but on an argument value " \
+                               "torchlint made up, not one the code builds" + _built_with(subject.qualname, record)
     if code in MOVE_CODES:  # torch refused the plain tensor: `register_parameter` or a parameter's name
         event = evidence.event_at("TL010", record.path, subject.statement_rows)
         if event is not None:

@@ -1,0 +1,225 @@
+"""What an ``__init__`` argument holds, when the file can tell.
+
+A Module's ``__init__`` arguments are values of unknown type to the construction walk. Two
+cheap sources can say more, and only when they agree:
+
+- the parameter's annotation: ``encoder: nn.Module`` (or a project Module class, or
+  ``Optional[...]`` of one) is a submodule;
+- what the file's own callers pass: ``Layer(..., storage)`` where every call of the class in
+  the file passes a list literal (directly, or a local bound to one in the calling function)
+  is a list; every caller passing a Module construction is a Module.
+
+An argument nobody in the file passes, or that callers pass values of different or unknown
+kinds, stays unknown: silence is the default.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Optional
+
+import libcst as cst
+
+from torchlint.analysis import walk
+from torchlint.analysis.project import ClassRef, External
+from torchlint.analysis.tensors import Evaluator, Host, dotted
+from torchlint.analysis.values import Kind, Value, unknown
+
+if TYPE_CHECKING:  # pragma: no cover
+    from torchlint.analysis.context import ClassInfo, FileContext
+
+# Kinds a caller's value may give an argument (others stay unknown here).
+_TRUSTED = frozenset({Kind.CONTAINER, Kind.MODULE, Kind.ARRAY})
+
+
+def init_parameters(init: cst.FunctionDef) -> list[cst.Param]:
+    """``__init__``'s parameters after ``self``, positional first."""
+    params = list(init.params.posonly_params) + list(init.params.params)
+    return params[1:] + list(init.params.kwonly_params)
+
+
+def argument_value(ctx: "FileContext", info: "ClassInfo", name: str, node: cst.CSTNode) -> Value:
+    """The value of ``__init__``'s argument ``name`` of class ``info`` (unknown if unsure)."""
+    cache = ctx.__dict__.setdefault("_argument_values", {})
+    key = (info.name, id(info.node), name)
+    if key not in cache:
+        cache[key] = _argument_kind(ctx, info, name)
+    kind, container = cache[key]
+    if kind is None:
+        return unknown()
+    value = Value(kind, node, container=container, open=True)
+    value.argument = True
+    return value
+
+
+def _argument_kind(ctx: "FileContext", info: "ClassInfo", name: str) -> tuple[Optional[Kind], str]:
+    init = info.methods.get("__init__")
+    if init is None:
+        return None, ""
+    params = init_parameters(init)
+    param = next((p for p in params if p.name.value == name), None)
+    if param is None:
+        return None, ""
+    if param.annotation is not None and _annotated_module(ctx, param.annotation.annotation):
+        return Kind.MODULE, ""
+    if param.annotation is not None:
+        return None, ""  # annotated with something else: the annotation is the author's word
+    positional = [p.name.value for p in list(init.params.posonly_params) + list(init.params.params)][1:]
+    index = positional.index(name) if name in positional else None
+    kinds = set()
+    for call, function in _calls_of(ctx, info):
+        if any(arg.star for arg in call.args):
+            return None, ""
+        passed = None
+        for position, arg in enumerate(call.args):
+            if (arg.keyword is not None and arg.keyword.value == name) or (arg.keyword is None and position == index):
+                passed = arg.value
+        if passed is None:
+            continue  # the default: not the caller's value
+        kinds.add(_kind_of(ctx, passed, function))
+    if len(kinds) == 1:
+        kind, container = next(iter(kinds))
+        if kind in _TRUSTED:
+            return kind, container
+    return None, ""
+
+
+def _annotated_module(ctx: "FileContext", annotation: cst.BaseExpression) -> bool:
+    """``nn.Module``, a Module class, ``Optional[<one>]`` or ``<one> | None``."""
+    if isinstance(annotation, cst.Subscript) and dotted(annotation.value) and dotted(annotation.value)[-1] == "Optional":
+        elements = annotation.slice
+        if len(elements) == 1 and isinstance(elements[0].slice, cst.Index):
+            return _annotated_module(ctx, elements[0].slice.value)
+        return False
+    if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
+        sides = [annotation.left, annotation.right]
+        rest = [s for s in sides if not (isinstance(s, cst.Name) and s.value == "None")]
+        return len(rest) == 1 and _annotated_module(ctx, rest[0])
+    if not isinstance(annotation, (cst.Name, cst.Attribute)):
+        return False
+    resolved = ctx.resolve(annotation)
+    if isinstance(resolved, (External, ClassRef)):
+        return ctx.index.resolves_to_module(resolved)
+    return False
+
+
+def _calls_of(ctx: "FileContext", info: "ClassInfo") -> list[tuple[cst.Call, Optional[cst.FunctionDef]]]:
+    """Calls in the file that construct the class, with the function each is in."""
+    calls_by_name = ctx.__dict__.get("_constructor_calls")
+    if calls_by_name is None:
+        calls_by_name = ctx.__dict__["_constructor_calls"] = _collect_calls(ctx)
+    found = []
+    own = ClassRef(ctx.path, info.name)
+    for call, function in calls_by_name.get(info.name, ()):
+        if ctx.resolve(call.func) == own:
+            found.append((call, function))
+    return found
+
+
+def _collect_calls(ctx: "FileContext") -> dict[str, list]:
+    found: dict[str, list] = {}
+    stack: list[cst.FunctionDef] = []
+
+    class Collector(walk.Visitor):
+        def visit_FunctionDef(self, node):
+            stack.append(node)
+
+        def leave_FunctionDef(self, node):
+            stack.pop()
+
+        def visit_Call(self, node):
+            parts = dotted(node.func)
+            if parts:
+                found.setdefault(parts[-1], []).append((node, stack[-1] if stack else None))
+
+    walk.visit(ctx.module, Collector())
+    return found
+
+
+def _kind_of(ctx: "FileContext", node: cst.BaseExpression, function: Optional[cst.FunctionDef],
+             follow: bool = True) -> tuple[Optional[Kind], str]:
+    if isinstance(node, cst.Name) and follow:
+        bound = _bindings(function, node.value) if function is not None else None
+        if not bound:
+            return None, ""
+        kinds = {_kind_of(ctx, value, function, follow=False) for value in bound}
+        return next(iter(kinds)) if len(kinds) == 1 else (None, "")
+    if isinstance(node, cst.Name):
+        return None, ""
+    value = Evaluator(ctx, Host(), {}).eval(node)
+    if value.kind in _TRUSTED:
+        return value.kind, value.container
+    return None, ""
+
+
+def _bindings(function: cst.FunctionDef, name: str) -> Optional[list[cst.BaseExpression]]:
+    """Every value ``name = <value>`` binds in ``function`` (None if also bound otherwise:
+    a parameter, a loop target, an augmented assignment, ...)."""
+    if any(p.name.value == name for p in _all_params(function)):
+        return None
+    values: list[cst.BaseExpression] = []
+    other = False
+
+    class Finder(walk.Visitor):
+        def visit_FunctionDef(self, node):
+            return node is function  # nested functions have their own names
+
+        def visit_Assign(self, node):
+            nonlocal other
+            for target in node.targets:
+                if isinstance(target.target, cst.Name) and target.target.value == name:
+                    if len(node.targets) == 1:
+                        values.append(node.value)
+                    else:
+                        other = True
+                elif _binds(target.target, name):
+                    other = True
+
+        def visit_AugAssign(self, node):
+            nonlocal other
+            if isinstance(node.target, cst.Name) and node.target.value == name:
+                other = True
+
+        def visit_AnnAssign(self, node):
+            nonlocal other
+            if isinstance(node.target, cst.Name) and node.target.value == name:
+                if node.value is None:
+                    return
+                values.append(node.value)
+
+        def visit_For(self, node):
+            nonlocal other
+            if _binds(node.target, name):
+                other = True
+
+        def visit_NamedExpr(self, node):
+            nonlocal other
+            if _binds(node.target, name):
+                other = True
+
+        def visit_WithItem(self, node):
+            nonlocal other
+            if node.asname is not None and _binds(node.asname.name, name):
+                other = True
+
+    walk.visit(function, Finder())
+    return None if other else values
+
+
+def _binds(target: cst.BaseExpression, name: str) -> bool:
+    if isinstance(target, cst.Name):
+        return target.value == name
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return any(_binds(e.value, name) for e in target.elements)
+    if isinstance(target, cst.StarredElement):
+        return _binds(target.value, name)
+    return False
+
+
+def _all_params(function: cst.FunctionDef) -> list[cst.Param]:
+    p = function.params
+    params = list(p.posonly_params) + list(p.params) + list(p.kwonly_params)
+    if isinstance(p.star_arg, cst.Param):
+        params.append(p.star_arg)
+    if p.star_kwarg is not None:
+        params.append(p.star_kwarg)
+    return params
