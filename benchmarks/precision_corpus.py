@@ -420,6 +420,9 @@ def render(result: Score, show: str | None) -> str:
                     f"  [{verdict}] {finding.library} {finding.path}:{finding.line} {finding.code} "
                     f"{finding.message[:100]}{' -- ' + reason if reason else ''}"
                 )
+                if verdict in ("bad-advice", "untriaged") and finding.help:
+                    # the verdict of a bad-advice row depends on today's help text: show it to re-judge
+                    out.append(f"      help: {finding.help}")
     if result.stale:
         out.append(f"stale triage rows (triaged, no longer reported): {len(result.stale)}")
         for library, path, line, code in result.stale:
