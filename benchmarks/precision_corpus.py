@@ -18,7 +18,9 @@ it, and are counted once each. Verdicts:
   ``state_dict()``, the list really hides its parameters), even if the authors meant it.
 - ``false``: the claim is untrue.
 - ``bad-advice``: real, but the help or fix would crash or break the code if followed
-  (e.g. ``register_buffer`` advised on a line before ``super().__init__()``).
+  (e.g. ``register_buffer`` advised on a line before ``super().__init__()``). This verdict
+  depends on the help text of the day: ``--show bad-advice`` prints it; once the advice is
+  right, the row becomes ``real``.
 
 Directories named ``tests``, ``test``, ``docs``, ``.mim`` (OpenMMLab's bundled configs) and torchlint's default excludes
 (``build``, ``dist``, ...) are not unpacked: the corpus is the library code users import.
