@@ -18,7 +18,9 @@ it, and are counted once each. Verdicts:
   ``state_dict()``, the list really hides its parameters), even if the authors meant it.
 - ``false``: the claim is untrue.
 - ``bad-advice``: real, but the help or fix would crash or break the code if followed
-  (e.g. ``register_buffer`` advised on a line before ``super().__init__()``).
+  (e.g. ``register_buffer`` advised on a line before ``super().__init__()``). This verdict
+  depends on the help text of the day: ``--show bad-advice`` prints it; once the advice is
+  right, the row becomes ``real``.
 
 Directories named ``tests``, ``test``, ``docs``, ``.mim`` (OpenMMLab's bundled configs) and torchlint's default excludes
 (``build``, ``dist``, ...) are not unpacked: the corpus is the library code users import.
@@ -420,6 +422,9 @@ def render(result: Score, show: str | None) -> str:
                     f"  [{verdict}] {finding.library} {finding.path}:{finding.line} {finding.code} "
                     f"{finding.message[:100]}{' -- ' + reason if reason else ''}"
                 )
+                if verdict in ("bad-advice", "untriaged") and finding.help:
+                    # the verdict of a bad-advice row depends on today's help text: show it to re-judge
+                    out.append(f"      help: {finding.help}")
     if result.stale:
         out.append(f"stale triage rows (triaged, no longer reported): {len(result.stale)}")
         for library, path, line, code in result.stale:
