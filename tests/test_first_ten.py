@@ -207,7 +207,7 @@ def test_the_setup_command_exits_1_by_design_and_the_clean_examples_pass():
     buggy = run_cli("fixtures/", "--no-cache")
     assert buggy.returncode == 1 and buggy.stderr == b""
     found = re.search(r"^Found (\d+) errors in (\d+) files\.$", buggy.stdout.decode(), re.MULTILINE)
-    assert found and 40 <= int(found.group(1)) <= 70 and 15 <= int(found.group(2)) <= 25  # "about fifty", "some twenty"
+    assert found and 150 <= int(found.group(1)) <= 300 and 60 <= int(found.group(2)) <= 110  # "some two hundred", "about eighty"
     clean = run_cli("fixtures/clean/", "--no-cache")
     assert (clean.returncode, clean.stdout) == (0, b"All checks passed!\n")
     assert "python -m pytest -m torch" in setup and "pip install torch==2.13.0 --index-url" in setup
@@ -219,8 +219,14 @@ def test_the_torch_marker_selects_every_test_that_needs_torch():
 
     for path in sorted((ROOT / "tests").glob("test_*.py")):
         text = path.read_text(encoding="utf-8")
-        if re.search(r"""importorskip\(["']torch["']""", text):
+        module_level = re.search(r"""^torch = pytest\.importorskip\(["']torch["']""", text, re.MULTILINE)
+        if module_level:
             assert "pytestmark = pytest.mark.torch" in text, f"{path.name} skips without torch but is not marked `torch`"
+        # a test that skips itself without torch carries the marker
+        starts = [m.start() for m in re.finditer(r"^(?:@pytest[^\n]*\n)*def test_", text, re.MULTILINE)]
+        for test in (text[a:b] for a, b in zip(starts, [*starts[1:], len(text)])):
+            if re.search(r"""importorskip\(["']torch["']""", test) and "pytestmark = pytest.mark.torch" not in text:
+                assert "@pytest.mark.torch" in test, f"{path.name}: {test.split('(')[0]} skips without torch but is not marked"
 
 
 # -- 8. small wording ------------------------------------------------------------------------

@@ -58,13 +58,3 @@ def test_tl001_not_fixed_when_something_else_may_be_stored(tmp_path, later):
     source = HEADER + ("        self.z = torch.linspace(0, 1, d)\n\n    def forward(self, x, other):\n"
                        f"        {later}\n        return x\n")
     assert fixed(tmp_path, source) == source
-
-
-torch = pytest.importorskip("torch")
-
-
-@pytest.mark.parametrize("before,after", TL004)
-def test_tl004_fixed_model_trains_it(tmp_path, before, after):
-    namespace: dict = {}
-    exec(compile(fixed(tmp_path, module(before), unsafe=True), "<model>", "exec"), namespace)
-    assert "a" in dict(namespace["M"]().named_parameters())

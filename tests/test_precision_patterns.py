@@ -46,6 +46,7 @@ def test_complex_tensors_get_their_own_advice_and_no_fix():
         assert found[row]["fix"] is not None
 
 
+@pytest.mark.torch
 def test_complex_buffer_loses_its_imaginary_part_under_a_real_dtype():
     """Why no buffer fix: `.to(<real dtype>)` casts a complex buffer to that dtype."""
     torch = pytest.importorskip("torch")
@@ -59,6 +60,7 @@ def test_complex_buffer_loses_its_imaginary_part_under_a_real_dtype():
     assert not model.as_buffer.is_complex()
 
 
+@pytest.mark.torch
 def test_complex_table_moved_by_apply_override_follows_the_module():
     torch = pytest.importorskip("torch")
     module = _load("clean/complex_rotary.py")

@@ -469,7 +469,9 @@ def parameter_values(ctx: "FileContext", function: cst.FunctionDef, params: list
     for position, param in enumerate([*params, *function.params.kwonly_params]):
         kind = passed.get(param.name.value) or (passed.get(position) if position < len(params) else None)
         if kind is not None:  # the file's own code passes a tensor (or a Module) here
-            given.setdefault(param.name.value, Value(kind, param.name))
+            seen = Value(kind, param.name)
+            seen.assumed = kind is Kind.TENSOR  # another caller may pass a Parameter, or something else
+            given.setdefault(param.name.value, seen)
     values: dict[str, Value] = {}
     for param in [*params, *function.params.kwonly_params]:
         name = param.name.value
@@ -520,7 +522,9 @@ def _declared_value(ctx: "FileContext", param: cst.Param) -> Optional[Value]:
     if param.default is not None and not isinstance(param.default, (cst.Name, cst.SimpleString, cst.Integer)):
         default = Evaluator(ctx, Host()).eval(param.default)
         if default.kind is Kind.TENSOR:
-            return Value(Kind.TENSOR, param.name)
+            value = Value(Kind.TENSOR, param.name)
+            value.assumed = True  # a caller may pass a Parameter, or something else
+            return value
         if default.kind is Kind.UNKNOWN and default.origin is not None:
             return default  # a torch factory as the default: `window_fn=torch.hann_window`
     return None

@@ -204,7 +204,8 @@ def _move_inside_fix(ctx, event, move) -> Optional[Fix]:
     new = _inside(ctx, move)
     if new is None:
         return _through_local_fix(ctx, move)
-    return fix(SAFE, "Move the call inside `nn.Parameter(...)`", replace(ctx, move.call, new))
+    return fix(SAFE, "Move the call inside `nn.Parameter(...)` (where the move copied, the weight is back in `state_dict()`)",
+               replace(ctx, move.call, new))
 
 
 def _through_local_fix(ctx, move) -> Optional[Fix]:
