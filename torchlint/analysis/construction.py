@@ -438,8 +438,22 @@ def is_tensor_annotation(ctx: "FileContext", node: Optional[cst.BaseExpression])
                 is_tensor_annotation(ctx, n) or _is_none(n) for n in elements)
         return False
     if isinstance(node, (cst.Name, cst.Attribute)):
+        if not _leaf_name(node).endswith("Tensor"):
+            return False  # no resolving for `int`, `Dict`, ...: every torch tensor type ends so
         return getattr(ctx.resolve(node), "dotted", None) in _TENSOR_TYPES
     return False
+
+
+def _leaf_name(node: cst.BaseExpression) -> str:
+    return node.attr.value if isinstance(node, cst.Attribute) else getattr(node, "value", "")
+
+
+# Annotation names that are never Module classes (checked before resolving anything).
+_NOT_MODULE_TYPES = frozenset(
+    """Any Callable Sequence Iterable Iterator Mapping MutableMapping Dict List Tuple Set FrozenSet
+    Type Literal Union Optional Generator Awaitable Hashable Sized Collection Path PathLike Enum
+    Namespace Tensor Device DictConfig ListConfig""".split()
+)
 
 
 def _is_none(node: cst.BaseExpression) -> bool:
@@ -503,6 +517,9 @@ def is_module_annotation(ctx: "FileContext", node: Optional[cst.BaseExpression])
             return len(elements) == 1 and is_module_annotation(ctx, elements[0])
         return False
     if isinstance(node, (cst.Name, cst.Attribute)):
+        leaf = _leaf_name(node)
+        if not leaf[:1].isupper() or leaf in _NOT_MODULE_TYPES or leaf.endswith("Tensor"):
+            return False  # `int`, `str`, `torch.device`, typing names: not Modules
         resolved = ctx.resolve(node)
         if isinstance(resolved, External):
             return known.is_module_base(resolved.dotted, ctx.index.extra_module_bases)

@@ -190,8 +190,12 @@ class FileContext:
         call shows directly (``Table(torch.ones(3))``, ``AutoEncoder(Encoder(8), Decoder(8))``);
         the file is walked only when a line calls one of its classes with such an argument."""
         names = {info.name for info in self.module_classes}
-        if not names or not re.search(r"\b(?:%s)\([^\n]*\w\(" % "|".join(map(re.escape, names)), self.source):
-            return {}  # no line calls one of the classes with a call among its arguments
+        if not names:
+            return {}
+        torch_names = [n for n, t in (self.facts.imports.items() if self.facts else ()) if t.dotted.split(".")[0] == "torch"]
+        makers = r"\b[A-Z]\w*\(" + "".join(r"|\b%s\b" % re.escape(n) for n in torch_names)
+        if not re.search(r"(?<!class )\b(?:%s)\([^\n]*(?:%s)" % ("|".join(map(re.escape, names)), makers), self.source):
+            return {}  # no line calls one of the classes with torch or a class call among its arguments
         found: dict[str, dict] = {}
         ctx = self
 
