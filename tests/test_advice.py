@@ -495,4 +495,6 @@ def test_a_computed_buffer_name_with_another_prefix_does_not_block_the_fix(tmp_p
                 self.harmonics_extra = torch.eye(3)
         """
     found = sorted(by_code(lint_source(source, tmp_path), "TL001"), key=lambda d: d.location.row)
-    assert [d.fix is not None and d.fix.applicability == "safe" for d in found] == [True, False]
+    # `harmonics_extra` may be one of the computed names (j == "extra"): a store to it may go
+    # into _buffers, so it is not reported at all; `change_of_basis` keeps its safe fix
+    assert [(d.location.row, d.fix is not None and d.fix.applicability == "safe") for d in found] == [(10, True)]

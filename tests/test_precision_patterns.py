@@ -32,6 +32,18 @@ def _load(relative: str):
         sys.path.remove(str(path.parent))
 
 
+# -- names registered first ---------------------------------------------------------------
+
+def test_stores_to_registered_names_go_into_buffers():
+    pytest.importorskip("torch")
+    module = _load("clean/buffers_registered_first.py")
+    mask = module.LengthMask(4)
+    mask.set_max_len(6)
+    assert mask.state_dict(keep_vars=True) == {} and dict(mask.named_buffers())["positions"].shape == (6,)
+    assert sorted(module.Harmonics([0, 2]).state_dict()) == ["harmonic_0"]  # None buffers are not saved
+    assert sorted(dict(module.Harmonics([0, 2]).named_buffers())) == ["harmonic_0"]
+
+
 # -- complex tensors -----------------------------------------------------------------------
 
 def test_complex_tensors_get_their_own_advice_and_no_fix():
@@ -66,3 +78,61 @@ def test_complex_table_moved_by_apply_override_follows_the_module():
     module = _load("clean/complex_rotary.py")
     model = module.RotaryMovedByHand(8, 4).to("meta")
     assert model.freqs_cis.device.type == "meta" and model.freqs_cis.is_complex()
+
+
+# -- tensors handed to a child that registers them ----------------------------------------
+
+def _aliases_in_state_dict(model, name: str) -> bool:
+    tensor = getattr(model, name)
+    return any(t.untyped_storage().data_ptr() == tensor.untyped_storage().data_ptr()
+               for t in model.state_dict(keep_vars=True).values())
+
+
+def test_tensors_owned_by_children_are_saved_through_the_child():
+    pytest.importorskip("torch")
+    module = _load("clean/tensors_owned_by_children.py")
+    cases = [
+        (module.WeightedClassifier(4, [10, 30, 60]), ["class_weights"]),
+        (module.ImbalancedTagger(4, 3, 2.0), ["pos_weight", "nll_weight"]),
+        (module.PretrainedLookup(5, 2), ["table"]),
+        (module.CausalMixer(3), ["mask", "initial_gain"]),
+        (module.ScaledFlow(2.0, [1.0, 2.0]), ["scale_cpu", "shift_cpu", "initial_weight"]),
+    ]
+    for model, names in cases:
+        for name in names:
+            assert name not in model.state_dict() and _aliases_in_state_dict(model, name), (model, name)
+
+
+def test_accumulating_into_the_alias_leaves_the_child_behind():
+    pytest.importorskip("torch")
+    module = _load("buggy/tensors_owned_by_children.py")
+    model = module.AdaptiveWeights(4, 3).to("meta")
+    assert model.criterion.weight.device.type == "meta" and model.class_weights.device.type == "cpu"
+    gated = module.GatedBlock(3)
+    assert not _aliases_in_state_dict(gated, "mask")
+
+
+# -- placeholders never read as state ------------------------------------------------------
+
+def test_placeholders_are_replaced_before_use_on_another_device():
+    torch = pytest.importorskip("torch")
+    module = _load("clean/placeholders_replaced.py")
+    x = torch.randn(2, 3, 4, device="meta")
+    module.RelativeBias(2).to("meta")(torch.randn(2, 2, 5, 5, device="meta"))
+    module.MemoisedProjection(4).to("meta")(x)
+    module.AttentionProbe(4).to("meta")(x)
+    module.Recurrent(4).to("meta")(x)
+
+
+def test_placeholders_read_as_state_break_on_another_device():
+    torch = pytest.importorskip("torch")
+    module = _load("buggy/placeholders_read.py")
+    x = torch.randn(2, 4, device="meta")
+    for model in (module.EpisodicMemory(4, 8), module.DeltaEncoder(4), module.RunningCentre(4).eval()):
+        with pytest.raises((RuntimeError, NotImplementedError)):
+            model.to("meta")(x)
+    # a real table or mask kept while the key matches: the construction-time tensor is used
+    with pytest.raises(RuntimeError):
+        module.CausalMask(4).to("meta")(torch.randn(2, 4, 4, device="meta"))
+    grown = module.GrowingPositions(16, 2)
+    assert grown(torch.tensor([[3, 5]])) is not None and grown.table.shape[0] == 16  # construction table used

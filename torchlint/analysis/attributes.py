@@ -6,14 +6,16 @@ the filtering below is what makes a plain-tensor assignment a real problem.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Iterator, Optional, Union
 
 import libcst as cst
 
 from torchlint.analysis.construction import (
-    BUFFER, MAYBE_BUFFER, MODULE, PARAM, PLAIN, UNCERTAIN, AttrAssign, AttrDelete, RegisterCall,
+    BUFFER, MAYBE_BUFFER, MODULE, PARAM, PLAIN, UNCERTAIN, AttrAssign, AttrDelete, InplaceOp, RegisterCall,
 )
 from torchlint.analysis.tensors import CONVERTING_METHODS, dotted
+from torchlint.analysis.usage import DUMMY, EMPTY, placeholder_size
 from torchlint.analysis.values import REGISTERING, Kind
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -38,7 +40,7 @@ def unregistered_tensor_assignments(info: "ClassInfo", prior_parameter: bool = F
             continue  # torch keeps an already registered name registered
         if event.prior_state == PARAM and not prior_parameter:
             continue  # torch keeps an already registered name registered
-        if info.base_registers_computed_buffers:
+        if any(re.fullmatch(pattern, event.name) for pattern in info.base_computed_buffers):
             continue  # a base class registered buffers under names we cannot read: this may be one
         name = event.name
         if name in info.handled_by_hand:
@@ -47,6 +49,8 @@ def unregistered_tensor_assignments(info: "ClassInfo", prior_parameter: bool = F
             continue
         registering = [later for later in facts.later_events(event.seq, name) if _registers_or_deletes(later)]
         if facts.runs_on_every_path(event.seq, registering):
+            continue
+        if _never_state(info, event) or _adopted(info, event) or _registered_alias(info, event):
             continue
         yield event
 
@@ -125,6 +129,46 @@ def registered_only_when(info: "ClassInfo", event: AttrAssign) -> Optional[str]:
 def _condition_text(info: "ClassInfo", node: cst.CSTNode) -> str:
     text = " ".join(info.ctx.source_of(node).split())
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _never_state(info: "ClassInfo", event: AttrAssign) -> bool:
+    """A placeholder: the class replaces it outside construction and never accumulates into
+    it. An empty one holds nothing to save or move; one of any other size must also never be
+    read as state (every store replaces it before a read, or it is only compared as a cache
+    key, by identity, or by shape when it is a dummy no real input could match)."""
+    use = info.attribute_usage.get(event.name)
+    if use is None or not use.replaced or use.accumulated or use.carried or _written_in_construction(info, event) \
+            or info.construction.read_after(event.seq, event.name):
+        return False
+    size = placeholder_size(event.value.node)
+    return size == EMPTY or (not use.state_read and (not use.keyed_read or size == DUMMY))
+
+
+def _adopted(info: "ClassInfo", event: AttrAssign) -> bool:
+    """Also handed, as this object, to a child that registers it (``nn.CrossEntropyLoss(weight=t)``):
+    saved and moved through the child, unless the parent accumulates into its alias."""
+    if not event.value.adopted:
+        return False
+    use = info.attribute_usage.get(event.name)
+    return not (use is not None and use.accumulated) and not _written_in_construction(info, event)
+
+
+def _registered_alias(info: "ClassInfo", event: AttrAssign) -> bool:
+    """This very tensor (or one it is a view of) is also registered on the module under another
+    name (``self.scale_cpu = t; self.register_buffer("scale", t)``) and the alias is never used
+    outside construction: the data is saved and moved through the registered name."""
+    if not event.value.aliased:
+        return False
+    if any(_registers_or_deletes(later) for later in info.construction.later_events(event.seq, event.name)):
+        return False  # wrapped under its own name later (perhaps only in a branch): not an alias
+    use = info.attribute_usage.get(event.name)
+    return (use is None or not (use.accumulated or use.state_read or use.keyed_read)) \
+        and not _written_in_construction(info, event)
+
+
+def _written_in_construction(info: "ClassInfo", event: AttrAssign) -> bool:
+    return any(isinstance(e, InplaceOp) and e.value is event.value and e.seq > event.seq
+               for e in info.construction.events)
 
 
 def single_assignment(event: AttrAssign) -> Optional[cst.BaseSmallStatement]:

@@ -13,6 +13,7 @@ merged, so a name set on one branch and registered on the other is not a conflic
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Optional, Union
 
@@ -23,7 +24,7 @@ from torchlint.analysis.project import ClassRef, External
 from torchlint.analysis.arguments import argument_value, init_parameters
 from torchlint.analysis.names import attribute_key
 from torchlint.analysis.tensors import Evaluator, Host, argument, dotted, literal_string
-from torchlint.analysis.values import REGISTERING, Kind, Value, join, mark_registered, unknown
+from torchlint.analysis.values import REGISTERING, Kind, Value, join, mark_aliased, mark_registered, unknown
 
 if TYPE_CHECKING:  # pragma: no cover
     from torchlint.analysis.context import ClassInfo, FileContext
@@ -143,6 +144,11 @@ class ConstructionFacts:
     final_attrs: dict[str, Value] = field(default_factory=dict)
     paths: dict[int, tuple] = field(default_factory=dict)  # event seq -> branch path
     branches: dict[int, Branch] = field(default_factory=dict)  # branch id -> what branches there
+    reads: dict[str, list[int]] = field(default_factory=dict)  # name -> seq of the last event before each read
+
+    def read_after(self, seq: int, name: str) -> bool:
+        """Is ``self.<name>`` read in construction after event ``seq``?"""
+        return any(read >= seq for read in self.reads.get(name, ()))
 
     def assignments(self) -> list[AttrAssign]:
         return [e for e in self.events if isinstance(e, AttrAssign)]
@@ -189,7 +195,9 @@ class _State:
     attrs: dict[str, Value]
     attr_state: dict[str, str]
     super_called: bool = False
-    computed_buffers: bool = False  # register_buffer was called with a name we cannot read
+    # register_buffer was called with names we cannot read: each a pattern they match
+    # (`f"harmonics_{j}"` -> "harmonics_.+"; ".*" when nothing is known)
+    computed_buffers: tuple[str, ...] = ()
 
     def copy(self) -> "_State":
         return _State(dict(self.attrs), dict(self.attr_state), self.super_called, self.computed_buffers)
@@ -202,8 +210,12 @@ def _merge(states: list[_State]) -> _State:
     attr_state = {}
     for name in state_names:
         seen = {s.attr_state.get(name) for s in states}
+        if seen == {BUFFER, MAYBE_BUFFER}:
+            attr_state[name] = MAYBE_BUFFER  # `if hasattr(self, n): self.n = t` / `else: register_buffer(n, t)`
+            continue
         attr_state[name] = seen.pop() if len(seen) == 1 else UNCERTAIN
-    return _State(attrs, attr_state, any(s.super_called for s in states), any(s.computed_buffers for s in states))
+    computed = tuple(dict.fromkeys(p for s in states for p in s.computed_buffers))
+    return _State(attrs, attr_state, any(s.super_called for s in states), computed)
 
 
 class BlockWalker:
@@ -564,6 +576,7 @@ class Construction(Host, BlockWalker):
         self.evaluator: Optional[Evaluator] = None
         self.arguments = frozenset()
         self.current_line = None
+        self.existing_in: dict[int, list[str]] = {}  # id(arm body) -> names that exist there
 
     # -- driving --------------------------------------------------------------------------
 
@@ -635,6 +648,39 @@ class Construction(Host, BlockWalker):
         super().restore_merged([s[0] for s in snapshots])
         self.state = _merge([s[1] for s in snapshots])
 
+    def statement(self, node: cst.CSTNode) -> None:
+        if isinstance(node, cst.If):
+            names, negated = self._existing_names(node.test)
+            arm = node.body if not negated else (node.orelse.body if isinstance(node.orelse, cst.Else) else None)
+            if names and arm is not None:
+                self.existing_in[id(arm)] = names
+        super().statement(node)
+
+    def walk(self, body: cst.BaseSuite) -> None:
+        # in the arm where `hasattr(self, "n")` holds, a name the class registers somewhere may
+        # already be a buffer (registered by an earlier call): a store there may go into _buffers
+        for name in self.existing_in.pop(id(body), ()):
+            if self.state.attr_state.get(name) is None and name in self.info.registered_anywhere:
+                self.state.attr_state[name] = MAYBE_BUFFER
+        super().walk(body)
+
+    def _existing_names(self, test: cst.BaseExpression) -> tuple[list[str], bool]:
+        """``hasattr(self, "n")`` (or ``"n" in self._buffers``) -> (["n"], False); under ``not``, True."""
+        negated = False
+        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            test, negated = test.expression, True
+        if isinstance(test, cst.Call) and dotted(test.func) == ["hasattr"] and len(test.args) == 2 \
+                and dotted(test.args[0].value) == [self.self_name]:
+            name = literal_string(test.args[1].value)
+            return ([name] if name else []), negated
+        if isinstance(test, cst.Comparison) and len(test.comparisons) == 1 \
+                and dotted(test.comparisons[0].comparator) == [self.self_name, "_buffers"]:
+            operator = test.comparisons[0].operator
+            name = literal_string(test.left)
+            if name and isinstance(operator, (cst.In, cst.NotIn)):
+                return [name], negated != isinstance(operator, cst.NotIn)
+        return [], False
+
     def with_statement(self, node: cst.With) -> None:
         no_grad = any(self._is_no_grad(item.item) for item in node.items)
         self.no_grad_depth += no_grad
@@ -656,6 +702,7 @@ class Construction(Host, BlockWalker):
     # -- what happens to self -------------------------------------------------------------
 
     def self_attribute(self, name: str) -> Value:
+        self.facts.reads.setdefault(name, []).append(self.seq)
         return self.state.attrs.get(name) or unknown()
 
     def attribute_assign(self, target: cst.Attribute, value: Value, statement: cst.CSTNode) -> None:
@@ -668,7 +715,7 @@ class Construction(Host, BlockWalker):
     def assign_self(self, name: str, value: Value, target: cst.CSTNode, statement: Optional[cst.CSTNode] = None) -> None:
         self.facts.touches_self = True
         prior = self.state.attr_state.get(name)
-        if prior is None and self.state.computed_buffers:
+        if prior is None and any(re.fullmatch(p, name) for p in self.state.computed_buffers):
             prior = MAYBE_BUFFER
         self.facts.events.append(
             AttrAssign(name, value, target, not self.state.super_called, prior, self._next(), statement)
@@ -718,6 +765,8 @@ class Construction(Host, BlockWalker):
         )
         if value is not None:
             mark_registered(value)
+            if method in ("register_buffer", "register_parameter"):
+                mark_aliased(value)
         if key is not None:
             names = [key]
         else:
@@ -729,7 +778,10 @@ class Construction(Host, BlockWalker):
             registered.registered = True
             self.state.attrs[each] = registered
         if names is None and method == "register_buffer":
-            self.state.computed_buffers = True  # any later `self.<name> = t` may go into _buffers
+            # a later `self.<name> = t` with a name it may have registered may go into _buffers
+            pattern = name_pattern(name_node)
+            if pattern not in self.state.computed_buffers:
+                self.state.computed_buffers += (pattern,)
 
     def init_call(self, call: cst.Call, skips_module_init: bool = False) -> None:
         if skips_module_init:
@@ -771,3 +823,15 @@ def _possible_names(node: Optional[cst.BaseExpression], evaluator: Evaluator) ->
     candidates = value.aliases or [value]
     names = [literal_string(v.node) if isinstance(v.node, cst.SimpleString) else None for v in candidates]
     return names if names and all(n is not None for n in names) else None
+
+
+def name_pattern(node: Optional[cst.BaseExpression]) -> str:
+    """A regular expression every value of a computed name matches: its literal parts
+    (``f"harmonics_{j}"`` -> ``harmonics_.+``, ``"w" + str(i)`` -> ``w.*``), else ``.*``."""
+    if isinstance(node, cst.FormattedString):
+        parts = [re.escape(p.value) if isinstance(p, cst.FormattedStringText) else ".*" for p in node.parts]
+        return "".join(parts) or ".*"
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Add):
+        return name_pattern(node.left) + name_pattern(node.right)
+    text = literal_string(node) if isinstance(node, cst.SimpleString) else None
+    return re.escape(text) if text is not None else ".*"

@@ -69,12 +69,19 @@ class ClassInfo:
         return set().union(*(f.registered_names for f in self.index_facts)) if self.index_facts else set()
 
     @cached_property
-    def base_registers_computed_buffers(self) -> bool:
-        """A user base class calls ``register_buffer`` with a name the index cannot read
-        (``for k in self._names: self.register_buffer(k, None)``): a later ``self.<x> = t``
-        may go into ``_buffers``."""
+    def attribute_usage(self) -> dict:
+        """name -> ``usage.Usage``: how methods outside construction use ``self.<name>``."""
+        from torchlint.analysis.usage import attribute_usage
+
+        return attribute_usage(self)
+
+    @cached_property
+    def base_computed_buffers(self) -> tuple[str, ...]:
+        """Patterns of the names a user base class registers as buffers under names the index
+        cannot read (``for k in self._names: self.register_buffer(k, None)`` -> ``.*``): a
+        later ``self.<x> = t`` with a matching name may go into ``_buffers``."""
         own = self.ctx.indexed_facts(self)
-        return any(f.computed_buffer_names for f in self.index_facts if f is not own)
+        return tuple(p for f in self.index_facts if f is not own for p in f.computed_buffer_names)
 
     @cached_property
     def handled_by_hand(self) -> set[str]:

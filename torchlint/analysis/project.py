@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import hashlib
+import re
 import sys
 from contextlib import contextmanager
 from functools import lru_cache
@@ -62,11 +63,15 @@ class ClassFacts:
     property_names: set[str] = field(default_factory=set)
     manually_handled: set[str] = field(default_factory=set)
     overrides_setattr: bool = False
-    computed_buffer_names: bool = False  # register_buffer(<a name the index cannot read>, ...)
+    # register_buffer(<a name the index cannot read>, ...): a pattern of each such name
+    computed_buffer_names: list[str] = field(default_factory=list)
     custom_metaclass: bool = False  # a metaclass may run nn.Module.__init__ itself (fastai)
     # constructors called in what ``__init__`` stores on self or registers: dotted parts and
     # constant keywords (name, text), to tell from another file whether the class owns parameters
     init_calls: list[tuple[list[str], tuple[tuple[str, str], ...]]] = field(default_factory=list)
+    # the arguments ``__init__`` registers as they are passed (``register_buffer(n, arg)``,
+    # ``nn.Parameter(arg)``): keyword -> position after self (-1: keyword-only); None: no __init__
+    registered_args: Optional[dict[str, int]] = None
 
 
 @dataclass
@@ -196,6 +201,7 @@ def _class_facts(node: ast.ClassDef) -> ClassFacts:
                     facts.property_names.add(item.name)
             if item.name == "__init__":
                 facts.init_calls = _stored_constructions(item)
+                facts.registered_args = _registered_arguments(item)
             if item.name in _MANUAL_HANDLING_METHODS:
                 for sub in ast.walk(item):  # rare methods: a full walk is affordable
                     name = _self_attribute(sub)
@@ -221,7 +227,7 @@ def _class_facts(node: ast.ClassDef) -> ClassFacts:
                 elif isinstance(first, ast.Name) and first.id in loop_names:
                     facts.registered_names.update(loop_names[first.id])
                 elif func.attr == "register_buffer" and _self_attribute(func) is not None:
-                    facts.computed_buffer_names = True  # `self.register_buffer(name, ...)`
+                    facts.computed_buffer_names.append(_name_pattern(first))  # `self.register_buffer(name, ...)`
         sub = statement
         if isinstance(sub, (ast.Assign, ast.AnnAssign)) and isinstance(sub.value, ast.Call):
             callee = (dotted_parts(sub.value.func) or [""])[-1]
@@ -234,6 +240,18 @@ def _class_facts(node: ast.ClassDef) -> ClassFacts:
     return facts
 
 
+def _name_pattern(node: ast.AST) -> str:
+    """A regular expression every value of a computed name matches (``f"w_{i}"`` -> ``w_.*``)."""
+    if isinstance(node, ast.JoinedStr):
+        return "".join(re.escape(v.value) if isinstance(v, ast.Constant) and isinstance(v.value, str) else ".*"
+                       for v in node.values) or ".*"
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return _name_pattern(node.left) + _name_pattern(node.right)
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return re.escape(node.value)
+    return ".*"
+
+
 def _literal_strings(node: ast.AST) -> Optional[list[str]]:
     """The strings of a literal list/tuple/set of string constants, else None."""
     if not isinstance(node, (ast.List, ast.Tuple, ast.Set)) or not node.elts:
@@ -241,6 +259,46 @@ def _literal_strings(node: ast.AST) -> Optional[list[str]]:
     if all(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in node.elts):
         return [e.value for e in node.elts]
     return None
+
+
+_WRAPPERS = frozenset({"Parameter", "Buffer"})
+
+
+def _registered_arguments(init: ast.AST) -> dict[str, int]:
+    """The parameters of ``__init__`` it registers unchanged: ``self.register_buffer(n, p)``,
+    ``self.register_parameter(n, nn.Parameter(p))``, ``self.x = nn.Parameter(p)``/``nn.Buffer(p)``."""
+    arguments = init.args
+    positional = [a.arg for a in arguments.posonlyargs + arguments.args][1:]
+    names = set(positional) | {a.arg for a in arguments.kwonlyargs}
+    rebound = set()
+    registered = set()
+
+    def argument_of(node: Optional[ast.AST]) -> Optional[str]:
+        if isinstance(node, ast.Call) and (dotted_parts(node.func) or [""])[-1] in _WRAPPERS and node.args:
+            node = node.args[0]
+        return node.id if isinstance(node, ast.Name) and node.id in names else None
+
+    for statement in iter_statements(init.body):
+        if isinstance(statement, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+            for target in targets:
+                rebound.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+                if _self_attribute(target) and isinstance(statement.value, ast.Call) \
+                        and (dotted_parts(statement.value.func) or [""])[-1] in _WRAPPERS:
+                    registered.add(argument_of(statement.value))
+        elif isinstance(statement, (ast.For, ast.With)):
+            targets = [statement.target] if isinstance(statement, ast.For) else [i.optional_vars for i in statement.items]
+            rebound.update(n.id for t in targets if t is not None for n in ast.walk(t) if isinstance(n, ast.Name))
+        elif isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
+            call = statement.value
+            func = call.func
+            if isinstance(func, ast.Attribute) and func.attr in ("register_buffer", "register_parameter") \
+                    and _self_attribute(func) is not None:
+                value = call.args[1] if len(call.args) > 1 else next(
+                    (k.value for k in call.keywords if k.arg in ("tensor", "param")), None)
+                registered.add(argument_of(value))
+    return {name: (positional.index(name) if name in positional else -1)
+            for name in registered if name is not None and name not in rebound}
 
 
 _STORING_CALLS = frozenset({"register_parameter", "add_module", "register_module"})
@@ -701,6 +759,23 @@ class ProjectIndex:
         if isinstance(resolved, External):
             return resolved.dotted in known.PARAMETER_CONSTRUCTORS or known.owns_parameters(resolved.dotted, keywords)
         return isinstance(resolved, ClassRef) and self.class_owns_parameters(resolved)
+
+    def registered_arguments(self, ref: ClassRef) -> dict[str, int]:
+        """The constructor arguments this user class registers as passed (its own
+        ``__init__``, or the first base class that defines one): keyword -> position."""
+        seen: set[ClassRef] = set()
+        while ref not in seen:
+            seen.add(ref)
+            cls = self.class_facts(ref)
+            if cls is None:
+                return {}
+            if cls.registered_args is not None:
+                return cls.registered_args
+            bases = self.base_refs(ref)
+            if not bases or not isinstance(bases[0], ClassRef):
+                return {}
+            ref = bases[0]
+        return {}
 
     def resolves_to_module(self, resolved: Optional[Resolved]) -> bool:
         if isinstance(resolved, External):

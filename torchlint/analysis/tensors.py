@@ -16,7 +16,9 @@ import libcst as cst
 
 from torchlint.analysis import known
 from torchlint.analysis.project import ClassRef, External, FunctionRef
-from torchlint.analysis.values import TENSOR_LIKE, Kind, Move, Value, element_of, join, mark_registered, unknown
+from torchlint.analysis.values import (
+    TENSOR_LIKE, Kind, Move, Value, element_of, join, mark_aliased, mark_registered, unknown,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from torchlint.analysis.context import FileContext
@@ -30,6 +32,9 @@ _NOT_DATA_MUTATIONS = frozenset({"requires_grad_", "share_memory_", "retain_grad
 # Parameter methods that (on CPU at construction, in the default dtype) return a new,
 # plain tensor.
 CONVERTING_METHODS = frozenset({"cuda", "double", "half", "bfloat16"})
+# Tensor methods whose result is a view sharing the tensor's storage.
+_VIEW_METHODS = frozenset({"unsqueeze", "squeeze", "view", "view_as", "expand", "expand_as", "t", "transpose",
+                           "permute", "narrow", "select", "detach", "unflatten", "swapaxes", "movedim"})
 _MAYBE_IDENTITY_METHODS = frozenset({"to", "cuda", "cpu", "float", "half", "double", "bfloat16", "type", "type_as", "contiguous"})
 # nn.Module methods that return the Module itself (``Layer(a, b).to(device)`` is still that Layer).
 _MODULE_RETURNING_METHODS = frozenset(
@@ -210,8 +215,9 @@ class Evaluator:
             if isinstance(resolved, External) and resolved.dotted in known.TENSOR_FACTORIES:
                 return _function_reference(resolved.dotted, node)  # `window_fn=torch.hann_window`
         if base.kind in TENSOR_LIKE and node.attr.value in known.TENSOR_ATTRIBUTES:
-            return _complex(Value(Kind.TENSOR, node), (base,)) if node.attr.value not in ("real", "imag") \
-                else Value(Kind.TENSOR, node)
+            result = Value(Kind.TENSOR, node)
+            result.view_of = base
+            return _complex(result, (base,)) if node.attr.value not in ("real", "imag") else result
         if base.kind is Kind.MODULE and not base.stateless and node.attr.value in known.LAYER_PARAMETERS:
             return _submodule_parameter(base, node)
         return unknown()
@@ -243,7 +249,10 @@ class Evaluator:
             if isinstance(element.slice, cst.Index):
                 self.eval(element.slice.value)
         if base.kind in TENSOR_LIKE or base.kind is Kind.TENSOR_TUPLE:
-            return _complex(Value(Kind.TENSOR, node), (base,))
+            result = _complex(Value(Kind.TENSOR, node), (base,))
+            if base.kind in TENSOR_LIKE and all(_basic_index(element) for element in node.slice):
+                result.view_of = base  # `t[0]`, `t[:, None]`: a view
+            return result
         if base.kind is Kind.CONTAINER and base.items and not base.open:
             return join(base.items)
         return unknown()
@@ -307,6 +316,7 @@ class Evaluator:
             if self.ctx.index.is_module_class(resolved):
                 for value in args:
                     mark_registered(value)
+                _adopt(node, args, self.ctx.index.registered_arguments(resolved))
                 return _module(node, resolved, args)
             return unknown()
         if isinstance(resolved, FunctionRef):
@@ -429,6 +439,8 @@ class Evaluator:
         # `t.float()` / `t.to(device)` of an argument annotated `Tensor` may return the very
         # object, a Parameter if the caller passed one
         result.assumed = target.assumed and method in _MAYBE_IDENTITY_METHODS
+        if method in _VIEW_METHODS:
+            result.view_of = target
         if target.requires_grad and method not in ("detach", "numpy"):
             _requiring_grad(result, target.requires_grad_node or node)  # autograd carries it through
             result.derived = target.derived or target.kind is Kind.PARAMETER
@@ -454,6 +466,9 @@ class Evaluator:
         return dotted_name if dotted_name and dotted_name.startswith("torch.") else None
 
     def _external_call(self, node: cst.Call, name: str, args: list[Value]) -> Value:
+        if name in known.PARAMETER_CONSTRUCTORS or name in known.BUFFER_CONSTRUCTORS:
+            if args:
+                mark_aliased(args[0])  # the Parameter/Buffer shares the tensor's storage
         if name in known.PARAMETER_CONSTRUCTORS:
             parameter = Value(Kind.PARAMETER, node)
             flag = argument(node, 1, "requires_grad")
@@ -476,6 +491,7 @@ class Evaluator:
                 value.requires_grad = True
                 value.requires_grad_node = node
             return value
+        _adopt(node, args, known.registered_arguments(name))
         if name.startswith(known.INIT_NAMESPACE):
             return args[0] if args else unknown()
         if name in known.TENSOR_TUPLE_FACTORIES:
@@ -554,6 +570,34 @@ def _derived(result: Value, operands) -> Value:
             result.derived = True
             break
     return result
+
+
+def _basic_index(element: cst.SubscriptElement) -> bool:
+    """An index that makes a view: an integer, a slice, None or ``...``."""
+    index = element.slice
+    if isinstance(index, cst.Slice):
+        return True
+    value = index.value
+    if isinstance(value, cst.UnaryOperation):
+        value = value.expression
+    return isinstance(value, (cst.Integer, cst.Ellipsis)) or (isinstance(value, cst.Name) and value.value == "None")
+
+
+def _adopt(node: cst.Call, args: list[Value], registered: dict[str, int]) -> None:
+    """Mark the values a child Module's constructor registers (``nn.CrossEntropyLoss(weight=w)``,
+    ``registered``: keyword -> position): the child saves and moves that very object."""
+    if not registered:
+        return
+    positions = set(registered.values())
+    position = 0
+    for arg, value in zip(node.args, args):
+        if arg.keyword is not None:
+            if arg.keyword.value in registered:
+                value.adopted = True
+        elif not arg.star:
+            if position in positions:
+                value.adopted = True
+            position += 1
 
 
 def _complex(result: Value, operands) -> Value:
