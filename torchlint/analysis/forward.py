@@ -15,7 +15,7 @@ import libcst as cst
 from torchlint.analysis import known, walk
 from torchlint.analysis.construction import AttrAssign, RegisterCall
 from torchlint.analysis.project import ClassRef, External
-from torchlint.analysis.tensors import dotted
+from torchlint.analysis.tensors import dotted, literal_string
 from torchlint.analysis.values import Kind, Value
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -96,9 +96,24 @@ def layers_built_per_call(info: "ClassInfo") -> Iterator[LayerBuilt]:
         for method, stored, conditional in scan.self_call_sites:
             if stored and (conditional or caller != ENTRY):
                 stored_results[method] = True
+    assigned = {event.name for event in info.construction.assignments()}
+    for name in scans:
+        if _caches_result_on_self(info.methods[name], assigned):
+            stored_results[name] = True
     for name, scan in scans.items():
         for call, what in scan.per_call(name, stored_results.get(name, False)):
             yield LayerBuilt(call, name, what)
+
+
+def _caches_result_on_self(method: cst.FunctionDef, attributes: set) -> bool:
+    """A decorator that names an attribute of the module (``@singleton("projector")``
+    with ``self.projector = None`` in ``__init__``): it builds the result once and keeps
+    it there, like a hand-written ``if self.projector is None:``."""
+    for decorator in method.decorators:
+        call = decorator.decorator
+        if isinstance(call, cst.Call) and any(literal_string(arg.value) in attributes for arg in call.args):
+            return True
+    return False
 
 
 # Calls that register their argument on the module they are called on.

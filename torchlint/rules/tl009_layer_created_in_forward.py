@@ -38,7 +38,8 @@ reported:
   (`if self.proj is None: self.proj = nn.Linear(...)`, `if not self.built: ...`,
   `if task not in self.heads: self.heads[task] = ...`), including inside containers
   (`self.blocks = nn.ModuleList(layers)`), through `add_module`/`setattr`, in a helper
-  (`self._setup(x)`), or returned by a helper whose caller stores the result lazily;
+  (`self._setup(x)`), or returned by a helper whose caller stores the result lazily or
+  whose decorator caches it under an attribute of the module (`@once("projector")`);
 - per-call training or explanation routines: a layer whose parameters an optimizer
   made in the same method trains (`torch.optim.SGD(surrogate.parameters())`);
 - `nn.Parameter(...)` re-wrapping the module's own tensors (merging or unmerging
