@@ -40,6 +40,13 @@ _MODULE_RETURNING_METHODS = frozenset(
 # ``nn.Module`` under the names a resolved reference can carry
 MODULE_ROOTS = frozenset({"torch.nn.Module", "torch.nn.modules.module.Module", "torch.nn.modules.Module"})
 
+# Tensor methods whose result shares storage with the tensor (a view): an in-place write to a
+# view of a Parameter is an in-place write to the leaf (`.data` and `.detach()` are not views
+# autograd tracks).
+VIEW_METHODS = frozenset({"view", "view_as", "reshape", "reshape_as", "t", "transpose", "swapaxes", "swapdims",
+                          "permute", "movedim", "unsqueeze", "squeeze", "narrow", "select", "unflatten", "flatten",
+                          "expand", "expand_as", "diagonal", "as_strided", "unfold"})
+
 MOVING_METHODS = frozenset({"to", "cuda", "cpu", "float", "half", "double", "bfloat16", "type"})
 
 
@@ -61,6 +68,9 @@ class Host:
 
     def init_call(self, call: cst.Call, skips_module_init: bool = False) -> None:
         pass
+
+    def function_call(self, name: str, call: cst.Call, args: list[Value]) -> None:
+        """A function of this file is called with a Parameter (or a view of one) among ``args``."""
 
     def setattr_call(self, call: cst.Call, evaluator: "Evaluator") -> None:
         pass
@@ -205,8 +215,11 @@ class Evaluator:
             return self.host.self_attribute(node.attr.value)
         base = self.eval(receiver)
         if base.kind in TENSOR_LIKE and node.attr.value in known.TENSOR_ATTRIBUTES:
-            return _complex(Value(Kind.TENSOR, node), (base,)) if node.attr.value not in ("real", "imag") \
+            result = _complex(Value(Kind.TENSOR, node), (base,)) if node.attr.value not in ("real", "imag") \
                 else Value(Kind.TENSOR, node)
+            if node.attr.value in ("T", "mT"):
+                result.view_of = _leaf_of(base)
+            return result
         if base.kind is Kind.MODULE and not base.stateless and node.attr.value in known.LAYER_PARAMETERS:
             return _submodule_parameter(base, node)
         return unknown()
@@ -217,7 +230,10 @@ class Evaluator:
             if isinstance(element.slice, cst.Index):
                 self.eval(element.slice.value)
         if base.kind in TENSOR_LIKE or base.kind is Kind.TENSOR_TUPLE:
-            return _complex(Value(Kind.TENSOR, node), (base,))
+            result = _complex(Value(Kind.TENSOR, node), (base,))
+            if base.kind in TENSOR_LIKE and all(_basic_index(element) for element in node.slice):
+                result.view_of = _leaf_of(base)  # `p[:, 4]`: basic indexing is a view
+            return result
         if base.kind is Kind.CONTAINER and base.items and not base.open:
             return join(base.items)
         return unknown()
@@ -281,6 +297,8 @@ class Evaluator:
             return unknown()
         if isinstance(resolved, FunctionRef):
             if resolved.path == self.ctx.path:
+                if any(_leaf_of(value) is not None for value in args):
+                    self.host.function_call(resolved.name, node, args)  # it may write into the Parameter
                 return self.ctx.function_return_value(resolved.name)
             return Value(Kind.TENSOR, node) if self.ctx.index.returns_tensor(resolved) else unknown()
         if isinstance(func, cst.Name) and func.value not in self.locals:
@@ -392,6 +410,8 @@ class Evaluator:
         if target.kind is Kind.PARAMETER and method in _MAYBE_IDENTITY_METHODS:
             return unknown()
         result = self._complex_method(node, method, target, Value(Kind.TENSOR, node))
+        if method in VIEW_METHODS:
+            result.view_of = _leaf_of(target)
         if target.requires_grad and method not in ("detach", "numpy"):
             _requiring_grad(result, target.requires_grad_node or node)  # autograd carries it through
             result.derived = target.derived or target.kind is Kind.PARAMETER
@@ -467,7 +487,11 @@ class Evaluator:
         if name == "enumerate" and args:
             # (index, item) pairs: unpacking gives the item, which stands for every element
             return Value(Kind.CONTAINER, node, items=[Value(Kind.CONTAINER, node, items=[Value(Kind.SCALAR, node),
-                         element_of(args[0], node)], container="tuple")], container="list")
+                         element_of(iterated(args[0]), node)], container="tuple")], container="list")
+        if name == "zip" and args and all(arg.star == "" for arg in node.args):
+            # tuples of one item of each: unpacking `for conv, s in zip(self.convs, strides)` gives each
+            return Value(Kind.CONTAINER, node, items=[Value(Kind.CONTAINER, node, items=[
+                element_of(iterated(arg), node) for arg in args], container="tuple")], container="list")
         if name == "dict":
             items = [self.eval(arg.value) for arg in node.args if arg.keyword is not None]
             return Value(Kind.CONTAINER, node, items=items, container="dict",
@@ -484,7 +508,7 @@ class Evaluator:
         if iterable.kind in TENSOR_LIKE:
             element = Value(Kind.TENSOR, target)
         else:
-            element = element_of(iterable, target)
+            element = element_of(iterated(iterable), target)
         self.bind_name_target(target, element)
 
     def bind_name_target(self, target: cst.BaseExpression, value: Value) -> None:
@@ -495,6 +519,39 @@ class Evaluator:
         elif isinstance(target, (cst.Tuple, cst.List)):
             for index, element in enumerate(target.elements):
                 self.bind_name_target(element.value, unpack(value, index, len(target.elements)))
+
+
+_MODULE_SEQUENCES = frozenset({"torch.nn.ModuleList", "torch.nn.Sequential",
+                               "torch.nn.modules.container.ModuleList", "torch.nn.modules.container.Sequential"})
+
+
+def iterated(value: Value) -> Value:
+    """What ``for x in value`` goes over: a ``ModuleList``/``Sequential`` built in view
+    iterates the modules it was given."""
+    if value.kind is Kind.MODULE and getattr(value.origin, "dotted", None) in _MODULE_SEQUENCES and value.parts:
+        if "Sequential" in value.origin.dotted:
+            return Value(Kind.CONTAINER, value.node, items=list(value.parts), container="list")
+        if len(value.parts) == 1 and value.parts[0].kind is Kind.CONTAINER:
+            return value.parts[0]
+    return value
+
+
+def _leaf_of(value: Value) -> Optional[Value]:
+    """The Parameter a value is (a view of), else None."""
+    if value.kind is Kind.PARAMETER:
+        return value
+    return value.view_of
+
+
+def _basic_index(element: cst.SubscriptElement) -> bool:
+    """A slice, an integer, ``None`` or ``...``: indexing that returns a view, not a copy."""
+    index = element.slice
+    if isinstance(index, cst.Slice):
+        return True
+    value = index.value
+    if isinstance(value, cst.UnaryOperation) and isinstance(value.operator, cst.Minus):
+        value = value.expression
+    return isinstance(value, (cst.Integer, cst.Ellipsis)) or (isinstance(value, cst.Name) and value.value == "None")
 
 
 def _derived(result: Value, operands) -> Value:

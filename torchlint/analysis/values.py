@@ -31,7 +31,7 @@ class Value:
     registered (``self.add_module(name, layer)``) is seen through every list holding it."""
 
     __slots__ = ("kind", "node", "items", "container", "open", "registered", "requires_grad", "requires_grad_node",
-                 "stateless", "aliases", "origin", "parts", "derived", "complex", "moved", "argument")
+                 "stateless", "aliases", "origin", "parts", "derived", "complex", "moved", "argument", "view_of")
 
     def __init__(
         self,
@@ -57,6 +57,7 @@ class Value:
         self.complex = False  # a complex tensor (torch.polar, view_as_complex, a complex dtype) or 1j
         self.moved: Optional["Move"] = None  # the result of `.to()`/`.cuda()`/`.double()`... on a Parameter
         self.argument = False  # an `__init__` argument whose kind comes from its annotation or the callers
+        self.view_of: Optional["Value"] = None  # a view (`p.view(...)`, `p[:, 4]`, `p.t()`) of this Parameter
 
     def __repr__(self) -> str:  # pragma: no cover - debugging aid
         extra = f" items={self.items}" if self.kind is Kind.CONTAINER else ""
