@@ -45,7 +45,6 @@ from typing import Iterator, Optional
 import libcst as cst
 
 from torchlint.analysis.construction import InplaceOp
-from torchlint.analysis.values import Kind
 from torchlint.diagnostics import Fix
 from torchlint.fixes.edits import SAFE, Imports, code, fix, indentation_of, newline, replace
 from torchlint.rules.base import Finding, Rule
