@@ -104,6 +104,8 @@ def _annotated_module(ctx: "FileContext", annotation: cst.BaseExpression) -> boo
 
 def _calls_of(ctx: "FileContext", info: "ClassInfo") -> list[tuple[cst.Call, Optional[cst.FunctionDef]]]:
     """Calls in the file that construct the class, with the function each is in."""
+    if ctx.source.count(f"{info.name}(") <= ctx.source.count(f"class {info.name}("):
+        return []  # never called in this file (the common case): no walk
     calls_by_name = ctx.__dict__.get("_constructor_calls")
     if calls_by_name is None:
         calls_by_name = ctx.__dict__["_constructor_calls"] = _collect_calls(ctx)
@@ -180,7 +182,6 @@ def _bindings(function: cst.FunctionDef, name: str) -> Optional[list[cst.BaseExp
                 other = True
 
         def visit_AnnAssign(self, node):
-            nonlocal other
             if isinstance(node.target, cst.Name) and node.target.value == name:
                 if node.value is None:
                     return

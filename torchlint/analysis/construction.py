@@ -102,6 +102,11 @@ class InplaceOp:
     under_no_grad: bool
     seq: int
     line: Optional[cst.SimpleStatementLine] = None  # the statement line it happens on
+    # the Parameter written (the value itself, or the one it is a view of) and whether it
+    # required grad at this point of the walk (a later `requires_grad = False` does not count)
+    leaf: Optional[Value] = None
+    leaf_requires_grad: bool = False
+    via: Optional[cst.Call] = None  # the call of a module-level helper it happens in, if any
 
 
 @dataclass
@@ -575,6 +580,7 @@ class Construction(Host, BlockWalker):
         self.self_name = None
         self.evaluator: Optional[Evaluator] = None
         self.arguments = frozenset()
+        self.via: Optional[cst.Call] = None
         self.current_line = None
         self.existing_in: dict[int, list[str]] = {}  # id(arm body) -> names that exist there
 
@@ -587,25 +593,54 @@ class Construction(Host, BlockWalker):
         self.facts.final_attrs = self.state.attrs
         return self.facts
 
+    def function_call(self, name: str, call: cst.Call, args: list[Value]) -> None:
+        """Follow a module-level helper of this file that construction hands a Parameter to
+        (``fill_table(n, d, self.pos.weight)``): its in-place writes are construction's."""
+        function = self.ctx.functions.get(name)
+        if function is None or name in self.stack or len(self.stack) >= MAX_INLINE_DEPTH:
+            return
+        if any(arg.star for arg in call.args) or function.params.star_arg is not None \
+                and isinstance(function.params.star_arg, cst.Param):
+            return
+        params = list(function.params.posonly_params) + list(function.params.params)
+        bindings: dict[str, Value] = {}
+        for index, (arg, value) in enumerate(zip(call.args, args)):
+            if arg.keyword is not None:
+                bindings[arg.keyword.value] = value
+            elif index < len(params):
+                bindings[params[index].name.value] = value
+        saved, self.via = self.via, self.via or call
+        try:
+            self.walk_method(function, bindings=bindings)
+        finally:
+            self.via = saved
+
     def walk_method(self, method: cst.FunctionDef, call: Optional[cst.Call] = None,
-                    arg_values: Optional[list[Value]] = None) -> Value:
+                    arg_values: Optional[list[Value]] = None,
+                    bindings: Optional[dict[str, Value]] = None) -> Value:
+        """Walk a method of the class (``call``/``arg_values``: how construction calls it), or,
+        with ``bindings``, a module-level helper construction hands values to."""
         saved = (self.evaluator, self.returns, self.self_name, self.no_grad_depth, self.current_line, self.arguments)
         params = list(method.params.posonly_params) + list(method.params.params)
         static = any(dotted(d.decorator) in (["staticmethod"], ["classmethod"]) for d in method.decorators)
-        self.self_name = params[0].name.value if params and not static else None
+        self.self_name = params[0].name.value if params and not static and bindings is None else None
         # `__init__`'s own arguments (a helper's arguments are whatever `__init__` passes it)
         self.arguments = (frozenset(p.name.value for p in init_parameters(method))
                           if not self.stack and method.name.value == "__init__" else frozenset())
         self.evaluator = Evaluator(self.ctx, self, {})
-        passed = self.ctx.passed_arguments.get(self.info.name) if call is None and method.name.value == "__init__" \
-            else None
-        self.evaluator.locals = parameter_values(self.ctx, method, params[0 if static else 1:], call, arg_values,
-                                                 passed=passed)
+        if bindings is not None:
+            self.evaluator.locals = dict(bindings)
+        else:
+            passed = self.ctx.passed_arguments.get(self.info.name) if call is None and method.name.value == "__init__" \
+                else None
+            self.evaluator.locals = parameter_values(self.ctx, method, params[0 if static else 1:], call, arg_values,
+                                                     passed=passed)
         self.returns = []
         if any(self._is_no_grad(d.decorator) for d in method.decorators):
             self.no_grad_depth += 1
         self.stack.append(method.name.value)
-        self.facts.methods_walked.add(method.name.value)
+        if bindings is None:
+            self.facts.methods_walked.add(method.name.value)
         try:
             self.walk(method.body)
             result = join(self.returns, tensor_wins=True)
@@ -809,8 +844,10 @@ class Construction(Host, BlockWalker):
                 mark_registered(value)
 
     def tensor_mutated(self, value: Value, node: cst.CSTNode, method: str) -> None:
+        leaf = value if value.kind is Kind.PARAMETER else value.leaf
         self.facts.events.append(
-            InplaceOp(value, node, method, self.no_grad_depth > 0, self._next(), self.current_line)
+            InplaceOp(value, node, method, self.no_grad_depth > 0, self._next(), self.current_line,
+                      leaf, leaf is not None and leaf.requires_grad, self.via)
         )
 
 

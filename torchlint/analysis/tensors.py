@@ -46,6 +46,13 @@ _MODULE_RETURNING_METHODS = frozenset(
 # ``nn.Module`` under the names a resolved reference can carry
 MODULE_ROOTS = frozenset({"torch.nn.Module", "torch.nn.modules.module.Module", "torch.nn.modules.Module"})
 
+# Tensor methods whose result shares storage with the tensor (a view): an in-place write to a
+# view of a Parameter is an in-place write to the leaf (`.data` and `.detach()` are not views
+# autograd tracks).
+VIEW_METHODS = frozenset({"view", "view_as", "reshape", "reshape_as", "t", "transpose", "swapaxes", "swapdims",
+                          "permute", "movedim", "unsqueeze", "squeeze", "narrow", "select", "unflatten", "flatten",
+                          "expand", "expand_as", "diagonal", "as_strided", "unfold"})
+
 MOVING_METHODS = frozenset({"to", "cuda", "cpu", "float", "half", "double", "bfloat16", "type"})
 
 
@@ -67,6 +74,9 @@ class Host:
 
     def init_call(self, call: cst.Call, skips_module_init: bool = False) -> None:
         pass
+
+    def function_call(self, name: str, call: cst.Call, args: list[Value]) -> None:
+        """A function of this file is called with a Parameter (or a view of one) among ``args``."""
 
     def setattr_call(self, call: cst.Call, evaluator: "Evaluator") -> None:
         pass
@@ -217,6 +227,8 @@ class Evaluator:
         if base.kind in TENSOR_LIKE and node.attr.value in known.TENSOR_ATTRIBUTES:
             result = Value(Kind.TENSOR, node)
             result.view_of = base
+            if node.attr.value in ("T", "mT"):
+                result.leaf = _leaf_of(base)
             return _complex(result, (base,)) if node.attr.value not in ("real", "imag") else result
         if base.kind is Kind.MODULE and not base.stateless and node.attr.value in known.LAYER_PARAMETERS:
             return _submodule_parameter(base, node)
@@ -252,6 +264,7 @@ class Evaluator:
             result = _complex(Value(Kind.TENSOR, node), (base,))
             if base.kind in TENSOR_LIKE and all(_basic_index(element) for element in node.slice):
                 result.view_of = base  # `t[0]`, `t[:, None]`: a view
+                result.leaf = _leaf_of(base)  # `p[:, 4]`: a write through it is a write to p
             return result
         if base.kind is Kind.CONTAINER and base.items and not base.open:
             return join(base.items)
@@ -321,6 +334,8 @@ class Evaluator:
             return unknown()
         if isinstance(resolved, FunctionRef):
             if resolved.path == self.ctx.path:
+                if any(_leaf_of(value) is not None for value in args):
+                    self.host.function_call(resolved.name, node, args)  # it may write into the Parameter
                 value = self.ctx.function_return_value(resolved.name)
                 if value.kind is Kind.UNKNOWN and value.origin is None and any(a.kind in TENSOR_LIKE for a in args):
                     # `def flat(x): return x.reshape(-1)` called with a tensor
@@ -441,6 +456,8 @@ class Evaluator:
         result.assumed = target.assumed and method in _MAYBE_IDENTITY_METHODS
         if method in _VIEW_METHODS:
             result.view_of = target
+        if method in VIEW_METHODS:
+            result.leaf = _leaf_of(target)
         if target.requires_grad and method not in ("detach", "numpy"):
             _requiring_grad(result, target.requires_grad_node or node)  # autograd carries it through
             result.derived = target.derived or target.kind is Kind.PARAMETER
@@ -520,7 +537,11 @@ class Evaluator:
         if name == "enumerate" and args:
             # (index, item) pairs: unpacking gives the item, which stands for every element
             return Value(Kind.CONTAINER, node, items=[Value(Kind.CONTAINER, node, items=[Value(Kind.SCALAR, node),
-                         element_of(args[0], node)], container="tuple")], container="list")
+                         element_of(iterated(args[0]), node)], container="tuple")], container="list")
+        if name == "zip" and args and all(arg.star == "" for arg in node.args):
+            # tuples of one item of each: unpacking `for conv, s in zip(self.convs, strides)` gives each
+            return Value(Kind.CONTAINER, node, items=[Value(Kind.CONTAINER, node, items=[
+                element_of(iterated(arg), node) for arg in args], container="tuple")], container="list")
         if name == "dict":
             items = [self.eval(arg.value) for arg in node.args if arg.keyword is not None]
             return Value(Kind.CONTAINER, node, items=items, container="dict",
@@ -539,7 +560,7 @@ class Evaluator:
         if iterable.kind in TENSOR_LIKE:
             element = Value(Kind.TENSOR, target)
         else:
-            element = element_of(iterable, target)
+            element = element_of(iterated(iterable), target)
         self.bind_name_target(target, element)
 
     def bind_name_target(self, target: cst.BaseExpression, value: Value) -> None:
@@ -557,6 +578,28 @@ def _function_reference(dotted_name: str, node: cst.CSTNode) -> Value:
     reference = Value(Kind.UNKNOWN, node)
     reference.origin = External(dotted_name)
     return reference
+
+
+_MODULE_SEQUENCES = frozenset({"torch.nn.ModuleList", "torch.nn.Sequential",
+                               "torch.nn.modules.container.ModuleList", "torch.nn.modules.container.Sequential"})
+
+
+def iterated(value: Value) -> Value:
+    """What ``for x in value`` goes over: a ``ModuleList``/``Sequential`` built in view
+    iterates the modules it was given."""
+    if value.kind is Kind.MODULE and getattr(value.origin, "dotted", None) in _MODULE_SEQUENCES and value.parts:
+        if "Sequential" in value.origin.dotted:
+            return Value(Kind.CONTAINER, value.node, items=list(value.parts), container="list")
+        if len(value.parts) == 1 and value.parts[0].kind is Kind.CONTAINER:
+            return value.parts[0]
+    return value
+
+
+def _leaf_of(value: Value) -> Optional[Value]:
+    """The Parameter a value is (a view of), else None."""
+    if value.kind is Kind.PARAMETER:
+        return value
+    return value.leaf
 
 
 def _derived(result: Value, operands) -> Value:

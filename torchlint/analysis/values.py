@@ -31,7 +31,7 @@ class Value:
     registered (``self.add_module(name, layer)``) is seen through every list holding it."""
 
     __slots__ = ("kind", "node", "items", "container", "open", "registered", "requires_grad", "requires_grad_node",
-                 "stateless", "aliases", "origin", "parts", "derived", "complex", "moved", "assumed", "argument", "adopted", "aliased", "view_of")
+                 "stateless", "aliases", "origin", "parts", "derived", "complex", "moved", "assumed", "argument", "adopted", "aliased", "view_of", "leaf")
 
     def __init__(
         self,
@@ -63,6 +63,7 @@ class Value:
         self.adopted = False  # passed, as this object, to a child Module that registers it
         self.aliased = False  # registered on the module itself (this object or a view of it) under another name
         self.view_of: Optional["Value"] = None  # a view (`t.unsqueeze(0)`, `t[0]`) shares this tensor's storage
+        self.leaf: Optional["Value"] = None  # the Parameter this is a view of that autograd tracks (`p[:, 4]`, `p.view(...)`)
 
     def __repr__(self) -> str:  # pragma: no cover - debugging aid
         extra = f" items={self.items}" if self.kind is Kind.CONTAINER else ""

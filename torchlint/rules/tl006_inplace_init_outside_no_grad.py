@@ -4,7 +4,10 @@
 Finds an in-place operation on a Parameter during construction (`__init__` and the
 methods it calls): `self.weight.uniform_(-a, a)`, `normal_`, `fill_`, `zero_`,
 `copy_`, `clamp_`, `mul_`, `self.weight += ...`, `self.weight[0] = ...`, including
-the parameters of submodules (`self.fc.bias.zero_()`), when it is not under
+the parameters of submodules (`self.fc.bias.zero_()`) and views of a Parameter
+(`b = conv.bias.view(n, -1); b[:, 4] += c`, `p[0].fill_(1)`, `p.t().mul_(2)`; not
+`p.data.view(...)` or `p.detach()`), also inside a function of the same file that
+construction hands a Parameter to (`fill_table(n, d, self.pos.weight)`), when it is not under
 `with torch.no_grad():` / `torch.inference_mode()` or in a method decorated with
 `@torch.no_grad()`, and not done through `.data` or `nn.init.*`.
 
@@ -30,7 +33,9 @@ class Net(nn.Module):
             self.fc.bias.zero_()
 ```
 Custom initialisation under `torch.no_grad()` (what the `torch.nn.init` functions do
-themselves) and `param.data` edits are correct and not reported.
+themselves) and `param.data` edits are correct and not reported. Whether the Parameter
+requires grad is judged where the write runs: a `requires_grad = False` after the
+write (or only in a branch, `if freeze: ...`) does not stop the error.
 """
 
 from __future__ import annotations
@@ -40,7 +45,6 @@ from typing import Iterator, Optional
 import libcst as cst
 
 from torchlint.analysis.construction import InplaceOp
-from torchlint.analysis.values import Kind
 from torchlint.diagnostics import Fix
 from torchlint.fixes.edits import SAFE, Imports, code, fix, indentation_of, newline, replace
 from torchlint.rules.base import Finding, Rule
@@ -101,21 +105,30 @@ class Net(nn.Module):
     )
 
     def check(self, ctx) -> Iterator[Finding]:
+        lines_done = set()  # per file: a helper several classes hand Parameters to is one finding
         for info in ctx.module_classes:
-            lines_done = set()
             for event in info.construction.events:
                 if not isinstance(event, InplaceOp) or event.under_no_grad:
                     continue
-                if event.value.kind is not Kind.PARAMETER or not event.value.requires_grad:
-                    continue
+                if event.leaf is None or not event.leaf_requires_grad:
+                    continue  # not a Parameter (or a view of one), or it did not require grad at this point
                 if id(event.line) in lines_done:
                     continue  # one finding (and one fix) per statement
                 lines_done.add(id(event.line))
                 target = _described(ctx, event)
+                if event.leaf is not event.value:
+                    source = ctx.module.code_for_node(event.leaf.node) if event.leaf.node is not None else "a parameter"
+                    what, leaf = f"`{target}` (a view of the parameter `{source}`)", "a view of a leaf Variable"
+                else:
+                    what, leaf = f"the parameter `{target}`", "a leaf Variable"
+                if event.via is not None:
+                    row = ctx.position(event.via).start.line
+                    given = ctx.module.code_for_node(event.leaf.node) if event.leaf.node is not None else "a parameter"
+                    what += f", which the call at line {row} passes in (`{given}`),"
                 yield Finding(
                     event.node,
-                    f"In-place {event.operation} on the parameter `{target}` outside `torch.no_grad()`: torch raises "
-                    "`RuntimeError: a leaf Variable that requires grad is being used in an in-place operation.` "
+                    f"In-place {event.operation} on {what} outside `torch.no_grad()`: torch raises "
+                    f"`RuntimeError: {leaf} that requires grad is being used in an in-place operation.` "
                     "while the model is built",
                     "Use `nn.init.*`, or wrap the statement in `with torch.no_grad():`",
                     _no_grad_fix(ctx, event),
