@@ -41,6 +41,9 @@ _WANTS_SEQUENCE = re.compile(r"'(int|float|NoneType)' object is not (?:subscript
                              r"object of type '(int|float|NoneType)' has no len\(\)|"
                              r"cannot unpack non-iterable (int|float|NoneType) object")
 _LIST_PLUS_TUPLE = 'can only concatenate list (not "tuple") to list'
+# a number where a tensor belongs: registered as a buffer/parameter, or used as one
+_WANTS_TENSOR = re.compile(r"cannot assign '(int|float)' object to (?:buffer|parameter)|"
+                           r"^'(int|float)' object has no attribute '(\w+)'")
 
 
 class Repairer:
@@ -101,6 +104,10 @@ class Repairer:
         return False
 
     def _wrong_value(self, error: BaseException, text: str) -> bool:
+        tensor = _WANTS_TENSOR.search(text)
+        if tensor and (tensor.group(3) is None or _is_tensor_attribute(tensor.group(3))):
+            wanted = {"int": int, "float": float}[tensor.group(1) or tensor.group(2)]
+            return self._each_chain(error, lambda value: type(value) is wanted, lambda name, value: _tensor_for(value))
         if _LIST_PLUS_TUPLE in text:
             return self._each_chain(error, lambda value: isinstance(value, tuple), lambda name, value: list(value))
         wants = _WANTS_SEQUENCE.search(text)
@@ -378,6 +385,21 @@ def _size_fitting(obj: Any) -> int:
         if type(value) is int and 0 < value <= 64 and re.search(r"heads?$|groups$", key):
             size = size * value // math.gcd(size, value)
     return size if size <= 64 * 64 else 64
+
+
+def _is_tensor_attribute(name: str) -> bool:
+    import torch
+
+    return hasattr(torch.Tensor, name)
+
+
+def _tensor_for(value: Any) -> Any:
+    """A tensor for a number we made up: ``n`` ones for a size, else the number as a tensor."""
+    import torch
+
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= 4096:
+        return torch.ones(value)
+    return torch.tensor(float(value))
 
 
 def _short(value: Any) -> str:

@@ -127,6 +127,7 @@ class _Plan:
     watch: dict[str, list[int]]
     # (file, class) whose buffers are registered under names computed from its arguments
     value_dependent: set[tuple[str, str]] = field(default_factory=set)
+    index: Optional[ProjectIndex] = None
 
 
 def _plan(paths: Sequence[str], settings: Settings, diagnostics: list[Diagnostic]) -> _Plan:
@@ -135,7 +136,7 @@ def _plan(paths: Sequence[str], settings: Settings, diagnostics: list[Diagnostic
     by_shown: dict[str, list[Diagnostic]] = {}
     for d in diagnostics:
         by_shown.setdefault(d.path, []).append(d)
-    plan = _Plan({}, [], {}, {})
+    plan = _Plan({}, [], {}, {}, index=index)
     for path in discovery.files:
         real = os.path.realpath(path)
         try:
@@ -305,6 +306,7 @@ def _runtime_only(static: list[Diagnostic], plan: _Plan, evidence: Evidence, set
             accounted_subjects.add((code, record.path, subject.qualname, subject.attribute))
 
     candidates = list(evidence.findings) + [_event_finding(e) for e in evidence.events]
+    seen_tensors: dict[str, dict[str, set[str]]] = {}
     out: list[Diagnostic] = []
     seen: set[tuple] = set()
     suppressions: dict[str, Suppressions] = {}
@@ -324,6 +326,9 @@ def _runtime_only(static: list[Diagnostic], plan: _Plan, evidence: Evidence, set
             continue
         if finding.get("attribute") and (finding.get("class_file"), finding.get("qualname")) in plan.value_dependent:
             continue  # which names become buffers depends on the arguments: made-up ones decide nothing
+        if code == "TL001" and finding.get("attribute") in _seen_statically(
+                finding.get("class_file") or record.path, finding.get("qualname"), plan, settings, seen_tensors):
+            continue  # the static pass saw this tensor and left it alone by policy (a placeholder, an alias)
         key = (code, record.path, row, finding.get("attribute") if finding.get("qualname") else None)
         if key in seen:
             continue
@@ -341,6 +346,34 @@ def _runtime_only(static: list[Diagnostic], plan: _Plan, evidence: Evidence, set
             runtime={"verdict": CONFIRMED, "detail": _found_in(finding, plan)}, source_line=line,
         ))
     return out
+
+
+def _seen_statically(path: str, qualname: Optional[str], plan: _Plan, settings: Settings,
+                     memo: dict[str, dict[str, set[str]]]) -> set[str]:
+    """The attributes of class ``qualname`` that the static pass saw made tensors in
+    construction, reported or not: a runtime finding on one of those is the static pass's
+    policy to judge (an empty placeholder, an alias of a registered tensor), not a miss."""
+    if path not in memo:
+        memo[path] = {}
+        record = plan.records.get(path)
+        if record is not None and plan.index is not None:
+            from torchlint.analysis.context import FileContext
+            from torchlint.analysis.values import Kind
+
+            text = "\n".join(record.lines) + "\n"
+            try:
+                module = sources.parse(text)
+            except sources.NotLinted:
+                return set()
+            facts = plan.index.add_source(Path(path), text)
+            ctx = FileContext(Path(path), record.shown, text, module, facts, plan.index, settings)
+            try:
+                memo[path] = {info.name: {event.name for event in info.construction.assignments()
+                                          if event.value.kind is Kind.TENSOR}
+                              for info in ctx.module_classes}
+            finally:
+                ctx.release()
+    return memo[path].get(qualname or "", set())
 
 
 def _where(finding: dict[str, Any], record: FileRecord, plan: _Plan) -> tuple[Optional[int], int]:
