@@ -15,9 +15,7 @@ import libcst as cst
 
 from torchlint.analysis import known
 from torchlint.analysis.project import ClassRef, External, FunctionRef
-from torchlint.analysis.values import (
-    TENSOR_LIKE, Kind, Value, element_of, join, mark_aliased, mark_registered, unknown,
-)
+from torchlint.analysis.values import TENSOR_LIKE, Kind, Value, element_of, join, mark_registered, unknown
 
 if TYPE_CHECKING:  # pragma: no cover
     from torchlint.analysis.context import FileContext
@@ -31,9 +29,6 @@ _NOT_DATA_MUTATIONS = frozenset({"requires_grad_", "share_memory_", "retain_grad
 # Parameter methods that (on CPU at construction, in the default dtype) return a new,
 # plain tensor.
 _CONVERTING_METHODS = frozenset({"cuda", "double", "half", "bfloat16"})
-# Tensor methods whose result is a view sharing the tensor's storage.
-_VIEW_METHODS = frozenset({"unsqueeze", "squeeze", "view", "view_as", "expand", "expand_as", "t", "transpose",
-                           "permute", "narrow", "select", "detach", "unflatten", "swapaxes", "movedim"})
 _MAYBE_IDENTITY_METHODS = frozenset({"to", "cuda", "cpu", "float", "half", "double", "bfloat16", "type", "type_as", "contiguous"})
 
 
@@ -192,9 +187,8 @@ class Evaluator:
             return self.host.self_attribute(node.attr.value)
         base = self.eval(receiver)
         if base.kind in TENSOR_LIKE and node.attr.value in known.TENSOR_ATTRIBUTES:
-            result = Value(Kind.TENSOR, node)
-            result.view_of = base
-            return _complex(result, (base,)) if node.attr.value not in ("real", "imag") else result
+            return _complex(Value(Kind.TENSOR, node), (base,)) if node.attr.value not in ("real", "imag") \
+                else Value(Kind.TENSOR, node)
         if base.kind is Kind.MODULE and not base.stateless and node.attr.value in known.LAYER_PARAMETERS:
             return _submodule_parameter(base, node)
         return unknown()
@@ -205,10 +199,7 @@ class Evaluator:
             if isinstance(element.slice, cst.Index):
                 self.eval(element.slice.value)
         if base.kind in TENSOR_LIKE or base.kind is Kind.TENSOR_TUPLE:
-            result = _complex(Value(Kind.TENSOR, node), (base,))
-            if base.kind in TENSOR_LIKE and all(_basic_index(element) for element in node.slice):
-                result.view_of = base  # `t[0]`, `t[:, None]`: a view
-            return result
+            return _complex(Value(Kind.TENSOR, node), (base,))
         if base.kind is Kind.CONTAINER and base.items and not base.open:
             return join(base.items)
         return unknown()
@@ -241,7 +232,45 @@ class Evaluator:
 
     def _eval_IfExp(self, node: cst.IfExp) -> Value:
         self.eval(node.test)
-        return join([self.eval(node.body), self.eval(node.orelse)])
+        found = self.narrowing(node.test)
+        if found is None:
+            return join([self.eval(node.body), self.eval(node.orelse)])
+        name, narrowed, negated = found
+        arms = [node.body, node.orelse]
+        values = []
+        for index, arm in enumerate(arms):
+            if index == (1 if negated else 0):  # `w if isinstance(w, nn.Parameter) else nn.Parameter(w)`
+                saved = self.locals.get(name)
+                self.locals[name] = narrowed
+                values.append(self.eval(arm))
+                if saved is None:
+                    del self.locals[name]
+                else:
+                    self.locals[name] = saved
+            else:
+                values.append(self.eval(arm))
+        return join(values)
+
+    def narrowing(self, test: cst.BaseExpression) -> Optional[tuple[str, Value, bool]]:
+        """``isinstance(w, nn.Parameter)`` -> ("w", a Parameter, False); under ``not``, True."""
+        negated = False
+        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            test, negated = test.expression, True
+        if not (isinstance(test, cst.Call) and isinstance(test.func, cst.Name) and test.func.value == "isinstance"
+                and len(test.args) == 2 and isinstance(test.args[0].value, cst.Name)):
+            return None
+        classes = test.args[1].value
+        elements = [e.value for e in classes.elements] if isinstance(classes, cst.Tuple) else [classes]
+        names = [getattr(self.ctx.resolve(e), "dotted", None) for e in elements]
+        if all(n in known.PARAMETER_CONSTRUCTORS for n in names):
+            kind = Kind.PARAMETER
+        elif all(n in known.BUFFER_CONSTRUCTORS for n in names):
+            kind = Kind.BUFFER
+        else:
+            return None
+        value = Value(kind, test)
+        value.requires_grad = kind is Kind.PARAMETER
+        return test.args[0].value.value, value, negated
 
     def _eval_BooleanOperation(self, node: cst.BooleanOperation) -> Value:
         return join([self.eval(node.left), self.eval(node.right)])
@@ -273,7 +302,7 @@ class Evaluator:
             return unknown()
         if isinstance(resolved, FunctionRef):
             if resolved.path == self.ctx.path:
-                return self.ctx.function_return_value(resolved.name)
+                return _per_call(self.ctx.function_return_value(resolved.name), node)
             return Value(Kind.TENSOR, node) if self.ctx.index.returns_tensor(resolved) else unknown()
         if isinstance(func, cst.Name) and func.value not in self.locals:
             return self._builtin_call(node, func.value, args)
@@ -295,7 +324,7 @@ class Evaluator:
         if owner is not None and method in owner.methods:
             for arg in node.args:
                 self.eval(arg.value)
-            return self.ctx.method_return_value(owner, method)
+            return _per_call(self.ctx.method_return_value(owner, method), node)
         if isinstance(receiver, cst.Name) and receiver.value not in self.locals and self.ctx.resolve(receiver) is not None:
             return None  # a module or class: `torch.zeros`, `nn.init.normal_`
         if isinstance(receiver, cst.Attribute) and self._is_module_path(receiver):
@@ -305,6 +334,12 @@ class Evaluator:
         if target.kind is Kind.CONTAINER and method in _CONTAINER_ADDERS:
             self._add_items(target, method, node, args)
             return Value(Kind.NONE, node)
+        if target.kind is Kind.CONTAINER and target.container == "dict" and method in ("values", "items"):
+            # the same objects: registering them (`add_module(k, m)` in a loop, `nn.ModuleList(d.values())`)
+            # registers the dict's items
+            items = list(target.items) if method == "values" else [Value(
+                Kind.CONTAINER, node, items=[Value(Kind.SCALAR, node), element_of(target, node)], container="tuple")]
+            return Value(Kind.CONTAINER, node, items=items, container="list", open=target.open)
         if target.kind in TENSOR_LIKE or target.kind is Kind.TENSOR_TUPLE:
             return self._tensor_method(node, method, target)
         return unknown()
@@ -369,8 +404,6 @@ class Evaluator:
         if target.kind is Kind.PARAMETER and method in _MAYBE_IDENTITY_METHODS:
             return unknown()
         result = self._complex_method(node, method, target, Value(Kind.TENSOR, node))
-        if method in _VIEW_METHODS:
-            result.view_of = target
         if target.requires_grad and method not in ("detach", "numpy"):
             _requiring_grad(result, target.requires_grad_node or node)  # autograd carries it through
             result.derived = target.derived or target.kind is Kind.PARAMETER
@@ -396,9 +429,6 @@ class Evaluator:
         return dotted_name if dotted_name and dotted_name.startswith("torch.") else None
 
     def _external_call(self, node: cst.Call, name: str, args: list[Value]) -> Value:
-        if name in known.PARAMETER_CONSTRUCTORS or name in known.BUFFER_CONSTRUCTORS:
-            if args:
-                mark_aliased(args[0])  # the Parameter/Buffer shares the tensor's storage
         if name in known.PARAMETER_CONSTRUCTORS:
             parameter = Value(Kind.PARAMETER, node)
             flag = argument(node, 1, "requires_grad")
@@ -491,15 +521,15 @@ def _derived(result: Value, operands) -> Value:
     return result
 
 
-def _basic_index(element: cst.SubscriptElement) -> bool:
-    """An index that makes a view: an integer, a slice, None or ``...``."""
-    index = element.slice
-    if isinstance(index, cst.Slice):
-        return True
-    value = index.value
-    if isinstance(value, cst.UnaryOperation):
-        value = value.expression
-    return isinstance(value, (cst.Integer, cst.Ellipsis)) or (isinstance(value, cst.Name) and value.value == "None")
+def _per_call(value: Value, node: cst.CSTNode) -> Value:
+    """What one call of a project function returns: a tensor or Module made anew on each call,
+    so what happens to one call's result (registered, handed to a child) is not another's."""
+    if value.kind not in (Kind.TENSOR, Kind.PARAMETER, Kind.BUFFER, Kind.MODULE):
+        return value
+    copy = Value(value.kind, node, items=value.items)
+    for slot in ("requires_grad", "requires_grad_node", "stateless", "origin", "parts", "derived", "complex"):
+        setattr(copy, slot, getattr(value, slot))
+    return copy
 
 
 def _adopt(node: cst.Call, args: list[Value], registered: dict[str, int]) -> None:
