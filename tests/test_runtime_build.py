@@ -235,6 +235,8 @@ def _fixture_modules():
 def test_inspection_is_the_same_on_meta_and_cpu(monkeypatch):
     monkeypatch.syspath_prepend(str(FIXTURES / "project"))
     monkeypatch.syspath_prepend(str(FIXTURES / "runtime"))
+    for directory in ("clean", "buggy"):  # fixtures that import a sibling file (a base class, a layer)
+        monkeypatch.syspath_prepend(str(FIXTURES / directory))
     compared = 0
     owned_files = set()
     modules = _fixture_modules()

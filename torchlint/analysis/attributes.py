@@ -145,7 +145,7 @@ def _never_state(info: "ClassInfo", event: AttrAssign) -> bool:
 
 
 def _adopted(info: "ClassInfo", event: AttrAssign) -> bool:
-    """Also handed, as this object, to a child that registers it (``nn.CrossEntropyLoss(weight=t)``):
+    """Also handed, as this object, to a child that registers it as passed (``nn.CrossEntropyLoss(weight=t)``):
     saved and moved through the child, unless the parent accumulates into its alias."""
     if not event.value.adopted:
         return False
@@ -154,9 +154,9 @@ def _adopted(info: "ClassInfo", event: AttrAssign) -> bool:
 
 
 def _registered_alias(info: "ClassInfo", event: AttrAssign) -> bool:
-    """This very tensor (or one it is a view of) is also registered on the module under another
-    name (``self.scale_cpu = t; self.register_buffer("scale", t)``) and the alias is never used
-    outside construction: the data is saved and moved through the registered name."""
+    """This very tensor is also registered on the module under another name (``self.scale_cpu = t;
+    self.register_buffer("scale", t)``) and the alias is never used outside construction: it is
+    saved and moved under the registered name (a view or ``nn.Parameter(t)`` is a new object)."""
     if not event.value.aliased:
         return False
     if any(_registers_or_deletes(later) for later in info.construction.later_events(event.seq, event.name)):

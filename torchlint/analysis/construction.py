@@ -24,7 +24,7 @@ from torchlint.analysis.project import ClassRef, External
 from torchlint.analysis.arguments import argument_value, init_parameters
 from torchlint.analysis.names import attribute_key
 from torchlint.analysis.tensors import Evaluator, Host, argument, dotted, literal_string
-from torchlint.analysis.values import REGISTERING, Kind, Value, join, mark_aliased, mark_registered, unknown
+from torchlint.analysis.values import REGISTERING, Kind, Value, join, mark_registered, unknown
 
 if TYPE_CHECKING:  # pragma: no cover
     from torchlint.analysis.context import ClassInfo, FileContext
@@ -229,8 +229,24 @@ class BlockWalker:
     def __init__(self, evaluator: Evaluator):
         self.evaluator = evaluator
         self.returns: list[Value] = []
+        self.narrowed = {}
+
+    def narrow(self, node: cst.If) -> None:
+        """``if isinstance(w, nn.Parameter):`` -> in that arm (the other one under ``not``),
+        ``w`` is a Parameter."""
+        found = self.evaluator.narrowing(node.test)
+        if found is not None:
+            name, value, negated = found
+            arm = node.body if not negated else (node.orelse.body if isinstance(node.orelse, cst.Else) else None)
+            if arm is not None:
+                self.narrowed[id(arm)] = (name, value)
+
+    narrowed: dict = {}  # id(arm body) -> (local name, its value there); set per walker
 
     def walk(self, body: cst.BaseSuite) -> None:
+        narrowed = self.narrowed.pop(id(body), None) if self.narrowed else None
+        if narrowed is not None:
+            self.evaluator.locals[narrowed[0]] = narrowed[1]
         if isinstance(body, cst.SimpleStatementSuite):  # `if flag: self.t = ...` on one line
             self.current_line = None
             for small in body.body:
@@ -248,6 +264,7 @@ class BlockWalker:
             for small in node.body:
                 self.small_statement(small)
         elif isinstance(node, cst.If):
+            self.narrow(node)
             branches = [node.body]
             tests = [node.test]
             orelse = node.orelse
@@ -583,6 +600,7 @@ class Construction(Host, BlockWalker):
         self.via: Optional[cst.Call] = None
         self.current_line = None
         self.existing_in: dict[int, list[str]] = {}  # id(arm body) -> names that exist there
+        self.narrowed = {}
 
     # -- driving --------------------------------------------------------------------------
 
@@ -801,7 +819,7 @@ class Construction(Host, BlockWalker):
         if value is not None:
             mark_registered(value)
             if method in ("register_buffer", "register_parameter"):
-                mark_aliased(value)
+                value.aliased = True  # this very object is saved and moved under `name`
         if key is not None:
             names = [key]
         else:

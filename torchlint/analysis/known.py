@@ -165,23 +165,20 @@ _STATELESS = frozenset(
     BCELoss BCEWithLogitsLoss CrossEntropyLoss NLLLoss MultiLabelSoftMarginLoss MultiMarginLoss
     """.split()
 )
-# Constructor arguments a torch.nn layer registers (as a buffer, or wrapped in a Parameter):
+# Constructor arguments a torch.nn layer registers as the very object passed (a buffer):
 # layer -> {keyword: position}. A tensor passed there is saved and moved through the layer.
+# (``Embedding(_weight=t)`` and ``from_pretrained(t)`` wrap ``t`` in a new Parameter object.)
 REGISTERED_ARGUMENTS = {
     "CrossEntropyLoss": {"weight": 0}, "NLLLoss": {"weight": 0}, "NLLLoss2d": {"weight": 0},
     "BCELoss": {"weight": 0}, "BCEWithLogitsLoss": {"weight": 0, "pos_weight": 4},
     "MultiLabelSoftMarginLoss": {"weight": 0}, "MultiMarginLoss": {"weight": 2},
-    "Embedding": {"_weight": 7}, "EmbeddingBag": {"_weight": 7},
-    "Embedding.from_pretrained": {"embeddings": 0}, "EmbeddingBag.from_pretrained": {"embeddings": 0},
 }
 
 
 def registered_arguments(dotted: str) -> dict[str, int]:
     """``torch.nn.CrossEntropyLoss`` -> {"weight": 0}: the arguments the layer registers."""
     parts = dotted.split(".")
-    if parts[:2] != ["torch", "nn"]:
-        return {}
-    return REGISTERED_ARGUMENTS.get(".".join(parts[-2:]) if parts[-1] == "from_pretrained" else parts[-1], {})
+    return REGISTERED_ARGUMENTS.get(parts[-1], {}) if parts[:2] == ["torch", "nn"] else {}
 
 
 # Arguments that give an otherwise stateless module a buffer (a loss's class weights).

@@ -69,8 +69,8 @@ class ClassFacts:
     # constructors called in what ``__init__`` stores on self or registers: dotted parts and
     # constant keywords (name, text), to tell from another file whether the class owns parameters
     init_calls: list[tuple[list[str], tuple[tuple[str, str], ...]]] = field(default_factory=list)
-    # the arguments ``__init__`` registers as they are passed (``register_buffer(n, arg)``,
-    # ``nn.Parameter(arg)``): keyword -> position after self (-1: keyword-only); None: no __init__
+    # the arguments ``__init__`` registers as the object passed (``register_buffer(n, arg)``):
+    # keyword -> position after self (-1: keyword-only); None: the class defines no __init__
     registered_args: Optional[dict[str, int]] = None
 
 
@@ -261,31 +261,19 @@ def _literal_strings(node: ast.AST) -> Optional[list[str]]:
     return None
 
 
-_WRAPPERS = frozenset({"Parameter", "Buffer"})
-
-
 def _registered_arguments(init: ast.AST) -> dict[str, int]:
-    """The parameters of ``__init__`` it registers unchanged: ``self.register_buffer(n, p)``,
-    ``self.register_parameter(n, nn.Parameter(p))``, ``self.x = nn.Parameter(p)``/``nn.Buffer(p)``."""
+    """The parameters of ``__init__`` it registers as the very object passed:
+    ``self.register_buffer(n, p)`` / ``self.register_parameter(n, p)`` (``nn.Parameter(p)``
+    would be a new object)."""
     arguments = init.args
     positional = [a.arg for a in arguments.posonlyargs + arguments.args][1:]
     names = set(positional) | {a.arg for a in arguments.kwonlyargs}
     rebound = set()
     registered = set()
-
-    def argument_of(node: Optional[ast.AST]) -> Optional[str]:
-        if isinstance(node, ast.Call) and (dotted_parts(node.func) or [""])[-1] in _WRAPPERS and node.args:
-            node = node.args[0]
-        return node.id if isinstance(node, ast.Name) and node.id in names else None
-
     for statement in iter_statements(init.body):
         if isinstance(statement, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
             targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
-            for target in targets:
-                rebound.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
-                if _self_attribute(target) and isinstance(statement.value, ast.Call) \
-                        and (dotted_parts(statement.value.func) or [""])[-1] in _WRAPPERS:
-                    registered.add(argument_of(statement.value))
+            rebound.update(n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name))
         elif isinstance(statement, (ast.For, ast.With)):
             targets = [statement.target] if isinstance(statement, ast.For) else [i.optional_vars for i in statement.items]
             rebound.update(n.id for t in targets if t is not None for n in ast.walk(t) if isinstance(n, ast.Name))
@@ -296,9 +284,10 @@ def _registered_arguments(init: ast.AST) -> dict[str, int]:
                     and _self_attribute(func) is not None:
                 value = call.args[1] if len(call.args) > 1 else next(
                     (k.value for k in call.keywords if k.arg in ("tensor", "param")), None)
-                registered.add(argument_of(value))
+                if isinstance(value, ast.Name) and value.id in names:
+                    registered.add(value.id)
     return {name: (positional.index(name) if name in positional else -1)
-            for name in registered if name is not None and name not in rebound}
+            for name in registered if name not in rebound}
 
 
 _STORING_CALLS = frozenset({"register_parameter", "add_module", "register_module"})

@@ -17,7 +17,7 @@ import libcst as cst
 from torchlint.analysis import known
 from torchlint.analysis.project import ClassRef, External, FunctionRef
 from torchlint.analysis.values import (
-    TENSOR_LIKE, Kind, Move, Value, element_of, join, mark_aliased, mark_registered, unknown,
+    TENSOR_LIKE, Kind, Move, Value, element_of, join, mark_registered, unknown,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -32,9 +32,6 @@ _NOT_DATA_MUTATIONS = frozenset({"requires_grad_", "share_memory_", "retain_grad
 # Parameter methods that (on CPU at construction, in the default dtype) return a new,
 # plain tensor.
 CONVERTING_METHODS = frozenset({"cuda", "double", "half", "bfloat16"})
-# Tensor methods whose result is a view sharing the tensor's storage.
-_VIEW_METHODS = frozenset({"unsqueeze", "squeeze", "view", "view_as", "expand", "expand_as", "t", "transpose",
-                           "permute", "narrow", "select", "detach", "unflatten", "swapaxes", "movedim"})
 _MAYBE_IDENTITY_METHODS = frozenset({"to", "cuda", "cpu", "float", "half", "double", "bfloat16", "type", "type_as", "contiguous"})
 # nn.Module methods that return the Module itself (``Layer(a, b).to(device)`` is still that Layer).
 _MODULE_RETURNING_METHODS = frozenset(
@@ -226,7 +223,6 @@ class Evaluator:
                 return _function_reference(resolved.dotted, node)  # `window_fn=torch.hann_window`
         if base.kind in TENSOR_LIKE and node.attr.value in known.TENSOR_ATTRIBUTES:
             result = Value(Kind.TENSOR, node)
-            result.view_of = base
             if node.attr.value in ("T", "mT"):
                 result.leaf = _leaf_of(base)
             return _complex(result, (base,)) if node.attr.value not in ("real", "imag") else result
@@ -263,7 +259,6 @@ class Evaluator:
         if base.kind in TENSOR_LIKE or base.kind is Kind.TENSOR_TUPLE:
             result = _complex(Value(Kind.TENSOR, node), (base,))
             if base.kind in TENSOR_LIKE and all(_basic_index(element) for element in node.slice):
-                result.view_of = base  # `t[0]`, `t[:, None]`: a view
                 result.leaf = _leaf_of(base)  # `p[:, 4]`: a write through it is a write to p
             return result
         if base.kind is Kind.CONTAINER and base.items and not base.open:
@@ -298,7 +293,45 @@ class Evaluator:
 
     def _eval_IfExp(self, node: cst.IfExp) -> Value:
         self.eval(node.test)
-        return join([self.eval(node.body), self.eval(node.orelse)], tensor_wins=True)
+        found = self.narrowing(node.test)
+        if found is None:
+            return join([self.eval(node.body), self.eval(node.orelse)], tensor_wins=True)
+        name, narrowed, negated = found
+        arms = [node.body, node.orelse]
+        values = []
+        for index, arm in enumerate(arms):
+            if index == (1 if negated else 0):  # `w if isinstance(w, nn.Parameter) else nn.Parameter(w)`
+                saved = self.locals.get(name)
+                self.locals[name] = narrowed
+                values.append(self.eval(arm))
+                if saved is None:
+                    del self.locals[name]
+                else:
+                    self.locals[name] = saved
+            else:
+                values.append(self.eval(arm))
+        return join(values, tensor_wins=True)
+
+    def narrowing(self, test: cst.BaseExpression) -> Optional[tuple[str, Value, bool]]:
+        """``isinstance(w, nn.Parameter)`` -> ("w", a Parameter, False); under ``not``, True."""
+        negated = False
+        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            test, negated = test.expression, True
+        if not (isinstance(test, cst.Call) and isinstance(test.func, cst.Name) and test.func.value == "isinstance"
+                and len(test.args) == 2 and isinstance(test.args[0].value, cst.Name)):
+            return None
+        classes = test.args[1].value
+        elements = [e.value for e in classes.elements] if isinstance(classes, cst.Tuple) else [classes]
+        names = [getattr(self.ctx.resolve(e), "dotted", None) for e in elements]
+        if all(n in known.PARAMETER_CONSTRUCTORS for n in names):
+            kind = Kind.PARAMETER
+        elif all(n in known.BUFFER_CONSTRUCTORS for n in names):
+            kind = Kind.BUFFER
+        else:
+            return None
+        value = Value(kind, test)
+        value.requires_grad = kind is Kind.PARAMETER
+        return test.args[0].value.value, value, negated
 
     def _eval_BooleanOperation(self, node: cst.BooleanOperation) -> Value:
         return join([self.eval(node.left), self.eval(node.right)])
@@ -336,7 +369,7 @@ class Evaluator:
             if resolved.path == self.ctx.path:
                 if any(_leaf_of(value) is not None for value in args):
                     self.host.function_call(resolved.name, node, args)  # it may write into the Parameter
-                value = self.ctx.function_return_value(resolved.name)
+                value = _per_call(self.ctx.function_return_value(resolved.name), node)
                 if value.kind is Kind.UNKNOWN and value.origin is None and any(a.kind in TENSOR_LIKE for a in args):
                     # `def flat(x): return x.reshape(-1)` called with a tensor
                     value = self.ctx.function_return_value_for(resolved.name, node, args)
@@ -372,7 +405,7 @@ class Evaluator:
         if owner is not None and method in owner.methods:
             for arg in node.args:
                 self.eval(arg.value)
-            return self.ctx.method_return_value(owner, method)
+            return _per_call(self.ctx.method_return_value(owner, method), node)
         if isinstance(receiver, cst.Name) and receiver.value not in self.locals and self.ctx.resolve(receiver) is not None:
             return None  # a module or class: `torch.zeros`, `nn.init.normal_`
         if isinstance(receiver, cst.Attribute) and self._is_module_path(receiver):
@@ -382,6 +415,12 @@ class Evaluator:
         if target.kind is Kind.CONTAINER and method in _CONTAINER_ADDERS:
             self._add_items(target, method, node, args)
             return Value(Kind.NONE, node)
+        if target.kind is Kind.CONTAINER and target.container == "dict" and method in ("values", "items"):
+            # the same objects: registering them (`add_module(k, m)` in a loop, `nn.ModuleList(d.values())`)
+            # registers the dict's items
+            items = list(target.items) if method == "values" else [Value(
+                Kind.CONTAINER, node, items=[Value(Kind.SCALAR, node), element_of(target, node)], container="tuple")]
+            return Value(Kind.CONTAINER, node, items=items, container="list", open=target.open)
         if target.kind in TENSOR_LIKE or target.kind is Kind.TENSOR_TUPLE:
             return self._tensor_method(node, method, target)
         if target.kind is Kind.MODULE and method in _MODULE_RETURNING_METHODS:
@@ -454,8 +493,6 @@ class Evaluator:
         # `t.float()` / `t.to(device)` of an argument annotated `Tensor` may return the very
         # object, a Parameter if the caller passed one
         result.assumed = target.assumed and method in _MAYBE_IDENTITY_METHODS
-        if method in _VIEW_METHODS:
-            result.view_of = target
         if method in VIEW_METHODS:
             result.leaf = _leaf_of(target)
         if target.requires_grad and method not in ("detach", "numpy"):
@@ -483,9 +520,6 @@ class Evaluator:
         return dotted_name if dotted_name and dotted_name.startswith("torch.") else None
 
     def _external_call(self, node: cst.Call, name: str, args: list[Value]) -> Value:
-        if name in known.PARAMETER_CONSTRUCTORS or name in known.BUFFER_CONSTRUCTORS:
-            if args:
-                mark_aliased(args[0])  # the Parameter/Buffer shares the tensor's storage
         if name in known.PARAMETER_CONSTRUCTORS:
             parameter = Value(Kind.PARAMETER, node)
             flag = argument(node, 1, "requires_grad")
@@ -595,6 +629,17 @@ def iterated(value: Value) -> Value:
     return value
 
 
+def _basic_index(element: cst.SubscriptElement) -> bool:
+    """A slice, an integer, ``None`` or ``...``: indexing that returns a view, not a copy."""
+    index = element.slice
+    if isinstance(index, cst.Slice):
+        return True
+    value = index.value
+    if isinstance(value, cst.UnaryOperation) and isinstance(value.operator, cst.Minus):
+        value = value.expression
+    return isinstance(value, (cst.Integer, cst.Ellipsis)) or (isinstance(value, cst.Name) and value.value == "None")
+
+
 def _leaf_of(value: Value) -> Optional[Value]:
     """The Parameter a value is (a view of), else None."""
     if value.kind is Kind.PARAMETER:
@@ -615,15 +660,15 @@ def _derived(result: Value, operands) -> Value:
     return result
 
 
-def _basic_index(element: cst.SubscriptElement) -> bool:
-    """An index that makes a view: an integer, a slice, None or ``...``."""
-    index = element.slice
-    if isinstance(index, cst.Slice):
-        return True
-    value = index.value
-    if isinstance(value, cst.UnaryOperation):
-        value = value.expression
-    return isinstance(value, (cst.Integer, cst.Ellipsis)) or (isinstance(value, cst.Name) and value.value == "None")
+def _per_call(value: Value, node: cst.CSTNode) -> Value:
+    """What one call of a project function returns: a tensor or Module made anew on each call,
+    so what happens to one call's result (registered, handed to a child) is not another's."""
+    if value.kind not in (Kind.TENSOR, Kind.PARAMETER, Kind.BUFFER, Kind.MODULE):
+        return value
+    copy = Value(value.kind, node, items=value.items)
+    for slot in ("requires_grad", "requires_grad_node", "stateless", "origin", "parts", "derived", "complex"):
+        setattr(copy, slot, getattr(value, slot))
+    return copy
 
 
 def _adopt(node: cst.Call, args: list[Value], registered: dict[str, int]) -> None:

@@ -31,7 +31,7 @@ class Value:
     registered (``self.add_module(name, layer)``) is seen through every list holding it."""
 
     __slots__ = ("kind", "node", "items", "container", "open", "registered", "requires_grad", "requires_grad_node",
-                 "stateless", "aliases", "origin", "parts", "derived", "complex", "moved", "assumed", "argument", "adopted", "aliased", "view_of", "leaf")
+                 "stateless", "aliases", "origin", "parts", "derived", "complex", "moved", "assumed", "argument", "adopted", "aliased", "leaf")
 
     def __init__(
         self,
@@ -61,8 +61,7 @@ class Value:
         self.assumed = False
         self.argument = False  # an `__init__` argument whose kind comes from its annotation or the callers
         self.adopted = False  # passed, as this object, to a child Module that registers it
-        self.aliased = False  # registered on the module itself (this object or a view of it) under another name
-        self.view_of: Optional["Value"] = None  # a view (`t.unsqueeze(0)`, `t[0]`) shares this tensor's storage
+        self.aliased = False  # this very object is registered on the module itself under another name
         self.leaf: Optional["Value"] = None  # the Parameter this is a view of that autograd tracks (`p[:, 4]`, `p.view(...)`)
 
     def __repr__(self) -> str:  # pragma: no cover - debugging aid
@@ -152,14 +151,6 @@ def element_of(container: Value, node: Optional[cst.CSTNode] = None) -> Value:
     element = Value(joined.kind, node, items=list(joined.items), container=joined.container)
     element.aliases = list(container.items)
     return element
-
-
-def mark_aliased(value: Value) -> None:
-    """``value`` is registered on the module (``register_buffer(name, t)``, ``nn.Parameter(t)``):
-    so is the storage of the tensors it is a view of."""
-    while value is not None and not value.aliased:
-        value.aliased = True
-        value = value.view_of
 
 
 def mark_registered(value: Value) -> None:

@@ -49,6 +49,21 @@ register it after the super call. A private `self.__x` inside `class C` is the a
 Tensors cached outside construction (an RNN's last hidden state set in `forward`) are
 not reported: state kept between calls, outside the model's saved and trained state,
 is what plain tensor attributes are for.
+
+Not reported either, since torch does save or move them, or there is nothing to save:
+a store to a name already registered as a buffer (`register_buffer("D", None)` first,
+also under a computed name it may match, or in a base class); the same tensor object
+handed to a child that registers it as passed (`nn.CrossEntropyLoss(weight=w)`, your
+own Module whose `__init__` registers that argument), unless the class accumulates into
+it; the same object registered under another name and never used outside construction;
+a placeholder the class replaces outside construction and never reads as state (an
+empty one, or one only compared as a cache key before being replaced).
+
+A complex tensor (`torch.polar`, `torch.view_as_complex`, a complex `dtype=`) is
+reported with different advice and no autofix: as a buffer, `model.to(torch.bfloat16)`
+casts it to that real dtype and drops its imaginary part. Keep real buffers (the cos
+and sin parts, or `torch.view_as_real(t)`) and build the complex tensor in `forward`,
+or move it yourself in an `_apply` override.
 """
 
 from __future__ import annotations
