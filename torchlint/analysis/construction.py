@@ -447,10 +447,25 @@ _OPTIONAL = frozenset({"typing.Optional", "typing_extensions.Optional"})
 _UNION = frozenset({"typing.Union", "typing_extensions.Union"})
 
 
+def _mentions_tensor(node: Optional[cst.BaseExpression]) -> bool:
+    """Does the annotation name something ending in ``Tensor`` anywhere? (before resolving)"""
+    if isinstance(node, cst.SimpleString):
+        return "Tensor" in node.value
+    if isinstance(node, (cst.Name, cst.Attribute)):
+        return _leaf_name(node).endswith("Tensor")
+    if isinstance(node, cst.BinaryOperation):
+        return _mentions_tensor(node.left) or _mentions_tensor(node.right)
+    if isinstance(node, cst.Subscript):
+        return any(isinstance(e.slice, cst.Index) and _mentions_tensor(e.slice.value) for e in node.slice)
+    return False
+
+
 def is_tensor_annotation(ctx: "FileContext", node: Optional[cst.BaseExpression]) -> bool:
     """``Tensor``, ``torch.Tensor``, ``Optional[Tensor]``, ``Tensor | None``,
     ``Union[Tensor, None]`` or the same as a string: the argument is a plain tensor
     (or nothing)."""
+    if not _mentions_tensor(node):
+        return False
     if isinstance(node, cst.SimpleString):
         text = literal_string(node)
         try:
@@ -496,7 +511,7 @@ def _is_none(node: cst.BaseExpression) -> bool:
 
 def parameter_values(ctx: "FileContext", function: cst.FunctionDef, params: list[cst.Param],
                      call: Optional[cst.Call] = None, arg_values: Optional[list[Value]] = None,
-                     passed: Optional[dict] = None) -> dict[str, Value]:
+                     passed: Optional[dict] = None, modules: bool = True) -> dict[str, Value]:
     """What the parameters of a walked method hold: the caller's argument values when the
     call is seen (``self._build(t)``); for ``__init__``, a tensor or Module where the file's
     own code passes one (``passed``: position after ``self`` or keyword -> kind); else what
@@ -525,7 +540,7 @@ def parameter_values(ctx: "FileContext", function: cst.FunctionDef, params: list
         name = param.name.value
         # an argument the caller passes is what it is (a Parameter is a `Tensor` too:
         # `self.weight = self._init(self.weight)` with `def _init(w: Tensor)`)
-        value = given[name] if name in given else _declared_value(ctx, param)
+        value = given[name] if name in given else _declared_value(ctx, param, modules)
         if value is not None and (value.kind is not Kind.UNKNOWN or value.origin is not None):
             values[name] = value
     return values
@@ -554,19 +569,42 @@ def is_module_annotation(ctx: "FileContext", node: Optional[cst.BaseExpression])
         leaf = _leaf_name(node)
         if not leaf[:1].isupper() or leaf in _NOT_MODULE_TYPES or leaf.endswith("Tensor"):
             return False  # `int`, `str`, `torch.device`, typing names: not Modules
-        resolved = ctx.resolve(node)
-        if isinstance(resolved, External):
-            return known.is_module_base(resolved.dotted, ctx.index.extra_module_bases)
-        return isinstance(resolved, ClassRef) and ctx.index.is_module_class(resolved)
+        parts = dotted(node)
+        if parts is None:
+            return False
+        memo = ctx.__dict__.setdefault("_module_annotations", {})
+        key = tuple(parts)
+        if key not in memo:
+            resolved = ctx.resolve(node)
+            if isinstance(resolved, External):
+                memo[key] = known.is_module_base(resolved.dotted, ctx.index.extra_module_bases)
+            else:
+                memo[key] = isinstance(resolved, ClassRef) and ctx.index.is_module_class(resolved)
+        return memo[key]
     return False
 
 
-def _declared_value(ctx: "FileContext", param: cst.Param) -> Optional[Value]:
+def _starts_with_init_call(method: cst.FunctionDef) -> bool:
+    """Is the first statement (after a docstring) a ``super().__init__(...)`` /
+    ``Base.__init__(self, ...)`` call? Then nothing is stored before it."""
+    body = method.body.body if isinstance(method.body, cst.IndentedBlock) else []
+    for statement in body:
+        if not isinstance(statement, cst.SimpleStatementLine) or not statement.body:
+            return False
+        small = statement.body[0]
+        if isinstance(small, cst.Expr) and isinstance(small.value, (cst.SimpleString, cst.ConcatenatedString)):
+            continue  # the docstring
+        return isinstance(small, cst.Expr) and isinstance(small.value, cst.Call) \
+            and isinstance(small.value.func, cst.Attribute) and small.value.func.attr.value == "__init__"
+    return False
+
+
+def _declared_value(ctx: "FileContext", param: cst.Param, modules: bool = True) -> Optional[Value]:
     if param.annotation is not None and is_tensor_annotation(ctx, param.annotation.annotation):
         value = Value(Kind.TENSOR, param.name)
         value.assumed = True
         return value
-    if param.annotation is not None and is_module_annotation(ctx, param.annotation.annotation):
+    if modules and param.annotation is not None and is_module_annotation(ctx, param.annotation.annotation):
         value = Value(Kind.MODULE, param.name)
         value.assumed = True
         return value
@@ -652,7 +690,7 @@ class Construction(Host, BlockWalker):
             passed = self.ctx.passed_arguments.get(self.info.name) if call is None and method.name.value == "__init__" \
                 else None
             self.evaluator.locals = parameter_values(self.ctx, method, params[0 if static else 1:], call, arg_values,
-                                                     passed=passed)
+                                                     passed=passed, modules=not _starts_with_init_call(method))
         self.returns = []
         if any(self._is_no_grad(d.decorator) for d in method.decorators):
             self.no_grad_depth += 1

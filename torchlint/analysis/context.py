@@ -197,11 +197,16 @@ class FileContext:
         call shows directly (``Table(torch.ones(3))``, ``AutoEncoder(Encoder(8), Decoder(8))``);
         the file is walked only when a line calls one of its classes with such an argument."""
         names = {info.name for info in self.module_classes}
-        if not names:
+        source = self.source
+        if not any(name + "(" in source for name in names):
             return {}
         torch_names = [n for n, t in (self.facts.imports.items() if self.facts else ()) if t.dotted.split(".")[0] == "torch"]
-        makers = r"\b[A-Z]\w*\(" + "".join(r"|\b%s\b" % re.escape(n) for n in torch_names)
-        if not re.search(r"(?<!class )\b(?:%s)\([^\n]*(?:%s)" % ("|".join(map(re.escape, names)), makers), self.source):
+        makers = re.compile(r"\b[A-Z]\w*\(" + "".join(r"|\b%s\b" % re.escape(n) for n in torch_names))
+        for match in re.finditer(r"(?<!class )\b(?:%s)\(" % "|".join(map(re.escape, names)), source):
+            end = source.find("\n", match.end())
+            if makers.search(source, match.end(), end if end >= 0 else len(source)):
+                break
+        else:
             return {}  # no line calls one of the classes with torch or a class call among its arguments
         found: dict[str, dict] = {}
         ctx = self

@@ -515,6 +515,7 @@ class ProjectIndex:
         self._owns: dict[ClassRef, tuple[bool, frozenset[Path]]] = {}
         self._star: dict[tuple, tuple[Optional[Resolved], frozenset[Path]]] = {}
         self._installed: dict[str, tuple[bool, frozenset[Path]]] = {}
+        self._self_init: dict[ClassRef, tuple[bool, frozenset[Path]]] = {}
         self._frames: list[set[Path]] = []
 
     # -- which files a lint depends on ---------------------------------------------------
@@ -561,6 +562,7 @@ class ProjectIndex:
             self._owns.clear()
             self._star.clear()
             self._installed.clear()
+            self._self_init.clear()
         if replace or path not in self._facts:
             self.preload([index_entry(path, source, data if data is not None else source.encode())])
         self._observe((path,))
@@ -816,6 +818,9 @@ class ProjectIndex:
     def self_initialising(self, ref: ClassRef) -> bool:
         """Does a third-party base above ``ref`` run nn.Module.__init__ itself (fastai's
         ``Module``, through its metaclass)?"""
+        return self._memoised(self._self_init, ref, lambda: self._has_self_initialising_base(ref), False)
+
+    def _has_self_initialising_base(self, ref: ClassRef) -> bool:
         seen: set[ClassRef] = set()
         stack = [ref]
         while stack:
