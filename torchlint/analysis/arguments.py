@@ -48,6 +48,9 @@ def argument_value(ctx: "FileContext", info: "ClassInfo", name: str, node: cst.C
         return unknown()
     value = Value(kind, node, container=container, open=True)
     value.argument = True
+    # a Module handed in may be the parent or a sibling (a back-reference): as in
+    # parameter_values, a container holding it is not judged
+    value.assumed = kind is Kind.MODULE
     return value
 
 
