@@ -487,10 +487,9 @@ class _Run:
             self.failures[plan] = f"{failure}; too large to retry on the CPU" if self.too_large else failure
         elif isinstance(attempt.error, TooLargeForCpu):
             self.failures[plan] = f"{self.failures.get(plan)}; {describe_error(attempt.error)}"
-        if evidence is not None:
-            # a registration rejected a value we may have made up (nn.Identity where a
-            # module instance belongs): the next argument set, never a finding
-            return None
+        # (a registration that rejected a value we made up, `nn.Identity` where a module
+        # instance belongs or an int where a tensor does, is never a finding: mending may
+        # replace the value, else the next argument set is tried)
         return attempt.error
 
 

@@ -51,7 +51,7 @@ class Plan:
 
 
 # A parameter that lists names (`stat_names`, `keys`, `columns`): iterated as strings.
-_NAME_LIST = re.compile(r"(^|_)(names|keys|fields|columns|attrs|attributes)$")
+_NAME_LIST = re.compile(r"(^|_)(names|keys|fields|columns|attrs|attributes|tasks)$")
 
 
 def _name_rule(name: str) -> Optional[str]:
