@@ -98,17 +98,19 @@ class Layer(nn.Module):
                 if not event.value.requires_grad or event.value.derived:
                     continue  # computed from parameters: TL001 (no explicit requires_grad)
                 later = _later_plain_stores(ctx, info, event)
+                use = info.attribute_usage.get(event.name)
+                replaced = use is not None and use.replaced  # `self.x = <new tensor>` in forward
                 yield Finding(
                     event.target,
                     f"`self.{event.name}` is a plain tensor with `requires_grad=True`: it looks trainable but is "
                     "not a Parameter, so the optimizer built from `model.parameters()` never updates it (and it "
                     "is not saved or moved by `.to(device)`)",
-                    _help(ctx, info, event, later),
-                    None if later else _parameter_fix(ctx, info, event),
+                    _help(ctx, info, event, later, replaced),
+                    None if later or replaced else _parameter_fix(ctx, info, event),
                 )
 
 
-def _help(ctx, info, event, later: list[int]) -> str:
+def _help(ctx, info, event, later: list[int], replaced: bool = False) -> str:
     name = event.name
     if _moves_itself(ctx, event):
         # `self.t = self.t.to(device)`: a copy, made after an optimizer may have taken the original
@@ -124,6 +126,10 @@ def _help(ctx, info, event, later: list[int]) -> str:
         advice += (f"; line{'s' if len(later) > 1 else ''} {lines} then store{'' if len(later) > 1 else 's'} a "
                    f"plain tensor in `self.{name}`, which raises `TypeError` once it is a Parameter: create it on "
                    "its device here instead of moving it later")
+    elif replaced:
+        advice += (f"; the class also stores a new tensor in `self.{name}` outside construction (a hand-written "
+                   "update), which raises `TypeError` once it is a Parameter: update it in place under "
+                   f"`torch.no_grad()` (`self.{name}.copy_(...)`), or let an optimizer update it")
     return advice
 
 
