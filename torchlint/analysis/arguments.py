@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Optional
 import libcst as cst
 
 from torchlint.analysis import walk
-from torchlint.analysis.project import ClassRef, External
+from torchlint.analysis.project import ClassRef
 from torchlint.analysis.tensors import Evaluator, Host, dotted
 from torchlint.analysis.values import Kind, Value, unknown
 
@@ -87,22 +87,11 @@ def _argument_kind(ctx: "FileContext", info: "ClassInfo", name: str) -> tuple[Op
 
 
 def _annotated_module(ctx: "FileContext", annotation: cst.BaseExpression) -> bool:
-    """``nn.Module``, a Module class, ``Optional[<one>]`` or ``<one> | None``."""
-    if isinstance(annotation, cst.Subscript) and dotted(annotation.value) and dotted(annotation.value)[-1] == "Optional":
-        elements = annotation.slice
-        if len(elements) == 1 and isinstance(elements[0].slice, cst.Index):
-            return _annotated_module(ctx, elements[0].slice.value)
-        return False
-    if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
-        sides = [annotation.left, annotation.right]
-        rest = [s for s in sides if not (isinstance(s, cst.Name) and s.value == "None")]
-        return len(rest) == 1 and _annotated_module(ctx, rest[0])
-    if not isinstance(annotation, (cst.Name, cst.Attribute)):
-        return False
-    resolved = ctx.resolve(annotation)
-    if isinstance(resolved, (External, ClassRef)):
-        return ctx.index.resolves_to_module(resolved)
-    return False
+    """``nn.Module``, a Module class, ``Optional[<one>]`` or ``<one> | None`` (the one test
+    construction also uses; imported here, since construction imports this module)."""
+    from torchlint.analysis.construction import is_module_annotation
+
+    return is_module_annotation(ctx, annotation)
 
 
 def _calls_of(ctx: "FileContext", info: "ClassInfo") -> list[tuple[cst.Call, Optional[cst.FunctionDef]]]:
