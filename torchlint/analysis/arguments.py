@@ -56,7 +56,7 @@ def argument_value(ctx: "FileContext", info: "ClassInfo", name: str, node: cst.C
 
 def _argument_kind(ctx: "FileContext", info: "ClassInfo", name: str) -> tuple[Optional[Kind], str]:
     init = info.methods.get("__init__")
-    if init is None:
+    if init is None or not _kinds_matter(ctx, info, init):
         return None, ""
     params = init_parameters(init)
     param = next((p for p in params if p.name.value == name), None)
@@ -84,6 +84,20 @@ def _argument_kind(ctx: "FileContext", info: "ClassInfo", name: str) -> tuple[Op
         if kind in _TRUSTED:
             return kind, container
     return None, ""
+
+
+def _kinds_matter(ctx: "FileContext", info: "ClassInfo", init: cst.FunctionDef) -> bool:
+    """Only a store before the super call (TL002) or a registration (TL010) asks what an
+    argument holds: a class with neither skips the caller walk (speed)."""
+    from torchlint.analysis.construction import _starts_with_init_call
+
+    cache = ctx.__dict__.setdefault("_argument_kinds_matter", {})
+    key = (info.name, id(info.node))
+    if key not in cache:
+        own = ctx.indexed_facts(info)
+        cache[key] = not _starts_with_init_call(init) or own is None or bool(own.registered_names) \
+            or own.computed_buffer_names
+    return cache[key]
 
 
 def _annotated_module(ctx: "FileContext", annotation: cst.BaseExpression) -> bool:
