@@ -460,37 +460,46 @@ def _mentions_tensor(node: Optional[cst.BaseExpression]) -> bool:
     return False
 
 
-def is_tensor_annotation(ctx: "FileContext", node: Optional[cst.BaseExpression]) -> bool:
-    """``Tensor``, ``torch.Tensor``, ``Optional[Tensor]``, ``Tensor | None``,
-    ``Union[Tensor, None]`` or the same as a string: the argument is a plain tensor
-    (or nothing)."""
-    if not _mentions_tensor(node):
-        return False
+def _annotation_is(ctx: "FileContext", node: Optional[cst.BaseExpression], leaf, unions: bool) -> bool:
+    """Does the annotation name a ``leaf`` type, or nothing: ``X``, ``Optional[X]``, ``X | None``,
+    ``Union[X, None]`` (with ``unions``) or the same as a string? ``leaf(ctx, node)`` judges a
+    name or attribute."""
     if isinstance(node, cst.SimpleString):
         text = literal_string(node)
         try:
             node = cst.parse_expression(text) if text else None
         except cst.ParserSyntaxError:
             return False
-        return is_tensor_annotation(ctx, node)
+        return _annotation_is(ctx, node, leaf, unions)
     if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
         sides = [node.left, node.right]
-        return any(is_tensor_annotation(ctx, n) for n in sides) and all(
-            is_tensor_annotation(ctx, n) or _is_none(n) for n in sides)
+        return any(_annotation_is(ctx, n, leaf, unions) for n in sides) and all(
+            _annotation_is(ctx, n, leaf, unions) or _is_none(n) for n in sides)
     if isinstance(node, cst.Subscript):
         name = getattr(ctx.resolve(node.value), "dotted", None)
         elements = [e.slice.value for e in node.slice if isinstance(e.slice, cst.Index)]
         if name in _OPTIONAL and len(elements) == 1:
-            return is_tensor_annotation(ctx, elements[0])
-        if name in _UNION and elements:
-            return any(is_tensor_annotation(ctx, n) for n in elements) and all(
-                is_tensor_annotation(ctx, n) or _is_none(n) for n in elements)
+            return _annotation_is(ctx, elements[0], leaf, unions)
+        if unions and name in _UNION and elements:
+            return any(_annotation_is(ctx, n, leaf, unions) for n in elements) and all(
+                _annotation_is(ctx, n, leaf, unions) or _is_none(n) for n in elements)
         return False
     if isinstance(node, (cst.Name, cst.Attribute)):
-        if not _leaf_name(node).endswith("Tensor"):
-            return False  # no resolving for `int`, `Dict`, ...: every torch tensor type ends so
-        return getattr(ctx.resolve(node), "dotted", None) in _TENSOR_TYPES
+        return leaf(ctx, node)
     return False
+
+
+def is_tensor_annotation(ctx: "FileContext", node: Optional[cst.BaseExpression]) -> bool:
+    """``Tensor``, ``torch.Tensor``, ``Optional[Tensor]``, ``Tensor | None``,
+    ``Union[Tensor, None]`` or the same as a string: the argument is a plain tensor
+    (or nothing)."""
+    return _mentions_tensor(node) and _annotation_is(ctx, node, _is_tensor_type, unions=True)
+
+
+def _is_tensor_type(ctx: "FileContext", node: cst.BaseExpression) -> bool:
+    if not _leaf_name(node).endswith("Tensor"):
+        return False  # no resolving for `int`, `Dict`, ...: every torch tensor type ends so
+    return getattr(ctx.resolve(node), "dotted", None) in _TENSOR_TYPES
 
 
 def _leaf_name(node: cst.BaseExpression) -> str:
@@ -549,39 +558,25 @@ def parameter_values(ctx: "FileContext", function: cst.FunctionDef, params: list
 def is_module_annotation(ctx: "FileContext", node: Optional[cst.BaseExpression]) -> bool:
     """``nn.Module``, ``nn.Linear``, a project Module class, ``Optional[...]`` of one, or
     the same as a string."""
-    if isinstance(node, cst.SimpleString):
-        text = literal_string(node)
-        try:
-            node = cst.parse_expression(text) if text else None
-        except cst.ParserSyntaxError:
-            return False
-        return is_module_annotation(ctx, node)
-    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
-        sides = [node.left, node.right]
-        return any(is_module_annotation(ctx, n) for n in sides) and all(
-            is_module_annotation(ctx, n) or _is_none(n) for n in sides)
-    if isinstance(node, cst.Subscript):
-        if getattr(ctx.resolve(node.value), "dotted", None) in _OPTIONAL:
-            elements = [e.slice.value for e in node.slice if isinstance(e.slice, cst.Index)]
-            return len(elements) == 1 and is_module_annotation(ctx, elements[0])
+    return _annotation_is(ctx, node, _is_module_type, unions=False)
+
+
+def _is_module_type(ctx: "FileContext", node: cst.BaseExpression) -> bool:
+    leaf = _leaf_name(node)
+    if not leaf[:1].isupper() or leaf in _NOT_MODULE_TYPES or leaf.endswith("Tensor"):
+        return False  # `int`, `str`, `torch.device`, typing names: not Modules
+    parts = dotted(node)
+    if parts is None:
         return False
-    if isinstance(node, (cst.Name, cst.Attribute)):
-        leaf = _leaf_name(node)
-        if not leaf[:1].isupper() or leaf in _NOT_MODULE_TYPES or leaf.endswith("Tensor"):
-            return False  # `int`, `str`, `torch.device`, typing names: not Modules
-        parts = dotted(node)
-        if parts is None:
-            return False
-        memo = ctx.__dict__.setdefault("_module_annotations", {})
-        key = tuple(parts)
-        if key not in memo:
-            resolved = ctx.resolve(node)
-            if isinstance(resolved, External):
-                memo[key] = known.is_module_base(resolved.dotted, ctx.index.extra_module_bases)
-            else:
-                memo[key] = isinstance(resolved, ClassRef) and ctx.index.is_module_class(resolved)
-        return memo[key]
-    return False
+    memo = ctx.__dict__.setdefault("_module_annotations", {})
+    key = tuple(parts)
+    if key not in memo:
+        resolved = ctx.resolve(node)
+        if isinstance(resolved, External):
+            memo[key] = known.is_module_base(resolved.dotted, ctx.index.extra_module_bases)
+        else:
+            memo[key] = isinstance(resolved, ClassRef) and ctx.index.is_module_class(resolved)
+    return memo[key]
 
 
 def _starts_with_init_call(method: cst.FunctionDef) -> bool:
