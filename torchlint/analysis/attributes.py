@@ -133,15 +133,20 @@ def _condition_text(info: "ClassInfo", node: cst.CSTNode) -> str:
 
 def _never_state(info: "ClassInfo", event: AttrAssign) -> bool:
     """A placeholder: the class replaces it outside construction and never accumulates into
-    it. An empty one holds nothing to save or move; one of any other size must also never be
-    read as state (every store replaces it before a read, or it is only compared as a cache
-    key, by identity, or by shape when it is a dummy no real input could match)."""
+    it. An empty one holds nothing to save or move (writing into it in place writes nothing);
+    one of any other size must also never be read as state (every store replaces it before a
+    read, or it is only compared as a cache key, by identity, or by shape when it is a dummy
+    no real input could match). Construction may read an empty or dummy one (to derive a
+    first value from it) but no larger one."""
     use = info.attribute_usage.get(event.name)
-    if use is None or not use.replaced or use.accumulated or use.carried or _written_in_construction(info, event) \
-            or info.construction.read_after(event.seq, event.name):
+    if use is None or not use.replaced or use.accumulated or use.carried or _written_in_construction(info, event):
         return False
     size = placeholder_size(event.value.node)
-    return size == EMPTY or (not use.state_read and (not use.keyed_read or size == DUMMY))
+    if size is None and info.construction.read_after(event.seq, event.name):
+        return False
+    if size == EMPTY:
+        return True
+    return not use.written and not use.state_read and (not use.keyed_read or size == DUMMY)
 
 
 def _adopted(info: "ClassInfo", event: AttrAssign) -> bool:
@@ -150,7 +155,7 @@ def _adopted(info: "ClassInfo", event: AttrAssign) -> bool:
     if not event.value.adopted:
         return False
     use = info.attribute_usage.get(event.name)
-    return not (use is not None and use.accumulated) and not _written_in_construction(info, event)
+    return not (use is not None and (use.accumulated or use.written)) and not _written_in_construction(info, event)
 
 
 def _registered_alias(info: "ClassInfo", event: AttrAssign) -> bool:

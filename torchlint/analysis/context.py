@@ -235,6 +235,13 @@ class FileContext:
     def functions(self) -> dict[str, cst.FunctionDef]:
         return {s.name.value: s for s in self.module.body if isinstance(s, cst.FunctionDef)}
 
+    @cached_property
+    def key_helpers(self) -> dict[str, dict[int, str]]:
+        """Module-level functions that compare an argument only as a cache key (``usage.key_helpers``)."""
+        from torchlint.analysis.usage import key_helpers
+
+        return key_helpers(self.functions)
+
     # -- names and values -----------------------------------------------------------------
 
     def resolve(self, node: cst.BaseExpression) -> Optional[Resolved]:

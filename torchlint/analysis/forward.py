@@ -363,8 +363,9 @@ class _Constructions(walk.Visitor):
     def _parameterised_constructor(self, node: cst.Call) -> Optional[str]:
         resolved = self.ctx.resolve(node.func)
         if isinstance(resolved, External):
-            if resolved.dotted in known.PARAMETER_CONSTRUCTORS or (
-                    resolved.dotted.startswith("torch.nn.") and known.owns_parameters(resolved.dotted, _keywords(self.ctx, node))):
+            keywords = _keywords(self.ctx, node)
+            if resolved.dotted in known.PARAMETER_CONSTRUCTORS or known.owns_parameters(resolved.dotted, keywords) \
+                    or known.namesake_owns_parameters(resolved.dotted, keywords):
                 return self.ctx.module.code_for_node(node.func)
         elif isinstance(resolved, ClassRef) and resolved.path == self.ctx.path:
             other = self.classes.get(resolved.name)

@@ -230,6 +230,16 @@ def owns_parameters(dotted: str, keyword_values: dict) -> bool:
     return False
 
 
+def namesake_owns_parameters(dotted: str, keyword_values: dict) -> bool:
+    """A layer of another package named exactly like a ``torch.nn`` layer that creates
+    parameters (``zeta.nn.RMSNorm``, ``apex.normalization.LayerNorm``) re-implements that
+    layer: it creates parameters too."""
+    parts = dotted.split(".")
+    if len(parts) < 2 or parts[0] == "torch":
+        return False
+    return owns_parameters("torch.nn." + parts[-1], keyword_values)
+
+
 # Attributes every nn.Module instance has: registering one of these names raises KeyError.
 MODULE_ATTRIBUTES = frozenset(
     {

@@ -337,8 +337,9 @@ def _returns_tensor(node: ast.AST) -> bool:
 
 def _returns_tensor_expression(function: ast.AST, imports: dict[str, ImportTarget]) -> bool:
     """Does every ``return`` of this function give a plain tensor, as far as a cheap look
-    can tell? (a torch factory call, a tensor method chain or arithmetic on one, or a
-    local assigned such a value): ``def make_mask(n): m = torch.ones(n, n); return m.triu(1)``."""
+    can tell? (a torch factory call, a tensor method chain or arithmetic on one, a
+    conditional expression choosing between two of them, or a local assigned such a
+    value): ``def make_mask(n): m = torch.ones(n, n); return m.triu(1)``."""
     tensors: set[str] = set()
     returns: list[ast.AST] = []
     for statement in iter_statements(function.body):
@@ -367,6 +368,8 @@ def _is_tensor_expression(node: ast.AST, tensors: set[str], imports: dict[str, I
         return _is_tensor_expression(node.operand, tensors, imports)
     if isinstance(node, ast.Subscript):
         return _is_tensor_expression(node.value, tensors, imports)
+    if isinstance(node, ast.IfExp):  # `fft.rfft2(x) if real else fft.fft2(x)`
+        return _is_tensor_expression(node.body, tensors, imports) and _is_tensor_expression(node.orelse, tensors, imports)
     if isinstance(node, ast.Call):
         func = node.func
         if isinstance(func, ast.Attribute) and _is_tensor_expression(func.value, tensors, imports):

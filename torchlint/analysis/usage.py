@@ -7,7 +7,13 @@ TL001 asks two questions about a tensor stored in construction:
   (``if self._cache is x``, ``self._cache.shape != x.shape``) and then replaced. Such a
   tensor holds nothing to save or move, whatever its size.
 - is it *accumulated into* (``self.mem = torch.cat([self.mem, x])``, ``self.w += d``,
-  ``self.w.add_(d)``, ``self.w[i] = v``)? Then the construction-time object is state.
+  ``self.w.add_(d)``, ``self.w[i] = v``)? Then the construction-time object is state;
+  except that an in-place write into a tensor with no elements writes nothing (only a
+  concatenation or ``resize_`` can grow it).
+
+A cache key may also be compared inside a helper of the same file
+(``if not same_tensor(self._last, x)``): a module-level function that returns a truth
+value and uses that argument only in comparisons.
 
 The scan walks each method outside construction statement by statement, keeping the
 names already replaced on the current path: a read after an unconditional replacement
@@ -22,6 +28,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, Optional
 
 import libcst as cst
+
+from torchlint.analysis import walk
 
 if TYPE_CHECKING:  # pragma: no cover
     from torchlint.analysis.context import ClassInfo
@@ -41,6 +49,8 @@ _MOVE_METHODS = frozenset(
     {"to", "cuda", "cpu", "type", "type_as", "float", "half", "double", "bfloat16", "long", "int", "bool",
      "contiguous", "detach", "clone"}
 )
+# In-place methods that can give a tensor elements it did not have.
+_GROWING_METHODS = frozenset({"resize_", "resize_as_", "set_"})
 
 
 @dataclass
@@ -48,7 +58,8 @@ class Usage:
     replaced: bool = False  # some store outside construction replaces the old value
     state_read: bool = False  # the old value is read (or written into) before being replaced
     keyed_read: bool = False  # read where only a shape/size/device test decided it was replaced
-    accumulated: bool = False  # written into, concatenated, or a store that combines the old value with others
+    accumulated: bool = False  # concatenated, grown, or a store that combines the old value with others
+    written: bool = False  # written into in place (``self.w += d``, ``self.w[i] = v``, ``self.w.add_(d)``)
     carried: bool = False  # a store keeps the old value (``self.x = self.x.to(d)``): not ignored
 
 
@@ -56,6 +67,7 @@ def attribute_usage(info: "ClassInfo") -> dict[str, Usage]:
     """name -> how the methods outside construction (of this class and of its relatives
     in the same file) use ``self.<name>``."""
     usage: dict[str, Usage] = {}
+    helpers = info.ctx.key_helpers
     for owner in _relatives(info):
         construction = owner.construction.methods_walked if owner.is_module else {"__init__"}
         for name, method in owner.methods.items():
@@ -64,7 +76,7 @@ def attribute_usage(info: "ClassInfo") -> dict[str, Usage]:
             params = method.params.params or method.params.posonly_params
             if not params or any(_decorator_name(d) == "staticmethod" for d in method.decorators):
                 continue
-            scan = _MethodScan(params[0].name.value, usage, _replaced_anywhere(method, params[0].name.value))
+            scan = _MethodScan(params[0].name.value, usage, _replaced_anywhere(method, params[0].name.value), helpers)
             scan.block(method.body, {}, {})
     return usage
 
@@ -160,10 +172,12 @@ class _MethodScan:
     tensor is still used whenever it matches); ``guarded`` maps the names whose reads an
     enclosing key test protects to IDENTITY or METADATA."""
 
-    def __init__(self, self_name: str, usage: dict[str, Usage], stored: set[str]):
+    def __init__(self, self_name: str, usage: dict[str, Usage], stored: set[str],
+                 helpers: dict[str, dict[int, str]]):
         self.self_name = self_name
         self.usage = usage
         self.stored = stored  # names this method stores somewhere
+        self.helpers = helpers  # key-comparing functions of the file: name -> {position: key kind}
 
     def _use(self, name: str) -> Usage:
         return self.usage.setdefault(name, Usage())
@@ -273,6 +287,8 @@ class _MethodScan:
                 for arg in call.args:
                     self.reads(arg.value, replaced, guarded)
                 self.write_into(func.value, replaced, guarded)  # `self.mem.add_(x)`
+                if func.attr.value in _GROWING_METHODS and func.value.attr.value not in replaced:
+                    self._use(func.value.attr.value).accumulated = True
                 return replaced
         if isinstance(node, cst.Del):
             return replaced
@@ -309,7 +325,7 @@ class _MethodScan:
             name = base.attr.value
             if name not in replaced:
                 use = self._use(name)
-                use.accumulated = True
+                use.written = True
                 use.state_read = True
         else:
             self.reads(target, replaced, guarded)
@@ -332,6 +348,18 @@ class _MethodScan:
             for name in _self_names(node, self.self_name):
                 if replaced.get(name) != FRESH:
                     self._use(name).accumulated = True
+        if isinstance(node, cst.Call):
+            positions = self._key_positions(node)
+            if positions:
+                for index, arg in enumerate(node.args):
+                    kind = positions.get(index)
+                    if kind is not None and _self_name_of(arg.value, self.self_name):
+                        name = arg.value.attr.value
+                        keys[name] = METADATA if keys.get(name, kind) == METADATA else kind
+                    else:
+                        self._visit(arg.value, replaced, guarded, keys)
+                self._visit(node.func, replaced, guarded, keys)
+                return
         if isinstance(node, cst.Comparison):
             for operand, operator, other in _operands(node):
                 found = self._key(operand, operator, other)
@@ -343,6 +371,19 @@ class _MethodScan:
             return
         for child in node.children:
             self._visit(child, replaced, guarded, keys)
+
+    def _key_positions(self, call: cst.Call) -> dict[int, str]:
+        """Argument positions of ``call`` compared only as cache keys: a key-comparing helper
+        of the file (``same_tensor(self._last, x)``) or ``torch.equal(self._last, x)``."""
+        if any(arg.keyword is not None or arg.star for arg in call.args):
+            return {}
+        func = call.func
+        if isinstance(func, cst.Name):
+            return self.helpers.get(func.value, {})
+        if isinstance(func, cst.Attribute) and func.attr.value == "equal" and isinstance(func.value, cst.Name) \
+                and func.value.value == "torch" and len(call.args) == 2:
+            return {0: METADATA, 1: METADATA}
+        return {}
 
     def _key(self, operand, operator, other) -> Optional[tuple[str, Optional[str]]]:
         """``self.x`` compared as a cache key: (name, IDENTITY) in ``self.x is y``, (name,
@@ -404,6 +445,78 @@ def _moved_copy(node: cst.BaseExpression, self_name: str, name: str) -> bool:
             return False
         node = node.func.value
     return _self_name_of(node, self_name) and node.attr.value == name
+
+
+def key_helpers(functions: dict[str, cst.FunctionDef]) -> dict[str, dict[int, str]]:
+    """Module-level functions that compare an argument as a cache key: they return only
+    truth values (comparisons, ``bool(...)``, ``not ...``, ``True``/``False``) and use the
+    parameter only as a comparison's operand, directly (``last == x``, ``last is x``) or
+    through its metadata (``last.shape != x.shape``, ``len(last)``). name -> {position:
+    IDENTITY when compared only by ``is``, else METADATA}."""
+    found: dict[str, dict[int, str]] = {}
+    for name, function in functions.items():
+        if function.asynchronous is not None or not _returns_truth(function):
+            continue
+        params = [*function.params.posonly_params, *function.params.params]
+        positions = {}
+        for index, param in enumerate(params):
+            kind = _compared_only(function.body, param.name.value)
+            if kind is not None:
+                positions[index] = kind
+        if positions:
+            found[name] = positions
+    return found
+
+
+def _returns_truth(function: cst.FunctionDef) -> bool:
+    returns = [node for node in walk.nodes(function.body, skip=(cst.FunctionDef, cst.ClassDef, cst.Lambda))
+               if isinstance(node, cst.Return)]
+    return bool(returns) and all(_truth_value(r.value) for r in returns)
+
+
+def _truth_value(node: Optional[cst.BaseExpression]) -> bool:
+    if isinstance(node, cst.Name):
+        return node.value in ("True", "False")
+    if isinstance(node, cst.Comparison) or isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Not):
+        return True
+    if isinstance(node, cst.BooleanOperation):
+        return _truth_value(node.left) and _truth_value(node.right)
+    return isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "bool"
+
+
+def _compared_only(body: cst.BaseSuite, name: str) -> Optional[str]:
+    """IDENTITY / METADATA when every use of ``name`` in ``body`` is a comparison operand
+    (itself, or its shape/size/device/len), None when it is used otherwise or rebound."""
+    kinds: set[str] = set()
+    uses = 0
+    for node in walk.nodes(body):
+        if isinstance(node, cst.Name) and node.value == name:
+            uses += 1
+        elif isinstance(node, cst.Comparison):
+            for operand, operator, _ in _operands(node):
+                kind = _operand_key(operand, operator, name)
+                if kind is not None:
+                    kinds.add(kind)
+                    uses -= 1  # the Name inside is met (and counted) later in the walk
+    return None if uses != 0 or not kinds else IDENTITY if kinds == {IDENTITY} else METADATA
+
+
+def _operand_key(operand: cst.BaseExpression, operator, name: str) -> Optional[str]:
+    if isinstance(operand, cst.Name) and operand.value == name:
+        return IDENTITY if isinstance(operator, (cst.Is, cst.IsNot)) else METADATA
+    while isinstance(operand, cst.Subscript):
+        operand = operand.value
+    if isinstance(operand, cst.Attribute) and operand.attr.value in _META_ATTRIBUTES \
+            and isinstance(operand.value, cst.Name) and operand.value.value == name:
+        return METADATA
+    if isinstance(operand, cst.Call) and len(operand.args) >= 1:
+        func = operand.func
+        inner = operand.args[0].value if isinstance(func, cst.Name) and func.value == "len" else \
+            func.value if isinstance(func, cst.Attribute) and func.attr.value in _META_METHODS else None
+        if isinstance(inner, cst.Name) and inner.value == name and \
+                all(isinstance(a.value, (cst.Integer, cst.UnaryOperation)) for a in operand.args[1 if inner is operand.args[0].value else 0:]):
+            return METADATA
+    return None
 
 
 EMPTY, DUMMY = "empty", "dummy"

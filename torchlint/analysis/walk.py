@@ -13,7 +13,7 @@ Order is pre-order in field order, which is source order for every node a rule l
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable, Optional
+from typing import Callable, Iterator, Optional
 
 import libcst as cst
 
@@ -103,3 +103,22 @@ def visit(node: cst.CSTNode, visitor: Visitor) -> None:
                 visit(value, visitor)
     if leave is not None:
         leave(visitor, node)
+
+
+def nodes(node: cst.CSTNode, skip: tuple[type, ...] = ()) -> "Iterator[cst.CSTNode]":
+    """``node`` and every syntax node below it, in pre-order; the children of a node of a
+    ``skip`` type (a nested function, say) are not entered, the node itself is yielded."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        if skip and isinstance(current, skip) and current is not node:
+            continue
+        children = []
+        for name in _child_fields(type(current)):
+            value = getattr(current, name)
+            if type(value) is tuple or type(value) is list:
+                children.extend(item for item in value if _node_type(type(item)))
+            elif _node_type(type(value)):
+                children.append(value)
+        stack.extend(reversed(children))

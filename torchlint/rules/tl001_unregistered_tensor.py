@@ -57,7 +57,9 @@ handed to a child that registers it as passed (`nn.CrossEntropyLoss(weight=w)`, 
 own Module whose `__init__` registers that argument), unless the class accumulates into
 it; the same object registered under another name and never used outside construction;
 a placeholder the class replaces outside construction and never reads as state (an
-empty one, or one only compared as a cache key before being replaced).
+empty one, even if written into in place, which writes nothing; or one only compared as
+a cache key before being replaced, directly, with `torch.equal`, or through a function
+of the file that returns whether its arguments match).
 
 A complex tensor (`torch.polar`, `torch.view_as_complex`, a complex `dtype=`) is
 reported with different advice and no autofix: as a buffer, `model.to(torch.bfloat16)`
