@@ -11,11 +11,12 @@ import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
-
-import pathspec
+from typing import TYPE_CHECKING, Optional
 
 from torchlint.config import Settings, path_patterns, resolved
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pathspec
 
 DEFAULT_EXCLUDES = frozenset(
     {
@@ -48,9 +49,12 @@ class _Ignores:
             spec = None
             try:
                 lines = (directory / ".gitignore").read_text(encoding="utf-8", errors="replace").splitlines()
-                spec = pathspec.GitIgnoreSpec.from_lines(lines)
             except OSError:
                 pass
+            else:
+                import pathspec  # only when there is a .gitignore to read
+
+                spec = pathspec.GitIgnoreSpec.from_lines(lines)
             self._gitignores[directory] = spec
         return self._gitignores[directory]
 

@@ -11,14 +11,12 @@ from __future__ import annotations
 import difflib
 import gc
 import hashlib
-import multiprocessing
 import os
 import sys
 import threading
 import traceback
 from collections import Counter
 from contextlib import contextmanager
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Optional, Sequence
@@ -79,15 +77,45 @@ _STACK_BYTES = 512 * 1024 * 1024
 _RECURSION_LIMIT = 25_000
 
 
-def _deep_stack_thread() -> ThreadPoolExecutor:
-    previous = threading.stack_size(_STACK_BYTES)
-    try:
-        pool = ThreadPoolExecutor(1, thread_name_prefix="torchlint-lint")
-        pool.submit(int).result()  # start the thread now, with the large stack
-    finally:
-        threading.stack_size(previous)
-    sys.setrecursionlimit(max(sys.getrecursionlimit(), _RECURSION_LIMIT))
-    return pool
+class _DeepStackThread:
+    """One thread with a large stack that runs the calls given to ``call``, one at a time
+    (a plain thread and two queues: ``concurrent.futures`` would import ``logging`` and
+    more for the same thing, at every start of the program)."""
+
+    def __init__(self) -> None:
+        import queue
+
+        self._calls: "queue.SimpleQueue" = queue.SimpleQueue()
+        self._answers: "queue.SimpleQueue" = queue.SimpleQueue()
+        previous = threading.stack_size(_STACK_BYTES)
+        try:
+            self._thread = threading.Thread(target=self._serve, name="torchlint-lint", daemon=True)
+            self._thread.start()
+        finally:
+            threading.stack_size(previous)
+        sys.setrecursionlimit(max(sys.getrecursionlimit(), _RECURSION_LIMIT))
+
+    def _serve(self) -> None:
+        while True:
+            call = self._calls.get()
+            if call is None:
+                return
+            function, args = call
+            try:
+                self._answers.put((True, function(*args)))
+            except BaseException as error:  # re-raised in the caller, as a future would
+                self._answers.put((False, error))
+
+    def call(self, function, *args):
+        self._calls.put((function, args))
+        ok, answer = self._answers.get()
+        if not ok:
+            raise answer
+        return answer
+
+    def shutdown(self) -> None:
+        self._calls.put(None)
+        self._thread.join()
 
 
 @contextmanager
@@ -113,14 +141,14 @@ class Linter:
 
         self.rules = [rule() for rule in ALL_RULES if rule.code in settings.select]
         self.prefilter = prefilter
-        self._thread: Optional[ThreadPoolExecutor] = None
+        self._thread: Optional[_DeepStackThread] = None
 
     def lint(self, path: Path, shown: str, data: Optional[bytes]) -> FileResult:
         if self._thread is None:
-            self._thread = _deep_stack_thread()
+            self._thread = _DeepStackThread()
         fixing = (self.settings.fix or self.settings.diff) and data is None  # stdin is never rewritten
         with _collector_paused():
-            return self._thread.submit(self._fix if fixing else self._lint, path, shown, data).result()
+            return self._thread.call(self._fix if fixing else self._lint, path, shown, data)
 
     def _fix(self, path: Path, shown: str, data: Optional[bytes]) -> FileResult:
         """Fix one file (or, with --diff, compute the diff) and report what remains."""
@@ -455,6 +483,9 @@ def _lint_in_parallel(targets: list[Target], settings: Settings, jobs: int, pref
     of their share of the files, so that each file is indexed once, not once per worker;
     then workers that start with that whole index lint the files, largest first so that
     no big file is left running alone at the end."""
+    import multiprocessing  # with its pools, only when a run uses worker processes
+    from concurrent.futures import ProcessPoolExecutor
+
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     with ProcessPoolExecutor(jobs, mp_context=context) as pool:
         entries = [entry for entry in pool.map(_index_in_worker, targets, chunksize=16) if entry is not None]
