@@ -18,12 +18,13 @@ import traceback
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Optional, Sequence
 
 from torchlint import source as sources
-from torchlint.analysis.project import IndexEntry, ProjectIndex, index_entry
-from torchlint.cache import Cache
+from torchlint.analysis.project import IndexEntry, ProjectIndex, index_entry, stored_index_entry
+from torchlint.cache import Cache, FactsStore
 from torchlint.codes import FILE_NOT_LINTED as FILE_NOT_LINTED_CODE
 from torchlint.config import Settings, resolved
 from torchlint.diagnostics import Diagnostic, Location
@@ -325,14 +326,15 @@ def _lint_in_worker(target: "Target") -> FileResult:
     return _worker_linter.lint(target.path, target.shown, target.data)
 
 
-def _index_in_worker(target: "Target") -> Optional[IndexEntry]:
+def _index_in_worker(target: "Target", store: Optional[FactsStore] = None) -> Optional[IndexEntry]:
     try:
         data = target.data if target.data is not None else sources.read_bytes(target.path)
         text = sources.decode(data)
     except sources.NotLinted:
         return None  # reported when the file is linted
+    path = target.real_path or resolved(target.path)
     with _collector_paused():  # an `ast` tree is acyclic: nothing for the collector to find
-        return index_entry(target.real_path or resolved(target.path), text, data)
+        return index_entry(path, text, data) if store is None else stored_index_entry(store, path, text, data)
 
 
 def default_jobs() -> int:
@@ -380,10 +382,12 @@ def run(paths: Sequence[str], settings: Settings, stdin: Optional[bytes] = None,
 
     fixing = settings.fix or settings.diff  # results of a changing file are not cached
     cache = Cache(cache_dir, settings) if cache_dir is not None and not fixing else None
+    # the index facts are keyed by content, so they are reused even while fixing
+    store = cache.facts if cache is not None else FactsStore(cache_dir) if cache_dir is not None else None
     pending = targets if cache is None else _from_cache(cache, targets, result)
     # results arrive as workers finish them (so the cache is written meanwhile), in
     # no fixed order: everything is sorted below
-    for position, outcome in _lint_all(pending, settings, jobs, progress):
+    for position, outcome in _lint_all(pending, settings, jobs, progress, store):
         target = pending[position]
         result.diagnostics.extend(outcome.diagnostics)
         result.internal_errors.extend(outcome.internal_errors)
@@ -452,7 +456,7 @@ def _from_cache(cache: "Cache", targets: list[Target], result: RunResult) -> lis
 
 
 def _lint_all(targets: list[Target], settings: Settings, jobs: Optional[int],
-              progress: bool) -> Iterator[tuple[int, FileResult]]:
+              progress: bool, store: Optional[FactsStore] = None) -> Iterator[tuple[int, FileResult]]:
     """Each target's result with the target's position, as soon as it is ready."""
     if not targets:  # all answered from the cache: no linter (nor its imports) needed
         return
@@ -461,9 +465,9 @@ def _lint_all(targets: list[Target], settings: Settings, jobs: Optional[int],
     prefilter = prefilter_enabled()
     try:
         if jobs > 1 and len(targets) >= PARALLEL_THRESHOLD:
-            yield from _lint_in_parallel(targets, settings, jobs, prefilter, bar)
+            yield from _lint_in_parallel(targets, settings, jobs, prefilter, bar, store)
         else:
-            linter = Linter(settings, prefilter)
+            linter = Linter(settings, prefilter, ProjectIndex(extra_module_bases=settings.module_bases, store=store))
             try:
                 for position, target in enumerate(targets):
                     outcome = linter.lint(target.path, target.shown, target.data)
@@ -478,7 +482,7 @@ def _lint_all(targets: list[Target], settings: Settings, jobs: Optional[int],
 
 
 def _lint_in_parallel(targets: list[Target], settings: Settings, jobs: int, prefilter: bool,
-                      bar) -> Iterator[tuple[int, FileResult]]:
+                      bar, store: Optional[FactsStore] = None) -> Iterator[tuple[int, FileResult]]:
     """Two rounds of worker processes. First the workers compute the index facts (`ast`)
     of their share of the files, so that each file is indexed once, not once per worker;
     then workers that start with that whole index lint the files, largest first so that
@@ -488,8 +492,9 @@ def _lint_in_parallel(targets: list[Target], settings: Settings, jobs: int, pref
 
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     with ProcessPoolExecutor(jobs, mp_context=context) as pool:
-        entries = [entry for entry in pool.map(_index_in_worker, targets, chunksize=16) if entry is not None]
-    index = ProjectIndex(extra_module_bases=settings.module_bases)
+        index_one = partial(_index_in_worker, store=store)
+        entries = [entry for entry in pool.map(index_one, targets, chunksize=16) if entry is not None]
+    index = ProjectIndex(extra_module_bases=settings.module_bases, store=store)
     index.preload(entries)
     order = sorted(range(len(targets)), key=lambda i: -_size(targets[i]))
     with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker,
