@@ -312,8 +312,19 @@ def _not_linted(shown: str, problem: "sources.NotLinted") -> Diagnostic:
     )
 
 
-# Below this many files, starting worker processes costs more than it saves.
-PARALLEL_THRESHOLD = 24
+# Worker processes only when the work pays for them, measured in bytes of source (a
+# 3,000-line module is as much work as a hundred small ones): below PARALLEL_MIN_BYTES
+# the run stays in-process (one file, a few small ones: what pre-commit and editors ask);
+# above it, one worker per WORKER_MIN_BYTES, up to ``jobs``. Forked workers inherit the
+# modules the parent imported; spawned ones (no fork on this platform) start from scratch
+# and need more work to pay for that.
+PARALLEL_MIN_BYTES = 128 * 1024
+SPAWN_MIN_BYTES = 1024 * 1024
+WORKER_MIN_BYTES = 64 * 1024
+# The index facts (`ast`, several times cheaper than the lint) of a run this small are
+# computed by the workers as they need them rather than by a first round of workers.
+PARALLEL_INDEX_MIN_BYTES = 2 * 1024 * 1024
+CHUNK_MAX_BYTES = 256 * 1024  # results come back (and the cache is written) at least this often
 _worker_linter: Optional[Linter] = None
 
 
@@ -322,8 +333,12 @@ def _init_worker(settings: Settings, prefilter: bool, index: Optional[ProjectInd
     _worker_linter = Linter(settings, prefilter, index)
 
 
-def _lint_in_worker(target: "Target") -> FileResult:
-    return _worker_linter.lint(target.path, target.shown, target.data)
+def _lint_in_worker(targets: list["Target"]) -> list[FileResult]:
+    return [_worker_linter.lint(target.path, target.shown, target.data) for target in targets]
+
+
+def _index_chunk_in_worker(targets: list["Target"], store: Optional[FactsStore] = None) -> list[IndexEntry]:
+    return [entry for entry in (_index_in_worker(target, store) for target in targets) if entry is not None]
 
 
 def _index_in_worker(target: "Target", store: Optional[FactsStore] = None) -> Optional[IndexEntry]:
@@ -461,11 +476,12 @@ def _lint_all(targets: list[Target], settings: Settings, jobs: Optional[int],
     if not targets:  # all answered from the cache: no linter (nor its imports) needed
         return
     bar = progress_bar(len(targets)) if progress else None
-    jobs = jobs or default_jobs()
     prefilter = prefilter_enabled()
+    sizes = [_size(target) for target in targets]
+    workers = worker_count(sizes, jobs or default_jobs())
     try:
-        if jobs > 1 and len(targets) >= PARALLEL_THRESHOLD:
-            yield from _lint_in_parallel(targets, settings, jobs, prefilter, bar, store)
+        if workers > 1:
+            yield from _lint_in_parallel(targets, sizes, settings, workers, prefilter, bar, store)
         else:
             linter = Linter(settings, prefilter, ProjectIndex(extra_module_bases=settings.module_bases, store=store))
             try:
@@ -481,28 +497,78 @@ def _lint_all(targets: list[Target], settings: Settings, jobs: Optional[int],
             bar.close()
 
 
-def _lint_in_parallel(targets: list[Target], settings: Settings, jobs: int, prefilter: bool,
-                      bar, store: Optional[FactsStore] = None) -> Iterator[tuple[int, FileResult]]:
-    """Two rounds of worker processes. First the workers compute the index facts (`ast`)
-    of their share of the files, so that each file is indexed once, not once per worker;
-    then workers that start with that whole index lint the files, largest first so that
-    no big file is left running alone at the end."""
-    import multiprocessing  # with its pools, only when a run uses worker processes
-    from concurrent.futures import ProcessPoolExecutor
+def _start_method() -> str:
+    import multiprocessing
 
-    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    with ProcessPoolExecutor(jobs, mp_context=context) as pool:
-        index_one = partial(_index_in_worker, store=store)
-        entries = [entry for entry in pool.map(index_one, targets, chunksize=16) if entry is not None]
+    return "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+
+
+def worker_count(sizes: Sequence[int], jobs: int) -> int:
+    """How many processes lint files of these sizes (in bytes): 1 means in-process."""
+    total = sum(sizes)
+    if jobs <= 1 or len(sizes) < 2:
+        return 1
+    if total < PARALLEL_MIN_BYTES or (total < SPAWN_MIN_BYTES and _start_method() != "fork"):
+        return 1
+    return max(1, min(jobs, len(sizes), total // WORKER_MIN_BYTES))
+
+
+def chunks_by_bytes(order: Sequence[int], sizes: Sequence[int], workers: int) -> list[list[int]]:
+    """``order`` (positions, largest file first) cut into consecutive chunks of about
+    equal bytes, several per worker: a large file travels alone, small ones together,
+    and whichever worker is free takes the next chunk, so the workers end together."""
+    goal = max(1, min(sum(sizes) // (workers * 8), CHUNK_MAX_BYTES))
+    chunks: list[list[int]] = []
+    current: list[int] = []
+    weight = 0
+    for position in order:
+        current.append(position)
+        weight += sizes[position]
+        if weight >= goal:
+            chunks.append(current)
+            current, weight = [], 0
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def _lint_in_parallel(targets: list[Target], sizes: list[int], settings: Settings, workers: int,
+                      prefilter: bool, bar, store: Optional[FactsStore] = None) -> Iterator[tuple[int, FileResult]]:
+    """Worker processes lint the files, balanced by bytes. In a large run they start
+    with the index facts of every file of the run, computed by a first round of workers,
+    so that each file is indexed once, not once per worker. In a small run (a few changed
+    files) each worker indexes what it needs as the in-process lint does: its own files,
+    and the modules they import, read from the facts store when it has them."""
+    import multiprocessing  # with its pools, only when a run uses worker processes
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    method = _start_method()
+    context = multiprocessing.get_context(method)
+    if method == "fork":
+        _load_linting_modules()  # imported once here, inherited by every worker
+    order = sorted(range(len(targets)), key=lambda i: -sizes[i])
     index = ProjectIndex(extra_module_bases=settings.module_bases, store=store)
-    index.preload(entries)
-    order = sorted(range(len(targets)), key=lambda i: -_size(targets[i]))
-    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker,
+    if sum(sizes) >= PARALLEL_INDEX_MIN_BYTES:
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            index_chunk = partial(_index_chunk_in_worker, store=store)
+            chunks = [[targets[i] for i in chunk] for chunk in chunks_by_bytes(order, sizes, workers)]
+            for entries in pool.map(index_chunk, chunks):
+                index.preload(entries)
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
                              initargs=(settings, prefilter, index)) as pool:
-        for position, outcome in zip(order, pool.map(_lint_in_worker, [targets[i] for i in order], chunksize=4)):
-            if bar is not None:
-                bar.update()
-            yield position, outcome
+        futures = {pool.submit(_lint_in_worker, [targets[i] for i in chunk]): chunk
+                   for chunk in chunks_by_bytes(order, sizes, workers)}
+        for future in as_completed(futures):
+            for position, outcome in zip(futures[future], future.result()):
+                if bar is not None:
+                    bar.update()
+                yield position, outcome
+
+
+def _load_linting_modules() -> None:
+    """Import what linting a file needs (libcst, the rules, the analysis)."""
+    import torchlint.analysis.context  # noqa: F401
+    import torchlint.rules  # noqa: F401
 
 
 def _size(target: Target) -> int:
