@@ -554,6 +554,8 @@ class ProjectIndex:
 
     def dependency_state(self, path: Path) -> Optional[tuple[str, str]]:
         """(content digest, facts digest) of an observed file; None when it is absent."""
+        if path in self._digests:  # keys are resolved paths: most lookups need no resolve()
+            return self._digests[path]
         path = path.resolve()
         if path not in self._digests:
             if path.is_file():
