@@ -13,8 +13,10 @@ one invocation:
    slower, same figures: the run reads the same entries). The floor is one Python process
    that reads the 10 files and parses them with ``libcst.parse_module``.
    Targets: <= 1.2x the floor and <= 0.6 s.
-2. editor: one modeling file of about 1,400 lines, cold (``--no-cache``), against one
-   process parsing that file. Target: <= 1.3x.
+2. editor: one modeling file of about 1,400 lines, cold (``--no-cache``: nothing known,
+   the modules it imports are read and indexed too), against one process parsing that
+   file. Target: <= 1.3x. Measured also as an editor integration runs it, with the
+   project's cache: the file was just edited, the modules it imports were seen before.
 
 Each figure is the best of ``--repeat`` runs (alternating torchlint and its floor); wall
 time, CPU time (user + system of the process tree; far less disturbed by other work on a
@@ -40,7 +42,7 @@ sys.path.insert(0, str(HERE))
 from bench import best, measure  # noqa: E402  (the same wrapper and figures as bench.py)
 
 TARGETS = {"pre-commit / floor": 1.2, "pre-commit / floor, cpu": 1.2, "editor / floor": 1.3,
-           "editor / floor, cpu": 1.3}
+           "editor / floor, cpu": 1.3, "editor cached / floor": 1.3, "editor cached / floor, cpu": 1.3}
 PRE_COMMIT_SECONDS = 0.6
 EDITOR_LINES = 1400
 
@@ -94,6 +96,7 @@ def main() -> int:
         torchlint = [sys.executable, "-m", "torchlint", "--exit-zero", "--output-format", "concise", *jobs]
         pre_commit = [*torchlint, "--cache-dir", str(cache), *map(str, changed)]
         editor = [*torchlint, "--no-cache", str(editor_file)]
+        editor_cached = [*torchlint, "--cache-dir", str(cache), str(editor_file)]
         floor = [sys.executable, "-c", _FLOOR]
 
         lines = sum(line_count(p) for p in changed)
@@ -101,10 +104,11 @@ def main() -> int:
         print(f"pre-commit: {len(changed)} modeling files, {lines:,} lines, {size // 1024} KB; "
               f"editor: {editor_file.relative_to(package)} ({line_count(editor_file):,} lines)")
         print(f"load average before {os.getloadavg()[0]:.2f}")
-        warm_paths = [str(package)] if args.full_warm else list(map(str, changed))
+        warm_paths = [str(package)] if args.full_warm else [*map(str, changed), str(editor_file)]
         measure("warming the cache (untimed)", [*torchlint, "--cache-dir", str(cache), *warm_paths], work, env)
 
-        runs: dict[str, list[dict]] = {name: [] for name in ("pre-commit", "pre-commit floor", "editor", "editor floor")}
+        runs: dict[str, list[dict]] = {name: [] for name in ("pre-commit", "pre-commit floor", "editor", "editor cached",
+                                                             "editor floor")}
         for attempt in range(max(1, args.repeat)):
             for path in changed:  # a new change each time: the results must be computed again
                 with open(path, "a", encoding="utf-8") as handle:
@@ -113,6 +117,9 @@ def main() -> int:
             runs["pre-commit floor"].append(measure("libcst parse of the 10 files", [*floor, str(work / "changed.txt")],
                                                     work, env))
             runs["editor"].append(measure("torchlint, one file, cold", editor, work, env))
+            with open(editor_file, "a", encoding="utf-8") as handle:
+                handle.write(f"\n# edited by the latency benchmark ({attempt})\n")
+            runs["editor cached"].append(measure("torchlint, one file edited, cache", editor_cached, work, env))
             runs["editor floor"].append(measure("libcst parse of that file", [*floor, str(work / "editor.txt")], work, env))
         load_after = os.getloadavg()[0]
         results = {name: best(found) for name, found in runs.items()}
@@ -122,18 +129,20 @@ def main() -> int:
             "pre-commit / floor, cpu": results["pre-commit"]["cpu"] / results["pre-commit floor"]["cpu"],
             "editor / floor": results["editor"]["wall"] / results["editor floor"]["wall"],
             "editor / floor, cpu": results["editor"]["cpu"] / results["editor floor"]["cpu"],
+            "editor cached / floor": results["editor cached"]["wall"] / results["editor floor"]["wall"],
+            "editor cached / floor, cpu": results["editor cached"]["cpu"] / results["editor floor"]["cpu"],
         }
         print()
         print(f"{'best of ' + str(max(1, args.repeat)):<40}{'wall s':>9}{'cpu s':>9}{'peak MB':>9}")
         for name, r in results.items():
             print(f"{name:<40}{r['wall']:>9.2f}{r['cpu']:>9.2f}{r['rss_mb']:>9.0f}")
         print()
-        print(f"{'ratio':<26}{'value':>8}  target")
+        print(f"{'ratio':<28}{'value':>8}  target")
         for name, value in ratios.items():
             target = TARGETS[name]
-            print(f"{name:<26}{value:>8.3f}  <= {target:g}  {'met' if value <= target else 'NOT met'}")
+            print(f"{name:<28}{value:>8.3f}  <= {target:g}  {'met' if value <= target else 'NOT met'}")
         wall = results["pre-commit"]["wall"]
-        print(f"{'pre-commit wall s':<26}{wall:>8.2f}  <= {PRE_COMMIT_SECONDS:g}  "
+        print(f"{'pre-commit wall s':<28}{wall:>8.2f}  <= {PRE_COMMIT_SECONDS:g}  "
               f"{'met' if wall <= PRE_COMMIT_SECONDS else 'NOT met'}")
         print(f"load average {load_after:.2f} after (a shared machine: compare the CPU ratios)")
         failed = [r for found in runs.values() for r in found if r["code"] != 0]
