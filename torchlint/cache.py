@@ -248,12 +248,11 @@ class FactsStore:
             self._prepared = True
 
 
-# What a facts entry may contain: the index's fact classes, paths and builtin containers.
+# The classes a facts entry may name: the index's fact classes and paths (containers,
+# strings and numbers have opcodes of their own).
 _ALLOWED_CLASSES = {
     ("torchlint.analysis.project", "FileFacts"), ("torchlint.analysis.project", "ClassFacts"),
     ("torchlint.analysis.project", "ImportTarget"),
-    ("builtins", "set"), ("builtins", "frozenset"), ("builtins", "list"), ("builtins", "dict"),
-    ("builtins", "tuple"), ("copyreg", "_reconstructor"), ("builtins", "object"),
 }
 _PATH_CLASSES = frozenset({"PosixPath", "WindowsPath", "PurePosixPath", "PureWindowsPath", "Path"})
 
