@@ -195,6 +195,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     from torchlint.report import FORMATTERS
     from torchlint.report.summary import fix_summary, statistics
 
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["server"]:  # `torchlint server`: the language server (a directory named server: ./server)
+        from torchlint.server import main as server_main
+
+        return server_main(argv[1:])
     args = build_parser().parse_args(argv)
     done = _rule_docs(args)
     if done is not None:

@@ -126,6 +126,23 @@ def discover(paths: list[str], settings: Settings) -> Discovery:
     return result
 
 
+def excluded(path: Path, settings: Settings) -> bool:
+    """Would a run over the project root skip this file? (The default excludes, the
+    configured patterns and ``.gitignore``, on the file and the directories above it up
+    to the project root.) For front ends that are handed one file at a time, such as the
+    language server, where the editor opens files a directory run would never lint."""
+    ignores = _Ignores(settings)
+    path = resolved(path)
+    try:
+        inside = path.relative_to(settings.project_root).parts
+    except ValueError:
+        return ignores.ignored(path, False)
+    directories = [settings.project_root.joinpath(*inside[:depth]) for depth in range(1, len(inside))]
+    if any(d.name in DEFAULT_EXCLUDES or ignores.ignored(d, True) for d in directories):
+        return True
+    return ignores.ignored(path, False)
+
+
 def select_changed(changed: list[Path], paths: list[str], settings: Settings) -> list[str]:
     """The files of ``changed`` (absolute paths from git) that a run over ``paths``
     would lint: ``.py`` files under a requested directory, not excluded by the default
