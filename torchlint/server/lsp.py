@@ -74,6 +74,7 @@ class TorchlintServer(LanguageServer):
         self.debounce = DEFAULT_DEBOUNCE_MS / 1000
         self.push = True  # publishDiagnostics, unless the client pulls them
         self.shown_errors: set[str] = set()
+        self.refresh_pending = False
 
     # -- helpers ------------------------------------------------------------------
 
@@ -103,6 +104,32 @@ class TorchlintServer(LanguageServer):
     async def run(self, function, *args):
         return await asyncio.get_running_loop().run_in_executor(self.engine, function, *args)
 
+    def run_then_release(self, function, *args) -> asyncio.Future:
+        """Run ``function`` on the engine's thread; its answer goes to the event loop
+        at once, then the thread gives the memory the lint freed back to the system
+        (off the latency path, before the next job)."""
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+
+        def deliver(result, error) -> None:
+            if future.done():
+                return
+            if error is not None:
+                future.set_exception(error)
+            else:
+                future.set_result(result)
+
+        def job() -> None:
+            try:
+                result, error = function(*args), None
+            except Exception as problem:
+                result, error = None, problem
+            loop.call_soon_threadsafe(deliver, result, error)
+            self.session.release_memory()
+
+        self.engine.submit(job)
+        return future
+
     def show_error(self, message: str) -> None:
         if message in self.shown_errors:
             return
@@ -120,7 +147,12 @@ class TorchlintServer(LanguageServer):
         if state.outcome is not None and state.linted_text == text:
             return state.outcome
         version = state.version
-        outcome = await self.run(self.session.lint, state.path, text)
+        try:
+            outcome = await self.run_then_release(self.session.lint, state.path, text)
+        except Exception as error:  # a bug in torchlint: say it once, keep the last findings
+            log.exception("linting %s failed", state.path)
+            self.show_error(f"torchlint: internal error while linting {state.path.name}: {error!r}")
+            return None
         if outcome.config_error:
             where = outcome.settings.project_root if outcome.settings else ""
             self.show_error(f"torchlint: {outcome.config_error}; linting with the default settings until "
@@ -132,14 +164,14 @@ class TorchlintServer(LanguageServer):
             state.outcome, state.linted_text, state.linted_version = outcome, text, version
         return outcome
 
-    async def lint_and_publish(self, state: DocState) -> None:
+    async def lint_and_publish(self, state: DocState, refresh: bool = False) -> None:
         version = state.version
         outcome = await self.lint(state)
         if outcome is None or state.uri not in self.docs or state.version != version:
             return  # closed, or changed again: a newer lint publishes
         if self.push:
             self.publish(state, self.to_lsp(state, outcome))
-        else:
+        elif refresh:  # a client that pulls asks again for documents another file changed
             self.refresh_pulled()
 
     def publish(self, state: DocState, diagnostics: list, version: Optional[int] = -1) -> None:
@@ -148,19 +180,27 @@ class TorchlintServer(LanguageServer):
             uri=state.uri, diagnostics=diagnostics, version=state.version if version == -1 else version))
 
     def refresh_pulled(self) -> None:
+        """Ask the client to pull again (once for a burst of re-lints)."""
         workspace = self.client_capabilities.workspace
         diagnostics = workspace.diagnostics if workspace is not None else None
-        if diagnostics is not None and diagnostics.refresh_support:
+        if diagnostics is None or not diagnostics.refresh_support or self.refresh_pending:
+            return
+        self.refresh_pending = True
+
+        def send() -> None:
+            self.refresh_pending = False
             self.workspace_diagnostic_refresh(None)
 
-    def schedule(self, state: DocState, delay: float) -> None:
+        asyncio.get_running_loop().call_later(0.05, send)
+
+    def schedule(self, state: DocState, delay: float, refresh: bool = False) -> None:
         if state.pending is not None and not state.pending.done():
             state.pending.cancel()
 
         async def later() -> None:
             if delay:
                 await asyncio.sleep(delay)
-            await self.lint_and_publish(state)
+            await self.lint_and_publish(state, refresh)
 
         state.pending = asyncio.ensure_future(later())
 
@@ -170,7 +210,7 @@ class TorchlintServer(LanguageServer):
             if only is not None and (state.outcome is None or not (state.outcome.dependencies & only)):
                 continue
             state.outcome, state.linted_text = None, None
-            self.schedule(state, 0)
+            self.schedule(state, 0, refresh=True)
 
     def to_lsp(self, state: DocState, outcome: LintOutcome) -> list[types.Diagnostic]:
         lines = convert.split_lines(state.linted_text or "")
