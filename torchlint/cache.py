@@ -14,20 +14,31 @@ Entries are JSON files written atomically (temporary file + rename) under
 ``.torchlint_cache/`` at the project root (with a ``.gitignore`` of ``*``) or
 ``--cache-dir``. A corrupt, truncated or foreign entry is a miss and is rewritten; the
 cache never fails a run (an unwritable directory just means no cache).
+
+Beside the results, ``facts/`` keeps every file's project-index facts (``FactsStore``),
+keyed by the file's path and content digest, torchlint's code and the Python version
+(the facts depend on nothing else: settings only change what is asked of them). A run
+over a few changed files reads the facts of the unchanged modules they import from
+there instead of parsing those modules again; a changed module has another key, so
+its facts are always those of its current bytes.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
+import pickle
+import sys
 import tempfile
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Optional
 
 import torchlint
-from torchlint.analysis.project import content_digest, facts_digest, parse_facts
+from torchlint.analysis import project
+from torchlint.analysis.project import IndexEntry, content_digest, facts_digest, parse_facts
 from torchlint.config import Settings, resolved
 from torchlint.diagnostics import Diagnostic, Edit, Fix, Location
 
@@ -63,6 +74,7 @@ class Cache:
     def __init__(self, directory: Path, settings: Settings):
         self.directory = Path(directory)
         self.settings = settings
+        self.facts = FactsStore(self.directory)
         # advice and fixes depend on the torch version and the buffer style too
         base = json.dumps([FORMAT, code_fingerprint(), sorted(settings.select), sorted(settings.module_bases),
                            settings.torch_version, settings.buffer_style])
@@ -122,7 +134,8 @@ class Cache:
                 data = Path(path).read_bytes()
             except OSError:
                 return False
-            current = (current[0], facts_digest(parse_facts(Path(path), data)))
+            entry = self.facts.load(Path(path), data)
+            current = (current[0], entry[2][1] if entry is not None else facts_digest(parse_facts(Path(path), data)))
             self._current[path] = current
         return current[1] == facts
 
@@ -161,6 +174,94 @@ class Cache:
 
 
 _UNSEEN = object()
+
+FACTS_FORMAT = 1
+FACTS_DIR_NAME = "facts"
+
+
+class FactsStore:
+    """The project-index facts of each file version, so that an unchanged module is not
+    parsed again by the next run that imports it (``ProjectIndex(store=...)``).
+
+    An entry is a pickle of ``(key, IndexEntry)`` under ``facts/<key>.pickle``; the key
+    hashes the resolved path, the content digest (bytes and dotted module name), the
+    code fingerprint and the Python version. Entries are read with an unpickler that
+    builds only the index's own fact classes, paths and builtin containers, so a foreign
+    file in the cache directory can never run code; anything unexpected is a miss."""
+
+    def __init__(self, cache_directory: Path):
+        self.directory = Path(cache_directory) / FACTS_DIR_NAME
+        base = json.dumps([FACTS_FORMAT, code_fingerprint(), list(sys.version_info[:2])])
+        self._base = hashlib.blake2b(base.encode(), digest_size=16).digest()
+        self._prepared = False
+        self.loaded = 0  # entries answered from the store (for tests and benchmarks)
+        self.stored = 0
+
+    def key(self, path: Path, content: str) -> str:
+        hasher = hashlib.blake2b(self._base, digest_size=20)
+        hasher.update(str(path).encode() + b"\0" + content.encode())
+        return hasher.hexdigest()
+
+    def load(self, path: Path, data: bytes) -> Optional[IndexEntry]:
+        """The stored facts of ``path`` (resolved) holding exactly ``data``, or None."""
+        content = content_digest(path, data)
+        key = self.key(path, content)
+        try:
+            with open(self.directory / f"{key}.pickle", "rb") as handle:
+                stored = _FactsUnpickler(io.BytesIO(handle.read())).load()
+            stored_key, (stored_path, facts, digests) = stored
+            if stored_key != key or stored_path != path or not isinstance(digests, tuple) or digests[0] != content \
+                    or not isinstance(digests[1], str) or not (facts is None or isinstance(facts, project.FileFacts)):
+                return None
+            if facts is not None and facts.path != path:
+                return None
+        except Exception:  # missing, truncated, foreign: computed again and rewritten
+            return None
+        self.loaded += 1
+        return stored_path, facts, digests
+
+    def save(self, entry: IndexEntry) -> None:
+        path, _, digests = entry
+        key = self.key(path, digests[0])
+        try:
+            payload = pickle.dumps((key, entry), protocol=pickle.HIGHEST_PROTOCOL)
+            self._prepare()
+            handle = tempfile.NamedTemporaryFile("wb", dir=self.directory, prefix=".tmp-", suffix=".pickle",
+                                                 delete=False)
+            try:
+                with handle:
+                    handle.write(payload)
+                os.replace(handle.name, self.directory / f"{key}.pickle")
+            except BaseException:
+                _remove(handle.name)
+                raise
+        except (OSError, pickle.PicklingError, RecursionError):
+            return  # a read-only or full disk costs the cache, never the run
+        self.stored += 1
+
+    def _prepare(self) -> None:
+        if not self._prepared:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            ignore = self.directory.parent / ".gitignore"
+            if not ignore.is_file():
+                ignore.write_text("# Created by torchlint\n*\n", encoding="utf-8")
+            self._prepared = True
+
+
+# The classes a facts entry may name: the index's fact classes and paths (containers,
+# strings and numbers have opcodes of their own).
+_ALLOWED_CLASSES = {
+    ("torchlint.analysis.project", "FileFacts"), ("torchlint.analysis.project", "ClassFacts"),
+    ("torchlint.analysis.project", "ImportTarget"),
+}
+_PATH_CLASSES = frozenset({"PosixPath", "WindowsPath", "PurePosixPath", "PureWindowsPath", "Path"})
+
+
+class _FactsUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str):
+        if (module, name) in _ALLOWED_CLASSES or (module.split(".")[0] == "pathlib" and name in _PATH_CLASSES):
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"{module}.{name} is not part of a facts entry")
 
 
 def _content_state(path: Path) -> Optional[tuple[str, Optional[str]]]:

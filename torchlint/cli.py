@@ -67,7 +67,7 @@ def _speed_options(args: argparse.Namespace, settings) -> dict:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from torchlint.report import FORMATTERS
+    from torchlint.report import FORMAT_MODULES
 
     parser = _Parser(
         prog="torchlint",
@@ -78,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("paths", nargs="*", default=["."],
                         help="files or directories to lint (default: the current directory; '-' for stdin)")
     parser.add_argument(
-        "--output-format", choices=list(FORMATTERS), default="text",
+        "--output-format", choices=list(FORMAT_MODULES), default="text",
         help="text/full (default), concise, json, json-lines, github (workflow annotations), "
         "sarif (code scanning), gitlab (Code Quality), junit",
     )
@@ -192,9 +192,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     from torchlint import engine
     from torchlint.config import ConfigError, load_settings
     from torchlint.diagnostics import set_docs_url
-    from torchlint.report import FORMATTERS
+    from torchlint.report import formatter
     from torchlint.report.summary import fix_summary, statistics
 
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["server"]:  # `torchlint server`: the language server (a directory named server: ./server)
+        from torchlint.server import main as server_main
+
+        return server_main(argv[1:])
     args = build_parser().parse_args(argv)
     done = _rule_docs(args)
     if done is not None:
@@ -263,7 +268,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         output = statistics(result)
         output += "\n" if output else ""
     else:
-        output = FORMATTERS[args.output_format](result, quiet=args.quiet)
+        output = formatter(args.output_format)(result, quiet=args.quiet)
         if args.show_fixes and result.fixed:
             output += fix_summary(result, would=False) + "\n"
     if args.output_file is not None:

@@ -7,9 +7,7 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Optional
-
-import pathspec
+from typing import TYPE_CHECKING, Any, Iterable, Optional
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -17,6 +15,9 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from torchlint.codes import ALL_CODES, FILE_NOT_LINTED
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pathspec
 
 KNOWN_KEYS = frozenset(
     {"select", "ignore", "extend-select", "per-file-ignores", "exclude", "extend-exclude", "module-bases",
@@ -53,14 +54,16 @@ def _nearest(key: str, known: Iterable[str]) -> str:
     return f" did you mean {close[0]!r}?" if close else ""
 
 
-# pathspec 1.0 renamed gitignore-style patterns from "gitwildmatch" (now deprecated) to
-# "gitignore"; before 1.0, "gitignore" named a deprecated class. Same matching either way.
-_GITIGNORE_STYLE = "gitignore" if int(getattr(pathspec, "__version__", "0").split(".")[0]) >= 1 else "gitwildmatch"
+def path_patterns(patterns: Iterable[str]) -> "pathspec.PathSpec":
+    """Exclude and per-file-ignores patterns, with .gitignore's syntax. pathspec is
+    imported here, when a run has patterns to match (it takes a fifth of a second to
+    import: a run over a few named files without such settings never loads it)."""
+    import pathspec
 
-
-def path_patterns(patterns: Iterable[str]) -> pathspec.PathSpec:
-    """Exclude and per-file-ignores patterns, with .gitignore's syntax."""
-    return pathspec.PathSpec.from_lines(_GITIGNORE_STYLE, patterns)
+    # pathspec 1.0 renamed gitignore-style patterns from "gitwildmatch" (now deprecated) to
+    # "gitignore"; before 1.0, "gitignore" named a deprecated class. Same matching either way.
+    style = "gitignore" if int(getattr(pathspec, "__version__", "0").split(".")[0]) >= 1 else "gitwildmatch"
+    return pathspec.PathSpec.from_lines(style, patterns)
 
 
 @dataclass

@@ -11,11 +11,12 @@ import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
-
-import pathspec
+from typing import TYPE_CHECKING, Optional
 
 from torchlint.config import Settings, path_patterns, resolved
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pathspec
 
 DEFAULT_EXCLUDES = frozenset(
     {
@@ -48,9 +49,12 @@ class _Ignores:
             spec = None
             try:
                 lines = (directory / ".gitignore").read_text(encoding="utf-8", errors="replace").splitlines()
-                spec = pathspec.GitIgnoreSpec.from_lines(lines)
             except OSError:
                 pass
+            else:
+                import pathspec  # only when there is a .gitignore to read
+
+                spec = pathspec.GitIgnoreSpec.from_lines(lines)
             self._gitignores[directory] = spec
         return self._gitignores[directory]
 
@@ -124,6 +128,23 @@ def discover(paths: list[str], settings: Settings) -> Discovery:
             add(path)  # named explicitly: always linted
     result.files.sort(key=lambda p: p.as_posix())
     return result
+
+
+def excluded(path: Path, settings: Settings) -> bool:
+    """Would a run over the project root skip this file? (The default excludes, the
+    configured patterns and ``.gitignore``, on the file and the directories above it up
+    to the project root.) For front ends that are handed one file at a time, such as the
+    language server, where the editor opens files a directory run would never lint."""
+    ignores = _Ignores(settings)
+    path = resolved(path)
+    try:
+        inside = path.relative_to(settings.project_root).parts
+    except ValueError:
+        return ignores.ignored(path, False)
+    directories = [settings.project_root.joinpath(*inside[:depth]) for depth in range(1, len(inside))]
+    if any(d.name in DEFAULT_EXCLUDES or ignores.ignored(d, True) for d in directories):
+        return True
+    return ignores.ignored(path, False)
 
 
 def select_changed(changed: list[Path], paths: list[str], settings: Settings) -> list[str]:

@@ -11,21 +11,20 @@ from __future__ import annotations
 import difflib
 import gc
 import hashlib
-import multiprocessing
 import os
 import sys
 import threading
 import traceback
 from collections import Counter
 from contextlib import contextmanager
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Optional, Sequence
 
 from torchlint import source as sources
-from torchlint.analysis.project import IndexEntry, ProjectIndex, index_entry
-from torchlint.cache import Cache
+from torchlint.analysis.project import IndexEntry, ProjectIndex, index_entry, stored_index_entry
+from torchlint.cache import Cache, FactsStore
 from torchlint.codes import FILE_NOT_LINTED as FILE_NOT_LINTED_CODE
 from torchlint.config import Settings, resolved
 from torchlint.diagnostics import Diagnostic, Location
@@ -79,15 +78,45 @@ _STACK_BYTES = 512 * 1024 * 1024
 _RECURSION_LIMIT = 25_000
 
 
-def _deep_stack_thread() -> ThreadPoolExecutor:
-    previous = threading.stack_size(_STACK_BYTES)
-    try:
-        pool = ThreadPoolExecutor(1, thread_name_prefix="torchlint-lint")
-        pool.submit(int).result()  # start the thread now, with the large stack
-    finally:
-        threading.stack_size(previous)
-    sys.setrecursionlimit(max(sys.getrecursionlimit(), _RECURSION_LIMIT))
-    return pool
+class _DeepStackThread:
+    """One thread with a large stack that runs the calls given to ``call``, one at a time
+    (a plain thread and two queues: ``concurrent.futures`` would import ``logging`` and
+    more for the same thing, at every start of the program)."""
+
+    def __init__(self) -> None:
+        import queue
+
+        self._calls: "queue.SimpleQueue" = queue.SimpleQueue()
+        self._answers: "queue.SimpleQueue" = queue.SimpleQueue()
+        previous = threading.stack_size(_STACK_BYTES)
+        try:
+            self._thread = threading.Thread(target=self._serve, name="torchlint-lint", daemon=True)
+            self._thread.start()
+        finally:
+            threading.stack_size(previous)
+        sys.setrecursionlimit(max(sys.getrecursionlimit(), _RECURSION_LIMIT))
+
+    def _serve(self) -> None:
+        while True:
+            call = self._calls.get()
+            if call is None:
+                return
+            function, args = call
+            try:
+                self._answers.put((True, function(*args)))
+            except BaseException as error:  # re-raised in the caller, as a future would
+                self._answers.put((False, error))
+
+    def call(self, function, *args):
+        self._calls.put((function, args))
+        ok, answer = self._answers.get()
+        if not ok:
+            raise answer
+        return answer
+
+    def shutdown(self) -> None:
+        self._calls.put(None)
+        self._thread.join()
 
 
 @contextmanager
@@ -113,14 +142,14 @@ class Linter:
 
         self.rules = [rule() for rule in ALL_RULES if rule.code in settings.select]
         self.prefilter = prefilter
-        self._thread: Optional[ThreadPoolExecutor] = None
+        self._thread: Optional[_DeepStackThread] = None
 
     def lint(self, path: Path, shown: str, data: Optional[bytes]) -> FileResult:
         if self._thread is None:
-            self._thread = _deep_stack_thread()
+            self._thread = _DeepStackThread()
         fixing = (self.settings.fix or self.settings.diff) and data is None  # stdin is never rewritten
         with _collector_paused():
-            return self._thread.submit(self._fix if fixing else self._lint, path, shown, data).result()
+            return self._thread.call(self._fix if fixing else self._lint, path, shown, data)
 
     def _fix(self, path: Path, shown: str, data: Optional[bytes]) -> FileResult:
         """Fix one file (or, with --diff, compute the diff) and report what remains."""
@@ -283,8 +312,19 @@ def _not_linted(shown: str, problem: "sources.NotLinted") -> Diagnostic:
     )
 
 
-# Below this many files, starting worker processes costs more than it saves.
-PARALLEL_THRESHOLD = 24
+# Worker processes only when the work pays for them, measured in bytes of source (a
+# 3,000-line module is as much work as a hundred small ones): below PARALLEL_MIN_BYTES
+# the run stays in-process (one file, a few small ones: what pre-commit and editors ask);
+# above it, one worker per WORKER_MIN_BYTES, up to ``jobs``. Forked workers inherit the
+# modules the parent imported; spawned ones (no fork on this platform) start from scratch
+# and need more work to pay for that.
+PARALLEL_MIN_BYTES = 128 * 1024
+SPAWN_MIN_BYTES = 1024 * 1024
+WORKER_MIN_BYTES = 64 * 1024
+# The index facts (`ast`, several times cheaper than the lint) of a run this small are
+# computed by the workers as they need them rather than by a first round of workers.
+PARALLEL_INDEX_MIN_BYTES = 2 * 1024 * 1024
+CHUNK_MAX_BYTES = 256 * 1024  # results come back (and the cache is written) at least this often
 _worker_linter: Optional[Linter] = None
 
 
@@ -293,18 +333,23 @@ def _init_worker(settings: Settings, prefilter: bool, index: Optional[ProjectInd
     _worker_linter = Linter(settings, prefilter, index)
 
 
-def _lint_in_worker(target: "Target") -> FileResult:
-    return _worker_linter.lint(target.path, target.shown, target.data)
+def _lint_in_worker(targets: list["Target"]) -> list[FileResult]:
+    return [_worker_linter.lint(target.path, target.shown, target.data) for target in targets]
 
 
-def _index_in_worker(target: "Target") -> Optional[IndexEntry]:
+def _index_chunk_in_worker(targets: list["Target"], store: Optional[FactsStore] = None) -> list[IndexEntry]:
+    return [entry for entry in (_index_in_worker(target, store) for target in targets) if entry is not None]
+
+
+def _index_in_worker(target: "Target", store: Optional[FactsStore] = None) -> Optional[IndexEntry]:
     try:
         data = target.data if target.data is not None else sources.read_bytes(target.path)
         text = sources.decode(data)
     except sources.NotLinted:
         return None  # reported when the file is linted
+    path = target.real_path or resolved(target.path)
     with _collector_paused():  # an `ast` tree is acyclic: nothing for the collector to find
-        return index_entry(target.real_path or resolved(target.path), text, data)
+        return index_entry(path, text, data) if store is None else stored_index_entry(store, path, text, data)
 
 
 def default_jobs() -> int:
@@ -352,10 +397,12 @@ def run(paths: Sequence[str], settings: Settings, stdin: Optional[bytes] = None,
 
     fixing = settings.fix or settings.diff  # results of a changing file are not cached
     cache = Cache(cache_dir, settings) if cache_dir is not None and not fixing else None
+    # the index facts are keyed by content, so they are reused even while fixing
+    store = cache.facts if cache is not None else FactsStore(cache_dir) if cache_dir is not None else None
     pending = targets if cache is None else _from_cache(cache, targets, result)
     # results arrive as workers finish them (so the cache is written meanwhile), in
     # no fixed order: everything is sorted below
-    for position, outcome in _lint_all(pending, settings, jobs, progress):
+    for position, outcome in _lint_all(pending, settings, jobs, progress, store):
         target = pending[position]
         result.diagnostics.extend(outcome.diagnostics)
         result.internal_errors.extend(outcome.internal_errors)
@@ -424,18 +471,19 @@ def _from_cache(cache: "Cache", targets: list[Target], result: RunResult) -> lis
 
 
 def _lint_all(targets: list[Target], settings: Settings, jobs: Optional[int],
-              progress: bool) -> Iterator[tuple[int, FileResult]]:
+              progress: bool, store: Optional[FactsStore] = None) -> Iterator[tuple[int, FileResult]]:
     """Each target's result with the target's position, as soon as it is ready."""
     if not targets:  # all answered from the cache: no linter (nor its imports) needed
         return
     bar = progress_bar(len(targets)) if progress else None
-    jobs = jobs or default_jobs()
     prefilter = prefilter_enabled()
+    sizes = [_size(target) for target in targets]
+    workers = worker_count(sizes, jobs or default_jobs())
     try:
-        if jobs > 1 and len(targets) >= PARALLEL_THRESHOLD:
-            yield from _lint_in_parallel(targets, settings, jobs, prefilter, bar)
+        if workers > 1:
+            yield from _lint_in_parallel(targets, sizes, settings, workers, prefilter, bar, store)
         else:
-            linter = Linter(settings, prefilter)
+            linter = Linter(settings, prefilter, ProjectIndex(extra_module_bases=settings.module_bases, store=store))
             try:
                 for position, target in enumerate(targets):
                     outcome = linter.lint(target.path, target.shown, target.data)
@@ -449,24 +497,78 @@ def _lint_all(targets: list[Target], settings: Settings, jobs: Optional[int],
             bar.close()
 
 
-def _lint_in_parallel(targets: list[Target], settings: Settings, jobs: int, prefilter: bool,
-                      bar) -> Iterator[tuple[int, FileResult]]:
-    """Two rounds of worker processes. First the workers compute the index facts (`ast`)
-    of their share of the files, so that each file is indexed once, not once per worker;
-    then workers that start with that whole index lint the files, largest first so that
-    no big file is left running alone at the end."""
-    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    with ProcessPoolExecutor(jobs, mp_context=context) as pool:
-        entries = [entry for entry in pool.map(_index_in_worker, targets, chunksize=16) if entry is not None]
-    index = ProjectIndex(extra_module_bases=settings.module_bases)
-    index.preload(entries)
-    order = sorted(range(len(targets)), key=lambda i: -_size(targets[i]))
-    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker,
+def _start_method() -> str:
+    import multiprocessing
+
+    return "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+
+
+def worker_count(sizes: Sequence[int], jobs: int) -> int:
+    """How many processes lint files of these sizes (in bytes): 1 means in-process."""
+    total = sum(sizes)
+    if jobs <= 1 or len(sizes) < 2:
+        return 1
+    if total < PARALLEL_MIN_BYTES or (total < SPAWN_MIN_BYTES and _start_method() != "fork"):
+        return 1
+    return max(1, min(jobs, len(sizes), total // WORKER_MIN_BYTES))
+
+
+def chunks_by_bytes(order: Sequence[int], sizes: Sequence[int], workers: int) -> list[list[int]]:
+    """``order`` (positions, largest file first) cut into consecutive chunks of about
+    equal bytes, several per worker: a large file travels alone, small ones together,
+    and whichever worker is free takes the next chunk, so the workers end together."""
+    goal = max(1, min(sum(sizes) // (workers * 8), CHUNK_MAX_BYTES))
+    chunks: list[list[int]] = []
+    current: list[int] = []
+    weight = 0
+    for position in order:
+        current.append(position)
+        weight += sizes[position]
+        if weight >= goal:
+            chunks.append(current)
+            current, weight = [], 0
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def _lint_in_parallel(targets: list[Target], sizes: list[int], settings: Settings, workers: int,
+                      prefilter: bool, bar, store: Optional[FactsStore] = None) -> Iterator[tuple[int, FileResult]]:
+    """Worker processes lint the files, balanced by bytes. In a large run they start
+    with the index facts of every file of the run, computed by a first round of workers,
+    so that each file is indexed once, not once per worker. In a small run (a few changed
+    files) each worker indexes what it needs as the in-process lint does: its own files,
+    and the modules they import, read from the facts store when it has them."""
+    import multiprocessing  # with its pools, only when a run uses worker processes
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    method = _start_method()
+    context = multiprocessing.get_context(method)
+    if method == "fork":
+        _load_linting_modules()  # imported once here, inherited by every worker
+    order = sorted(range(len(targets)), key=lambda i: -sizes[i])
+    index = ProjectIndex(extra_module_bases=settings.module_bases, store=store)
+    if sum(sizes) >= PARALLEL_INDEX_MIN_BYTES:
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            index_chunk = partial(_index_chunk_in_worker, store=store)
+            chunks = [[targets[i] for i in chunk] for chunk in chunks_by_bytes(order, sizes, workers)]
+            for entries in pool.map(index_chunk, chunks):
+                index.preload(entries)
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
                              initargs=(settings, prefilter, index)) as pool:
-        for position, outcome in zip(order, pool.map(_lint_in_worker, [targets[i] for i in order], chunksize=4)):
-            if bar is not None:
-                bar.update()
-            yield position, outcome
+        futures = {pool.submit(_lint_in_worker, [targets[i] for i in chunk]): chunk
+                   for chunk in chunks_by_bytes(order, sizes, workers)}
+        for future in as_completed(futures):
+            for position, outcome in zip(futures[future], future.result()):
+                if bar is not None:
+                    bar.update()
+                yield position, outcome
+
+
+def _load_linting_modules() -> None:
+    """Import what linting a file needs (libcst, the rules, the analysis)."""
+    import torchlint.analysis.context  # noqa: F401
+    import torchlint.rules  # noqa: F401
 
 
 def _size(target: Target) -> int:

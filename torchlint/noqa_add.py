@@ -19,7 +19,7 @@ import tokenize
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Union
+from typing import Iterable, Optional, Union
 
 from torchlint import source as sources
 from torchlint.codes import FILE_NOT_LINTED
@@ -92,6 +92,23 @@ def _add_to_file(path: Path, shown: str, rows: dict[int, set[str]], result: AddN
         return
     result.added += added
     result.files.append(shown)
+
+
+def line_with_noqa(text: str, row: int, codes: Iterable[str]) -> tuple[Optional[str], Optional[str]]:
+    """Line ``row`` of ``text`` (without its line ending) with ``codes`` in its noqa
+    comment, merged as ``--add-noqa`` does; or ``(None, why)`` when the line cannot take
+    a comment. The same text back means the line is already covered."""
+    lines = _LINE.findall(text)[:-1] or [text]
+    if not 1 <= row <= len(lines):
+        return None, f"the file has no line {row}"
+    facts = _line_facts(text)
+    if isinstance(facts, str):
+        return None, facts
+    comments, no_comment = facts
+    if row in no_comment:
+        return None, f"{no_comment[row]}, which cannot take a comment"
+    body = lines[row - 1].rstrip("\r\n")
+    return _with_codes(body, comments.get(row, []), sorted(set(codes))), None
 
 
 def _with_codes(body: str, comments: list[tuple[int, str]], codes: list[str]) -> str:

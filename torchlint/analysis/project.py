@@ -481,6 +481,16 @@ def index_entry(path: Path, source: Union[str, bytes], data: bytes) -> IndexEntr
     return path, facts, (content_digest(path, data), facts_digest(facts))
 
 
+def stored_index_entry(store, path: Path, source: Union[str, bytes], data: bytes) -> IndexEntry:
+    """``index_entry`` through a facts store: read when it holds this version of the
+    file, else computed and saved."""
+    entry = store.load(path, data)
+    if entry is None:
+        entry = index_entry(path, source, data)
+        store.save(entry)
+    return entry
+
+
 # Packages never read for Module bases: torch itself (known by name) and common non-model
 # libraries whose classes are never Modules.
 _NOT_INSTALLED_BASES = frozenset({"torch", "numpy", "typing_extensions", "pydantic", "attr", "attrs", "six"})
@@ -507,8 +517,10 @@ def _is_project_root(directory: Path) -> bool:
 class ProjectIndex:
     """Per-file facts for every file of the project, read on demand and memoised."""
 
-    def __init__(self, extra_module_bases: Iterable[str] = (), extra_roots: Iterable[Path] = ()):
+    def __init__(self, extra_module_bases: Iterable[str] = (), extra_roots: Iterable[Path] = (), store=None):
         self.extra_module_bases = frozenset(extra_module_bases)
+        # where the facts of files read before are kept (torchlint.cache.FactsStore), or None
+        self.store = store
         self.extra_roots = [Path(p).resolve() for p in extra_roots]
         self._facts: dict[Path, Optional[FileFacts]] = {}
         self._digests: dict[Path, Optional[tuple[str, str]]] = {}
@@ -545,6 +557,8 @@ class ProjectIndex:
 
     def dependency_state(self, path: Path) -> Optional[tuple[str, str]]:
         """(content digest, facts digest) of an observed file; None when it is absent."""
+        if path in self._digests:  # keys are resolved paths: most lookups need no resolve()
+            return self._digests[path]
         path = path.resolve()
         if path not in self._digests:
             if path.is_file():
@@ -567,7 +581,7 @@ class ProjectIndex:
             self._installed.clear()
             self._self_init.clear()
         if replace or path not in self._facts:
-            self.preload([index_entry(path, source, data if data is not None else source.encode())])
+            self.preload([self._index_entry(path, source, data if data is not None else source.encode())])
         self._observe((path,))
         return self._facts[path]
 
@@ -581,9 +595,13 @@ class ProjectIndex:
                 self._facts[path] = None
                 self._digests[path] = None
             else:
-                self.preload([index_entry(path, data, data)])
+                self.preload([self._index_entry(path, data, data)])
         self._observe((path,))
         return self._facts[path]
+
+    def _index_entry(self, path: Path, source: Union[str, bytes], data: bytes) -> IndexEntry:
+        """``index_entry``, answered from the store when it has this version of the file."""
+        return index_entry(path, source, data) if self.store is None else stored_index_entry(self.store, path, source, data)
 
     def preload(self, entries: Iterable[IndexEntry]) -> None:
         """Add facts computed elsewhere (``index_entry`` of resolved paths)."""
