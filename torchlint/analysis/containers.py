@@ -23,12 +23,21 @@ def plain_containers_holding(facts: ConstructionFacts, kind: Kind) -> Iterator[A
             continue
         # a Module that arrives through an annotated argument may be owned elsewhere (a
         # back-reference to a parent kept deliberately out of `_modules`): not judged
-        if not any(leaf.kind is kind and not leaf.registered and not leaf.stateless and not leaf.assumed
+        if not any(_holds(leaf, kind) and not leaf.registered and not leaf.stateless and not leaf.assumed
                    for leaf in value.leaves()):
             continue
         if any(_replaces(later, value) for later in facts.later_events(event.seq, event.name)):
             continue
         yield event
+
+
+def _holds(leaf, kind: Kind) -> bool:
+    """Is this item a ``kind``? A Parameter moved before it was registered
+    (``nn.Parameter(t).to(device)``) is one too: the method returns the Parameter itself
+    or a plain copy, and in a plain container neither is registered."""
+    if leaf.kind is kind:
+        return True
+    return kind is Kind.PARAMETER and leaf.moved is not None and leaf.moved.fresh
 
 
 def _replaces(event, container) -> bool:

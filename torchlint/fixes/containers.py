@@ -207,8 +207,21 @@ def _as_append(ctx, statement: cst.Assign):
 
 def _only(container: Value, kind: Kind) -> bool:
     """Every item is a ``kind`` (no nested lists, no functions or plain tensors), and
-    there is at least one."""
-    return bool(container.items) and not container.open and all(item.kind is kind for item in container.items)
+    there is at least one. ``nn.ParameterList`` also takes a Parameter moved before it was
+    registered (``nn.Parameter(t).to(device)``: it wraps the copy in a trainable Parameter
+    again), unless it was frozen, which the new Parameter would not be."""
+    return bool(container.items) and not container.open and all(
+        item.kind is kind or kind is Kind.PARAMETER and _moved_trainable(item) for item in container.items)
+
+
+def _moved_trainable(item: Value) -> bool:
+    move = item.moved
+    if move is None or not move.fresh:
+        return False
+    source = move.source.node
+    return not (isinstance(source, cst.Call) and any(
+        arg.keyword is not None and arg.keyword.value == "requires_grad" for arg in source.args)
+        or isinstance(source, cst.Call) and len([a for a in source.args if a.keyword is None]) > 1)
 
 
 def _keys_are_names(value: cst.BaseExpression) -> bool:

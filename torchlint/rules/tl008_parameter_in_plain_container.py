@@ -3,7 +3,8 @@
 ## What it does
 Finds `nn.Parameter` objects kept in a plain Python `list`, `tuple`, `dict` or `set`
 stored on a Module during construction (literal, comprehension, or an empty container
-later filled with `append`/`extend`/item assignment).
+later filled with `append`/`extend`/item assignment), also when each was moved first
+(`nn.Parameter(t).to(device)`: the Parameter itself or a plain copy, registered neither way).
 
 ## Why is this bad?
 Only Parameters assigned directly to an attribute, or held by `nn.ParameterList` /
