@@ -192,13 +192,16 @@ def _serialise(diagnostic: Diagnostic) -> dict[str, Any]:
         "fix": None if fix is None else {
             "applicability": fix.applicability,
             "message": fix.message,
-            "edits": [[e.content, [e.location.row, e.location.column], [e.end_location.row, e.end_location.column]]
-                      for e in fix.edits],
+            "edits": [[e.content, [e.location.row, e.location.column], [e.end_location.row, e.end_location.column],
+                       e.cell] for e in fix.edits],
         },
         "noqa_row": diagnostic.noqa_row,
         "origin": diagnostic.origin,
         "runtime": diagnostic.runtime,
         "source_line": diagnostic.source_line,
+        "cell": diagnostic.cell,
+        "cell_id": diagnostic.cell_id,
+        "file_rows": list(diagnostic.file_rows) if diagnostic.file_rows else None,
     }
 
 
@@ -214,10 +217,13 @@ def _diagnostic(item: dict[str, Any], shown: str) -> Diagnostic:
         help=item["help"],
         fix=None if fix is None else Fix(
             fix["applicability"], fix["message"],
-            tuple(Edit(content, Location(*start), Location(*end)) for content, start, end in fix["edits"]),
+            tuple(Edit(e[0], Location(*e[1]), Location(*e[2]), *e[3:]) for e in fix["edits"]),
         ),
         noqa_row=item["noqa_row"],
         origin=item["origin"],
         runtime=item["runtime"],
         source_line=item["source_line"],
+        cell=item.get("cell"),
+        cell_id=item.get("cell_id"),
+        file_rows=tuple(item["file_rows"]) if item.get("file_rows") else None,
     )

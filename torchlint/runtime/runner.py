@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 import statistics
 import sys
 import time
@@ -18,11 +19,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
+from torchlint import notebooks
 from torchlint import source as sources
 from torchlint.analysis.project import ClassRef, ProjectIndex, module_name_for
 from torchlint.config import Settings
 from torchlint.diagnostics import Diagnostic, Location
 from torchlint.discovery import discover
+from torchlint.notebooks.cells import CellMap
+from torchlint.notebooks.definitions import definitions_only
 from torchlint.rules import FILE_NOT_LINTED, RULES_BY_CODE
 from torchlint.runtime import messages
 from torchlint.runtime.pool import FileTask, WorkerPool, WorkerStartError
@@ -128,6 +132,18 @@ class _Plan:
     # (file, class) whose buffers are registered under names computed from its arguments
     value_dependent: set[tuple[str, str]] = field(default_factory=set)
     index: Optional[ProjectIndex] = None
+    # notebooks: shown path -> its cell map; their definitions are imported from a
+    # module written under ``scratch`` (torchlint/notebooks/definitions.py)
+    cell_maps: dict[str, "CellMap"] = field(default_factory=dict)
+    scratch: Optional[str] = None
+
+    def unplace(self, d: Diagnostic) -> Diagnostic:
+        cells = self.cell_maps.get(d.path)
+        return cells.unplace(d) if cells is not None else d
+
+    def place(self, d: Diagnostic) -> Diagnostic:
+        cells = self.cell_maps.get(d.path)
+        return cells.place(d) if cells is not None else d
 
 
 def _plan(paths: Sequence[str], settings: Settings, diagnostics: list[Diagnostic]) -> _Plan:
@@ -140,9 +156,14 @@ def _plan(paths: Sequence[str], settings: Settings, diagnostics: list[Diagnostic
     for path in discovery.files:
         real = os.path.realpath(path)
         try:
-            text = sources.decode(sources.read_bytes(path))
+            data = sources.read_bytes(path)
+            joined = notebooks.load(data) if notebooks.is_notebook(path) else None
+            text = joined.text if joined is not None else sources.decode(data)
         except sources.NotLinted:
             continue
+        if joined is not None:
+            plan.cell_maps[str(path)] = joined.map
+            real = _write_definitions(plan, path, text)
         record = FileRecord(real, str(path), text.splitlines(), FileClasses(text))
         plan.records[real] = record
         facts = index.add_source(Path(real), text)
@@ -153,14 +174,31 @@ def _plan(paths: Sequence[str], settings: Settings, diagnostics: list[Diagnostic
             chain = [facts.classes[name], *index.ancestors(ClassRef(Path(real), name))]
             if any(f.computed_buffer_names for f in chain):
                 plan.value_dependent.add((real, name))
-        found = [d for d in by_shown.get(str(path), []) if d.code != FILE_NOT_LINTED]
+        found = [plan.unplace(d) for d in by_shown.get(str(path), []) if d.code != FILE_NOT_LINTED]
         rows = {row for d in found for row in _rows(record, d)}
         if rows:
             plan.watch[real] = sorted(rows)
         if modules or found:
             module, roots = import_plan(Path(real), settings)
+            if joined is not None:  # loaded from its path, run from the notebook's directory's view
+                module, roots = "", [str(Path(path).resolve().parent), *roots[1:]]
             plan.tasks.append(FileTask(real, module, roots))
     return plan
+
+
+def _write_definitions(plan: _Plan, path: Path, text: str) -> str:
+    """Write the notebook's definitions (imports, classes, functions, constants; never
+    its top-level work) as a module to import; its real path."""
+    import hashlib
+    import tempfile
+
+    if plan.scratch is None:
+        plan.scratch = tempfile.mkdtemp(prefix="torchlint-notebooks-")
+    digest = hashlib.blake2b(str(Path(path).resolve()).encode(), digest_size=4).hexdigest()
+    stem = "".join(c if c.isalnum() else "_" for c in Path(path).stem)
+    target = Path(plan.scratch) / f"{stem}_{digest}.py"
+    target.write_text(definitions_only(text), encoding="utf-8")
+    return os.path.realpath(target)
 
 
 def _rows(record: FileRecord, d: Diagnostic) -> range:
@@ -212,6 +250,16 @@ def apply_runtime(result, settings: Settings, paths: Sequence[str], show_refuted
         )
     started = time.monotonic()
     plan = _plan(paths, settings, result.diagnostics)
+    try:
+        return _apply(result, settings, plan, started, show_refuted, jobs)
+    finally:
+        if plan.scratch is not None:
+            shutil.rmtree(plan.scratch, ignore_errors=True)
+
+
+def _apply(result, settings: Settings, plan: _Plan, started: float, show_refuted: bool,
+           jobs: Optional[int]) -> RuntimeStats:
+    result.diagnostics = [plan.unplace(d) for d in result.diagnostics]  # notebooks: the joined rows
     collector = _Collector(plan.records)
     pool = WorkerPool(
         size=min(jobs or os.cpu_count() or 1, MAX_WORKERS, max(1, len(plan.tasks))),
@@ -231,7 +279,7 @@ def apply_runtime(result, settings: Settings, paths: Sequence[str], show_refuted
     extra = _runtime_only(result.diagnostics, plan, collector.evidence, settings)
     stats.runtime_only = len(extra)
     kept = [d for d in diagnostics if show_refuted or (d.runtime or {}).get("verdict") != REFUTED]
-    result.diagnostics = sorted(kept + extra, key=Diagnostic.sort_key)
+    result.diagnostics = sorted((plan.place(d) for d in kept + extra), key=Diagnostic.sort_key)
     stats.wall_seconds = time.monotonic() - started
     result.runtime_summary = stats.summary(show_refuted)
     return stats
@@ -315,7 +363,7 @@ def _runtime_only(static: list[Diagnostic], plan: _Plan, evidence: Evidence, set
             continue
         code = finding["code"]
         record = plan.records.get(finding["file"] or finding.get("class_file") or "")
-        if record is None or code not in settings.select or code in settings.ignored_for(Path(record.path)):
+        if record is None or code not in settings.select or code in settings.ignored_for(Path(record.shown)):
             continue
         row, column = _where(finding, record, plan)
         if row is None:
