@@ -352,31 +352,6 @@ def test_survives_malformed_input_unknown_methods_and_a_deleted_file(client: Lsp
     assert client.shutdown() == 0
 
 
-def test_base_install_never_imports_pygls(tmp_path: Path):
-    """The CLI (and so the pre-commit hook, which runs it) works with pygls absent, and
-    `torchlint server` then says how to install it."""
-    blocker = textwrap.dedent('''\
-        import sys
-        for name in ("pygls", "lsprotocol", "cattrs"):
-            sys.modules[name] = None  # importing it raises ImportError
-        from torchlint.cli import main
-        code = main(sys.argv[1:])
-        assert not any(m.startswith(("pygls", "lsprotocol")) for m in sys.modules if sys.modules[m] is not None)
-        sys.exit(code)
-    ''')
-    (tmp_path / "mlp.py").write_text(BUGGY)
-    env = {"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"}
-    lint = subprocess.run([sys.executable, "-c", blocker, "--no-cache", "mlp.py"], cwd=tmp_path,
-                          capture_output=True, text=True, env=env)
-    assert lint.returncode == 1 and "TL001" in lint.stdout, lint.stderr
-    server = subprocess.run([sys.executable, "-c", blocker, "server"], cwd=tmp_path, capture_output=True,
-                            text=True, env=env, stdin=subprocess.DEVNULL)
-    assert server.returncode == 2
-    assert "pip install 'torchlint[server]'" in server.stderr
-    hooks = (REPO / ".pre-commit-hooks.yaml").read_text()
-    assert "pygls" not in hooks and "[server]" not in hooks
-
-
 def test_initialize_advertises_what_the_server_does(workspace: Path):
     client = LspClient(cwd=workspace)
     try:
