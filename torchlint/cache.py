@@ -32,6 +32,7 @@ import os
 import pickle
 import sys
 import tempfile
+import threading
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Optional
@@ -226,14 +227,18 @@ class FactsStore:
         try:
             payload = pickle.dumps((key, entry), protocol=pickle.HIGHEST_PROTOCOL)
             self._prepare()
-            handle = tempfile.NamedTemporaryFile("wb", dir=self.directory, prefix=".tmp-", suffix=".pickle",
-                                                 delete=False)
+            # a temporary name of this process's own, then an atomic rename (NamedTemporaryFile
+            # cost more than the rest of the store: a full cold run writes thousands)
+            temporary = os.path.join(self.directory, f".tmp-{os.getpid()}-{threading.get_ident()}-{key}")
             try:
-                with handle:
-                    handle.write(payload)
-                os.replace(handle.name, self.directory / f"{key}.pickle")
+                descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+                try:
+                    os.write(descriptor, payload)
+                finally:
+                    os.close(descriptor)
+                os.replace(temporary, os.path.join(self.directory, f"{key}.pickle"))
             except BaseException:
-                _remove(handle.name)
+                _remove(temporary)
                 raise
         except (OSError, pickle.PicklingError, RecursionError):
             return  # a read-only or full disk costs the cache, never the run
