@@ -176,15 +176,17 @@ class FixChecker:
         if again.text != fixed or again.applied:  # (its first lint is a fresh one: the memo is empty)
             return Failure("not-idempotent", f"second pass applied {dict(again.applied)}\n{_diff(fixed, again.text)}")
         # A finding whose fix was applied must not come back without a fix (one that still
-        # has a fix was refused, or idempotence failed above): same rule, same message.
-        before = Counter((d.code, d.message) for d in first if d.fix is not None)
-        after = Counter((d.code, d.message) for d in outcome.diagnostics)
-        unfixable_after = {(d.code, d.message) for d in outcome.diagnostics if d.fix is None}
-        for key, count in sorted(before.items()):
-            if outcome.applied[key[0]] and key in unfixable_after and after[key] >= count:
+        # has a fix was refused, or idempotence failed above): per rule and message, no
+        # more findings without a fix remain than there were before.
+        fixable = Counter((d.code, d.message) for d in first if d.fix is not None)
+        unfixable = Counter((d.code, d.message) for d in first if d.fix is None)
+        unfixable_after = Counter((d.code, d.message) for d in outcome.diagnostics if d.fix is None)
+        for key, count in sorted(fixable.items()):
+            if outcome.applied[key[0]] and unfixable_after[key] > unfixable[key]:
                 return Failure("fixed-finding-reported",
-                               f"{key[0]}: {key[1]!r}: {count} found with a fix, {after[key]} reported after the fixes "
-                               f"{dict(outcome.applied)}\n{_diff(text, fixed)}")
+                               f"{key[0]}: {key[1]!r}: {count} found with a fix and {unfixable[key]} without, "
+                               f"{unfixable_after[key]} without a fix after the fixes {dict(outcome.applied)}\n"
+                               f"{_diff(text, fixed)}")
         if _keys(again.diagnostics) != _keys(outcome.diagnostics):
             return Failure("nondeterministic", f"two lints of the fixed text differ: {_keys(outcome.diagnostics)} "
                                                f"!= {_keys(again.diagnostics)}")

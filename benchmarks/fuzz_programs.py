@@ -13,6 +13,7 @@ on any machine and in any worker.
 from __future__ import annotations
 
 import random
+import re
 from typing import Callable
 
 Lines = list[tuple[int, str]]  # (indentation level relative to the block, text)
@@ -207,6 +208,29 @@ class Generator:
         kinds += [self.plain_statement] * 12
         return self.pick(kinds)()
 
+    def construction_piece(self) -> Lines:
+        """A construction snippet, sometimes nested in a block, joined by semicolons or
+        written as a one-line compound statement."""
+        lines = self.construction_snippet()
+        if not any(text and not text.startswith("#") for _, text in lines):
+            return lines
+        simple = all(depth == 0 and _is_simple(text) for depth, text in lines)
+        roll = self.r.random()
+        if simple and len(lines) > 1 and roll < 0.1:
+            return [(0, "; ".join(text for _, text in lines))]
+        # (not `if x: name: int = 3`, which Python accepts and libcst 1.9 does not)
+        if simple and len(lines) == 1 and roll < 0.16 and not re.match(r"\w+:", lines[0][1]):
+            head = self.pick(["if flag:", "for _ in range(1):", "with torch.no_grad():", "while flag:"])
+            return [(0, f"{head} {lines[0][1]}")]
+        if roll < 0.28:
+            head = self.pick([[(0, "if flag:")], [(0, "for i in range(depth):")], [(0, "with contextlib.suppress(Exception):")],
+                              [(0, "if d > 1:"), (1, "pass"), (0, "elif flag:")]])
+            tail = self.pick([[], [], [(0, "else:"), (1, "pass")]]) if head[-1][1].startswith(("if", "elif", "for")) else []
+            return head + [(depth + 1, text) for depth, text in lines] + tail
+        if roll < 0.33:
+            return [(0, "try:")] + [(depth + 1, text) for depth, text in lines] + [(0, "except Exception:"), (1, "raise")]
+        return lines
+
     # -- ordinary and unusual code -----------------------------------------------
     def plain_statement(self) -> Lines:
         n, t = self.attr(), self.local()
@@ -315,7 +339,7 @@ class Generator:
             body.append((0, self.pick(["dims: int = 3", "__constants__ = ['d']", "scale = 1.0; name = 'm'"])))
         # __init__: rule snippets with the super call somewhere (or nowhere)
         init: Lines = []
-        snippets = [self.construction_snippet() for _ in range(r.choice([1, 2, 2, 3, 3, 4, 5, 6]))]
+        snippets = [self.construction_piece() for _ in range(r.choice([1, 2, 2, 3, 3, 4, 5, 6]))]
         position = r.choice([0, 0, 0, 0, 1, len(snippets), None, r.randint(0, len(snippets))])
         for i, snippet in enumerate(snippets):
             if i == position:
@@ -328,7 +352,7 @@ class Generator:
         if self.chance(0.4):  # a method construction calls
             body.append((0, ""))
             body.append((0, self.pick(["def _build(self):", "def reset_parameters(self) -> None:"])))
-            body.extend(self.block([line for _ in range(r.randint(1, 3)) for line in self.construction_snippet()]))
+            body.extend(self.block([line for _ in range(r.randint(1, 3)) for line in self.construction_piece()]))
         if self.chance(0.8):
             body.append((0, ""))
             forward = [line for _ in range(r.choice([0, 1, 1, 2, 3])) for line in self.forward_snippet()] + [(0, "return x")]
@@ -437,6 +461,13 @@ class Generator:
             self.modules.append(name)
         lines += [(0, "")] + self.footer()
         return lines
+
+
+def _is_simple(text: str) -> bool:
+    """A one-line simple statement that can share a line with others."""
+    return bool(text) and "\n" not in text and not text.startswith(("#", "@")) and "#" not in text \
+        and not text.rstrip().endswith((":", "\\")) and not text.startswith(("if ", "for ", "while ", "with ", "try",
+                                                                                 "match ", "def ", "class "))
 
 
 def render(lines: Lines, rng: random.Random) -> str:

@@ -32,3 +32,17 @@ def test_fuzz_found_fixes(tmp_path, before, after):
     result = fixed(tmp_path, module(before), unsafe=True)
     assert result == module(after)
     assert fixed(tmp_path, result, unsafe=True) == result
+
+
+def test_super_call_goes_above_a_decorated_first_statement(tmp_path):
+    """TL003's fix inserted `super().__init__()` between a decorator and its `def`: a
+    decorated function's position starts at `def`."""
+    before = (
+        "import functools\nimport torch.nn as nn\n\n\nclass M(nn.Module):\n    def __init__(self, d):\n"
+        "        # a helper\n        @staticmethod\n        # between\n        @functools.cache\n"
+        "        def helper(value):\n            return value\n        self.fc = nn.Linear(d, d)\n"
+    )
+    after = before.replace("        # a helper\n", "        super().__init__()\n        # a helper\n")
+    result = fixed(tmp_path, before)
+    assert result == after
+    assert fixed(tmp_path, result) == result

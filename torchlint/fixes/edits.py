@@ -140,8 +140,10 @@ def whole_lines(ctx: "FileContext", node: cst.CSTNode) -> tuple[int, int, str]:
 
 
 def first_row(ctx: "FileContext", statement: cst.CSTNode) -> int:
-    """The first line of a statement including the comment lines right above it."""
-    row = ctx.position(statement).start.line
+    """The first line of a statement including its decorators and the comment lines
+    right above it (a decorated function's own position starts at ``def``)."""
+    decorators = getattr(statement, "decorators", ())
+    row = ctx.position(decorators[0] if decorators else statement).start.line
     for line in reversed(getattr(statement, "leading_lines", ())):
         if line.comment is None:
             break
