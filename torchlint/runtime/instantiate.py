@@ -26,6 +26,7 @@ import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
+from torchlint.analysis.spelling import is_requires_grad_typo
 from torchlint.runtime.repair import Repairer
 from torchlint.runtime.synthesis import SCHEMES, CannotSynthesise, Synthesiser
 
@@ -90,6 +91,27 @@ class Recorder:
         self.elements = 0
         self._before_init: list[tuple[dict[str, Any], nn.Module]] = []
         self._saved: dict[tuple[Any, str], Any] = {}
+        # misspelt `requires_grad` attributes set on tensors: id -> (tensor ref, {name: (file, line)})
+        self._typos: dict[int, tuple[Any, dict[str, tuple[str, int]]]] = {}
+
+    def note_typo(self, tensor: torch.Tensor, name: str, where: Optional[tuple[str, int]]) -> None:
+        if where is None:
+            return
+        try:
+            ref = weakref.ref(tensor)
+        except TypeError:
+            return
+        entry = self._typos.get(id(tensor))
+        if entry is None or entry[0]() is not tensor:
+            entry = self._typos[id(tensor)] = (ref, {})
+        entry[1].setdefault(name, where)
+
+    def typo_where(self, tensor: Any, name: str) -> Optional[tuple[str, int]]:
+        """Where the build set the misspelt attribute ``name`` on ``tensor`` (its line)."""
+        entry = self._typos.get(id(tensor))
+        if entry is None or entry[0]() is not tensor:
+            return None
+        return entry[1].get(name)
 
     def is_made_up(self, value: Any) -> bool:
         return any(value is made for made in self.made_up)
@@ -142,6 +164,9 @@ class Recorder:
         # No GPU here: `.cuda()` in a constructor moves nothing and must not fail.
         self._patch(torch.Tensor, "cuda", lambda tensor, *args, **kwargs: tensor)
         self._patch(nn.Module, "cuda", lambda module, *args, **kwargs: module)
+        # Where a misspelt `requires_grad` is set on a tensor (`w.require_grad = False`): the
+        # runtime TL005 finding points at that line.
+        self._patch(torch.Tensor, "__setattr__", _recording_tensor_setattr)
         # Nor `.to("cuda")` / `.to(device)` with a CUDA default: the dtype part still applies.
         if not torch.cuda.is_available():
             self._patch(nn.Module, "to", _without_cuda(nn.Module.to))
@@ -201,6 +226,14 @@ def _without_cuda(to):
 
 
 _ORIGINAL_SETATTR = nn.Module.__setattr__
+_ORIGINAL_TENSOR_SETATTR = torch.Tensor.__setattr__
+
+
+def _recording_tensor_setattr(tensor: torch.Tensor, name: str, value: Any) -> None:
+    _ORIGINAL_TENSOR_SETATTR(tensor, name, value)
+    recorder = Recorder._active
+    if recorder is not None and isinstance(name, str) and is_requires_grad_typo(name):
+        recorder.note_typo(tensor, name, _caller(outside_torch=True))
 
 
 def _recording_setattr(module: nn.Module, name: str, value: Any) -> None:

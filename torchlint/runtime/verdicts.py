@@ -24,6 +24,13 @@ MOVE_CODES = frozenset({"TL011"})  # a moved Parameter: also confirmed by torch 
 # same statement or attribute (one finding per defect): a moved Parameter shows up at
 # runtime as a plain tensor (TL001, TL004) or as a registration torch refused (TL010).
 ACCOUNTS_FOR = {"TL011": ("TL001", "TL004", "TL010")}
+# One defect, one finding: findings of one family on the same attribute of the same class
+# are one defect (a plain tensor that requires grad is TL004, not TL001 and TL004).
+_FAMILIES = {"TL001": "tensor", "TL004": "tensor", "TL011": "tensor"}
+
+
+def defect_family(code: str) -> str:
+    return _FAMILIES.get(code, code)
 
 
 @dataclass
@@ -265,9 +272,15 @@ def _init_check(subject: Subject, facts: dict[str, Any], reached: bool) -> tuple
 
 
 def _typo_check(subject: Subject, facts: dict[str, Any], reached: bool) -> tuple[str, str]:
-    tensor = facts["typos"].get(subject.attribute or "")
-    if tensor:
-        return CONFIRMED, f"the built instance's tensor `{tensor}` carries a plain `{subject.attribute}` attribute"
+    """TL005's fact: the misspelt attribute sits on a tensor the module holds, and that
+    tensor's ``requires_grad`` is not what the assignment asked for."""
+    typo = facts["typos"].get(subject.attribute or "")
+    if typo:
+        if not typo["unchanged"]:
+            return UNVERIFIED, f"`{typo['tensor']}.{subject.attribute}` was set to {typo['value']}, but its " \
+                               f"`requires_grad` is {typo['requires_grad']} anyway in this build"
+        return CONFIRMED, f"the built instance's tensor `{typo['tensor']}` carries a plain `{subject.attribute}` " \
+                          f"attribute ({typo['value']}) and its `requires_grad` is still {typo['requires_grad']}"
     if reached:
         return UNVERIFIED, f"the line ran, but no tensor the module holds has a `{subject.attribute}` attribute"
     return UNVERIFIED, "the line was not reached while building (it may run outside construction)"

@@ -272,7 +272,8 @@ class _State:
                           reached=sorted(outcome.reached))
             if outcome.instance is not None:
                 try:
-                    inspection = inspect_model(outcome.instance, self.owned, outcome.recorder.where)
+                    inspection = inspect_model(outcome.instance, self.owned, outcome.recorder.where,
+                                               outcome.recorder.typo_where)
                     report.update(facts=inspection.facts, findings=inspection.findings)
                 except Exception:
                     report.update(status="failed", facts={}, findings=[],
