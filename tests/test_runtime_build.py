@@ -249,7 +249,7 @@ def test_inspection_is_the_same_on_meta_and_cpu(monkeypatch):
             plans = builder._plans(cls, cls.__qualname__)
             if not isinstance(plans, list):
                 continue
-            _, make, _ = plans[0]
+            _, make, _, _ = plans[0]
             meta, cpu = build_once(make, "meta"), build_once(make, "cpu")
             if meta.error is not None or cpu.error is not None or "_parameters" not in vars(meta.instance):
                 continue

@@ -141,10 +141,12 @@ def _value_fact(value: Any, names_by_id: dict[int, str], module_ids: set[int]) -
             if isinstance(leaf, nn.Module):
                 if id(leaf) in module_ids:
                     counts["registered_modules"] += 1
-                elif _has_state(leaf):
-                    counts["unregistered_modules"] += 1
-                else:
+                elif not _has_state(leaf):
                     counts["stateless_modules"] += 1
+                elif _state_missing(leaf, names_by_id):  # TL007's fact: state missing from the model's
+                    counts["unregistered_modules"] += 1
+                else:  # every tensor it holds is registered through another path (shared weights)
+                    counts["registered_modules"] += 1
             elif isinstance(leaf, nn.Parameter):
                 counts["registered_parameters" if id(leaf) in names_by_id else "unregistered_parameters"] += 1
         return {"kind": "container", "container": _container_name(value), "size": len(value), **counts}
@@ -167,6 +169,12 @@ def _leaves(value: Any, depth: int = 0):
             continue
         if level < 3:
             stack.extend((child, level + 1) for child in children)
+
+
+def _state_missing(module: nn.Module, names_by_id: dict[int, str]) -> bool:
+    """Does the module hold a parameter or buffer that the root's ``named_parameters()`` /
+    ``named_buffers()`` do not reach?"""
+    return any(id(t) not in names_by_id for t in (*module.parameters(), *module.buffers()))
 
 
 def _has_state(module: nn.Module) -> bool:
