@@ -123,9 +123,9 @@ def _category(detail: str) -> str:
 
 def _reason(detail: str) -> str:
     """The class failure reason inside a verdict detail (after "could not be built: ")."""
-    for marker in ("could not be built: ", "could not be imported: ", "was skipped: "):
+    for marker in ("build failed: ", "could not be imported: ", "was skipped: "):
         if marker in detail:
-            return detail.split(marker, 1)[1]
+            return detail.split(marker, 1)[1].split("; `", 1)[0]
     return "line not reached" if "not reached" in detail else detail
 
 

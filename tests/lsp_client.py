@@ -23,10 +23,10 @@ def file_uri(path: Path) -> str:
 
 
 class LspClient:
-    def __init__(self, cwd: Optional[Path] = None, configuration: Any = None):
+    def __init__(self, cwd: Optional[Path] = None, configuration: Any = None, command: Optional[list[str]] = None):
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-        self.process = subprocess.Popen([sys.executable, "-m", "torchlint", "server"], cwd=cwd or REPO,
+        self.process = subprocess.Popen(command or [sys.executable, "-m", "torchlint", "server"], cwd=cwd or REPO,
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                         env=env)
         self.configuration = configuration  # the answer to workspace/configuration

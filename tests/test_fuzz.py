@@ -1,5 +1,6 @@
-"""A short fuzz run (benchmarks/fuzz.py runs the long one): generated programs, alone
-and inside Module classes, never make torchlint raise or report an internal error."""
+"""A short fuzz run (benchmarks/fuzz.py runs the long one, in parallel): generated
+Module programs never crash torchlint, and every fix re-parses, is idempotent and is
+not reported again; hypothesmith's grammar programs never make it raise."""
 
 from __future__ import annotations
 
@@ -9,23 +10,75 @@ import pytest
 
 from conftest import ROOT
 
-pytest.importorskip("hypothesmith")
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import fuzz  # noqa: E402
+import fuzz_programs  # noqa: E402
+
+BROKEN = "import torch.nn as nn\nclass M(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
 
 
-def test_generated_programs_never_raise():
-    assert fuzz.run(examples=60) >= 60
+def test_generated_module_programs_pass_every_check():
+    summary = fuzz.fuzz(programs=40, seed=7, jobs=1)
+    assert summary["programs"] == 40
+    assert summary["failures"] == {}, summary["records"]
 
 
-def test_checker_reports_internal_errors(monkeypatch):
-    """The property can fail: an exception inside a rule is caught and counted."""
+def test_generation_is_deterministic_and_varied():
+    assert fuzz_programs.program(3, 11) == fuzz_programs.program(3, 11)
+    texts = {fuzz_programs.program(3, i)[0] for i in range(30)}
+    assert len(texts) == 30
+    every = "".join(text for text, _ in (fuzz_programs.program(0, i) for i in range(300)))
+    for piece in ("type ", "match ", ":=", "async def", "\r\n", "\t", "@", "f'", "\\\n", "register_buffer",
+                  "requires_grad=True", "require_grad", ".to(device)", "for _ in range", "super().__init__()"):
+        assert piece in every, piece
+
+
+def test_checker_reports_internal_errors_as_crashes(monkeypatch):
     from torchlint.rules.tl001_unregistered_tensor import UnregisteredTensor
 
     def broken(self, ctx):
         raise ValueError("boom")
 
     monkeypatch.setattr(UnregisteredTensor, "check", broken)
-    checker = fuzz.Checker()
-    with pytest.raises(AssertionError, match="boom"):
-        checker.check("import torch.nn as nn\nclass M(nn.Module):\n    def __init__(self):\n        super().__init__()\n")
+    failure = fuzz.FixChecker().check(BROKEN)
+    assert failure.kind == "crash" and "boom" in failure.detail
+
+
+def test_checker_reports_a_fix_that_is_not_idempotent(monkeypatch):
+    """A fix whose output offers the same fix again (here: every TL005 rename made to
+    leave a new misspelling behind) is caught by the second pass."""
+    from torchlint.fixes import apply
+
+    real = apply.apply_fixes
+
+    def growing(text, fixes):
+        new, applied = real(text, fixes)
+        return new + "        self.w.require_grad = False\n", applied
+
+    monkeypatch.setattr(apply, "apply_fixes", growing)
+    program = BROKEN + "        self.w = nn.Parameter(torch.ones(1))\n        self.w.require_grad = False\n"
+    failure = fuzz.FixChecker().check("import torch\n" + program)
+    assert failure is not None and failure.kind == "not-idempotent"
+
+
+def test_a_failure_is_shrunk_to_a_small_reproducer(tmp_path, monkeypatch):
+    from torchlint.rules.tl007_module_in_plain_container import ModuleInPlainContainer
+
+    def broken(self, ctx):
+        if "[nn.ReLU()]" in ctx.source:
+            raise ValueError("boom")
+        return iter(())
+
+    monkeypatch.setattr(ModuleInPlainContainer, "check", broken)
+    program = BROKEN + "        self.a = 1\n        self.b = [nn.ReLU()]\n        self.c = 2\n"
+    checker = fuzz.FixChecker()
+    failure = checker.check(program)
+    small = fuzz.shrink(program, failure, checker, None)
+    assert "[nn.ReLU()]" in small and "self.a" not in small and "self.c" not in small
+    written = fuzz.write_reproducer(tmp_path, 0, 5, failure, program, small)
+    assert written.read_text().startswith("# fuzz failure: crash (python benchmarks/fuzz.py --seed 0 --only 5)")
+
+
+def test_generated_programs_never_raise():
+    pytest.importorskip("hypothesmith")
+    assert fuzz.run(examples=60) >= 60

@@ -249,7 +249,7 @@ def test_inspection_is_the_same_on_meta_and_cpu(monkeypatch):
             plans = builder._plans(cls, cls.__qualname__)
             if not isinstance(plans, list):
                 continue
-            _, make, _ = plans[0]
+            _, make, _, _ = plans[0]
             meta, cpu = build_once(make, "meta"), build_once(make, "cpu")
             if meta.error is not None or cpu.error is not None or "_parameters" not in vars(meta.instance):
                 continue
@@ -385,10 +385,14 @@ def test_requires_grad_tensor_and_typo(tmp_path):
     module, path = load(EVIDENCE, tmp_path)
     outcome = build(module, path, "Grads")
     assert outcome.status == "built"
-    found = inspect_model(outcome.instance, lambda f: f == path, outcome.recorder.where).findings
+    found = inspect_model(outcome.instance, lambda f: f == path, outcome.recorder.where,
+                          outcome.recorder.typo_where).findings
+    # one defect, one finding: a plain tensor that requires grad is TL004 alone (its message
+    # names both consequences), not TL001 and TL004 on the same attribute
+    assert sorted((f["code"], f["line"], f["attribute"]) for f in found) == [
+        ("TL004", 39, "temperature"), ("TL005", 40, "require_grad")]
     by_code = {f["code"]: f for f in found}
-    assert by_code["TL001"]["line"] == 39 and by_code["TL004"]["attribute"] == "temperature"
-    assert by_code["TL005"]["attribute"] == "require_grad"
+    assert "never updates it" in by_code["TL004"]["message"] and "state_dict()" in by_code["TL004"]["message"]
     assert "`self.fc.weight.require_grad` was set" in by_code["TL005"]["message"]
 
 
@@ -428,10 +432,10 @@ def test_check_model_and_assert_registered(tmp_path):
     module, path = load(EVIDENCE, tmp_path)
     model = module.Grads()
     findings = torchlint.check_model(model)
-    assert sorted(d.code for d in findings) == ["TL001", "TL004", "TL005"]
+    assert sorted(d.code for d in findings) == ["TL004", "TL005"]  # one finding per defect
     assert all(d.origin == "runtime" and d.location.row == 35 for d in findings)  # the class line
-    assert torchlint.check_model(model, ignore=["TL004", "TL005", "TL001"]) == []
-    with pytest.raises(AssertionError, match=r"Grads has 3 registration problems:\n  .*model.py:35: TL001"):
+    assert torchlint.check_model(model, ignore=["TL004", "TL005"]) == []
+    with pytest.raises(AssertionError, match=r"Grads has 2 registration problems:\n  .*model.py:35: TL004"):
         torchlint.assert_registered(model)
     torchlint.assert_registered(nn.Sequential(nn.Linear(2, 2), nn.ReLU()))
     with pytest.raises(TypeError):

@@ -26,6 +26,7 @@ from torchlint.runtime.subjects import FileClasses, attribute_of, subject_of
         ("TL002", 'self.register_buffer(\n    "scale", torch.ones(3))', "scale"),
         ("TL002", "self.add_module('head', nn.Linear(2, 2))", "head"),
         ("TL005", "self.fc.weight.require_grad", "require_grad"),
+        ("TL005", "require_grad", "require_grad"),  # the span TL005 reports: the misspelt name
         ("TL003", "__init__", None),
     ],
 )

@@ -352,31 +352,6 @@ def test_survives_malformed_input_unknown_methods_and_a_deleted_file(client: Lsp
     assert client.shutdown() == 0
 
 
-def test_base_install_never_imports_pygls(tmp_path: Path):
-    """The CLI (and so the pre-commit hook, which runs it) works with pygls absent, and
-    `torchlint server` then says how to install it."""
-    blocker = textwrap.dedent('''\
-        import sys
-        for name in ("pygls", "lsprotocol", "cattrs"):
-            sys.modules[name] = None  # importing it raises ImportError
-        from torchlint.cli import main
-        code = main(sys.argv[1:])
-        assert not any(m.startswith(("pygls", "lsprotocol")) for m in sys.modules if sys.modules[m] is not None)
-        sys.exit(code)
-    ''')
-    (tmp_path / "mlp.py").write_text(BUGGY)
-    env = {"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"}
-    lint = subprocess.run([sys.executable, "-c", blocker, "--no-cache", "mlp.py"], cwd=tmp_path,
-                          capture_output=True, text=True, env=env)
-    assert lint.returncode == 1 and "TL001" in lint.stdout, lint.stderr
-    server = subprocess.run([sys.executable, "-c", blocker, "server"], cwd=tmp_path, capture_output=True,
-                            text=True, env=env, stdin=subprocess.DEVNULL)
-    assert server.returncode == 2
-    assert "pip install 'torchlint[server]'" in server.stderr
-    hooks = (REPO / ".pre-commit-hooks.yaml").read_text()
-    assert "pygls" not in hooks and "[server]" not in hooks
-
-
 def test_initialize_advertises_what_the_server_does(workspace: Path):
     client = LspClient(cwd=workspace)
     try:
@@ -389,3 +364,45 @@ def test_initialize_advertises_what_the_server_does(workspace: Path):
     finally:
         client.close()
     assert json.dumps(capabilities)  # plain JSON
+
+
+def test_crlf_text_and_documents_that_are_not_python(client: LspClient, workspace: Path):
+    path = workspace / "mlp.py"
+    text = BUGGY.replace("\n", "\r\n")
+    path.write_bytes(text.encode())
+    uri = client.open(path, text)
+    assert _codes(client.diagnostics(uri, version=1)) == [("TL001", 8, 8), ("TL007", 9, 8)]
+    actions = client.request("textDocument/codeAction", {
+        "textDocument": {"uri": uri}, "range": _range(0, 0, 0, 0),
+        "context": {"diagnostics": [], "only": ["source.fixAll.torchlint"]}})
+    fixed = apply_edits(text, workspace_edits(actions[0]["edit"], uri))
+    assert fixed.count("\r\n") == text.count("\r\n") and "\n" not in fixed.replace("\r\n", "")
+    assert 'self.register_buffer("scale", torch.ones(width), persistent=False)\r\n' in fixed
+    # a pyproject.toml or a stub the client also syncs is not linted as Python
+    toml = client.open(workspace / "pyproject.toml")
+    stub = client.open(workspace / "mlp.pyi", BUGGY)
+    untitled = "untitled:Untitled-1"
+    client.notify("textDocument/didOpen", {"textDocument": {"uri": untitled, "languageId": "python", "version": 1,
+                                                            "text": BUGGY}})
+    assert _codes(client.diagnostics(untitled)) == [("TL001", 8, 8), ("TL007", 9, 8)]
+    assert not any(n["params"]["uri"] in (toml, stub) for n in client.notifications
+                   if n["method"] == "textDocument/publishDiagnostics")
+
+
+def test_a_burst_of_changes_is_linted_once(workspace: Path):
+    client = LspClient(cwd=workspace)
+    try:
+        client.initialize(workspace, options={"debounceMs": 600})
+        path = workspace / "mlp.py"
+        path.write_text(CLEAN)
+        uri = client.open(path)
+        assert client.diagnostics(uri, version=1) == []
+        for version in range(2, 7):  # typing: one character at a time, faster than the debounce
+            client.change(uri, version, [{"range": _range(0, 3, 0, 3), "text": "x"}])
+        client.change(uri, 7, [{"text": BUGGY}])
+        assert len(client.diagnostics(uri, version=7)) == 2
+        published = [n["params"]["version"] for n in client.notifications
+                     if n["method"] == "textDocument/publishDiagnostics"]
+        assert published == [1, 7]
+    finally:
+        client.close()

@@ -32,6 +32,7 @@ import os
 import pickle
 import sys
 import tempfile
+import threading
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Optional
@@ -226,14 +227,18 @@ class FactsStore:
         try:
             payload = pickle.dumps((key, entry), protocol=pickle.HIGHEST_PROTOCOL)
             self._prepare()
-            handle = tempfile.NamedTemporaryFile("wb", dir=self.directory, prefix=".tmp-", suffix=".pickle",
-                                                 delete=False)
+            # a temporary name of this process's own, then an atomic rename (NamedTemporaryFile
+            # cost more than the rest of the store: a full cold run writes thousands)
+            temporary = os.path.join(self.directory, f".tmp-{os.getpid()}-{threading.get_ident()}-{key}")
             try:
-                with handle:
-                    handle.write(payload)
-                os.replace(handle.name, self.directory / f"{key}.pickle")
+                descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+                try:
+                    os.write(descriptor, payload)
+                finally:
+                    os.close(descriptor)
+                os.replace(temporary, os.path.join(self.directory, f"{key}.pickle"))
             except BaseException:
-                _remove(handle.name)
+                _remove(temporary)
                 raise
         except (OSError, pickle.PicklingError, RecursionError):
             return  # a read-only or full disk costs the cache, never the run
@@ -293,13 +298,16 @@ def _serialise(diagnostic: Diagnostic) -> dict[str, Any]:
         "fix": None if fix is None else {
             "applicability": fix.applicability,
             "message": fix.message,
-            "edits": [[e.content, [e.location.row, e.location.column], [e.end_location.row, e.end_location.column]]
-                      for e in fix.edits],
+            "edits": [[e.content, [e.location.row, e.location.column], [e.end_location.row, e.end_location.column],
+                       e.cell] for e in fix.edits],
         },
         "noqa_row": diagnostic.noqa_row,
         "origin": diagnostic.origin,
         "runtime": diagnostic.runtime,
         "source_line": diagnostic.source_line,
+        "cell": diagnostic.cell,
+        "cell_id": diagnostic.cell_id,
+        "file_rows": list(diagnostic.file_rows) if diagnostic.file_rows else None,
     }
 
 
@@ -315,10 +323,13 @@ def _diagnostic(item: dict[str, Any], shown: str) -> Diagnostic:
         help=item["help"],
         fix=None if fix is None else Fix(
             fix["applicability"], fix["message"],
-            tuple(Edit(content, Location(*start), Location(*end)) for content, start, end in fix["edits"]),
+            tuple(Edit(e[0], Location(*e[1]), Location(*e[2]), *e[3:]) for e in fix["edits"]),
         ),
         noqa_row=item["noqa_row"],
         origin=item["origin"],
         runtime=item["runtime"],
         source_line=item["source_line"],
+        cell=item.get("cell"),
+        cell_id=item.get("cell_id"),
+        file_rows=tuple(item["file_rows"]) if item.get("file_rows") else None,
     )

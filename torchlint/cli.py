@@ -248,6 +248,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     stdin = sys.stdin.buffer.read() if "-" in paths else None
     result = engine.run(paths, settings, stdin=stdin, stdin_filename=args.stdin_filename,
                         **_speed_options(args, settings))
+    # Paths that exist but hold nothing to lint: saying "All checks passed!" would tell
+    # the user their code is fine when none was read.
+    result.found_nothing = not only_changes and result.files_checked == 0 and not result.missing_paths
+    if result.found_nothing:
+        kinds = ".py files or Jupyter notebooks" if settings.notebooks else ".py files (notebooks are off)"
+        print(f"torchlint: No Python files found under {', '.join(paths)} (looked for {kinds}, skipping excluded "
+              f"and git-ignored paths)", file=sys.stderr)
     if settings.runtime.enabled:
         from torchlint.runtime import apply_runtime
         from torchlint.runtime.runner import RuntimeUnavailable
@@ -289,6 +296,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"torchlint: internal error: {error}", file=sys.stderr)
     if result.missing_paths or result.internal_errors or result.fix_errors:
         return EXIT_ERROR
+    if result.found_nothing:
+        return EXIT_CLEAN if args.exit_zero else EXIT_ERROR
     if args.diff:
         return EXIT_FINDINGS if result.diffs else EXIT_CLEAN
     if any((d.runtime or {}).get("verdict") != "refuted" for d in result.diagnostics) and not args.exit_zero:

@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 KNOWN_KEYS = frozenset(
     {"select", "ignore", "extend-select", "per-file-ignores", "exclude", "extend-exclude", "module-bases",
-     "torch-version", "buffer-style", "runtime", "docs-url"}
+     "torch-version", "buffer-style", "runtime", "docs-url", "notebooks"}
 )
 # `runtime = true`, or a `[tool.torchlint.runtime]` table with these keys.
 RUNTIME_KEYS = frozenset({"enabled", "factories", "pythonpath", "timeout", "memory-limit"})
@@ -93,6 +93,7 @@ class Settings:
     diff: bool = False  # show the fixes as a diff, write nothing
     runtime: RuntimeSettings = field(default_factory=RuntimeSettings)
     docs_url: Optional[str] = None  # where the rule pages are served (findings' `url`)
+    notebooks: bool = True  # directories are searched for Jupyter notebooks (.ipynb) too
 
     def ignored_for(self, path: Path) -> frozenset[str]:
         if not self.per_file_ignores:
@@ -233,7 +234,11 @@ def load_settings(
         raise ConfigError(
             f"`buffer-style` in {where} must be one of {', '.join(repr(s) for s in BUFFER_STYLES)}, not {buffer_style!r}"
         )
+    notebooks = table.get("notebooks", True)
+    if not isinstance(notebooks, bool):
+        raise ConfigError(f"`notebooks` in {where} must be true or false, not {notebooks!r}")
     return Settings(
+        notebooks=notebooks,
         select=frozenset(codes),
         per_file_ignores=per_file_ignores,
         exclude=tuple(_string_list(table, "exclude", where)),

@@ -52,6 +52,7 @@ class Edit:
     content: str
     location: Location
     end_location: Location
+    cell: Optional[int] = None  # in a notebook: the cell the locations are in
 
 
 @dataclass(frozen=True)
@@ -75,13 +76,24 @@ class Diagnostic:
     origin: str = "static"
     runtime: Optional[dict[str, Any]] = None
     source_line: Optional[str] = field(default=None, compare=False, repr=False)
+    # In a notebook: the cell (1-based among all its cells) and its id; rows and columns
+    # are then inside that cell. ``file_rows``: the .ipynb file's own rows of the first
+    # and last line, for CI formats that can only point at a line of the file.
+    cell: Optional[int] = None
+    cell_id: Optional[str] = None
+    file_rows: Optional[tuple[int, int]] = field(default=None, compare=False)
+
+    @property
+    def where(self) -> str:
+        """``path`` or, in a notebook, ``path:cell N``: what precedes ``:row:column``."""
+        return self.path if self.cell is None else f"{self.path}:cell {self.cell}"
 
     @property
     def url(self) -> Optional[str]:
         return rule_url(self.code)
 
     def sort_key(self) -> tuple:
-        return (self.path, self.location.row, self.location.column, self.code, self.message)
+        return (self.path, self.cell or 0, self.location.row, self.location.column, self.code, self.message)
 
     def to_json(self) -> dict[str, Any]:
         fix = None
@@ -94,6 +106,7 @@ class Diagnostic:
                         "content": e.content,
                         "location": _loc(e.location),
                         "end_location": _loc(e.end_location),
+                        **({"cell": e.cell} if e.cell is not None else {}),
                     }
                     for e in self.fix.edits
                 ],
@@ -111,6 +124,8 @@ class Diagnostic:
             "noqa_row": self.noqa_row,
             "origin": self.origin,
             "runtime": self.runtime,
+            "cell": self.cell,
+            "cell_id": self.cell_id,
         }
 
 

@@ -1,6 +1,7 @@
 """Paths on the command line -> the Python files to lint.
 
-Directories are walked recursively for ``.py`` files (stubs are not linted), skipping
+Directories are walked recursively for ``.py`` files and Jupyter notebooks
+(``.ipynb``, unless ``notebooks = false``; stubs are not linted), skipping
 the default excludes, the configured ``exclude``/``extend-exclude`` patterns and what
 ``.gitignore`` files ignore. A file named explicitly is always linted.
 """
@@ -96,6 +97,11 @@ def _lintable(path: Path) -> bool:
         return True
 
 
+def lintable_name(name: str, settings: Settings) -> bool:
+    """A file a directory walk lints: Python source, or a notebook when they are on."""
+    return name.endswith(".py") or (settings.notebooks and name.endswith(".ipynb"))
+
+
 def discover(paths: list[str], settings: Settings) -> Discovery:
     result = Discovery()
     ignores = _Ignores(settings)
@@ -120,7 +126,7 @@ def discover(paths: list[str], settings: Settings) -> Discovery:
                     if d not in DEFAULT_EXCLUDES and not ignores.ignored((root_path / d).absolute(), True)
                 )
                 for name in sorted(files):
-                    if name.endswith(".py"):
+                    if lintable_name(name, settings):
                         file_path = root_path / name
                         if _lintable(file_path) and not ignores.ignored(file_path.absolute(), False):
                             add(file_path)
@@ -149,7 +155,7 @@ def excluded(path: Path, settings: Settings) -> bool:
 
 def select_changed(changed: list[Path], paths: list[str], settings: Settings) -> list[str]:
     """The files of ``changed`` (absolute paths from git) that a run over ``paths``
-    would lint: ``.py`` files under a requested directory, not excluded by the default
+    would lint: ``.py`` files (and notebooks) under a requested directory, not excluded by the default
     excludes, the configuration or ``.gitignore``; or a requested file itself. They are
     spelled as the user spelled the path they were found under. A requested path that
     does not exist is kept, so that the run reports it as missing."""
@@ -164,7 +170,7 @@ def select_changed(changed: list[Path], paths: list[str], settings: Settings) ->
             if path == root:
                 selected.append(raw)  # named explicitly: always linted
                 break
-            if not (path.name.endswith(".py") and root.is_dir() and root in path.parents):
+            if not (lintable_name(path.name, settings) and root.is_dir() and root in path.parents):
                 continue
             inside = path.relative_to(root).parts
             directories = [root.joinpath(*inside[:depth]) for depth in range(1, len(inside))]

@@ -29,6 +29,8 @@ from torchlint.codes import FILE_NOT_LINTED as FILE_NOT_LINTED_CODE
 from torchlint.config import Settings, resolved
 from torchlint.diagnostics import Diagnostic, Location
 from torchlint.discovery import discover
+from torchlint import notebooks
+from torchlint.notebooks import is_notebook
 from torchlint.progress import progress_bar
 from torchlint.suppression import Suppressions
 
@@ -53,6 +55,7 @@ class RunResult:
     fix_errors: list[str] = field(default_factory=list)
     project_root: Optional[Path] = None  # CI reports give paths relative to its repository
     runtime_summary: Optional[str] = None  # set by --runtime (torchlint/runtime)
+    found_nothing: bool = False  # the paths given hold no Python file and no notebook (set by the CLI)
 
 
 @dataclass
@@ -154,9 +157,14 @@ class Linter:
     def _fix(self, path: Path, shown: str, data: Optional[bytes]) -> FileResult:
         """Fix one file (or, with --diff, compute the diff) and report what remains."""
         result = FileResult()
+        joined = None
         try:
             original = sources.read_bytes(path)
-            text = sources.decode(original)
+            if is_notebook(path):
+                joined = notebooks.load(original)
+                text = joined.text
+            else:
+                text = sources.decode(original)
         except sources.NotLinted as problem:
             result.diagnostics.append(_not_linted(shown, problem))
             return result
@@ -172,6 +180,8 @@ class Linter:
         outcome = fix_text(text, lint, self.settings.unsafe_fixes)
         result.diagnostics = outcome.diagnostics
         result.fix_error = outcome.error
+        if joined is not None:
+            return self._fix_notebook(path, shown, original, joined, outcome, result)
         if outcome.text == text:
             return result
         if self.settings.diff:
@@ -187,6 +197,43 @@ class Linter:
             result.diagnostics = self._lint(path, shown, original).diagnostics  # what the file still has
         return result
 
+    def _fix_notebook(self, path: Path, shown: str, original: bytes, joined: "notebooks.Joined", outcome,
+                      result: FileResult) -> FileResult:
+        """Write the fixed cells back into the notebook (or, with --diff, show them cell by
+        cell); the findings left are placed in the cells of the notebook as written."""
+        from torchlint.fixes.apply import FixError, write_atomically
+
+        placed = lambda j, ds: notebooks.place_all(j, ds, lambda problem: _not_linted(shown, problem))  # noqa: E731
+        if outcome.text == joined.text:
+            result.diagnostics = placed(joined, result.diagnostics)
+            return result
+        rebuilt = joined.rebuilt(outcome.text)
+        if rebuilt is None:  # never expected: a fix removed a cell boundary
+            result.fix_error = "the fixes could not be cut back into the notebook's cells; the notebook was not written"
+            result.diagnostics = self._lint(path, shown, original).diagnostics
+            return result
+        new_text, changed = rebuilt
+        new_data = new_text.encode("utf-8")
+        if original.startswith(b"\xef\xbb\xbf"):
+            new_data = b"\xef\xbb\xbf" + new_data
+        fixed = notebooks.load(new_data)
+        result.diagnostics = placed(fixed, result.diagnostics)
+        if self.settings.diff:
+            result.applied = outcome.applied
+            result.diff = "".join(
+                "".join(difflib.unified_diff(_with_newline(old).splitlines(keepends=True),
+                                             _with_newline(new).splitlines(keepends=True),
+                                             fromfile=f"a/{shown}:cell {number}", tofile=f"b/{shown}:cell {number}"))
+                for number, (old, new) in sorted(changed.items()))
+            return result
+        try:
+            write_atomically(path, original, new_data)
+            result.applied = outcome.applied
+        except FixError as error:
+            result.fix_error = str(error)
+            result.diagnostics = self._lint(path, shown, original).diagnostics
+        return result
+
     def close(self) -> None:
         if self._thread is not None:
             self._thread.shutdown()
@@ -194,10 +241,15 @@ class Linter:
 
     def _lint(self, path: Path, shown: str, data: Optional[bytes]) -> FileResult:
         result = FileResult()
+        joined = None
         try:
             if data is None:
                 data = sources.read_bytes(path)
-            text = sources.decode(data)
+            if is_notebook(path):
+                joined = notebooks.load(data)
+                text = joined.text
+            else:
+                text = sources.decode(data)
         except sources.NotLinted as problem:
             result.diagnostics.append(_not_linted(shown, problem))
             result.dependencies = {} if data is not None else None  # an unreadable file is not cached
@@ -209,6 +261,9 @@ class Linter:
             except RecursionError:
                 problem = sources.NotLinted("the code is nested too deeply to analyse")
                 result.diagnostics = [_not_linted(shown, problem)]
+        if joined is not None:
+            result.diagnostics = notebooks.place_all(joined, result.diagnostics,
+                                                     lambda problem: _not_linted(shown, problem))
         if not result.internal_errors:
             result.dependencies = {
                 str(p): self.index.dependency_state(p) for p in sorted(observed) if p != own
@@ -344,7 +399,7 @@ def _index_chunk_in_worker(targets: list["Target"], store: Optional[FactsStore] 
 def _index_in_worker(target: "Target", store: Optional[FactsStore] = None) -> Optional[IndexEntry]:
     try:
         data = target.data if target.data is not None else sources.read_bytes(target.path)
-        text = sources.decode(data)
+        text = notebooks.load(data).text if is_notebook(target.path) else sources.decode(data)
     except sources.NotLinted:
         return None  # reported when the file is linted
     path = target.real_path or resolved(target.path)
@@ -569,6 +624,10 @@ def _load_linting_modules() -> None:
     """Import what linting a file needs (libcst, the rules, the analysis)."""
     import torchlint.analysis.context  # noqa: F401
     import torchlint.rules  # noqa: F401
+
+
+def _with_newline(text: str) -> str:
+    return text if text.endswith("\n") or not text else text + "\n"
 
 
 def _size(target: Target) -> int:

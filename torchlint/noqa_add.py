@@ -39,41 +39,76 @@ class AddNoqaResult:
 
 def add_noqa(diagnostics: Iterable[Diagnostic]) -> AddNoqaResult:
     result = AddNoqaResult()
-    wanted: dict[str, dict[int, set[str]]] = defaultdict(lambda: defaultdict(set))
+    wanted: dict[str, dict[tuple, set[str]]] = defaultdict(lambda: defaultdict(set))
     broken = {d.path for d in diagnostics if d.code == FILE_NOT_LINTED}
     for d in diagnostics:
         if d.code == FILE_NOT_LINTED or d.path in broken or d.noqa_row is None:
             continue
         if (d.runtime or {}).get("verdict") == "refuted":
             continue  # hidden and not failing the run: nothing to suppress
-        wanted[d.path][d.noqa_row].add(d.code)
+        wanted[d.path][(d.cell, d.noqa_row)].add(d.code)  # a notebook's rows are in their cell
     for path in sorted(wanted):
         _add_to_file(Path(path), path, wanted[path], result)
     return result
 
 
-def _add_to_file(path: Path, shown: str, rows: dict[int, set[str]], result: AddNoqaResult) -> None:
+def _add_to_file(path: Path, shown: str, rows: dict[tuple, set[str]], result: AddNoqaResult) -> None:
     from torchlint.fixes.apply import FixError, write_atomically
+    from torchlint.notebooks import is_notebook, load
 
+    joined = None
     try:
         original = path.read_bytes()
-        text = sources.decode(original)
+        if is_notebook(path):  # the cells joined: rows are (cell, row) -> the joined text's rows
+            joined = load(original)
+            text = joined.text
+        else:
+            text = sources.decode(original)
     except (OSError, sources.NotLinted) as error:
         result.errors.append(f"{shown}: not changed: {error}")
         return
+    at = {}  # the text's row -> how to name it
+    for cell, row in rows:
+        if joined is not None:
+            at[joined.map.joined_row(cell, row)] = (f"{shown}:cell {cell}:{row}", rows[(cell, row)])
+        else:
+            at[row] = (f"{shown}:{row}", rows[(cell, row)])
+    new_text, added = _added(text, at, shown, result)
+    if not added:
+        return
+    try:
+        if joined is not None:
+            rebuilt = joined.rebuilt(new_text)
+            if rebuilt is None:
+                raise FixError("the comments could not be put back into the notebook's cells")
+            data = rebuilt[0].encode("utf-8")
+            data = b"\xef\xbb\xbf" + data if original.startswith(b"\xef\xbb\xbf") else data
+        else:
+            data = new_text.encode(sources.encoding_of(original))
+        write_atomically(path, original, data)
+    except FixError as error:
+        result.errors.append(f"{shown}: not changed: {error}")
+        return
+    result.added += added
+    result.files.append(shown)
+
+
+def _added(text: str, rows: dict[int, tuple[str, set[str]]], shown: str, result: AddNoqaResult) -> tuple[str, int]:
+    """``text`` with the directives added on ``rows`` (row -> (its name, codes)), and
+    how many codes were added."""
     lines = _LINE.findall(text)[:-1] or [text]  # the pattern's final empty match is not a line
     facts = _line_facts(text)
     if isinstance(facts, str):
         result.errors.append(f"{shown}: not changed: {facts}")
-        return
+        return text, 0
     comments, no_comment = facts
     added = 0
     for row in sorted(rows):
         if not 1 <= row <= len(lines):
             continue
-        codes = sorted(rows[row])
+        name, codes = rows[row][0], sorted(rows[row][1])
         if row in no_comment:
-            result.skipped.append(f"{shown}:{row}: no noqa comment for {', '.join(codes)}: {no_comment[row]}, "
+            result.skipped.append(f"{name}: no noqa comment for {', '.join(codes)}: {no_comment[row]}, "
                                   "which cannot take a comment; split the line, then run --add-noqa again")
             continue
         line = lines[row - 1]
@@ -83,15 +118,7 @@ def _add_to_file(path: Path, shown: str, rows: dict[int, set[str]], result: AddN
         if new_body != body:
             lines[row - 1] = new_body + ending
             added += len(codes)
-    if not added:
-        return
-    try:
-        write_atomically(path, original, "".join(lines).encode(sources.encoding_of(original)))
-    except FixError as error:
-        result.errors.append(f"{shown}: not changed: {error}")
-        return
-    result.added += added
-    result.files.append(shown)
+    return "".join(lines), added
 
 
 def line_with_noqa(text: str, row: int, codes: Iterable[str]) -> tuple[Optional[str], Optional[str]]:

@@ -140,8 +140,10 @@ def whole_lines(ctx: "FileContext", node: cst.CSTNode) -> tuple[int, int, str]:
 
 
 def first_row(ctx: "FileContext", statement: cst.CSTNode) -> int:
-    """The first line of a statement including the comment lines right above it."""
-    row = ctx.position(statement).start.line
+    """The first line of a statement including its decorators and the comment lines
+    right above it (a decorated function's own position starts at ``def``)."""
+    decorators = getattr(statement, "decorators", ())
+    row = ctx.position(decorators[0] if decorators else statement).start.line
     for line in reversed(getattr(statement, "leading_lines", ())):
         if line.comment is None:
             break
@@ -158,14 +160,15 @@ def without_keyword(ctx: "FileContext", call: cst.Call, keyword: str) -> Optiona
     if index is None:
         return None
     whole = ctx.position(call)
-    keyword_start = ctx.position(args[index].keyword).start
-    value_end = ctx.position(args[index].value).end
+    # An argument's own span: a value's span leaves out its parentheses (`(4,)`, `(a)`),
+    # the argument's keeps them (and its `*`/keyword), without the comma after it.
+    keyword_start = ctx.position(args[index]).start
+    value_end = ctx.position(args[index]).end
     if index > 0:  # from the end of the previous argument: its comma goes, this one's stays
-        previous_end = ctx.position(args[index - 1].value).end
+        previous_end = ctx.position(args[index - 1]).end
         return text_between(ctx, whole.start, previous_end) + text_between(ctx, value_end, whole.end)
     if index + 1 < len(args):
-        following = args[index + 1]
-        next_start = ctx.position(following.keyword or following.value).start
+        next_start = ctx.position(args[index + 1]).start
         return text_between(ctx, whole.start, keyword_start) + text_between(ctx, next_start, whole.end)
     tail = re.sub(r"^\s*,", "", text_between(ctx, value_end, whole.end))
     return text_between(ctx, whole.start, keyword_start) + tail

@@ -7,7 +7,7 @@ from torchlint.report.summary import fix_hint, summary_line
 
 
 def line(d: Diagnostic) -> str:
-    return f"{d.path}:{d.location.row}:{d.location.column}: {d.code} {d.message}{verdict_tag(d)}"
+    return f"{d.where}:{d.location.row}:{d.location.column}: {d.code} {d.message}{verdict_tag(d)}"
 
 
 def verdict_tag(d: Diagnostic) -> str:

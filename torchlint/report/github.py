@@ -8,7 +8,7 @@ message; those plus ``:`` and ``,`` in properties.
 
 from __future__ import annotations
 
-from torchlint.report.paths import relative_path, report_root
+from torchlint.report.paths import file_lines, in_cell, relative_path, report_root
 from torchlint.report.summary import summary_line
 
 
@@ -29,14 +29,19 @@ def render(result, quiet: bool = False) -> str:
     root = report_root(result)
     lines = []
     for d in result.diagnostics:
-        properties = {
-            "file": relative_path(d, root),
-            "line": d.location.row,
-            "col": d.location.column,
-            "endLine": d.end_location.row,
-            "endColumn": d.end_location.column,
-            "title": f"{d.code} ({d.name})",
-        }
+        if d.cell is None:
+            properties = {
+                "file": relative_path(d, root),
+                "line": d.location.row,
+                "col": d.location.column,
+                "endLine": d.end_location.row,
+                "endColumn": d.end_location.column,
+                "title": f"{d.code} ({d.name})",
+            }
+        else:  # a notebook: the .ipynb file's lines of the cell's source, and the cell in the title
+            first, last = file_lines(d)
+            properties = {"file": relative_path(d, root), "line": first, "endLine": last,
+                          "title": f"{d.code} ({d.name}) in {in_cell(d)}"}
         message = d.message if not d.help else f"{d.message}\nhelp: {d.help}"
         lines.append(command(properties, message))
     if not quiet:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 from torchlint.report.fingerprints import fingerprints
-from torchlint.report.paths import relative_path, report_root
+from torchlint.report.paths import file_lines, in_cell, relative_path, report_root
 
 SEVERITY = "major"  # every torchlint rule finds a bug, not a style issue
 
@@ -22,11 +22,11 @@ def render(result, quiet: bool = False) -> str:
         {
             "type": "issue",
             "check_name": d.code,
-            "description": f"{d.code} ({d.name}): {d.message}",
+            "description": f"{d.code} ({d.name}): {d.message}" + (f" (in {in_cell(d)})" if d.cell is not None else ""),
             "categories": ["Bug Risk"],
             "severity": SEVERITY,
             "fingerprint": fingerprint,
-            "location": {"path": path, "lines": {"begin": d.location.row, "end": d.end_location.row}},
+            "location": {"path": path, "lines": dict(zip(("begin", "end"), file_lines(d)))},
         }
         for d, path, fingerprint in zip(result.diagnostics, paths, fingerprints(result.diagnostics, paths))
     ]

@@ -12,7 +12,7 @@ import re
 import xml.etree.ElementTree as ET
 from itertools import groupby
 
-from torchlint.report.paths import relative_path, report_root
+from torchlint.report.paths import file_lines, in_cell, relative_path, report_root
 from torchlint.codes import FILE_NOT_LINTED
 from torchlint.diagnostics import more_about
 
@@ -40,17 +40,19 @@ def render(result, quiet: bool = False) -> str:
         suite = ET.SubElement(suites, "testsuite", name=path)
         suite_errors = 0
         for d in findings:
+            where = in_cell(d) or f"line {d.location.row}, column {d.location.column}"
             case = ET.SubElement(
                 suite, "testcase",
                 classname=path,
-                name=f"{d.code} ({d.name}) at line {d.location.row}, column {d.location.column}",
+                name=f"{d.code} ({d.name}) at {where}",
                 file=path,
-                line=str(d.location.row),
+                line=str(file_lines(d)[0]),
             )
             kind = "error" if d.code == FILE_NOT_LINTED else "failure"
             suite_errors += kind == "error"
             problem = ET.SubElement(case, kind, type=d.code, message=_xml_text(d.message))
-            text = f"{path}:{d.location.row}:{d.location.column}: {d.code} {d.message}"
+            shown = path if d.cell is None else f"{path}:cell {d.cell}"
+            text = f"{shown}:{d.location.row}:{d.location.column}: {d.code} {d.message}"
             problem.text = _xml_text(text + (f"\nhelp: {d.help}" if d.help else "") + f"\n{more_about(d.code)}")
         _counts(suite, len(findings), len(findings) - suite_errors, suite_errors)
         failures += len(findings) - suite_errors

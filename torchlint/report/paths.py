@@ -25,3 +25,20 @@ def relative_path(diagnostic: Diagnostic, root: Path) -> str:
         return path.resolve().relative_to(root).as_posix()
     except (ValueError, OSError):
         return Path(os.path.normpath(diagnostic.path)).as_posix()
+
+
+def in_cell(diagnostic: Diagnostic) -> str:
+    """``cell 3, line 4, column 9``: where a notebook finding is, for formats whose
+    location can only be a line of the .ipynb file; ``""`` for a .py file."""
+    if diagnostic.cell is None:
+        return ""
+    return f"cell {diagnostic.cell}, line {diagnostic.location.row}, column {diagnostic.location.column}"
+
+
+def file_lines(diagnostic: Diagnostic) -> tuple[int, int]:
+    """The first and last line of the finding in the file as stored: for a notebook,
+    the .ipynb file's lines that hold the cell's source lines (what a diff of the
+    notebook shows), since CI systems point at lines of files, not at cells."""
+    if diagnostic.cell is not None and diagnostic.file_rows:
+        return diagnostic.file_rows
+    return diagnostic.location.row, diagnostic.end_location.row

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from torchlint import __version__
 from torchlint.report.fingerprints import fingerprints
-from torchlint.report.paths import relative_path, report_root
+from torchlint.report.paths import file_lines, in_cell, relative_path, report_root
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SRCROOT = "%SRCROOT%"
@@ -41,6 +41,8 @@ def rule_descriptor(rule) -> dict:
 
 def _result(d, index: int, path: str, fingerprint: str) -> dict:
     message = d.message if not d.help else f"{d.message}\nHelp: {d.help}"
+    if d.cell is not None:
+        return _notebook_result(d, index, path, fingerprint, message)
     return {
         "ruleId": d.code,
         "ruleIndex": index,
@@ -60,6 +62,35 @@ def _result(d, index: int, path: str, fingerprint: str) -> dict:
             }
         ],
         "partialFingerprints": {FINGERPRINT_KEY: fingerprint},
+    }
+
+
+def _notebook_result(d, index: int, path: str, fingerprint: str, message: str) -> dict:
+    """A notebook finding: the region is the .ipynb file's lines holding the cell's source
+    lines (code scanning shows lines of files); the message and the properties name the
+    cell, its id, and the line and column inside it."""
+    first, last = file_lines(d)
+    properties = {"cell": d.cell, "cellLine": d.location.row, "cellColumn": d.location.column,
+                  "cellEndLine": d.end_location.row, "cellEndColumn": d.end_location.column}
+    if d.cell_id is not None:
+        properties["cellId"] = d.cell_id
+    return {
+        "ruleId": d.code,
+        "ruleIndex": index,
+        "level": "error",
+        "message": {"text": f"In {in_cell(d)}: {message}"},
+        "locations": [
+            {
+                "physicalLocation": {
+                    "artifactLocation": {"uri": quote(path, safe="/"), "uriBaseId": SRCROOT},
+                    "region": {"startLine": first, "endLine": last},
+                },
+                "logicalLocations": [{"name": f"cell {d.cell}", "kind": "module",
+                                      "fullyQualifiedName": f"{path}:cell {d.cell}"}],
+            }
+        ],
+        "partialFingerprints": {FINGERPRINT_KEY: fingerprint},
+        "properties": properties,
     }
 
 

@@ -33,6 +33,8 @@ def summary_line(result: "RunResult") -> str:
         linted = result.files_checked
         done = f"No findings in the {_plural(linted, 'file')} linted." if linted else "Nothing was linted."
         return f"{done}{missing}{runtime}"
+    if not remaining and getattr(result, "found_nothing", False):  # never a success line for reading nothing
+        return "Nothing was linted." + runtime
     if not remaining:
         return "All checks passed!" + runtime
     files = len({d.path for d in result.diagnostics})

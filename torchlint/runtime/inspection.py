@@ -34,8 +34,10 @@ class Inspection:
     findings: list[dict[str, Any]] = field(default_factory=list)
 
 
-def inspect_model(root: nn.Module, owned: Callable[[str], bool], where=None) -> Inspection:
-    """``where``: instance -> {attribute: (file, line)} recorded while building, if any."""
+def inspect_model(root: nn.Module, owned: Callable[[str], bool], where=None, typo_where=None) -> Inspection:
+    """``where``: instance -> {attribute: (file, line)} recorded while building, if any;
+    ``typo_where``: (tensor, attribute) -> (file, line) where a misspelt ``requires_grad``
+    was set on a tensor while building, if recorded."""
     result = Inspection()
     names_by_id: dict[int, str] = {}
     for name, tensor in root.named_parameters(remove_duplicate=False):
@@ -63,10 +65,16 @@ def inspect_model(root: nn.Module, owned: Callable[[str], bool], where=None) -> 
             for code, (message, help) in _attribute_findings(attribute, fact, facts):
                 result.findings.append(_finding(code, filename, recorded.get(attribute), owned, cls.__qualname__,
                                                 attribute, message, help))
-        for typo, tensor_path in _typos(module, prefix, path_of, by_path, owned, seen_typos):
+        for typo, tensor_path, tensor in _typos(module, prefix, path_of, by_path, owned, seen_typos):
+            value = tensor.__dict__.get(typo)
+            fact = {"tensor": tensor_path, "value": repr(value)[:40], "requires_grad": bool(tensor.requires_grad),
+                    "unchanged": not isinstance(value, bool) or bool(tensor.requires_grad) != value}
+            result.facts[key]["typos"].setdefault(typo, fact)
+            if not fact["unchanged"]:
+                continue  # `requires_grad` already holds what the misspelt name asked for: harmless here
             message, help = messages.requires_grad_typo(typo, tensor_path)
-            result.facts[key]["typos"][typo] = tensor_path
-            result.findings.append(_finding("TL005", filename, None, owned, cls.__qualname__, typo, message, help))
+            set_at = typo_where(tensor, typo) if typo_where is not None else None
+            result.findings.append(_finding("TL005", filename, set_at, owned, cls.__qualname__, typo, message, help))
     return result
 
 
@@ -133,10 +141,12 @@ def _value_fact(value: Any, names_by_id: dict[int, str], module_ids: set[int]) -
             if isinstance(leaf, nn.Module):
                 if id(leaf) in module_ids:
                     counts["registered_modules"] += 1
-                elif _has_state(leaf):
-                    counts["unregistered_modules"] += 1
-                else:
+                elif not _has_state(leaf):
                     counts["stateless_modules"] += 1
+                elif _state_missing(leaf, names_by_id):  # TL007's fact: state missing from the model's
+                    counts["unregistered_modules"] += 1
+                else:  # every tensor it holds is registered through another path (shared weights)
+                    counts["registered_modules"] += 1
             elif isinstance(leaf, nn.Parameter):
                 counts["registered_parameters" if id(leaf) in names_by_id else "unregistered_parameters"] += 1
         return {"kind": "container", "container": _container_name(value), "size": len(value), **counts}
@@ -161,6 +171,12 @@ def _leaves(value: Any, depth: int = 0):
             stack.extend((child, level + 1) for child in children)
 
 
+def _state_missing(module: nn.Module, names_by_id: dict[int, str]) -> bool:
+    """Does the module hold a parameter or buffer that the root's ``named_parameters()`` /
+    ``named_buffers()`` do not reach?"""
+    return any(id(t) not in names_by_id for t in (*module.parameters(), *module.buffers()))
+
+
 def _has_state(module: nn.Module) -> bool:
     return any(True for _ in module.parameters()) or any(True for _ in module.buffers())
 
@@ -176,9 +192,10 @@ def _attribute_findings(attribute: str, fact: dict[str, Any], facts: dict[str, A
     if fact["kind"] == "tensor" and not fact["parameter"]:
         if facts["moves_by_hand"]:
             return  # the class moves its own tensors (an `_apply` or `__setattr__` override)
-        yield "TL001", messages.unregistered_tensor(attribute, fact["shape"], fact["alias_of"])
-        if fact["requires_grad"]:
+        if fact["requires_grad"]:  # one defect, one finding: the more specific code names both consequences
             yield "TL004", messages.requires_grad_tensor(attribute)
+        else:
+            yield "TL001", messages.unregistered_tensor(attribute, fact["shape"], fact["alias_of"])
     elif fact["kind"] == "container":
         if fact["unregistered_modules"]:
             yield "TL007", messages.modules_in_container(attribute, fact["container"], fact["unregistered_modules"])
@@ -204,7 +221,7 @@ def _typos(module, prefix, path_of, by_path, owned, seen: set[int]):
         for attribute in list(tensor.__dict__):
             if is_requires_grad_typo(attribute):
                 seen.add(id(tensor))
-                yield attribute, f"self.{name}"
+                yield attribute, f"self.{name}", tensor
 
 
 def _layer_findings(layer, prefix, owner, where, owned, result: Inspection) -> None:

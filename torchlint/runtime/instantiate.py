@@ -26,6 +26,7 @@ import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
+from torchlint.analysis.spelling import is_requires_grad_typo
 from torchlint.runtime.repair import Repairer
 from torchlint.runtime.synthesis import SCHEMES, CannotSynthesise, Synthesiser
 
@@ -90,6 +91,27 @@ class Recorder:
         self.elements = 0
         self._before_init: list[tuple[dict[str, Any], nn.Module]] = []
         self._saved: dict[tuple[Any, str], Any] = {}
+        # misspelt `requires_grad` attributes set on tensors: id -> (tensor ref, {name: (file, line)})
+        self._typos: dict[int, tuple[Any, dict[str, tuple[str, int]]]] = {}
+
+    def note_typo(self, tensor: torch.Tensor, name: str, where: Optional[tuple[str, int]]) -> None:
+        if where is None:
+            return
+        try:
+            ref = weakref.ref(tensor)
+        except TypeError:
+            return
+        entry = self._typos.get(id(tensor))
+        if entry is None or entry[0]() is not tensor:
+            entry = self._typos[id(tensor)] = (ref, {})
+        entry[1].setdefault(name, where)
+
+    def typo_where(self, tensor: Any, name: str) -> Optional[tuple[str, int]]:
+        """Where the build set the misspelt attribute ``name`` on ``tensor`` (its line)."""
+        entry = self._typos.get(id(tensor))
+        if entry is None or entry[0]() is not tensor:
+            return None
+        return entry[1].get(name)
 
     def is_made_up(self, value: Any) -> bool:
         return any(value is made for made in self.made_up)
@@ -142,6 +164,9 @@ class Recorder:
         # No GPU here: `.cuda()` in a constructor moves nothing and must not fail.
         self._patch(torch.Tensor, "cuda", lambda tensor, *args, **kwargs: tensor)
         self._patch(nn.Module, "cuda", lambda module, *args, **kwargs: module)
+        # Where a misspelt `requires_grad` is set on a tensor (`w.require_grad = False`): the
+        # runtime TL005 finding points at that line.
+        self._patch(torch.Tensor, "__setattr__", _recording_tensor_setattr)
         # Nor `.to("cuda")` / `.to(device)` with a CUDA default: the dtype part still applies.
         if not torch.cuda.is_available():
             self._patch(nn.Module, "to", _without_cuda(nn.Module.to))
@@ -201,6 +226,14 @@ def _without_cuda(to):
 
 
 _ORIGINAL_SETATTR = nn.Module.__setattr__
+_ORIGINAL_TENSOR_SETATTR = torch.Tensor.__setattr__
+
+
+def _recording_tensor_setattr(tensor: torch.Tensor, name: str, value: Any) -> None:
+    _ORIGINAL_TENSOR_SETATTR(tensor, name, value)
+    recorder = Recorder._active
+    if recorder is not None and isinstance(name, str) and is_requires_grad_typo(name):
+        recorder.note_typo(tensor, name, _caller(outside_torch=True))
 
 
 def _recording_setattr(module: nn.Module, name: str, value: Any) -> None:
@@ -224,10 +257,25 @@ def _recording_setattr(module: nn.Module, name: str, value: Any) -> None:
                                         "message": f"TypeError: {_text(error)}",
                                         "made_up": recorder.is_made_up(value)})
             return
-    _ORIGINAL_SETATTR(module, name, value)
+    try:
+        _ORIGINAL_SETATTR(module, name, value)
+    except (TypeError, AttributeError) as error:
+        _tag_registration(error, name)
+        raise
 
 
 _AS_PARAMETER = "' as parameter '"
+
+
+def _tag_registration(error: BaseException, name: Any) -> None:
+    """Mark an error raised by torch's own registration code (``Module.__setattr__``,
+    ``register_buffer``, ...) for ``name``: only such an error confirms TL002/TL010/TL011.
+    The same text raised by anything else is a build failure, not evidence."""
+    if getattr(error, "_torchlint_registration", None) is None:
+        try:
+            error._torchlint_registration = name if isinstance(name, str) else ""
+        except AttributeError:
+            pass
 
 
 def _registration_kind(value: Any) -> Optional[str]:
@@ -252,8 +300,9 @@ def _recording_register(original: Callable, what: str) -> Callable:
         if not recorder.probe:
             try:
                 return original(module, *args, **kwargs)
-            except TypeError as error:
-                if recorder.is_made_up(value):
+            except (KeyError, TypeError, AttributeError) as error:
+                _tag_registration(error, name)
+                if isinstance(error, TypeError) and recorder.is_made_up(value):
                     error._torchlint_made_up = True  # torch rejected a value we synthesised: no evidence
                 raise
         if not _initialised(module):
@@ -323,7 +372,8 @@ def evidence_of(error: BaseException, owned: Callable[[str], bool]) -> Optional[
     """The rule a construction error proves, with the user line that raised it."""
     text = _text(error)
     code = None
-    if isinstance(error, AttributeError) and "before Module.__init__() call" in text:
+    registration = getattr(error, "_torchlint_registration", None)  # raised by torch's registration code
+    if isinstance(error, AttributeError) and "before Module.__init__() call" in text and registration is not None:
         code = "TL002"
     elif isinstance(error, AttributeError) and _NO_INTERNALS.search(text):
         obj = getattr(error, "obj", None)
@@ -332,14 +382,14 @@ def evidence_of(error: BaseException, owned: Callable[[str], bool]) -> Optional[
                     "class_file": class_file(type(obj)), "file": None, "line": None,
                     "message": f"AttributeError: {text}"}
         code = "TL003"
-    elif isinstance(error, (KeyError, TypeError)) and _REGISTER_REJECTED.search(text):
+    elif isinstance(error, (KeyError, TypeError)) and registration is not None and _REGISTER_REJECTED.search(text):
         code = "TL010"
     elif isinstance(error, RuntimeError) and LEAF_INPLACE in text:
         code = "TL006"
     if code is None:
         return None
     where = raising_line(error, owned)
-    return {"kind": "error", "code": code, "file": where[0] if where else None,
+    return {"kind": "error", "code": code, "file": where[0] if where else None, "name": registration or None,
             "line": where[1] if where else None, "message": f"{type(error).__name__}: {text}"}
 
 
@@ -426,6 +476,10 @@ class Outcome:
     attempts: int = 0
     events: list[dict[str, Any]] = field(default_factory=list)
     reached: set[tuple[str, int]] = field(default_factory=set)
+    how: Optional[str] = None  # the construction path that built it (defaults, a config factory, ...)
+    error: Optional[str] = None  # a failed build: the exception of the first argument set ("Type: message")
+    tried: Optional[str] = None  # ... and the arguments and device it was raised with
+    log: list[dict[str, Any]] = field(default_factory=list)  # every attempt: arguments, device, result
 
 
 def build_once(make: Callable[[], Any], device: str, probe: bool = False,
@@ -454,6 +508,8 @@ class _Run:
         self.started = started
         self.outcome = Outcome("failed")
         self.failures: dict[int, str] = {}
+        self.errors: dict[int, tuple[str, str]] = {}  # argument set -> (its meta build's error, arguments; device)
+        self.how: dict[int, str] = {}  # argument set -> its construction path
         self.watch = builder._watch_for(cls)
         self.too_large = False  # the last meta build: no CPU build for it
 
@@ -461,17 +517,28 @@ class _Run:
     def reason(self) -> Optional[str]:
         return self.failures[min(self.failures)] if self.failures else None
 
+    def settle_error(self) -> None:
+        """A failed class: the error of its first argument set, as the build failure shown."""
+        if self.errors:
+            self.outcome.error, self.outcome.tried = self.errors[min(self.errors)]
+
     def attempt(self, make: Callable[[], Any], device: str, shown: str, kwargs: Optional[dict], plan: int) -> Any:
         """One build. Returns the final Outcome (built, evidence, out of time, fatal), else
         the error, or None when the error says to go on to the next argument set."""
         outcome = self.outcome
         if time.monotonic() - self.started > self.builder.budget / 2 and outcome.attempts:
             outcome.reason = f"{self.reason} (gave up after {outcome.attempts} attempts: time budget)"
+            self.settle_error()
             return outcome
+        began = time.monotonic()
         attempt = build_once(make, device, watch=self.watch, made_up=list(kwargs.values()) if kwargs else None)
         outcome.attempts += 1
         outcome.reached |= attempt.recorder.reached
+        outcome.log.append({"arguments": shown, "device": device, "how": self.how.get(plan),
+                            "result": "built" if attempt.error is None else describe_error(attempt.error),
+                            "seconds": round(time.monotonic() - began, 4)})
         if attempt.error is None:
+            outcome.how = self.how.get(plan)
             return self.builder._built(outcome, attempt, shown)
         evidence = evidence_of(attempt.error, self.builder.owned)
         made_up = _rejects_made_up_value(attempt.error, list(kwargs.values()) if kwargs else []) \
@@ -479,12 +546,14 @@ class _Run:
         if evidence is not None and not made_up:
             return self.builder._probe(outcome, attempt, evidence, make, shown)
         if is_fatal(attempt.error):
-            outcome.reason = describe_error(attempt.error)
+            outcome.reason = outcome.error = describe_error(attempt.error)
+            outcome.tried = f"{shown}; {device}"
             return outcome
         self.too_large = device == "meta" and attempt.recorder.elements > CPU_FALLBACK_ELEMENTS
         failure = f"{describe_error(attempt.error)} [{shown}; {device}]"
         if device == "meta":
             self.failures[plan] = f"{failure}; too large to retry on the CPU" if self.too_large else failure
+            self.errors.setdefault(plan, (describe_error(attempt.error), f"{shown}; {device}"))
         elif isinstance(attempt.error, TooLargeForCpu):
             self.failures[plan] = f"{self.failures.get(plan)}; {describe_error(attempt.error)}"
         # (a registration that rejected a value we made up, `nn.Identity` where a module
@@ -539,7 +608,8 @@ class Builder:
         run = _Run(self, cls, time.monotonic())
         mendable = []
         # Each argument set as synthesised first; mending from errors is the last resort.
-        for index, (described, make, kwargs) in enumerate(plans):
+        for index, (described, make, kwargs, how) in enumerate(plans):
+            run.how[index] = how
             for device in ("meta", "cpu"):
                 result = run.attempt(make, device, described, kwargs, index)
                 if isinstance(result, Outcome):
@@ -551,6 +621,7 @@ class Builder:
         for index, described, make, kwargs, error in mendable:
             repairer = Repairer(cls, kwargs, self._config_maker(cls))
             while repairer.repair(error):  # the error named a value we made up: mended, again
+                run.how[index] = f"{plans[index][3]}, mended from the error"
                 result = run.attempt(make, "meta", repairer.describe(described), kwargs, index)
                 if isinstance(result, Outcome):
                     return result
@@ -558,6 +629,7 @@ class Builder:
                     break
                 error = result
         outcome = run.outcome
+        run.settle_error()
         outcome.reason = run.reason if outcome.attempts <= 2 else \
             f"{run.reason} ({outcome.attempts} attempts with {len(plans)} argument sets failed)"
         return outcome
@@ -577,7 +649,8 @@ class Builder:
         if isinstance(factory, str):  # it could not be loaded: the reason
             return Outcome("failed", factory)
         if factory is not None:
-            return [(f"factory {getattr(factory, '__qualname__', factory)}", factory, None)]
+            return [(f"factory {getattr(factory, '__qualname__', factory)}", factory, None,
+                     "the factory named in [tool.torchlint.runtime]")]
         plans, seen, problem = [], set(), None
         for scheme in range(SCHEMES):
             try:
@@ -591,7 +664,7 @@ class Builder:
             if plan.described in seen:
                 continue
             seen.add(plan.described)
-            plans.append((plan.described, (lambda kwargs=plan.kwargs: cls(**kwargs)), plan.kwargs))
+            plans.append((plan.described, (lambda kwargs=plan.kwargs: cls(**kwargs)), plan.kwargs, plan.how))
         if not plans:
             return Outcome("failed", f"cannot synthesise the arguments: {problem}")
         return plans

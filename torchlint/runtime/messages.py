@@ -20,7 +20,8 @@ def unregistered_tensor(name: str, shape: tuple, alias_of: Optional[str]) -> tup
 def requires_grad_tensor(name: str) -> tuple[str, str]:
     return (
         f"`self.{name}` is a plain tensor with `requires_grad=True`, not a Parameter: the optimizer built from "
-        "`model.parameters()` never updates it",
+        "`model.parameters()` never updates it, and torch did not register it either, so it is missing from "
+        "`state_dict()` and not moved by `.to(device)`",
         "Make it `nn.Parameter(...)` (it requires grad by default)",
     )
 

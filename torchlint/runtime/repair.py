@@ -133,7 +133,8 @@ class Repairer:
                 culprits = [(owner, name) for owner, name in culprits if prefer(name)]
             changed = False
             for owner, name in culprits:
-                value = mend(name, _read(owner, name))
+                current = _read(owner, name)
+                value = mend(name, None if current is _ABSENT else current)  # a default left out: None
                 # a validating config may take a list where it refuses a tuple
                 alternatives = [value, list(value)] if isinstance(value, tuple) else [value]
                 if value is not None and any(self._set(owner, name, v) for v in alternatives):

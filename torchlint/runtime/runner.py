@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 import statistics
 import sys
 import time
@@ -18,17 +19,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
+from torchlint import notebooks
 from torchlint import source as sources
 from torchlint.analysis.project import ClassRef, ProjectIndex, module_name_for
 from torchlint.config import Settings
 from torchlint.diagnostics import Diagnostic, Location
 from torchlint.discovery import discover
+from torchlint.notebooks.cells import CellMap
+from torchlint.notebooks.definitions import definitions_only
 from torchlint.rules import FILE_NOT_LINTED, RULES_BY_CODE
 from torchlint.runtime import messages
 from torchlint.runtime.pool import FileTask, WorkerPool, WorkerStartError
 from torchlint.runtime.shape_help import shape_help
 from torchlint.runtime.subjects import FileClasses, Subject, subject_of
-from torchlint.runtime.verdicts import ACCOUNTS_FOR, CONFIRMED, REFUTED, UNVERIFIED, Evidence, FileRecord, judge
+from torchlint.runtime.verdicts import (ACCOUNTS_FOR, CONFIRMED, REFUTED, UNVERIFIED, Evidence, FileRecord,
+                                        defect_family, judge)
 from torchlint.suppression import Suppressions
 
 MAX_WORKERS = 4  # each worker holds its own torch (~300 MB)
@@ -128,6 +133,18 @@ class _Plan:
     # (file, class) whose buffers are registered under names computed from its arguments
     value_dependent: set[tuple[str, str]] = field(default_factory=set)
     index: Optional[ProjectIndex] = None
+    # notebooks: shown path -> its cell map; their definitions are imported from a
+    # module written under ``scratch`` (torchlint/notebooks/definitions.py)
+    cell_maps: dict[str, "CellMap"] = field(default_factory=dict)
+    scratch: Optional[str] = None
+
+    def unplace(self, d: Diagnostic) -> Diagnostic:
+        cells = self.cell_maps.get(d.path)
+        return cells.unplace(d) if cells is not None else d
+
+    def place(self, d: Diagnostic) -> Diagnostic:
+        cells = self.cell_maps.get(d.path)
+        return cells.place(d) if cells is not None else d
 
 
 def _plan(paths: Sequence[str], settings: Settings, diagnostics: list[Diagnostic]) -> _Plan:
@@ -140,9 +157,14 @@ def _plan(paths: Sequence[str], settings: Settings, diagnostics: list[Diagnostic
     for path in discovery.files:
         real = os.path.realpath(path)
         try:
-            text = sources.decode(sources.read_bytes(path))
+            data = sources.read_bytes(path)
+            joined = notebooks.load(data) if notebooks.is_notebook(path) else None
+            text = joined.text if joined is not None else sources.decode(data)
         except sources.NotLinted:
             continue
+        if joined is not None:
+            plan.cell_maps[str(path)] = joined.map
+            real = _write_definitions(plan, path, text)
         record = FileRecord(real, str(path), text.splitlines(), FileClasses(text))
         plan.records[real] = record
         facts = index.add_source(Path(real), text)
@@ -153,14 +175,31 @@ def _plan(paths: Sequence[str], settings: Settings, diagnostics: list[Diagnostic
             chain = [facts.classes[name], *index.ancestors(ClassRef(Path(real), name))]
             if any(f.computed_buffer_names for f in chain):
                 plan.value_dependent.add((real, name))
-        found = [d for d in by_shown.get(str(path), []) if d.code != FILE_NOT_LINTED]
+        found = [plan.unplace(d) for d in by_shown.get(str(path), []) if d.code != FILE_NOT_LINTED]
         rows = {row for d in found for row in _rows(record, d)}
         if rows:
             plan.watch[real] = sorted(rows)
         if modules or found:
             module, roots = import_plan(Path(real), settings)
+            if joined is not None:  # loaded from its path, run from the notebook's directory's view
+                module, roots = "", [str(Path(path).resolve().parent), *roots[1:]]
             plan.tasks.append(FileTask(real, module, roots))
     return plan
+
+
+def _write_definitions(plan: _Plan, path: Path, text: str) -> str:
+    """Write the notebook's definitions (imports, classes, functions, constants; never
+    its top-level work) as a module to import; its real path."""
+    import hashlib
+    import tempfile
+
+    if plan.scratch is None:
+        plan.scratch = tempfile.mkdtemp(prefix="torchlint-notebooks-")
+    digest = hashlib.blake2b(str(Path(path).resolve()).encode(), digest_size=4).hexdigest()
+    stem = "".join(c if c.isalnum() else "_" for c in Path(path).stem)
+    target = Path(plan.scratch) / f"{stem}_{digest}.py"
+    target.write_text(definitions_only(text), encoding="utf-8")
+    return os.path.realpath(target)
 
 
 def _rows(record: FileRecord, d: Diagnostic) -> range:
@@ -212,6 +251,16 @@ def apply_runtime(result, settings: Settings, paths: Sequence[str], show_refuted
         )
     started = time.monotonic()
     plan = _plan(paths, settings, result.diagnostics)
+    try:
+        return _apply(result, settings, plan, started, show_refuted, jobs)
+    finally:
+        if plan.scratch is not None:
+            shutil.rmtree(plan.scratch, ignore_errors=True)
+
+
+def _apply(result, settings: Settings, plan: _Plan, started: float, show_refuted: bool,
+           jobs: Optional[int]) -> RuntimeStats:
+    result.diagnostics = [plan.unplace(d) for d in result.diagnostics]  # notebooks: the joined rows
     collector = _Collector(plan.records)
     pool = WorkerPool(
         size=min(jobs or os.cpu_count() or 1, MAX_WORKERS, max(1, len(plan.tasks))),
@@ -227,11 +276,11 @@ def apply_runtime(result, settings: Settings, paths: Sequence[str], show_refuted
     stats = RuntimeStats(peak_worker_rss_mb=pool.peak_rss_mb, workers_started=pool.workers_started,
                          workers_replaced=pool.workers_replaced)
     _count_classes(plan, stats)
-    diagnostics = _judge_static(result.diagnostics, plan, collector.evidence, stats)
+    diagnostics = _judge_static(result.diagnostics, plan, collector.evidence, stats, settings)
     extra = _runtime_only(result.diagnostics, plan, collector.evidence, settings)
     stats.runtime_only = len(extra)
     kept = [d for d in diagnostics if show_refuted or (d.runtime or {}).get("verdict") != REFUTED]
-    result.diagnostics = sorted(kept + extra, key=Diagnostic.sort_key)
+    result.diagnostics = sorted((plan.place(d) for d in kept + extra), key=Diagnostic.sort_key)
     stats.wall_seconds = time.monotonic() - started
     result.runtime_summary = stats.summary(show_refuted)
     return stats
@@ -274,7 +323,7 @@ def _count_classes(plan: _Plan, stats: RuntimeStats) -> None:
 
 
 def _judge_static(diagnostics: list[Diagnostic], plan: _Plan, evidence: Evidence,
-                  stats: RuntimeStats) -> list[Diagnostic]:
+                  stats: RuntimeStats, settings: Settings) -> list[Diagnostic]:
     by_shown = {record.shown: record for record in plan.records.values()}
     for d in diagnostics:
         if d.code == FILE_NOT_LINTED or d.origin != "static":
@@ -286,8 +335,25 @@ def _judge_static(diagnostics: list[Diagnostic], plan: _Plan, evidence: Evidence
             subject = subject_of(d, record.classes, record.lines)
         verdict, detail = judge(d.code, subject, record, evidence)
         d.runtime = {"verdict": verdict, "detail": detail}
+        if d.code == "TL001" and verdict == CONFIRMED and record is not None:
+            _upgrade_to_requires_grad(d, subject, record, evidence, settings)
         stats.verdicts[verdict] += 1
     return diagnostics
+
+
+def _upgrade_to_requires_grad(d: Diagnostic, subject: Subject, record: FileRecord, evidence: Evidence,
+                              settings: Settings) -> None:
+    """A static TL001 whose tensor the build shows requiring grad is one defect with two
+    consequences: reported once, as the more specific TL004 (not trained, not saved or moved)."""
+    facts = evidence.facts.get((record.path, subject.qualname or ""))
+    fact = facts["attrs"].get(subject.attribute or "") if facts else None
+    if not fact or fact.get("kind") != "tensor" or fact.get("parameter") or not fact.get("requires_grad"):
+        return
+    if "TL004" not in settings.select or "TL004" in settings.ignored_for(Path(record.path)):
+        return
+    message, help = messages.requires_grad_tensor(subject.attribute)
+    d.code, d.name, d.message, d.help, d.fix = "TL004", RULES_BY_CODE["TL004"].name, message, help, None
+    d.runtime["detail"] += "; it requires grad in this build, so it is reported as TL004"
 
 
 def _runtime_only(static: list[Diagnostic], plan: _Plan, evidence: Evidence, settings: Settings) -> list[Diagnostic]:
@@ -303,26 +369,27 @@ def _runtime_only(static: list[Diagnostic], plan: _Plan, evidence: Evidence, set
         for code in (d.code, *ACCOUNTS_FOR.get(d.code, ())):
             for row in range(subject.statement_rows[0], subject.statement_rows[1] + 1):
                 accounted_lines.add((code, record.path, row))
-            accounted_subjects.add((code, record.path, subject.qualname, subject.attribute))
+                accounted_lines.add((defect_family(code), record.path, row))
+            accounted_subjects.add((defect_family(code), record.path, subject.qualname, subject.attribute))
 
-    candidates = list(evidence.findings) + [_event_finding(e) for e in evidence.events]
+    candidates = _one_per_defect([f for f in [*evidence.findings, *map(_event_finding, evidence.events)]
+                                  if f is not None])
     seen_tensors: dict[str, dict[str, set[str]]] = {}
     out: list[Diagnostic] = []
     seen: set[tuple] = set()
     suppressions: dict[str, Suppressions] = {}
     for finding in candidates:
-        if finding is None:
-            continue
         code = finding["code"]
         record = plan.records.get(finding["file"] or finding.get("class_file") or "")
-        if record is None or code not in settings.select or code in settings.ignored_for(Path(record.path)):
+        if record is None or code not in settings.select or code in settings.ignored_for(Path(record.shown)):
             continue
         row, column = _where(finding, record, plan)
         if row is None:
             continue
-        if (code, record.path, row) in accounted_lines:
+        if (code, record.path, row) in accounted_lines or (defect_family(code), record.path, row) in accounted_lines:
             continue
-        if (code, finding.get("class_file"), finding.get("qualname"), finding.get("attribute")) in accounted_subjects:
+        if (defect_family(code), finding.get("class_file"), finding.get("qualname"),
+                finding.get("attribute")) in accounted_subjects:
             continue
         if finding.get("attribute") and (finding.get("class_file"), finding.get("qualname")) in plan.value_dependent:
             continue  # which names become buffers depends on the arguments: made-up ones decide nothing
@@ -345,6 +412,25 @@ def _runtime_only(static: list[Diagnostic], plan: _Plan, evidence: Evidence, set
             help=_help(finding, plan), noqa_row=row, origin="runtime",
             runtime={"verdict": CONFIRMED, "detail": _found_in(finding, plan)}, source_line=line,
         ))
+    return out
+
+
+def _one_per_defect(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Runtime findings about one attribute of one class (several instances of the class,
+    or codes of one family) are one defect: keep one, the one that knows its line."""
+    best: dict[tuple, dict[str, Any]] = {}
+    out: list[dict[str, Any]] = []
+    for finding in findings:
+        if not (finding.get("qualname") and finding.get("attribute")):
+            out.append(finding)
+            continue
+        key = (finding.get("class_file"), finding["qualname"], finding["attribute"], defect_family(finding["code"]))
+        kept = best.get(key)
+        if kept is None:
+            best[key] = finding
+            out.append(finding)
+        elif not kept.get("line") and finding.get("line"):
+            out[out.index(kept)] = best[key] = finding
     return out
 
 

@@ -107,7 +107,9 @@ def attribute_of(code: str, text: str) -> Optional[str]:
     literal = _STRING.match(text)
     if literal:
         return literal.group(2)
-    if code == "TL005":
+    if code == "TL005":  # the misspelt name alone (`require_grad`), or the chain ending in it
+        if text.strip().isidentifier():
+            return text.strip()
         last = _LAST_ATTRIBUTE.search(text)
         return last.group(1) if last else None
     called = _FIRST_STRING.search(text)

@@ -48,6 +48,7 @@ class CannotSynthesise(Exception):
 class Plan:
     kwargs: dict[str, Any]
     described: str  # shown in reasons: "dim=64, heads=4"
+    how: str = "synthesised arguments"  # the construction path: defaults, a config factory, ...
 
 
 # A parameter that lists names (`stat_names`, `keys`, `columns`): iterated as strings.
@@ -165,7 +166,8 @@ class Synthesiser:
             kwargs[parameter.name] = value
             filled = self._filled.get(id(value))
             shown.append(f"{parameter.name}={filled[1] if filled and filled[0] is value else _short(value)}")
-        return Plan(kwargs, ", ".join(shown) or "no arguments")
+        how = "the signature's defaults" if not kwargs else "synthesised arguments"
+        return Plan(kwargs, ", ".join(shown) or "no arguments", how)
 
     # -- one value ----------------------------------------------------------------------
 

@@ -24,6 +24,13 @@ MOVE_CODES = frozenset({"TL011"})  # a moved Parameter: also confirmed by torch 
 # same statement or attribute (one finding per defect): a moved Parameter shows up at
 # runtime as a plain tensor (TL001, TL004) or as a registration torch refused (TL010).
 ACCOUNTS_FOR = {"TL011": ("TL001", "TL004", "TL010")}
+# One defect, one finding: findings of one family on the same attribute of the same class
+# are one defect (a plain tensor that requires grad is TL004, not TL001 and TL004).
+_FAMILIES = {"TL001": "tensor", "TL004": "tensor", "TL011": "tensor"}
+
+
+def defect_family(code: str) -> str:
+    return _FAMILIES.get(code, code)
 
 
 @dataclass
@@ -58,15 +65,21 @@ class Evidence:
         self.events.extend(report.get("events") or [])
         self.reached.update(tuple(r) for r in report.get("reached") or [])
 
-    def event_at(self, code: str, path: str, rows: tuple[int, int],
-                 made_up: bool = False) -> Optional[dict[str, Any]]:
+    def event_at(self, code: str, path: str, rows: tuple[int, int], made_up: bool = False,
+                 name: Optional[str] = None) -> Optional[dict[str, Any]]:
         """An error event at these rows: one the user's code caused, or (``made_up``) one
-        where torch rejected an argument value torchlint synthesised."""
+        where torch rejected an argument value torchlint synthesised. With ``name``, only an
+        event about that attribute (torch's error for another name on the line proves nothing)."""
         for event in self.events:
             if event["code"] == code and event.get("file") == path and event.get("line") is not None \
-                    and rows[0] <= event["line"] <= rows[1] and bool(event.get("made_up")) == made_up:
+                    and rows[0] <= event["line"] <= rows[1] and bool(event.get("made_up")) == made_up \
+                    and _same_name(name, event.get("name")):
                 return event
         return None
+
+    def events_at(self, path: str, rows: tuple[int, int]) -> list[dict[str, Any]]:
+        return [event for event in self.events if event.get("file") == path and event.get("line") is not None
+                and rows[0] <= event["line"] <= rows[1]]
 
     def class_event(self, code: str, path: str, qualname: str, classes: FileClasses) -> Optional[dict[str, Any]]:
         for event in self.events:
@@ -80,6 +93,13 @@ class Evidence:
                 if enclosing is not None and enclosing.qualname == qualname:
                     return event
         return None
+
+
+def _same_name(wanted: Optional[str], seen: Any) -> bool:
+    """Unknown on either side matches; ``__x`` matches its mangled ``_C__x``."""
+    if not wanted or not isinstance(seen, str) or not seen:
+        return True
+    return seen == wanted or (wanted.startswith("__") and seen.startswith("_") and seen.endswith(wanted))
 
 
 def merge_facts(old: Optional[dict[str, Any]], new: dict[str, Any]) -> dict[str, Any]:
@@ -106,16 +126,21 @@ def judge(code: str, subject: Subject, record: Optional[FileRecord], evidence: E
         return UNVERIFIED, "the file was not imported (standard input, or no Module class in it)"
     if record.imported is False:
         return UNVERIFIED, f"the file could not be imported: {record.import_reason}"
-    if code in ERROR_CODES:
-        event = evidence.event_at(code, record.path, subject.statement_rows)
+    if code in ERROR_CODES:  # confirmed only by torch's own error for this registration
+        name = subject.attribute if code != "TL006" else None
+        event = evidence.event_at(code, record.path, subject.statement_rows, name=name)
         if event is not None:
             return CONFIRMED, f"building the model raised `{event['message']}` here"
-        event = evidence.event_at(code, record.path, subject.statement_rows, made_up=True)
+        event = evidence.event_at(code, record.path, subject.statement_rows, made_up=True, name=name)
         if event is not None:
             return UNVERIFIED, f"building the model raised `{event['message']}` here, but on an argument value " \
                                "torchlint made up, not one the code builds" + _built_with(subject.qualname, record)
+        other = evidence.events_at(record.path, subject.statement_rows)
+        if other:  # torch raised here, but not the fact this rule predicts (another name, another error)
+            return UNVERIFIED, f"build failed: {other[0]['message']} at this line, which is not the error " \
+                               f"{code} predicts" + (f" for `{subject.attribute}`" if subject.attribute else "")
     if code in MOVE_CODES:  # torch refused the plain tensor: `register_parameter` or a parameter's name
-        event = evidence.event_at("TL010", record.path, subject.statement_rows)
+        event = evidence.event_at("TL010", record.path, subject.statement_rows, name=subject.attribute)
         if event is not None:
             return CONFIRMED, f"building the model raised `{event['message']}` here"
     if code == "TL003" and subject.qualname:
@@ -150,14 +175,23 @@ def _built_with(qualname: str, record: FileRecord) -> str:
 
 
 def _not_built(qualname: str, record: FileRecord) -> str:
+    """Why there is no built instance to judge by: ``build failed: <Type: message>`` for a
+    build that raised anything a rule does not predict, or the fault that ended it."""
     if qualname in record.faults:
-        return f"`{qualname}` could not be built: {record.faults[qualname]}"
+        return f"build failed: {record.faults[qualname]} (while building `{qualname}`)"
     report = record.reports.get(qualname)
     if report is not None:
-        verb = "was skipped" if report["status"] == "skipped" else "could not be built"
         if report["status"] == "built":
             return f"`{qualname}` was built but holds no facts (internal)"
-        return f"`{qualname}` {verb}: {report['reason']}"
+        if report["status"] == "skipped":
+            return f"`{qualname}` was skipped: {report['reason']}"
+        if report.get("error"):
+            return f"build failed: {report['error']}; `{qualname}` was tried with {report.get('tried')}" + \
+                (f" ({report['attempts']} attempts)" if report.get("attempts", 0) > 2 else "")
+        reason = report["reason"] or "unknown"
+        hint = "; name a factory for it in [tool.torchlint.runtime] factories" \
+            if reason.startswith("cannot synthesise") else ""
+        return f"build failed: {reason} (`{qualname}`){hint}"
     span = record.classes.by_qualname(qualname)
     if span is not None and span.in_function:
         return f"`{qualname}` is defined inside a function: importing the file does not create it"
@@ -265,9 +299,15 @@ def _init_check(subject: Subject, facts: dict[str, Any], reached: bool) -> tuple
 
 
 def _typo_check(subject: Subject, facts: dict[str, Any], reached: bool) -> tuple[str, str]:
-    tensor = facts["typos"].get(subject.attribute or "")
-    if tensor:
-        return CONFIRMED, f"the built instance's tensor `{tensor}` carries a plain `{subject.attribute}` attribute"
+    """TL005's fact: the misspelt attribute sits on a tensor the module holds, and that
+    tensor's ``requires_grad`` is not what the assignment asked for."""
+    typo = facts["typos"].get(subject.attribute or "")
+    if typo:
+        if not typo["unchanged"]:
+            return UNVERIFIED, f"`{typo['tensor']}.{subject.attribute}` was set to {typo['value']}, but its " \
+                               f"`requires_grad` is {typo['requires_grad']} anyway in this build"
+        return CONFIRMED, f"the built instance's tensor `{typo['tensor']}` carries a plain `{subject.attribute}` " \
+                          f"attribute ({typo['value']}) and its `requires_grad` is still {typo['requires_grad']}"
     if reached:
         return UNVERIFIED, f"the line ran, but no tensor the module holds has a `{subject.attribute}` attribute"
     return UNVERIFIED, "the line was not reached while building (it may run outside construction)"

@@ -269,10 +269,12 @@ class _State:
         if outcome is not None:
             report.update(status=outcome.status, reason=outcome.reason, device=outcome.device,
                           arguments=outcome.arguments, attempts=outcome.attempts, events=outcome.events,
-                          reached=sorted(outcome.reached))
+                          reached=sorted(outcome.reached), how=outcome.how, error=outcome.error,
+                          tried=outcome.tried, log=outcome.log[-12:])
             if outcome.instance is not None:
                 try:
-                    inspection = inspect_model(outcome.instance, self.owned, outcome.recorder.where)
+                    inspection = inspect_model(outcome.instance, self.owned, outcome.recorder.where,
+                                               outcome.recorder.typo_where)
                     report.update(facts=inspection.facts, findings=inspection.findings)
                 except Exception:
                     report.update(status="failed", facts={}, findings=[],

@@ -13,7 +13,12 @@ import logging
 import sys
 from typing import Optional, Sequence
 
-INSTALL_HINT = "`torchlint server` needs the server extra: pip install 'torchlint[server]' (pygls 2)"
+
+
+def install_hint() -> str:
+    """A command that works here: torchlint is not on PyPI, so not `torchlint[server]`."""
+    return (f"`torchlint server` needs pygls 2 (the `server` extra), which this Python ({sys.executable}) "
+            f"cannot import: `{sys.executable} -m pip install 'pygls>=2,<3'`")
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -28,7 +33,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         import pygls  # noqa: F401
         from pygls.lsp.server import LanguageServer  # noqa: F401  (pygls 2's layout)
     except ImportError:
-        print(f"torchlint: error: {INSTALL_HINT}", file=sys.stderr)
+        print(f"torchlint: error: {install_hint()}", file=sys.stderr)
         return 2
     logging.basicConfig(filename=args.log_file, level=getattr(logging, args.log_level),
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")

@@ -79,7 +79,10 @@ class TorchlintServer(LanguageServer):
     # -- helpers ------------------------------------------------------------------
 
     def units(self):
-        encoding = self.workspace.position_encoding if self.protocol._workspace is not None else None
+        try:
+            encoding = self.workspace.position_encoding
+        except Exception:  # before initialize: LSP's default
+            encoding = None
         if encoding == types.PositionEncodingKind.Utf8:
             return lambda s: len(s.encode("utf-8", errors="surrogatepass"))
         if encoding == types.PositionEncodingKind.Utf32:
@@ -343,7 +346,15 @@ def _touches(d: types.Diagnostic, wanted: types.Range) -> bool:
     return d.range.start.line <= wanted.end.line and wanted.start.line <= d.range.end.line
 
 
-def _client_settings(server: TorchlintServer, settings: Any) -> None:
+def lintable(uri: str, path: Path, language_id: str) -> bool:
+    """Python source the CLI would lint: a ``.py`` file, or an unsaved buffer in Python
+    (not a stub, a notebook or a ``pyproject.toml`` the client also syncs)."""
+    if urlparse(uri).scheme == "file":
+        return path.suffix == ".py"
+    return language_id == "python"
+
+
+async def _client_settings(server: TorchlintServer, settings: Any) -> None:
     """Apply the client's settings (initializationOptions, didChangeConfiguration)."""
     if isinstance(settings, dict):
         own = settings.get("torchlint") if isinstance(settings.get("torchlint"), dict) else settings
@@ -355,7 +366,7 @@ def _client_settings(server: TorchlintServer, settings: Any) -> None:
     except ConfigError as error:
         server.show_error(f"torchlint: {error}; the client's settings are ignored")
         return
-    server.session.set_overrides(overrides)
+    await server.run(server.session.set_overrides, overrides)  # on the engine's thread, between lints
 
 
 def build_server() -> TorchlintServer:
@@ -377,7 +388,7 @@ def build_server() -> TorchlintServer:
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: TorchlintServer, params: types.InitializedParams) -> None:
-        _client_settings(ls, getattr(ls, "pending_options", None))
+        await _client_settings(ls, getattr(ls, "pending_options", None))
         workspace = ls.client_capabilities.workspace
         watched = workspace.did_change_watched_files if workspace is not None else None
         if watched is not None and watched.dynamic_registration:
@@ -394,6 +405,8 @@ def build_server() -> TorchlintServer:
     async def did_open(ls: TorchlintServer, params: types.DidOpenTextDocumentParams) -> None:
         document = params.text_document
         state = DocState(document.uri, ls.path_of(document.uri), document.version)
+        if not lintable(document.uri, state.path, document.language_id):
+            return
         ls.docs[document.uri] = state
         await ls.run(ls.session.opened, state.path, document.text)
         ls.schedule(state, 0)
@@ -458,7 +471,7 @@ def build_server() -> TorchlintServer:
                 settings = answer[0] if answer else None
             except Exception as error:
                 log.warning("workspace/configuration failed: %s", error)
-        _client_settings(ls, settings)
+        await _client_settings(ls, settings)
         ls.relint()
 
     @server.feature(types.TEXT_DOCUMENT_DIAGNOSTIC,

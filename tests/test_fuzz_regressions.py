@@ -1,0 +1,48 @@
+"""Fixes that the fuzzer (benchmarks/fuzz.py) once broke: golden before/after, and a
+second fix pass changes nothing."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from test_fixes import fixed
+
+HEADER = "import torch\nimport torch.nn as nn\n\n\nclass M(nn.Module):\n    def __init__(self, d=3):\n        super().__init__()\n"
+
+
+def module(body: str) -> str:
+    return HEADER + textwrap.indent(textwrap.dedent(body), " " * 8)
+
+
+CASES = [
+    # TL004 dropping `requires_grad=True` after a parenthesised argument: the argument's
+    # parentheses were cut with it (`torch.zeros((4,)` did not parse)
+    ("self.a = torch.zeros((4,), requires_grad=True)\n", "self.a = nn.Parameter(torch.zeros((4,)))\n"),
+    ("self.a = torch.zeros((d), (3), requires_grad = True  )\n", "self.a = nn.Parameter(torch.zeros((d), (3)  ))\n"),
+    ("self.a = torch.zeros(*(4,), requires_grad=(True), dtype=torch.float)\n",
+     "self.a = nn.Parameter(torch.zeros(*(4,), dtype=torch.float))\n"),
+    ("self.a = torch.zeros(requires_grad=True, size=(3,))\n", "self.a = nn.Parameter(torch.zeros(size=(3,)))\n"),
+]
+
+
+@pytest.mark.parametrize("before,after", CASES)
+def test_fuzz_found_fixes(tmp_path, before, after):
+    result = fixed(tmp_path, module(before), unsafe=True)
+    assert result == module(after)
+    assert fixed(tmp_path, result, unsafe=True) == result
+
+
+def test_super_call_goes_above_a_decorated_first_statement(tmp_path):
+    """TL003's fix inserted `super().__init__()` between a decorator and its `def`: a
+    decorated function's position starts at `def`."""
+    before = (
+        "import functools\nimport torch.nn as nn\n\n\nclass M(nn.Module):\n    def __init__(self, d):\n"
+        "        # a helper\n        @staticmethod\n        # between\n        @functools.cache\n"
+        "        def helper(value):\n            return value\n        self.fc = nn.Linear(d, d)\n"
+    )
+    after = before.replace("        # a helper\n", "        super().__init__()\n        # a helper\n")
+    result = fixed(tmp_path, before)
+    assert result == after
+    assert fixed(tmp_path, result) == result
