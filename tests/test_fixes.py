@@ -57,6 +57,43 @@ def test_tl001_unsafe_fix_is_a_persistent_buffer(tmp_path):
     )
 
 
+EXTENDED_PE = """\
+    import torch
+    import torch.nn as nn
+
+
+    class PE(nn.Module):
+        def __init__(self, dim, n):
+            super().__init__()
+            self.dim = dim
+            self.pe = None
+            self.extend(n)
+
+        def extend(self, n):
+            if self.pe is not None and self.pe.size(0) >= n:
+                self.pe = self.pe.to(torch.get_default_dtype())
+                return
+            self.pe = torch.zeros(n, self.dim)
+
+        def forward(self, x):
+            self.extend(x.size(0))
+            return x + self.pe[: x.size(0)]
+    """
+
+
+def test_tl001_first_set_to_none_is_registered_there(tmp_path):
+    # the later stores go into the buffer as they are: only the `= None` line changes
+    assert fixed(tmp_path, EXTENDED_PE) == dedent(EXTENDED_PE).replace(
+        "self.pe = None", 'self.register_buffer("pe", None, persistent=False)')
+    assert fixed(tmp_path, EXTENDED_PE, unsafe=True) == dedent(EXTENDED_PE).replace(
+        "self.pe = None", 'self.register_buffer("pe", None)')
+
+
+def test_tl001_first_set_to_none_gets_no_fix_when_a_non_tensor_is_stored(tmp_path):
+    source = EXTENDED_PE.replace("self.extend(x.size(0))", "self.extend(x.size(0))\n            self.pe = list(self.pe)")
+    assert fixed(tmp_path, source, unsafe=True) == dedent(source)
+
+
 def test_tl001_nn_buffer_when_the_project_needs_torch_2_5(tmp_path):
     source = PE.replace("import torch.nn as nn", "import torch.nn as N").replace("(nn.Module)", "(N.Module)")
     out = fixed(tmp_path, source, config='[tool.torchlint]\ntorch-version = "2.5"\n')
@@ -474,6 +511,23 @@ def test_register_fix_declined_when_a_non_tensor_is_stored_later(tmp_path):
 
 
 def test_register_fix_declined_after_an_earlier_assignment(tmp_path):
+    # registering on the second line would raise KeyError: the name is already an attribute
+    source = dedent("""\
+        import torch
+        import torch.nn as nn
+
+
+        class M(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.cache = 0
+                self.cache = torch.zeros(3)
+        """)
+    assert fixed(tmp_path, source, unsafe=True) == source
+
+
+def test_register_fix_after_an_earlier_none_registers_the_none(tmp_path):
+    # registering None where it is first set: the later tensor store goes into the buffer
     source = dedent("""\
         import torch
         import torch.nn as nn
@@ -485,7 +539,8 @@ def test_register_fix_declined_after_an_earlier_assignment(tmp_path):
                 self.cache = None
                 self.cache = torch.zeros(3)
         """)
-    assert fixed(tmp_path, source, unsafe=True) == source
+    assert fixed(tmp_path, source, unsafe=True) == source.replace(
+        "self.cache = None", 'self.register_buffer("cache", None)')
 
 
 def test_values_computed_from_parameters_get_no_buffer_fix(tmp_path):

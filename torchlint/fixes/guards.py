@@ -45,20 +45,50 @@ def _moved_by_hand(value, name: str) -> bool:
 
 
 def can_register(ctx: "FileContext", info: "ClassInfo", event: AttrAssign) -> bool:
-    name = event.name
-    if event.prior_state is not None or name in info.class_attributes or name in known.MODULE_ATTRIBUTES:
+    if event.prior_state is not None:
+        return False  # torch: KeyError "attribute ... already exists"
+    return name_can_hold_buffer(ctx, info, event.name, getattr(event.statement, "value", None))
+
+
+def name_can_hold_buffer(ctx: "FileContext", info: "ClassInfo", name: str, registered_value=None) -> bool:
+    """Could ``name`` be a buffer for the class's whole life: a name torch accepts, in a
+    class that takes non-persistent buffers, and every store of it (other than
+    ``registered_value``, the one the fix turns into the registration) a tensor or None?"""
+    if name in info.class_attributes or name in known.MODULE_ATTRIBUTES:
         return False  # torch: KeyError "attribute ... already exists"
     if any(isinstance(base, External) and base.dotted.startswith("torch.jit.")
            for base in (ctx.index.resolve(ctx.facts, parts) for parts in info.base_parts) if ctx.facts):
         return False  # ScriptModule: no non-persistent buffers
-    statement_value = getattr(event.statement, "value", None)
     evaluator = Evaluator(ctx, Host())
+    # what the construction walk already evaluated in place (locals included)
+    known_tensors = {id(getattr(e.statement, "value", None)) for other in ctx.module_classes
+                     for e in other.construction.assignments() if e.name == name and e.value.kind in _TENSOR_OR_NONE}
     for value in ctx.attribute_stores.get(name, []):
-        if value is statement_value:
+        if value is registered_value or id(value) in known_tensors:
             continue
         if value is None or (evaluator.eval(value).kind not in _TENSOR_OR_NONE and not _moved_by_hand(value, name)):
             return False  # some code stores a non-tensor (or something unknown) there
     return True
+
+
+def first_set_to_none(info: "ClassInfo", event: AttrAssign):
+    """``self.pe = None`` earlier in construction, the only store of the name before this
+    one (``self.pe = None; self.extend_pe(n)`` with ``extend_pe`` storing the tensor):
+    registering None there makes every later store of a tensor go into the buffer. The
+    earlier event, or None."""
+    from torchlint.analysis.attributes import single_assignment
+
+    earlier = [e for e in info.construction.assignments() if e.name == event.name and e.seq < event.seq]
+    if not earlier or any(isinstance(e, RegisterCall) and e.name == event.name for e in info.construction.events):
+        return None
+    first = earlier[0]
+    if any(not _moved_by_hand(getattr(e.statement, "value", None), event.name) for e in earlier[1:]):
+        return None  # only `self.pe = self.pe.to(x.device)` may come between: it stays a tensor (or None)
+    if first.value.kind is not Kind.NONE or first.before_super or single_assignment(first) is None:
+        return None
+    if info.construction.paths.get(first.seq):
+        return None  # inside a branch: it may not run
+    return first
 
 
 def may_be_registered_elsewhere(info: "ClassInfo", name: str) -> bool:

@@ -43,7 +43,10 @@ or make it an `nn.Parameter(...)` if it should be learned. On torch >= 2.5,
 `buffer-style` setting picks the form the help and the fix use (unset: the form the file
 already uses). On a line that runs before `super().__init__()`, registering raises
 `cannot assign buffer before Module.__init__() call`: keep the tensor in a local and
-register it after the super call. A private `self.__x` inside `class C` is the attribute
+register it after the super call. When the attribute is first set to None and the tensor
+is stored later (`self.pe = None; self.extend_pe(n)`), register None where it is first
+set (`self.register_buffer("pe", None)`): later stores of a tensor go into the buffer.
+A private `self.__x` inside `class C` is the attribute
 `_C__x`: register it as `register_buffer("_C__x", t)` or write `self.__x = nn.Buffer(t)`.
 
 Tensors cached outside construction (an RNN's last hidden state set in `forward`) are
@@ -80,7 +83,7 @@ from torchlint.analysis.attributes import (
 from torchlint.diagnostics import Fix
 from torchlint.fixes.edits import SAFE, UNSAFE, Imports, code, fix, replace
 from torchlint.fixes.buffers import NN_BUFFER, buffer_style, move_below_super, register_buffer_help, stored_name
-from torchlint.fixes.guards import can_register, may_be_registered_elsewhere
+from torchlint.fixes.guards import can_register, first_set_to_none, may_be_registered_elsewhere, name_can_hold_buffer
 from torchlint.rules.base import Finding, Rule
 
 
@@ -183,6 +186,26 @@ def _complex_finding(event) -> Finding:
     )
 
 
+def _register_none_fix(ctx, info, event) -> Optional[Fix]:
+    """``self.pe = None`` first, the tensor stored later (``self.extend_pe(n)``): register
+    None where it is first set; the later stores then go into the buffer, unchanged."""
+    first = first_set_to_none(info, event)
+    if first is None or buffer_style(ctx) == NN_BUFFER or may_be_registered_elsewhere(info, event.name) \
+            or info.custom_metaclass or not name_can_hold_buffer(ctx, info, event.name):
+        return None
+    persistent = bool(ctx.settings and ctx.settings.unsafe_fixes)
+    extra = "" if persistent else ", persistent=False"
+    statement = single_assignment(first)
+    name = stored_name(info, event.name)
+    new = f'{code(ctx, first.target.value)}.register_buffer("{name}", None{extra})'
+    where = f"where it is first set to None (line {ctx.position(first.target).start.line}): later stores go into it"
+    if persistent:
+        return fix(UNSAFE, f"Register it as a buffer {where} (saved in `state_dict()`: checkpoints saved before "
+                           "this change lack the key; load them with `strict=False`)", replace(ctx, statement, new))
+    return fix(SAFE, f"Register it as a non-persistent buffer {where} (moved by `.to()`, kept out of checkpoints)",
+               replace(ctx, statement, new))
+
+
 def _register_fix(ctx, info, event) -> Optional[Fix]:
     """``self.x = t`` -> ``self.register_buffer("x", t, persistent=False)`` (or
     ``self.x = nn.Buffer(t, persistent=False)``, as the buffer style says): safe, since it
@@ -191,6 +214,8 @@ def _register_fix(ctx, info, event) -> Optional[Fix]:
     become, a registered buffer elsewhere gets no fix: re-registering it non-persistent
     would silently drop it from ``state_dict()``."""
     statement = single_assignment(event)
+    if statement is not None and not event.value.derived and not event.value.assumed and event.prior_state is not None:
+        return _register_none_fix(ctx, info, event)
     if statement is None or event.value.derived or event.value.assumed or not can_register(ctx, info, event):
         # a name torch would refuse, or a value computed from parameters (a buffer would
         # keep it stale: it belongs in forward)
