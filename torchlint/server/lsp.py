@@ -450,10 +450,11 @@ def build_server() -> TorchlintServer:
         paths = [ls.path_of(change.uri) for change in params.changes]
         if any(path.name == "pyproject.toml" for path in paths):
             ls.shown_errors.clear()  # a configuration error is shown again if it is still there
-        created_or_deleted = any(change.type != types.FileChangeType.Changed for change in params.changes
-                                 if change.uri.endswith(".py"))
+        # a file or directory created or deleted (a module, a package, a pyproject.toml that
+        # marks a project root) changes where imports resolve: the index starts again
+        created_or_deleted = any(change.type != types.FileChangeType.Changed for change in params.changes)
         python = [path for path in paths if path.suffix == ".py"]
-        if python:
+        if python or created_or_deleted:
             await ls.run(ls.session.disk_changed, python, created_or_deleted)
         if created_or_deleted or len(python) != len(paths):
             ls.relint()  # new or removed modules, or a configuration: every open document
