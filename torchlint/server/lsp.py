@@ -107,10 +107,11 @@ class TorchlintServer(LanguageServer):
     async def run(self, function, *args):
         return await asyncio.get_running_loop().run_in_executor(self.engine, function, *args)
 
-    def run_then_release(self, function, *args) -> asyncio.Future:
+    def run_then_release(self, function, *args, stale=None) -> asyncio.Future:
         """Run ``function`` on the engine's thread; its answer goes to the event loop
         at once, then the thread gives the memory the lint freed back to the system
-        (off the latency path, before the next job)."""
+        (off the latency path, before the next job). A job whose ``stale()`` is true
+        when its turn comes (its document changed again meanwhile) answers None unrun."""
         loop = asyncio.get_running_loop()
         future = loop.create_future()
 
@@ -123,6 +124,9 @@ class TorchlintServer(LanguageServer):
                 future.set_result(result)
 
         def job() -> None:
+            if stale is not None and stale():
+                loop.call_soon_threadsafe(deliver, None, None)
+                return
             try:
                 result, error = function(*args), None
             except Exception as problem:
@@ -151,7 +155,8 @@ class TorchlintServer(LanguageServer):
             return state.outcome
         version = state.version
         try:
-            outcome = await self.run_then_release(self.session.lint, state.path, text)
+            outcome = await self.run_then_release(self.session.lint, state.path, text,
+                                                  stale=lambda: self.docs.get(state.uri) is not state or state.version != version)
         except Exception as error:  # a bug in torchlint: say it once, keep the last findings
             log.exception("linting %s failed", state.path)
             self.show_error(f"torchlint: internal error while linting {state.path.name}: {error!r}")
@@ -163,6 +168,8 @@ class TorchlintServer(LanguageServer):
         for error in outcome.internal_errors:
             self.window_log_message(types.LogMessageParams(type=types.MessageType.Error,
                                                            message=f"torchlint internal error: {error}"))
+        if outcome is None:  # the document changed (or closed) before its turn came
+            return None
         if state.uri in self.docs and self.text_of(state.uri) == text:
             state.outcome, state.linted_text, state.linted_version = outcome, text, version
         return outcome
@@ -240,7 +247,12 @@ class TorchlintServer(LanguageServer):
         state = self.docs.get(uri) or self.docs.get(unquote(uri))
         if state is None:
             return None, None
-        return state, await self.lint(state)
+        outcome = None
+        for _ in range(10):  # a document that changed while it was linted is linted again
+            outcome = await self.lint(state)
+            if outcome is not None or self.docs.get(state.uri) is not state:
+                break
+        return state, outcome
 
     # -- edits ---------------------------------------------------------------------
 
