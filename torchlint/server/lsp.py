@@ -161,6 +161,8 @@ class TorchlintServer(LanguageServer):
             log.exception("linting %s failed", state.path)
             self.show_error(f"torchlint: internal error while linting {state.path.name}: {error!r}")
             return None
+        if outcome is None:  # the document changed (or closed) before its turn came
+            return None
         if outcome.config_error:
             where = outcome.settings.project_root if outcome.settings else ""
             self.show_error(f"torchlint: {outcome.config_error}; linting with the default settings until "
@@ -168,8 +170,6 @@ class TorchlintServer(LanguageServer):
         for error in outcome.internal_errors:
             self.window_log_message(types.LogMessageParams(type=types.MessageType.Error,
                                                            message=f"torchlint internal error: {error}"))
-        if outcome is None:  # the document changed (or closed) before its turn came
-            return None
         if state.uri in self.docs and self.text_of(state.uri) == text:
             state.outcome, state.linted_text, state.linted_version = outcome, text, version
         return outcome
