@@ -9,6 +9,7 @@ result is published only if the document has not changed again meanwhile.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import os
 import types as pytypes
@@ -47,6 +48,7 @@ class DocState:
     linted_text: Optional[str] = None
     outcome: Optional[LintOutcome] = None
     pending: Optional[asyncio.Task] = None
+    inflight: Optional[tuple] = None  # (text, future) of the lint running now
     published: list = field(default_factory=list)
 
 
@@ -153,14 +155,21 @@ class TorchlintServer(LanguageServer):
             return None
         if state.outcome is not None and state.linted_text == text:
             return state.outcome
+        if state.inflight is not None and state.inflight[0] == text:  # the same text is being linted: share it
+            return await asyncio.shield(state.inflight[1])
         version = state.version
+        future = self.run_then_release(self.session.lint, state.path, text,
+                                       stale=lambda: self.docs.get(state.uri) is not state or state.version != version)
+        state.inflight = (text, future)
         try:
-            outcome = await self.run_then_release(self.session.lint, state.path, text,
-                                                  stale=lambda: self.docs.get(state.uri) is not state or state.version != version)
+            outcome = await asyncio.shield(future)
         except Exception as error:  # a bug in torchlint: say it once, keep the last findings
             log.exception("linting %s failed", state.path)
             self.show_error(f"torchlint: internal error while linting {state.path.name}: {error!r}")
             return None
+        finally:
+            if state.inflight is not None and state.inflight[1] is future:
+                state.inflight = None
         if outcome is None:  # the document changed (or closed) before its turn came
             return None
         if outcome.config_error:
@@ -493,10 +502,13 @@ def build_server() -> TorchlintServer:
         state, outcome = await ls.current(params.text_document.uri)
         if state is None or outcome is None:
             return types.RelatedFullDocumentDiagnosticReport(items=[])
-        result_id = f"{state.linted_version}:{id(outcome)}"
+        items = ls.to_lsp(state, outcome)
+        # the same findings at the same places: "unchanged"
+        result_id = hashlib.blake2b(repr([(d.code, d.range, d.message) for d in items]).encode(),
+                                    digest_size=12).hexdigest()
         if params.previous_result_id == result_id:
             return types.RelatedUnchangedDocumentDiagnosticReport(result_id=result_id)
-        return types.RelatedFullDocumentDiagnosticReport(items=ls.to_lsp(state, outcome), result_id=result_id)
+        return types.RelatedFullDocumentDiagnosticReport(items=items, result_id=result_id)
 
     @server.feature(types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(
         code_action_kinds=[types.CodeActionKind.QuickFix, types.CodeActionKind.SourceFixAll, FIX_ALL_KIND],
