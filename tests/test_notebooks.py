@@ -331,3 +331,101 @@ def test_cache_is_invalidated_when_a_cell_changes(tmp_path):
     warm = run_cli(*args)  # answered from the cache: still in its cell
     assert warm.stdout == changed.stdout
     assert len(list(cache.glob("*.json"))) == 2
+
+
+# -- discovery: excludes, .gitignore, changed files, standard input ----------------------
+
+BUGGY_CELLS = ("import torch\nfrom torch import nn",
+               "class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.t = torch.ones(1)\n")
+
+
+def test_notebooks_follow_excludes_and_gitignore(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[tool.torchlint]\nextend-exclude = ['scratch/']\n")
+    (tmp_path / ".gitignore").write_text("*-checkpoint.ipynb\n")
+    for relative in ("models/nb.ipynb", "scratch/nb.ipynb", ".ipynb_checkpoints/nb-checkpoint.ipynb",
+                     "models/nb-checkpoint.ipynb"):
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_text(notebook(*BUGGY_CELLS))
+    result = run_cli(".", "--no-cache", "--output-format", "concise", cwd=tmp_path)
+    assert result.stdout.decode().splitlines()[0] == "models/nb.ipynb:cell 2:4:9: TL001 `self.t` holds a plain tensor, not a parameter or buffer: it is missing from `parameters()` and `state_dict()`, is never trained or saved, and is not moved by `.to(device)`"
+    assert result.stdout.decode().count("TL001") == 1
+
+
+def test_changed_only_takes_changed_notebooks(tmp_path):
+    from gitrepo import commit_all, init_repo, write
+
+    repo = init_repo(tmp_path / "repo")
+    write(repo, "pyproject.toml", "[tool.torchlint]\n")
+    write(repo, "old.ipynb", notebook(*BUGGY_CELLS))
+    write(repo, "new.ipynb", notebook("x = 1"))
+    commit_all(repo, "initial")
+    write(repo, "new.ipynb", notebook(*BUGGY_CELLS))
+    result = run_cli("--changed-only", "--output-format", "concise", "--no-cache", cwd=repo)
+    assert [line.split(": ")[0] for line in result.stdout.decode().splitlines() if "TL0" in line] == ["new.ipynb:cell 2:4:9"]
+
+
+def test_notebook_on_standard_input():
+    data = (NOTEBOOKS / "buggy" / "memory_noqa.ipynb").read_bytes()
+    result = run_cli("-", "--stdin-filename", "memory.ipynb", "--no-cache", "--output-format", "concise", stdin=data)
+    assert result.stdout.decode().startswith("memory.ipynb:cell 2:5:9: TL001 ")
+
+
+# -- the pieces -------------------------------------------------------------------------
+
+def test_magics_are_masked_only_where_a_statement_starts():
+    from torchlint.notebooks.magics import mask, unmask
+
+    source = ('doc = """\n!not a shell line\n%not a magic\n"""\nx = (1,\n     2)\n!pip install \\\n    torch\n'
+              'y = 3  # really?\nhelp_me?\n')
+    masked = mask(source)
+    assert sorted(masked.originals) == [6, 7, 9]  # the string's lines and the comment stay
+    lines = masked.text.splitlines()
+    assert lines[6].startswith("pass  # ") and lines[7].startswith("# ") and lines[9].startswith("pass  # ")
+    import ast
+
+    ast.parse(masked.text)
+    assert unmask(masked.text, masked.originals) == source
+
+
+def test_compact_and_ascii_escaped_notebooks_keep_their_style(tmp_path):
+    cells = [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+              "source": ["import torch\n", "from torch import nn"]},
+             {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+              "source": ["class Net(nn.Module):  # caf\u00e9\n", "    def __init__(self):\n",
+                         "        self.w = nn.Linear(2, 2)\n"]}]
+    document = {"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 2}
+    path = tmp_path / "compact.ipynb"
+    path.write_text(json.dumps(document, separators=(",", ":")))  # one line, \u00e9 escaped
+    assert run_cli(str(path), "--no-cache", "--fix").returncode == 0
+    text = path.read_text()
+    assert "\n" not in text and text.isascii() and "caf\\u00e9" in text
+    assert json.loads(text)["cells"][1]["source"][2] == "        super().__init__()\n"
+
+
+def test_definitions_only_blanks_the_work():
+    from torchlint.notebooks.definitions import definitions_only
+
+    text = ("import torch\nimport plotting_lib_not_installed as plt\nHIDDEN = 8\nmodel = build()\n"
+            "@decorate\nclass Net:\n    pass\nfor epoch in range(10):\n    train()\n")
+    out = definitions_only(text).splitlines()
+    assert len(out) == 9
+    assert out[0].startswith("exec(") and "import plotting_lib_not_installed" in out[1]
+    assert out[2:8] == ["HIDDEN = 8", "", "@decorate", "class Net:", "    pass", ""] and out[8] == ""
+    namespace: dict = {}
+    exec(out[1], namespace)  # a missing package leaves the name undefined, no error
+    assert "plt" not in namespace
+
+
+@pytest.mark.torch
+def test_runtime_imports_only_the_definitions(tmp_path):
+    pytest.importorskip("torch")
+    marker = tmp_path / "trained.txt"
+    (tmp_path / "nb.ipynb").write_text(notebook(
+        "%matplotlib inline\nimport torch\nfrom torch import nn\nimport not_installed_plotting as plt\nWIDTH = 4",
+        "class Net(nn.Module):\n    def __init__(self, width=WIDTH):\n        super().__init__()\n        self.t = torch.ones(width)\n",
+        f"model = Net()\nopen({str(marker)!r}, 'w').write('trained')\nraise SystemExit(3)\n",
+    ))
+    result = run_cli(str(tmp_path / "nb.ipynb"), "--runtime", "--no-cache", "--output-format", "json")
+    (finding,) = json.loads(result.stdout)
+    assert (finding["cell"], finding["location"]["row"], finding["runtime"]["verdict"]) == (2, 4, "confirmed")
+    assert not marker.exists()  # the training cell never ran

@@ -144,7 +144,9 @@ def test_pre_commit_snippet_names_the_real_hook():
 def test_hook_definition():
     hooks = {h["id"]: h for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))}
     hook = hooks["torchlint"]
-    assert hook["entry"] == "torchlint" and hook["language"] == "python" and hook["types"] == ["python"]
+    assert hook["entry"] == "torchlint" and hook["language"] == "python"
+    assert hook["types_or"] == ["python", "jupyter"] and "types" not in hook  # notebooks too
+    assert hooks["torchlint-fix"]["types_or"] == ["python", "jupyter"]
     assert hook.get("pass_filenames", True) is True
     assert "torch" not in hook.get("additional_dependencies", [])
 

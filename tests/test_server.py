@@ -406,3 +406,16 @@ def test_a_burst_of_changes_is_linted_once(workspace: Path):
         assert published == [1, 7]
     finally:
         client.close()
+
+
+def test_a_base_module_created_later_is_found(client: LspClient, workspace: Path):
+    model = workspace / "model.py"
+    model.write_text("import torch\nfrom blocks import Block\n\n\nclass Gate(Block):\n    def __init__(self):\n"
+                     "        super().__init__()\n        self.bias = torch.zeros(4)\n")
+    uri = client.open(model)
+    assert client.diagnostics(uri, version=1) == []  # Block's module does not exist yet: unknown base
+    (workspace / "blocks").mkdir()
+    (workspace / "blocks" / "__init__.py").write_text("from torch import nn\n\n\nclass Block(nn.Module):\n    pass\n")
+    client.notify("workspace/didChangeWatchedFiles", {"changes": [
+        {"uri": file_uri(workspace / "blocks"), "type": 1}]})  # a client may report only the directory
+    assert _codes(client.diagnostics(uri)) == [("TL001", 7, 8)]

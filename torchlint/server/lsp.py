@@ -9,6 +9,7 @@ result is published only if the document has not changed again meanwhile.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import os
 import types as pytypes
@@ -47,6 +48,7 @@ class DocState:
     linted_text: Optional[str] = None
     outcome: Optional[LintOutcome] = None
     pending: Optional[asyncio.Task] = None
+    inflight: Optional[tuple] = None  # (text, future) of the lint running now
     published: list = field(default_factory=list)
 
 
@@ -107,10 +109,11 @@ class TorchlintServer(LanguageServer):
     async def run(self, function, *args):
         return await asyncio.get_running_loop().run_in_executor(self.engine, function, *args)
 
-    def run_then_release(self, function, *args) -> asyncio.Future:
+    def run_then_release(self, function, *args, stale=None) -> asyncio.Future:
         """Run ``function`` on the engine's thread; its answer goes to the event loop
         at once, then the thread gives the memory the lint freed back to the system
-        (off the latency path, before the next job)."""
+        (off the latency path, before the next job). A job whose ``stale()`` is true
+        when its turn comes (its document changed again meanwhile) answers None unrun."""
         loop = asyncio.get_running_loop()
         future = loop.create_future()
 
@@ -123,6 +126,9 @@ class TorchlintServer(LanguageServer):
                 future.set_result(result)
 
         def job() -> None:
+            if stale is not None and stale():
+                loop.call_soon_threadsafe(deliver, None, None)
+                return
             try:
                 result, error = function(*args), None
             except Exception as problem:
@@ -149,12 +155,22 @@ class TorchlintServer(LanguageServer):
             return None
         if state.outcome is not None and state.linted_text == text:
             return state.outcome
+        if state.inflight is not None and state.inflight[0] == text:  # the same text is being linted: share it
+            return await asyncio.shield(state.inflight[1])
         version = state.version
+        future = self.run_then_release(self.session.lint, state.path, text,
+                                       stale=lambda: self.docs.get(state.uri) is not state or state.version != version)
+        state.inflight = (text, future)
         try:
-            outcome = await self.run_then_release(self.session.lint, state.path, text)
+            outcome = await asyncio.shield(future)
         except Exception as error:  # a bug in torchlint: say it once, keep the last findings
             log.exception("linting %s failed", state.path)
             self.show_error(f"torchlint: internal error while linting {state.path.name}: {error!r}")
+            return None
+        finally:
+            if state.inflight is not None and state.inflight[1] is future:
+                state.inflight = None
+        if outcome is None:  # the document changed (or closed) before its turn came
             return None
         if outcome.config_error:
             where = outcome.settings.project_root if outcome.settings else ""
@@ -240,7 +256,12 @@ class TorchlintServer(LanguageServer):
         state = self.docs.get(uri) or self.docs.get(unquote(uri))
         if state is None:
             return None, None
-        return state, await self.lint(state)
+        outcome = None
+        for _ in range(10):  # a document that changed while it was linted is linted again
+            outcome = await self.lint(state)
+            if outcome is not None or self.docs.get(state.uri) is not state:
+                break
+        return state, outcome
 
     # -- edits ---------------------------------------------------------------------
 
@@ -450,10 +471,11 @@ def build_server() -> TorchlintServer:
         paths = [ls.path_of(change.uri) for change in params.changes]
         if any(path.name == "pyproject.toml" for path in paths):
             ls.shown_errors.clear()  # a configuration error is shown again if it is still there
-        created_or_deleted = any(change.type != types.FileChangeType.Changed for change in params.changes
-                                 if change.uri.endswith(".py"))
+        # a file or directory created or deleted (a module, a package, a pyproject.toml that
+        # marks a project root) changes where imports resolve: the index starts again
+        created_or_deleted = any(change.type != types.FileChangeType.Changed for change in params.changes)
         python = [path for path in paths if path.suffix == ".py"]
-        if python:
+        if python or created_or_deleted:
             await ls.run(ls.session.disk_changed, python, created_or_deleted)
         if created_or_deleted or len(python) != len(paths):
             ls.relint()  # new or removed modules, or a configuration: every open document
@@ -480,10 +502,13 @@ def build_server() -> TorchlintServer:
         state, outcome = await ls.current(params.text_document.uri)
         if state is None or outcome is None:
             return types.RelatedFullDocumentDiagnosticReport(items=[])
-        result_id = f"{state.linted_version}:{id(outcome)}"
+        items = ls.to_lsp(state, outcome)
+        # the same findings at the same places: "unchanged"
+        result_id = hashlib.blake2b(repr([(d.code, d.range, d.message) for d in items]).encode(),
+                                    digest_size=12).hexdigest()
         if params.previous_result_id == result_id:
             return types.RelatedUnchangedDocumentDiagnosticReport(result_id=result_id)
-        return types.RelatedFullDocumentDiagnosticReport(items=ls.to_lsp(state, outcome), result_id=result_id)
+        return types.RelatedFullDocumentDiagnosticReport(items=items, result_id=result_id)
 
     @server.feature(types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(
         code_action_kinds=[types.CodeActionKind.QuickFix, types.CodeActionKind.SourceFixAll, FIX_ALL_KIND],
