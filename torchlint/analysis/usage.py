@@ -394,22 +394,27 @@ class _MethodScan:
                 return None
             is_none = isinstance(other, cst.Name) and other.value == "None"
             return operand.attr.value, (None if is_none else IDENTITY)
-        node = operand
-        while isinstance(node, cst.Subscript):  # `self.x.shape[0]`
-            node = node.value
-        if isinstance(node, cst.Call):
-            func = node.func
-            if isinstance(func, cst.Name) and func.value == "len" and len(node.args) == 1:
-                inner = node.args[0].value
-                return (inner.attr.value, METADATA) if _self_name_of(inner, self.self_name) else None
-            if isinstance(func, cst.Attribute) and func.attr.value in _META_METHODS \
-                    and _self_name_of(func.value, self.self_name) \
-                    and all(isinstance(a.value, (cst.Integer, cst.UnaryOperation)) for a in node.args):
-                return func.value.attr.value, METADATA
-            return None
-        if isinstance(node, cst.Attribute) and node.attr.value in _META_ATTRIBUTES and _self_name_of(node.value, self.self_name):
-            return node.value.attr.value, METADATA
+        subject = _metadata_of(operand)
+        return (subject.attr.value, METADATA) if subject is not None and _self_name_of(subject, self.self_name) else None
+
+
+def _metadata_of(operand: cst.BaseExpression) -> Optional[cst.BaseExpression]:
+    """The expression whose metadata ``operand`` reads (``x`` in ``x.shape``,
+    ``x.shape[0]``, ``x.size(0)``, ``len(x)``, ``x.device``), else None."""
+    node = operand
+    while isinstance(node, cst.Subscript):  # `x.shape[0]`
+        node = node.value
+    if isinstance(node, cst.Call):
+        func = node.func
+        if isinstance(func, cst.Name) and func.value == "len" and len(node.args) == 1:
+            return node.args[0].value
+        if isinstance(func, cst.Attribute) and func.attr.value in _META_METHODS \
+                and all(isinstance(a.value, (cst.Integer, cst.UnaryOperation)) for a in node.args):
+            return func.value
         return None
+    if isinstance(node, cst.Attribute) and node.attr.value in _META_ATTRIBUTES:
+        return node.value
+    return None
 
 
 def _operands(node: cst.Comparison):
@@ -504,19 +509,8 @@ def _compared_only(body: cst.BaseSuite, name: str) -> Optional[str]:
 def _operand_key(operand: cst.BaseExpression, operator, name: str) -> Optional[str]:
     if isinstance(operand, cst.Name) and operand.value == name:
         return IDENTITY if isinstance(operator, (cst.Is, cst.IsNot)) else METADATA
-    while isinstance(operand, cst.Subscript):
-        operand = operand.value
-    if isinstance(operand, cst.Attribute) and operand.attr.value in _META_ATTRIBUTES \
-            and isinstance(operand.value, cst.Name) and operand.value.value == name:
-        return METADATA
-    if isinstance(operand, cst.Call) and len(operand.args) >= 1:
-        func = operand.func
-        inner = operand.args[0].value if isinstance(func, cst.Name) and func.value == "len" else \
-            func.value if isinstance(func, cst.Attribute) and func.attr.value in _META_METHODS else None
-        if isinstance(inner, cst.Name) and inner.value == name and \
-                all(isinstance(a.value, (cst.Integer, cst.UnaryOperation)) for a in operand.args[1 if inner is operand.args[0].value else 0:]):
-            return METADATA
-    return None
+    subject = _metadata_of(operand)
+    return METADATA if isinstance(subject, cst.Name) and subject.value == name else None
 
 
 EMPTY, DUMMY = "empty", "dummy"
