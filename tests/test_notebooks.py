@@ -341,9 +341,9 @@ BUGGY_CELLS = ("import torch\nfrom torch import nn",
 
 def test_notebooks_follow_excludes_and_gitignore(tmp_path):
     (tmp_path / "pyproject.toml").write_text("[tool.torchlint]\nextend-exclude = ['scratch/']\n")
-    (tmp_path / ".gitignore").write_text("*-checkpoint.ipynb\n")
-    for relative in ("models/nb.ipynb", "scratch/nb.ipynb", ".ipynb_checkpoints/nb-checkpoint.ipynb",
-                     "models/nb-checkpoint.ipynb"):
+    (tmp_path / ".gitignore").write_text("*-copy.ipynb\n")
+    for relative in ("models/nb.ipynb", "scratch/nb.ipynb", "models/.ipynb_checkpoints/nb-checkpoint.ipynb",
+                     "models/nb-copy.ipynb"):
         (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / relative).write_text(notebook(*BUGGY_CELLS))
     result = run_cli(".", "--no-cache", "--output-format", "concise", cwd=tmp_path)
