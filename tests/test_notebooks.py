@@ -341,9 +341,9 @@ BUGGY_CELLS = ("import torch\nfrom torch import nn",
 
 def test_notebooks_follow_excludes_and_gitignore(tmp_path):
     (tmp_path / "pyproject.toml").write_text("[tool.torchlint]\nextend-exclude = ['scratch/']\n")
-    (tmp_path / ".gitignore").write_text("*-checkpoint.ipynb\n")
-    for relative in ("models/nb.ipynb", "scratch/nb.ipynb", ".ipynb_checkpoints/nb-checkpoint.ipynb",
-                     "models/nb-checkpoint.ipynb"):
+    (tmp_path / ".gitignore").write_text("*-copy.ipynb\n")
+    for relative in ("models/nb.ipynb", "scratch/nb.ipynb", "models/.ipynb_checkpoints/nb-checkpoint.ipynb",
+                     "models/nb-copy.ipynb"):
         (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / relative).write_text(notebook(*BUGGY_CELLS))
     result = run_cli(".", "--no-cache", "--output-format", "concise", cwd=tmp_path)
@@ -429,3 +429,28 @@ def test_runtime_imports_only_the_definitions(tmp_path):
     (finding,) = json.loads(result.stdout)
     assert (finding["cell"], finding["location"]["row"], finding["runtime"]["verdict"]) == (2, 4, "confirmed")
     assert not marker.exists()  # the training cell never ran
+
+
+def test_an_import_added_next_to_a_broken_cell_leaves_it_as_it_was(tmp_path):
+    """A fix in the cell after one that does not parse: the broken cell's bytes stay."""
+    path = tmp_path / "nb.ipynb"
+    broken = "def oops(:\n    pass\n"
+    path.write_text(notebook("import torch\nfrom torch import nn", broken,
+                             "class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+                             "        self.blocks = [nn.Linear(2, 2), nn.Linear(2, 2)]\n"))
+    result = run_cli(str(path), "--no-cache", "--fix", "--unsafe-fixes")
+    cells = json.loads(path.read_text())["cells"]
+    assert "".join(cells[1]["source"]) == broken
+    assert cells[2]["source"][3] == "        self.blocks = nn.ModuleList([nn.Linear(2, 2), nn.Linear(2, 2)])\n"
+    assert "cell 2:1:10: TL000" in result.stdout.decode()
+
+
+def test_cells_joined_and_split_back_exactly():
+    from torchlint.notebooks import load
+
+    data = (NOTEBOOKS / "buggy" / "positional_blocks.ipynb").read_bytes()
+    joined = load(data)
+    assert joined.split(joined.text) == {n: joined._joined_piece(n) for n in joined.masked}
+    assert joined.rebuilt(joined.text) == (data.decode(), {})
+    assert [(c.number, c.cell_id, c.lines) for c in joined.map.cells] == [
+        (2, "imports", 7), (3, "base-block", 9), (5, "positional", 12), (6, "train", 5), (7, "plot", 5)]

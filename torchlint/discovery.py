@@ -23,7 +23,7 @@ DEFAULT_EXCLUDES = frozenset(
     {
         ".git", ".hg", ".svn", ".venv", "venv", ".tox", ".nox", "build", "dist", "__pycache__",
         "node_modules", "site-packages", ".mypy_cache", ".pytest_cache", ".ruff_cache",
-        ".torchlint_cache", ".eggs",
+        ".torchlint_cache", ".eggs", ".ipynb_checkpoints",  # Jupyter's autosaved copies of notebooks
     }
 )
 

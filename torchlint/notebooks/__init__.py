@@ -40,12 +40,17 @@ def source_text(path: Union[str, Path], text: str, data: bytes) -> str:
 def cell_problems(joined: Joined, make) -> list[Diagnostic]:
     """A TL000 for each cell that does not parse, at its position in the cell;
     ``make(problem)`` builds the diagnostic."""
+    from torchlint.notebooks.magics import split_lines
+
     out = []
     spans = {cell.number: cell for cell in joined.map.cells}
+    sources = {cell.number: cell.source for cell in joined.notebook.cells}
     for number, problem in joined.problems:
         d = make(problem)
         span = spans[number]
-        out.append(replace(d, message=f"Cell not linted: {problem.reason}",
+        lines = split_lines(sources[number])
+        line = lines[d.location.row - 1] if d.location.row <= len(lines) else None
+        out.append(replace(d, message=f"Cell not linted: {problem.reason}", source_line=line,
                            help="Fix the cell so that Python can parse it (IPython magics and shell lines are "
                            "understood); the other cells were linted",
                            cell=number, cell_id=span.cell_id,

@@ -185,9 +185,10 @@ def join(notebook: document.Notebook) -> Joined:
         problem = _problem_in_cell(text) if text.strip() else None
         if problem is not None:
             problems.append((cell.number, problem))
-            # left out: each line a comment, so the other cells parse and keep their rows
-            text = "".join("#" + magics._ending(line) if line.rstrip("\r\n") else line for line in lines)
-            masked[cell.number] = magics.Masked(text, {i: line for i, line in enumerate(lines)})
+            # left out: each line a marked comment, so the other cells parse and keep their
+            # rows, and a fix that inserts next to the cell cannot change it
+            text = "".join(magics.marked(i, line) if line.strip() else line for i, line in enumerate(lines))
+            masked[cell.number] = magics.Masked(text, {i: line for i, line in enumerate(lines) if line.strip()})
         if text and not text.endswith(("\n", "\r")):
             text += "\n"
         parts.append(text)

@@ -71,6 +71,11 @@ def _marker(index: int) -> str:
     return f"# {MARK}{index}"
 
 
+def marked(index: int, line: str) -> str:
+    """Line ``index`` of a cell as a comment that ``unmask`` turns back into ``line``."""
+    return _marker(index) + _ending(line)
+
+
 def mask(source: str) -> Masked:
     """The cell with its IPython lines masked."""
     lines = split_lines(source)
@@ -85,33 +90,32 @@ def mask(source: str) -> Masked:
             out[i] = _marker(i) + _ending(lines[i])
         if name not in PYTHON_CELL_MAGICS:
             return Masked("".join(out), originals)
-    pending = ""  # the logical line read so far
+    start = 0  # where the code since the last masked line begins (tokenized only when needed)
     continuing = False  # inside a magic that ends with a backslash
     for i, line in enumerate(lines):
         if i in originals:
+            start = i + 1
             continue
         if continuing:
             originals[i] = line
             out[i] = _marker(i) + _ending(line)
             continuing = line.rstrip("\r\n").endswith("\\")
+            start = i + 1
             continue
-        if not pending:
-            stripped = line.strip()
+        stripped = line.strip()
+        assigned = _ASSIGNED.match(line)
+        if not (assigned or _is_magic(stripped)):
+            continue
+        if not _complete("".join(lines[start:i])):
+            continue  # inside a string, brackets or a continued line: not a statement
+        originals[i] = line
+        if assigned:
+            out[i] = f"{assigned.group(1)}{assigned.group(2)} = None  {_marker(i)}{_ending(line)}"
+        else:
             indent = line[:len(line) - len(line.lstrip(" \t"))]
-            assigned = _ASSIGNED.match(line)
-            if assigned:
-                originals[i] = line
-                out[i] = f"{assigned.group(1)}{assigned.group(2)} = None  {_marker(i)}{_ending(line)}"
-                continuing = line.rstrip("\r\n").endswith("\\")
-                continue
-            if _is_magic(stripped):
-                originals[i] = line
-                out[i] = f"{indent}pass  {_marker(i)}{_ending(line)}"
-                continuing = line.rstrip("\r\n").endswith("\\")
-                continue
-        pending += line
-        if _complete(pending):
-            pending = ""
+            out[i] = f"{indent}pass  {_marker(i)}{_ending(line)}"
+        continuing = line.rstrip("\r\n").endswith("\\")
+        start = i + 1
     return Masked("".join(out), originals)
 
 
