@@ -419,3 +419,16 @@ def test_a_base_module_created_later_is_found(client: LspClient, workspace: Path
     client.notify("workspace/didChangeWatchedFiles", {"changes": [
         {"uri": file_uri(workspace / "blocks"), "type": 1}]})  # a client may report only the directory
     assert _codes(client.diagnostics(uri)) == [("TL001", 7, 8)]
+
+
+def test_the_server_exits_when_the_client_goes_away(workspace: Path):
+    client = LspClient(cwd=workspace)
+    try:
+        client.initialize(workspace)
+        path = workspace / "mlp.py"
+        path.write_text(BUGGY)
+        client.diagnostics(client.open(path))
+        client.process.stdin.close()  # the editor crashed: no shutdown, no exit
+        assert client.process.wait(30) in (0, 1)
+    finally:
+        client.close()

@@ -35,7 +35,7 @@ from torchlint.server.session import LintOutcome, Overrides, Session
 log = logging.getLogger("torchlint.server")
 
 FIX_ALL_KIND = "source.fixAll.torchlint"
-DEFAULT_DEBOUNCE_MS = 100
+DEFAULT_DEBOUNCE_MS = 50
 SOURCE = "torchlint"
 
 
