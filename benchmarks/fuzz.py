@@ -106,6 +106,8 @@ class FixChecker:
         self.linters: dict[Optional[str], Linter] = {}
         self.thread = None
         self.path = self.directory / "program.py"
+        self.found: Counter = Counter()  # the last program's findings, per rule
+        self.applied: Counter = Counter()  # and the fixes applied to it
 
     def linter(self, style: Optional[str]) -> Linter:
         if style not in self.linters:
@@ -121,6 +123,7 @@ class FixChecker:
             return self.thread.submit(self._guarded, text, style).result()
 
     def _guarded(self, text: str, style: Optional[str]) -> Optional[Failure]:
+        self.found, self.applied = Counter(), Counter()
         try:
             return self._check(text, style)
         except Exception:
@@ -155,6 +158,7 @@ class FixChecker:
 
         python = _compiles(text)
         first = lint(text)
+        self.found = Counter(d.code for d in first)
         failure = crashed(first, "first lint")
         if failure:
             return failure
@@ -166,6 +170,7 @@ class FixChecker:
         if outcome.error:
             return Failure("fix-does-not-parse", outcome.error)
         fixed = outcome.text
+        self.applied = outcome.applied
         problem = _parses(fixed, python, libcst=False)  # fix_text itself parsed it with libcst
         if problem:
             return Failure("fix-does-not-parse", f"{problem}; fixes applied: {dict(outcome.applied)}\n{_diff(text, fixed)}")
@@ -245,8 +250,9 @@ def _start_worker() -> None:
     _worker = FixChecker()
 
 
-def check_program(job: tuple[int, int]) -> tuple[int, Optional[Failure], float]:
-    """Generate and check one program (in a worker): (index, failure or None, CPU seconds)."""
+def check_program(job: tuple[int, int]) -> tuple[int, Optional[Failure], float, Counter, Counter]:
+    """Generate and check one program (in a worker): (index, failure or None, CPU seconds,
+    findings per rule, fixes applied per rule)."""
     seed, index = job
     started = time.process_time()
     text, new_syntax = fuzz_programs.program(seed, index)
@@ -254,11 +260,11 @@ def check_program(job: tuple[int, int]) -> tuple[int, Optional[Failure], float]:
     # compiling is much cheaper, and the first lint parses it with libcst anyway).
     invalid = _parses(text, True, libcst=False) if not new_syntax or sys.version_info >= (3, 12) else _parses(text, False)
     if invalid:
-        return index, Failure("invalid-program", invalid), time.process_time() - started
+        return index, Failure("invalid-program", invalid), time.process_time() - started, Counter(), Counter()
     if _worker is None:
         _start_worker()
     failure = _worker.check(text, fuzz_programs.buffer_style(seed, index))
-    return index, failure, time.process_time() - started
+    return index, failure, time.process_time() - started, _worker.found, _worker.applied
 
 
 def write_reproducer(out: Path, seed: int, index: int, failure: Failure, text: str, small: str) -> Path:
@@ -283,6 +289,8 @@ def fuzz(programs: int, seed: int = 0, jobs: int = 2, start: int = 0, out: Optio
     kinds: Counter = Counter()
     signatures: Counter = Counter()
     done, cpu = 0, 0.0
+    found: Counter = Counter()
+    applied: Counter = Counter()
     shrinker: Optional[FixChecker] = None
     if jobs > 1:
         context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
@@ -292,9 +300,11 @@ def fuzz(programs: int, seed: int = 0, jobs: int = 2, start: int = 0, out: Optio
         pool = None
         results = map(check_program, jobs_list)
     try:
-        for index, failure, seconds in results:
+        for index, failure, seconds, program_found, program_applied in results:
             done += 1
             cpu += seconds
+            found.update(program_found)
+            applied.update(program_applied)
             if failure is not None:
                 kinds[failure.kind] += 1
                 signature = failure.signature()
@@ -323,7 +333,9 @@ def fuzz(programs: int, seed: int = 0, jobs: int = 2, start: int = 0, out: Optio
                # what `jobs` otherwise idle cores would do: the machine may be shared
                "cpu_ms_per_program": round(cpu / done * 1000, 1) if done else None,
                "programs_per_second_on_idle_cores": round(jobs * done / cpu, 2) if cpu else None,
-               "failures": dict(kinds), "distinct": len(signatures), "records": failures}
+               "failures": dict(kinds), "distinct": len(signatures),
+               "findings": dict(sorted(found.items())), "fixes_applied": dict(sorted(applied.items())),
+               "records": failures}
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         (out / f"summary_seed{seed}_{start}.json").write_text(json.dumps(summary, indent=1, ensure_ascii=False))
@@ -455,7 +467,7 @@ def main() -> int:
     if args.only is not None:
         text, style = generated(args.seed, args.only)
         print(text)
-        _, failure, seconds = check_program((args.seed, args.only))
+        _, failure, seconds, _, _ = check_program((args.seed, args.only))
         print(f"--- buffer style {style}: {failure.kind + chr(10) + failure.detail if failure else 'no failure'} "
               f"({seconds:.2f} s)")
         return 1 if failure else 0
@@ -464,6 +476,7 @@ def main() -> int:
           f"{summary['programs_per_second']} programs/s ({summary['cpu_ms_per_program']} ms CPU a program: "
           f"{summary['programs_per_second_on_idle_cores']}/s on {args.jobs} idle cores); failures: {summary['failures'] or 'none'} "
           f"({summary['distinct']} distinct); reproducers in {args.out}")
+    print(f"findings per rule: {summary['findings']}; fixes applied: {summary['fixes_applied']}")
     return 1 if summary["failures"] else 0
 
 

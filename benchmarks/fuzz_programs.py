@@ -21,7 +21,7 @@ Lines = list[tuple[int, str]]  # (indentation level relative to the block, text)
 # A small pool, so that snippets often touch the same attribute (a tensor later
 # registered under its name, a list later wrapped, a parameter moved twice...).
 ATTRIBUTES = ["w", "pe", "table", "blocks", "heads", "scale", "mask", "bias_", "_cache", "__hidden",
-              "λ", "权重", "café", "Ωmega", "layers", "weight", "emb"]
+              "λ", "权重", "café", "Ωmega", "layers", "weight", "emb", "ﬁlter"]
 LOCALS = ["t", "x", "m", "p", "items", "value", "ε", "β2"]
 
 
@@ -202,6 +202,15 @@ class Generator:
             lambda: [(0, f"{t} = {self.parameter()}"), (0, f"self.{n} = {t}.cuda()")],
             lambda: self.simple(f"self.register_parameter({n!r}, {self.param}({self.tensor()}).to(device))"),
             lambda: self.simple(f"self.{n} = {self.param}(({self.tensor()} * 2).to(device))"),
+            # other shapes of a store
+            lambda: self.simple(f"self.{n}: {self.pick(['torch.Tensor', 'list', 'nn.Parameter', 'Optional[torch.Tensor]'])} = "
+                                f"{self.pick([self.tensor, self.module, self.parameter, lambda: f'[{self.module()}]'])()}"),
+            lambda: self.simple(f"self.{n} = ({t} := {self.tensor()})"),
+            lambda: self.simple(f"self.{n} = self.{self.attr()} = {self.value()}"),
+            lambda: self.simple(f"self.{n}, self.{self.attr()} = {self.value()}, {self.value()}"),
+            lambda: self.simple(f"setattr(self, {n!r}, {self.value()})"),
+            lambda: [(0, f"self.{n} = {self.value()}"), (0, f"del self.{n}")],
+            lambda: [(0, f"self.{n} = {self.module()}"), (0, f"self.{n}.weight.requires_grad = False")],
             # calls into the rest of construction
             lambda: self.simple(self.pick(["self._build()", "self.reset_parameters()", "self.apply(self._init)"])),
         ]
@@ -325,7 +334,7 @@ class Generator:
             lines.append((level, self.pick(["@register('model')", "@dataclasses.dataclass(eq=False)", "@final",
                                             "@registry.add(name='x',\n    kind=1)", "@torch.jit.interface"])))
         params = ""
-        if self.chance(0.05):
+        if self.chance(0.03):
             params = self.pick(["[T]", "[T: (int, str)]", "[*Ts, **P]", "[T: torch.Tensor]"])
             self.new_syntax = True
         header = f"class {name}{params}({base}):"
@@ -360,7 +369,7 @@ class Generator:
             if decorator:
                 body.append((0, decorator))
             body.append((0, self.pick(["def forward(self, x):", "def forward(self, x: torch.Tensor, *args) -> torch.Tensor:"]
-                                      + ["def forward[T](self, x: T) -> T:"] * self.chance(0.1))))
+                                      + ["def forward[T](self, x: T) -> T:"] * self.chance(0.05))))
             if body[-1][1].startswith("def forward["):
                 self.new_syntax = True
             body.extend(self.block(forward))
@@ -410,10 +419,10 @@ class Generator:
             lines.append((0, "import functools, dataclasses"))
         if self.chance(0.3):
             lines.append((0, "from typing import final"))
-        if self.chance(0.06):
+        if self.chance(0.03):
             lines.append((0, "type Shape = tuple[int, ...]"))
             self.new_syntax = True
-        if self.chance(0.04):
+        if self.chance(0.02):
             lines.append((0, "type Pair[T] = tuple[T, T]"))
             self.new_syntax = True
         return lines
@@ -424,7 +433,7 @@ class Generator:
             return []
         self.helpers.append(name)
         generic = ""
-        if self.chance(0.08):
+        if self.chance(0.05):
             generic = "[T]"
             self.new_syntax = True
         return self.pick([
@@ -477,7 +486,7 @@ def render(lines: Lines, rng: random.Random) -> str:
     out = []
     for level, text in lines:
         if not text:
-            out.append(rng.choice(["", "", "", unit]) if rng.random() < 0.1 else "")
+            out.append(rng.choice(["", "", "", unit, "\f"]) if rng.random() < 0.1 else "")
             continue
         text = text.replace("\n", "\n" + unit * level) if "'''" not in text and '"""' not in text else text
         out.append(unit * level + text + (" " if rng.random() < 0.03 and not text.endswith("\\") else ""))

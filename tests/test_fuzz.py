@@ -21,6 +21,8 @@ def test_generated_module_programs_pass_every_check():
     summary = fuzz.fuzz(programs=40, seed=7, jobs=1)
     assert summary["programs"] == 40
     assert summary["failures"] == {}, summary["records"]
+    # the programs exercise the rules and their fixes
+    assert len(summary["findings"]) >= 8 and len(summary["fixes_applied"]) >= 5, summary
 
 
 def test_generation_is_deterministic_and_varied():
