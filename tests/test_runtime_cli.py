@@ -63,7 +63,8 @@ def test_json_carries_verdicts_and_origin(fixture_run):
     assert runtime_only["name"] == "parameter-shape-mismatch"
     # the arguments of the build that found it, and the help in the code's own expressions
     assert runtime_only["runtime"] == {
-        "verdict": "confirmed", "detail": "found by building `NN_Network` with in_dim=64, hid=32, out_dim=96",
+        "verdict": "confirmed", "reason": "found at runtime: not reported by the static pass",
+        "detail": "found by building `NN_Network` with in_dim=64, hid=32, out_dim=96",
     }
     assert runtime_only["help"] == (
         "Give the Parameter the layer's shape, `(out_dim, hid)` for `self.linear2 = nn.Linear(hid, out_dim)`"
@@ -75,6 +76,9 @@ def test_json_carries_verdicts_and_origin(fixture_run):
     assert unverified["runtime"]["detail"] == ("`self.cache` was not set in this build: the line was not reached with "
                                                "the synthesised arguments (a branch not taken?); "
                                                "`Cached` was built with dim=64")
+    # the reason is the detail without the arguments of the build
+    assert unverified["runtime"]["reason"] == ("`self.cache` was not set in this build: the line was not reached "
+                                               "with the synthesised arguments (a branch not taken?)")
     refuted = by_key[("runtime/verdicts.py", 9, "TL001")]
     assert refuted["runtime"]["detail"] == ("torch registered `self.scale` as a buffer of the built instance; "
                                             "`Persisted` was built without arguments")
