@@ -1,11 +1,15 @@
-"""Runtime-checker benchmark: ``torchlint --runtime`` over transformers' model files.
+"""Runtime-checker benchmark: ``torchlint --runtime`` over transformers' (or timm's) model files.
 
 Uses the pinned transformers wheel of the real-code benchmark (unpacked into the same
 cache, see realworld.py); the worker imports it as the package ``transformers`` from
 the cache's ``src`` directory, so transformers' own dependencies (numpy, tokenizers,
 huggingface-hub, safetensors, ...) must be installed, and torch==2.13.0.
 
-    python benchmarks/runtime_zoo.py [--cache-dir DIR] [--models bert,gpt2,...] [--limit N] [--jobs N]
+    python benchmarks/runtime_zoo.py [--cache-dir DIR] [--library transformers|timm] [--models bert,gpt2,...]
+                                     [--limit N] [--jobs N] [--report FILE]
+
+timm needs torchvision (CPU build matching the installed torch, ``pip install --no-deps``);
+without it every timm file fails to import and is counted as such.
 
 Runs the same code as the CLI (static pass, then the runtime pass) and prints: files,
 Module classes found, built, skipped and failed by reason, findings confirmed /
@@ -48,11 +52,17 @@ def main() -> int:
     parser.add_argument("--limit", type=int, help="only the first N model directories")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--timeout", type=float, default=60.0)
+    parser.add_argument("--library", choices=("transformers", "timm"), default="transformers")
+    parser.add_argument("--report", type=Path, help="write the per-class runtime report (JSON) here")
     args = parser.parse_args()
 
     roots = prepare_corpus(args.cache_dir)
-    transformers = next(r for r in roots if r.name == "transformers")
-    models = sorted(p for p in (transformers / "models").iterdir() if p.is_dir() and not p.name.startswith("_"))
+    transformers = next(r for r in roots if r.name == args.library)
+    if args.library == "timm":  # model files, one per architecture, and the layers they use
+        models = sorted(p for p in (transformers / "models").glob("*.py") if not p.name.startswith("_"))
+        models += [transformers / "layers"]
+    else:
+        models = sorted(p for p in (transformers / "models").iterdir() if p.is_dir() and not p.name.startswith("_"))
     if args.models:
         wanted = set(args.models.split(","))
         models = [m for m in models if m.name in wanted]
@@ -63,6 +73,8 @@ def main() -> int:
     settings = load_settings(transformers, runtime=True)
     settings.runtime.pythonpath = (transformers.parent,)
     settings.runtime.timeout = args.timeout
+    if args.report:
+        settings.runtime.report = args.report
     started = time.monotonic()
     result = engine.run(paths, settings, jobs=args.jobs)
     static_seconds = time.monotonic() - started
@@ -77,6 +89,8 @@ def main() -> int:
     builds = sorted(stats.build_seconds)
     median = statistics.median(builds) if builds else float("nan")
     p90 = builds[int(len(builds) * 0.9)] if builds else float("nan")
+    p95 = builds[int(len(builds) * 0.95)] if builds else float("nan")
+    slow = sum(1 for b in builds if b > 10)
 
     print(f"model directories     {len(models)}")
     print(f"files checked         {result.files_checked} ({stats.files_imported} imported, "
@@ -94,7 +108,9 @@ def main() -> int:
           f"unverified {stats.verdicts['unverified']} {dict(unverified)}")
     print(f"runtime-only findings {sum(runtime_only.values())} {dict(runtime_only)}")
     print(f"wall time             {wall:.1f} s (static pass {static_seconds:.1f} s)")
-    print(f"build time per class  median {median:.3f} s, p90 {p90:.3f} s")
+    print(f"build time per class  median {median:.3f} s, p90 {p90:.3f} s, p95 {p95:.3f} s, "
+          f"max {builds[-1] if builds else float('nan'):.2f} s; {slow} over 10 s")
+    print("top reasons not built " + "; ".join(f"{reason} ({n})" for reason, n in stats.top_reasons(8)))
     print(f"peak worker memory    {stats.peak_worker_rss_mb} MB (max RSS of a worker; "
           f"{stats.workers_started} workers started, {stats.workers_replaced} replaced after a fault)")
     print(f"aims                  built >= {AIM_BUILT:.0%}: {'met' if built_share >= AIM_BUILT else 'MISSED'}; "

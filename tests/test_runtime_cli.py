@@ -63,7 +63,8 @@ def test_json_carries_verdicts_and_origin(fixture_run):
     assert runtime_only["name"] == "parameter-shape-mismatch"
     # the arguments of the build that found it, and the help in the code's own expressions
     assert runtime_only["runtime"] == {
-        "verdict": "confirmed", "detail": "found by building `NN_Network` with in_dim=64, hid=32, out_dim=96",
+        "verdict": "confirmed", "reason": "found at runtime: not reported by the static pass",
+        "detail": "found by building `NN_Network` with in_dim=64, hid=32, out_dim=96",
     }
     assert runtime_only["help"] == (
         "Give the Parameter the layer's shape, `(out_dim, hid)` for `self.linear2 = nn.Linear(hid, out_dim)`"
@@ -75,6 +76,9 @@ def test_json_carries_verdicts_and_origin(fixture_run):
     assert unverified["runtime"]["detail"] == ("`self.cache` was not set in this build: the line was not reached with "
                                                "the synthesised arguments (a branch not taken?); "
                                                "`Cached` was built with dim=64")
+    # the reason is the detail without the arguments of the build
+    assert unverified["runtime"]["reason"] == ("`self.cache` was not set in this build: the line was not reached "
+                                               "with the synthesised arguments (a branch not taken?)")
     refuted = by_key[("runtime/verdicts.py", 9, "TL001")]
     assert refuted["runtime"]["detail"] == ("torch registered `self.scale` as a buffer of the built instance; "
                                             "`Persisted` was built without arguments")
@@ -180,3 +184,33 @@ def test_a_factory_that_cannot_be_loaded_leaves_the_class_unverified(tmp_path):
         '[tool.torchlint.runtime]\nfactories = {"models:Net" = "models:missing"}\n')
     text = run_cli("models.py", "--runtime", cwd=tmp_path).stdout.decode()
     assert "1 failed (factory: 1)" in text, text
+
+
+def test_one_finding_per_defect_on_every_fixture(fixture_run):
+    """No attribute of a class is reported twice (static and runtime, or TL001 and TL004), and
+    no runtime finding sits on a `class` line when the build recorded the assigning line."""
+    import re
+
+    from torchlint.runtime.subjects import FileClasses
+    from torchlint.runtime.verdicts import defect_family
+
+    _, data = fixture_run
+    seen: dict[tuple, list] = {}
+    classes: dict[str, FileClasses] = {}
+    for d in data:
+        attribute = re.match(r"`self\.([\w.]+)`", d["message"])
+        if attribute is None or d["code"] in ("TL002", "TL010"):
+            continue  # one finding per registration call, not per attribute
+        path = d["filename"]
+        if path not in classes:
+            classes[path] = FileClasses(open(path, encoding="utf-8").read())
+        span = classes[path].enclosing_class(d["location"]["row"])
+        key = (path, span.qualname if span else None, attribute.group(1), defect_family(d["code"]))
+        # the static pass may report two assignments of one attribute (two lines to fix);
+        # the runtime never adds to a static finding, nor reports a line twice
+        for other in seen.get(key, []):
+            assert d["origin"] == other["origin"] == "static" and d["location"]["row"] != other["location"]["row"], \
+                f"reported twice: {other['location']} and {d['location']} {key}"
+        seen.setdefault(key, []).append(d)
+        if d["origin"] == "runtime" and d["code"] != "TL003":
+            assert span is None or d["location"]["row"] != span.row, f"on the class line: {path} {d['message']}"

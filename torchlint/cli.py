@@ -127,6 +127,12 @@ def build_parser() -> argparse.ArgumentParser:
                         "every constructor, in worker processes), builds each Module on the meta device and checks "
                         "the findings against torch; use it only on code you would run (needs torch)")
     parser.add_argument("--show-refuted", action="store_true", help="with --runtime, also show refuted findings")
+    parser.add_argument("--runtime-report", type=Path, metavar="FILE",
+                        help="with --runtime, write a JSON report of every Module class: built or not, why, how it "
+                        "was built (defaults, a config factory, ...), its attempts and time")
+    parser.add_argument("--explain-runtime", metavar="CLASS",
+                        help="with --runtime, print how one class (`Net`, `pkg.models:Net`, `models.py:Net`) was "
+                        "built or why it was not, its attempts and its findings, instead of the report")
     return parser
 
 
@@ -210,6 +216,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return _error(f"--diff prints a unified diff, not a {args.output_format} report; for the fixes as JSON, "
                       "use --output-format json without --diff: each finding's `fix` lists its edits")
     only_changes = args.changed_only or args.diff_against is not None
+    runtime_only_flags = [flag for flag, given in (("--runtime-report", args.runtime_report),
+                                                    ("--explain-runtime", args.explain_runtime)) if given]
     if only_changes and "-" in args.paths:
         return _error("--changed-only and --diff-against read git, not standard input")
     first = next((p for p in args.paths if p != "-"), args.stdin_filename or ".")
@@ -226,6 +234,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except ConfigError as error:
         return _error(str(error))
 
+    if runtime_only_flags and not settings.runtime.enabled:  # user code runs only with --runtime
+        return _error(f"{runtime_only_flags[0]} needs --runtime (or `runtime = true` in [tool.torchlint]): "
+                      "it reports on the runtime checker, which imports and runs your code")
     set_docs_url(settings.docs_url)
     settings.fix, settings.unsafe_fixes, settings.diff = args.fix, args.unsafe_fixes, args.diff
     paths = args.paths
@@ -257,13 +268,22 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
               f"and git-ignored paths)", file=sys.stderr)
     if settings.runtime.enabled:
         from torchlint.runtime import apply_runtime
-        from torchlint.runtime.runner import RuntimeUnavailable
+        from torchlint.runtime.runner import RuntimeUnavailable, explain_class
 
+        settings.runtime.report = args.runtime_report
         try:
-            apply_runtime(result, settings, paths, show_refuted=args.show_refuted, jobs=args.jobs)
+            stats = apply_runtime(result, settings, paths, show_refuted=args.show_refuted, jobs=args.jobs)
         except RuntimeUnavailable as error:
             print(f"torchlint: error: {error}", file=sys.stderr)
             return EXIT_ERROR
+        except OSError as error:  # the report could not be written
+            return _error(f"cannot write {args.runtime_report}: {error.strerror or error}")
+        if args.explain_runtime:
+            text = explain_class(stats, result.diagnostics, args.explain_runtime)
+            if text is None:
+                return _error(f"--explain-runtime: no Module class named `{args.explain_runtime}` in the linted files")
+            sys.stdout.write(text)
+            return EXIT_CLEAN
 
     if args.add_noqa:
         return _add_noqa(result, quiet=args.quiet)

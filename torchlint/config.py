@@ -75,6 +75,7 @@ class RuntimeSettings:
     pythonpath: tuple[Path, ...] = ()  # extra import roots, absolute
     timeout: float = 60.0  # seconds per class (and per file import)
     memory_limit_mb: int = 4096  # address space per worker
+    report: Optional[Path] = None  # --runtime-report FILE: every class, built or not, and why (JSON)
 
 
 @dataclass

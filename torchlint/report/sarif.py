@@ -62,6 +62,7 @@ def _result(d, index: int, path: str, fingerprint: str) -> dict:
             }
         ],
         "partialFingerprints": {FINGERPRINT_KEY: fingerprint},
+        **({"properties": {"origin": d.origin, "runtime": d.runtime}} if d.runtime is not None else {}),
     }
 
 

@@ -43,7 +43,8 @@ def check_model(model: nn.Module, ignore: Iterable[str] = ()) -> list[Diagnostic
             path=os.path.relpath(filename) if not os.path.relpath(filename).startswith("..") else filename,
             location=Location(row, column), end_location=Location(row, max(column + 1, len(line) + 1)),
             help=finding["help"], noqa_row=row, origin="runtime",
-            runtime={"verdict": "confirmed", "detail": f"found in a {type(model).__name__} instance"},
+            runtime={"verdict": "confirmed", "reason": "found in the model instance",
+                     "detail": f"found in a {type(model).__name__} instance"},
             source_line=line or None,
         ))
     return sorted(found, key=Diagnostic.sort_key)

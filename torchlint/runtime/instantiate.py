@@ -28,7 +28,7 @@ from torch.overrides import TorchFunctionMode
 
 from torchlint.analysis.spelling import is_requires_grad_typo
 from torchlint.runtime.repair import Repairer
-from torchlint.runtime.synthesis import SCHEMES, CannotSynthesise, Synthesiser
+from torchlint.runtime.synthesis import SCHEMES, CannotSynthesise, Synthesiser, namespace_reads
 
 # A CPU build is a fallback for small models only: above this many tensor elements
 # seen before the meta build failed, the class is given up instead.
@@ -539,6 +539,10 @@ class _Run:
                             "seconds": round(time.monotonic() - began, 4)})
         if attempt.error is None:
             outcome.how = self.how.get(plan)
+            reads = [read for name, value in (kwargs or {}).items()
+                     for read in namespace_reads(value, f"{name}.")]
+            if reads:  # what the build read from the namespaces we made: reproduces it
+                shown += "; read: " + ", ".join(reads[:8]) + (", ..." if len(reads) > 8 else "")
             return self.builder._built(outcome, attempt, shown)
         evidence = evidence_of(attempt.error, self.builder.owned)
         made_up = _rejects_made_up_value(attempt.error, list(kwargs.values()) if kwargs else []) \

@@ -76,6 +76,9 @@ class Repairer:
                 return self._none_key(error)
             if isinstance(error, (TypeError, ValueError)):
                 return self._wrong_value(error, str(error))
+            if isinstance(error, AssertionError):  # `assert config.vocab_size is not None` on a field we left
+                return self._each_chain(error, lambda value: value is None, lambda name, value: self._for_none(name),
+                                        prefer=is_size_name)
         except Exception:  # a property of user code raised while we looked: no repair
             return False
         return False

@@ -33,7 +33,7 @@ from torchlint.runtime.pool import FileTask, WorkerPool, WorkerStartError
 from torchlint.runtime.shape_help import shape_help
 from torchlint.runtime.subjects import FileClasses, Subject, subject_of
 from torchlint.runtime.verdicts import (ACCOUNTS_FOR, CONFIRMED, REFUTED, UNVERIFIED, Evidence, FileRecord,
-                                        defect_family, judge)
+                                        defect_family, judge, reason_of)
 from torchlint.suppression import Suppressions
 
 MAX_WORKERS = 4  # each worker holds its own torch (~300 MB)
@@ -61,6 +61,12 @@ class RuntimeStats:
     wall_seconds: float = 0.0
     failures: list[tuple[str, str, str]] = field(default_factory=list)  # (file, class, reason)
     per_file: dict[str, list[int]] = field(default_factory=dict)  # file -> [classes found, built, peak MB]
+    classes: list[dict[str, Any]] = field(default_factory=list)  # one entry a class: --runtime-report
+
+    def top_reasons(self, n: int = 5) -> list[tuple[str, int]]:
+        """Why classes were not built, most frequent first (the same reason in many classes
+        is one line: a missing dependency, an argument nobody can make up, ...)."""
+        return Counter(entry["why"] for entry in self.classes if not entry["built"] and entry["why"]).most_common(n)
 
     def summary(self, show_refuted: bool) -> str:
         built = f"{self.built} built" + (f" ({self.built_on_cpu} on the CPU)" if self.built_on_cpu else "")
@@ -74,6 +80,12 @@ class RuntimeStats:
                                                          else " (hidden; --show-refuted shows them)")
         line += (f". Findings: {self.verdicts[CONFIRMED]} confirmed, {refuted}, {self.verdicts[UNVERIFIED]} "
                  f"unverified, {self.runtime_only} found only at runtime.")
+        top = self.top_reasons()
+        if top:
+            unbuilt = sum(1 for entry in self.classes if not entry["built"])
+            line += f"\nNot built ({unbuilt}), top reasons:" + "".join(
+                f"\n  {n:>4} x {reason}" for reason, n in top)
+            line += "\n  (`--runtime-report FILE` lists every class; `--explain-runtime CLASS` shows one's attempts)"
         return line
 
     def median_build_seconds(self) -> Optional[float]:
@@ -133,6 +145,7 @@ class _Plan:
     # (file, class) whose buffers are registered under names computed from its arguments
     value_dependent: set[tuple[str, str]] = field(default_factory=set)
     index: Optional[ProjectIndex] = None
+    modules: dict[str, str] = field(default_factory=dict)  # path -> the module name it is imported as
     # notebooks: shown path -> its cell map; their definitions are imported from a
     # module written under ``scratch`` (torchlint/notebooks/definitions.py)
     cell_maps: dict[str, "CellMap"] = field(default_factory=dict)
@@ -184,6 +197,7 @@ def _plan(paths: Sequence[str], settings: Settings, diagnostics: list[Diagnostic
             if joined is not None:  # loaded from its path, run from the notebook's directory's view
                 module, roots = "", [str(Path(path).resolve().parent), *roots[1:]]
             plan.tasks.append(FileTask(real, module, roots))
+            plan.modules[real] = module
     return plan
 
 
@@ -283,6 +297,8 @@ def _apply(result, settings: Settings, plan: _Plan, started: float, show_refuted
     result.diagnostics = sorted((plan.place(d) for d in kept + extra), key=Diagnostic.sort_key)
     stats.wall_seconds = time.monotonic() - started
     result.runtime_summary = stats.summary(show_refuted)
+    if settings.runtime.report is not None:
+        write_report(settings.runtime.report, stats)
     return stats
 
 
@@ -291,6 +307,8 @@ def _count_classes(plan: _Plan, stats: RuntimeStats) -> None:
         if record.imported is None:
             continue
         if record.imported is False:
+            for name in record.found or _static_names(record):
+                stats.classes.append(_entry(record, plan, name, None, f"not imported: {record.import_reason}"))
             stats.files_failed[reason_category(record.import_reason)] += 1
             stats.failures.append((record.shown, "<import>", record.import_reason or ""))
             stats.classes_found += plan.static_classes.get(record.path, 0)
@@ -303,6 +321,10 @@ def _count_classes(plan: _Plan, stats: RuntimeStats) -> None:
         stats.per_file[record.shown] = [len(names), sum(record.reports.get(n, {}).get("status") == "built"
                                                          for n in names if n not in record.faults),
                                         record.peak_rss_mb]
+        for name in sorted(names):
+            report = record.reports.get(name)
+            stats.classes.append(_entry(record, plan, name, None if name in record.faults else report,
+                                        f"build failed: {record.faults[name]}" if name in record.faults else None))
         for name in names:
             if name in record.faults:
                 stats.failed[reason_category(record.faults[name])] += 1
@@ -322,6 +344,98 @@ def _count_classes(plan: _Plan, stats: RuntimeStats) -> None:
                 stats.failures.append((record.shown, name, report["reason"]))
 
 
+def _static_names(record: FileRecord) -> list[str]:
+    return [span.qualname for span in record.classes.classes if not span.in_function]
+
+
+def _entry(record: FileRecord, plan: _Plan, name: str, report: Optional[dict[str, Any]],
+           why: Optional[str]) -> dict[str, Any]:
+    """One class in the runtime report: built or not, why, how, in what time."""
+    module = plan.modules.get(record.path) or None
+    span = record.classes.by_qualname(name)
+    rows = [span.row, span.end_row] if span is not None else None
+    if report is None:
+        status = "not imported" if why and why.startswith("not imported") else "failed"
+        return {"file": record.shown, "module": module, "class": name, "built": False, "status": status,
+                "why": why or "not reached (the worker stopped before it)", "how": None, "arguments": None,
+                "seconds": None, "device": None, "attempts": 0, "log": [], "rows": rows}
+    built = report.get("status") == "built"
+    if built:
+        why = None
+    elif report.get("status") == "skipped":
+        why = f"skipped: {report.get('reason')}"
+    elif (report.get("reason") or "").startswith("construction raised "):
+        why = f"raised the error a finding predicts: {report['reason'][len('construction raised '):]}"
+    elif report.get("error"):
+        why = f"build failed: {report['error']}"
+    else:
+        why = f"build failed: {report.get('reason')}"
+    return {"file": record.shown, "module": module, "class": name, "built": built, "status": report.get("status"),
+            "why": why, "how": report.get("how"), "arguments": report.get("arguments") or report.get("tried"),
+            "seconds": round(report.get("seconds") or 0.0, 4), "device": report.get("device"),
+            "attempts": report.get("attempts", 0), "log": report.get("log") or [], "rows": rows}
+
+
+def explain_class(stats: RuntimeStats, diagnostics: list[Diagnostic], wanted: str) -> Optional[str]:
+    """``--explain-runtime CLASS``: how the runtime checker tried to build the class (``Net``,
+    ``Outer.Inner``, ``pkg.models:Net`` or ``models.py:Net``) and what it concluded; None
+    when no linted Module class has that name."""
+    where, _, name = wanted.rpartition(":")
+    chosen = [entry for entry in stats.classes
+              if (entry["class"] == name or entry["class"].rsplit(".", 1)[-1] == name)
+              and (not where or where in (entry["module"], entry["file"]) or entry["file"].endswith(where))]
+    if not chosen:
+        return None
+    blocks = []
+    for entry in chosen:
+        lines = [f"`{entry['class']}` in {entry['file']}" + (f" (module {entry['module']})" if entry["module"] else "")]
+        if entry["built"]:
+            lines.append(f"  result:    built on {entry['device']} in {entry['seconds']:.3f} s")
+        else:
+            lines.append(f"  result:    not built: {entry['why']}")
+        if entry["how"]:
+            lines.append(f"  how:       {entry['how']}")
+        if entry["arguments"]:
+            lines.append(f"  arguments: {entry['arguments']}")
+        if entry["log"]:
+            lines.append(f"  attempts ({entry['attempts']}" + (", the last 12 shown" if entry["attempts"] > 12 else "")
+                         + "):")
+            for number, attempt in enumerate(entry["log"], 1):
+                lines.append(f"    {number}. [{attempt['device']}] {attempt['arguments']} ({attempt.get('how')}): "
+                             f"{attempt['result']} ({attempt['seconds']:.3f} s)")
+        if not entry["built"] and entry["status"] != "skipped":
+            key = f"{entry['module']}:{entry['class']}" if entry["module"] else f"<module>:{entry['class']}"
+            lines.append("  to build it yourself: [tool.torchlint.runtime] factories = "
+                         f"{{ \"{key}\" = \"<module>:<function returning an instance>\" }}")
+        rows = entry.get("rows")
+        found = [d for d in diagnostics if d.path == entry["file"] and rows and rows[0] <= d.location.row <= rows[1]]
+        if found:
+            lines.append("  findings:")
+            for d in sorted(found, key=Diagnostic.sort_key):
+                verdict = (d.runtime or {}).get("verdict", "-")
+                origin = " (found at runtime)" if d.origin == "runtime" else ""
+                lines.append(f"    {d.location.row}:{d.location.column} {d.code} [{verdict}]{origin}: "
+                             f"{(d.runtime or {}).get('detail', '')}")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) + "\n"
+
+
+def write_report(path: Path, stats: RuntimeStats) -> None:
+    """``--runtime-report FILE``: every Module class, built or not, why, how, and in what time."""
+    import json
+
+    data = {
+        "summary": {"classes": stats.classes_found, "built": stats.built, "built_on_cpu": stats.built_on_cpu,
+                    "not_built": sum(1 for entry in stats.classes if not entry["built"]),
+                    "top_reasons": [{"reason": reason, "classes": n} for reason, n in stats.top_reasons(20)],
+                    "verdicts": dict(stats.verdicts), "found_only_at_runtime": stats.runtime_only,
+                    "wall_seconds": round(stats.wall_seconds, 2), "peak_worker_rss_mb": stats.peak_worker_rss_mb},
+        "classes": stats.classes,
+    }
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+
+
 def _judge_static(diagnostics: list[Diagnostic], plan: _Plan, evidence: Evidence,
                   stats: RuntimeStats, settings: Settings) -> list[Diagnostic]:
     by_shown = {record.shown: record for record in plan.records.values()}
@@ -334,7 +448,7 @@ def _judge_static(diagnostics: list[Diagnostic], plan: _Plan, evidence: Evidence
         else:
             subject = subject_of(d, record.classes, record.lines)
         verdict, detail = judge(d.code, subject, record, evidence)
-        d.runtime = {"verdict": verdict, "detail": detail}
+        d.runtime = {"verdict": verdict, "reason": reason_of(detail), "detail": detail}
         if d.code == "TL001" and verdict == CONFIRMED and record is not None:
             _upgrade_to_requires_grad(d, subject, record, evidence, settings)
         stats.verdicts[verdict] += 1
@@ -354,6 +468,7 @@ def _upgrade_to_requires_grad(d: Diagnostic, subject: Subject, record: FileRecor
     message, help = messages.requires_grad_tensor(subject.attribute)
     d.code, d.name, d.message, d.help, d.fix = "TL004", RULES_BY_CODE["TL004"].name, message, help, None
     d.runtime["detail"] += "; it requires grad in this build, so it is reported as TL004"
+    d.runtime["reason"] += "; it requires grad, so it is reported as TL004"
 
 
 def _runtime_only(static: list[Diagnostic], plan: _Plan, evidence: Evidence, settings: Settings) -> list[Diagnostic]:
@@ -410,7 +525,8 @@ def _runtime_only(static: list[Diagnostic], plan: _Plan, evidence: Evidence, set
             code=code, name=rule.name if rule else code.lower(), message=finding["message"], path=record.shown,
             location=Location(row, column), end_location=Location(row, max(column + 1, len(line.rstrip()) + 1)),
             help=_help(finding, plan), noqa_row=row, origin="runtime",
-            runtime={"verdict": CONFIRMED, "detail": _found_in(finding, plan)}, source_line=line,
+            runtime={"verdict": CONFIRMED, "reason": "found at runtime: not reported by the static pass",
+                     "detail": _found_in(finding, plan)}, source_line=line,
         ))
     return out
 

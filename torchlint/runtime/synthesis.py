@@ -10,11 +10,14 @@ its own defaults. A few schemes are tried in turn; each gives different values.
 
 from __future__ import annotations
 
+import argparse
 import collections.abc
 import copy
+import dataclasses
 import enum
 import inspect
 import re
+import types
 import typing
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
@@ -42,6 +45,63 @@ _SEQUENCES = (list, tuple, set, frozenset, collections.abc.Sequence, collections
 
 class CannotSynthesise(Exception):
     """A required argument for which no value can be made up."""
+
+
+# Sections of a nested configuration (`config.model.n_embd`, `args.data.root`): a namespace.
+_SECTIONS = frozenset({
+    "model", "models", "net", "network", "arch", "architecture", "encoder", "decoder", "backbone", "neck", "data",
+    "dataset", "train", "training", "trainer", "optim", "optimizer", "system", "params", "hparams", "hp",
+    "hyperparameters", "args", "cfg", "config", "conf", "opt", "opts", "options", "settings", "experiment", "exp",
+    "common", "task", "generator", "discriminator", "transformer", "vae", "unet", "text", "vision", "audio",
+})
+_SECTION_SUFFIX = re.compile(r"_(config|cfg|conf|args|opts|options|params|hparams|settings)$")
+
+
+class FilledNamespace(argparse.Namespace):
+    """An ``args``/``opt``/``hparams`` object nobody gave: like ``argparse.Namespace``, but a
+    field read for the first time is made up from its name and kept (``args.n_embd`` -> 64,
+    ``args.dropout`` -> 0.1, ``args.use_bias`` -> False, ``args.model`` -> another namespace).
+    ``get(name, default)`` returns the author's default."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        value = namespace_field(name)
+        setattr(self, name, value)
+        return value
+
+    def __getitem__(self, name: str) -> Any:
+        return getattr(self, name)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        if name not in vars(self) and default is not None:
+            setattr(self, name, default)
+        return getattr(self, name)
+
+
+def namespace_field(name: str) -> Any:
+    n = name.lower()
+    if n in _SECTIONS or _SECTION_SUFFIX.search(n):
+        return FilledNamespace()
+    return field_value(name)
+
+
+def namespace_reads(value: Any, prefix: str = "") -> list[str]:
+    """The fields the build read from a namespace we made (``n_embd=64``), nested ones dotted."""
+    if not isinstance(value, FilledNamespace):
+        return []
+    shown = []
+    for key, field_ in vars(value).items():
+        if isinstance(field_, FilledNamespace):
+            shown += namespace_reads(field_, f"{prefix}{key}.")
+        else:
+            shown.append(f"{prefix}{key}={_short(field_)}")
+    return shown
+
+
+# Config factories the author wrote: minGPT's `GPT.get_default_config()`, a module's
+# `default_config()`, a config class's `ModelConfig.small()` classmethod returning its type.
+_FACTORY_NAMES = ("get_default_config", "default_config", "get_default_cfg", "default_cfg", "get_config")
 
 
 @dataclass
@@ -73,6 +133,8 @@ def _name_rule(name: str) -> Optional[str]:
                  r"(^|_)(bias|affine|causal|batch_first|bidirectional|residual|inplace|training|"
                  r"pre_norm|norm_first|normalize|elementwise_affine|track_running_stats|first|last|flag)$", n):
         return "bool"
+    if re.match(r"^(n|num)_(layer|block)s?$", n):
+        return "count"  # minGPT's `n_layer`: not a layer factory
     if _ACTIVATION.search(n) or re.search(r"(_fn$|_layer$|norm_layer|block$|_cls$|factory|"
                  r"downsample|upsample)", n):
         return "callable"
@@ -89,6 +151,9 @@ def _name_rule(name: str) -> Optional[str]:
         return "length"
     if re.search(r"(in_ch|in_chans|in_channels|input_channels|channels_in|c_in|in_planes|inplanes)", n):
         return "channels_in"
+    if re.search(r"(embd|embed|emb$|emb_|dim|hidden|feat|channel|width|units|d_model)", n) \
+            and not re.search(r"(layers|blocks|depth|stages|levels)", n):
+        return None  # a size (`n_embd`, `num_features`, `n_hidden`), not a count
     if re.search(r"(depth|layers|num_layers|n_layers|nlayers|n_blocks|num_blocks|blocks|stages|levels|"
                  r"^num_|^n_|count|repeats)", n):
         return "count"
@@ -133,6 +198,8 @@ class Synthesiser:
         self.globals = module_globals
         self.build_nested = build_nested  # (cls) -> instance, for parameters annotated with a Module class
         self._filled: dict[int, tuple[Any, str]] = {}  # configs with sizes filled in, and how they are shown
+        self._made_by: dict[int, tuple[Any, str]] = {}  # configs from factories/namespaces, and how they are shown
+        self._paths: list[str] = []
 
     def plan(self, cls: type, scheme: int) -> Plan:
         try:
@@ -146,6 +213,8 @@ class Synthesiser:
         kwargs: dict[str, Any] = {}
         shown: list[str] = []
         self._dims_given = 0
+        self._paths: list[str] = []  # how config-like values were made (a factory, a dataclass, ...)
+        synthesised = False
         for parameter in signature.parameters.values():
             if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
                 continue
@@ -162,11 +231,21 @@ class Synthesiser:
                     shown.append(f"{parameter.name}={kwargs[parameter.name]}")
                 continue
             annotation = hints.get(parameter.name, parameter.annotation)
+            paths = len(self._paths)
             value = self.value(parameter.name, annotation, scheme, cls)
+            synthesised = synthesised or len(self._paths) == paths
             kwargs[parameter.name] = value
             filled = self._filled.get(id(value))
-            shown.append(f"{parameter.name}={filled[1] if filled and filled[0] is value else _short(value)}")
-        how = "the signature's defaults" if not kwargs else "synthesised arguments"
+            made = self._made_by.get(id(value))
+            shown.append(f"{parameter.name}="
+                         f"{filled[1] if filled and filled[0] is value else made[1] if made and made[0] is value else _short(value)}")
+        paths = list(dict.fromkeys(self._paths))
+        if not kwargs:
+            how = "the signature's defaults"
+        elif paths:
+            how = "; ".join(paths) + ("; other arguments synthesised" if synthesised else "")
+        else:
+            how = "synthesised arguments"
         return Plan(kwargs, ", ".join(shown) or "no arguments", how)
 
     # -- one value ----------------------------------------------------------------------
@@ -267,47 +346,162 @@ class Synthesiser:
             if annotation is nn.Module:
                 return nn.Identity()
             return self.build_nested(annotation)
-        if _CONFIG_NAME.search(annotation.__name__):
+        if annotation in (argparse.Namespace, types.SimpleNamespace):
+            return self._namespace(name)
+        if _CONFIG_NAME.search(annotation.__name__) or _is_record_class(annotation):
             # `config: CLIPConfig` on an encoder that really takes the text or vision part
             return self._config_among([annotation], annotation, owner, name, scheme)
         return _default_instance(annotation, name)
 
     def _config_for(self, owner: type, name: str, scheme: int) -> Any:
         """An unannotated ``config``: the class's ``config_class``, else the ``*Config``
-        classes of its module."""
+        classes of its module; a config factory the author wrote comes first, a namespace
+        filled from attribute reads last."""
         declared = getattr(owner, "config_class", None)
         classes = [declared] if isinstance(declared, type) else []
         classes += [value for key, value in self.globals.items()
                     if isinstance(value, type) and _CONFIG_NAME.search(key)
                     and not issubclass(value, self.nn.Module) and value is not declared]
-        return self._config_among(classes, declared, owner, name, scheme)
+        return self._config_among(classes, declared, owner, name, scheme, namespace=True)
 
-    def _config_among(self, classes: list, preferred: Any, owner: type, name: str, scheme: int) -> Any:
-        """A config built with its own defaults, or one of its sub-configs (``text_config``,
-        ``vision_config``, ...): the preferred class first, then best name match with the
-        owner; each scheme takes the next candidate."""
-        candidates: list[tuple[tuple, Any]] = []
+    def _namespace(self, name: str) -> Any:
+        value = FilledNamespace()
+        self._made_by[id(value)] = (value, "Namespace(<filled from attribute reads>)")
+        self._paths.append(f"`{name}`: a namespace filled from attribute reads")
+        return value
+
+    def _factories(self, owner: type, config_classes: list) -> list[tuple[str, Callable[[], Any], Optional[type]]]:
+        """Config factories the author wrote, best first: ``get_default_config()`` /
+        ``default_config()`` on the Module class, on a config class or in the module, and
+        classmethods of a config class that take no arguments and return its type."""
+        found: list[tuple[str, Callable[[], Any], Optional[type]]] = []
+        seen: set[int] = set()
+
+        def add(label: str, function: Any, expected: Optional[type]) -> None:
+            if callable(function) and id(function) not in seen and _callable_without_arguments(function):
+                seen.add(id(function))
+                found.append((label, function, expected))
+
+        for holder in (owner, *config_classes):
+            for factory in _FACTORY_NAMES:
+                raw = _static_lookup(holder, factory)
+                if isinstance(raw, (staticmethod, classmethod)):
+                    add(f"{holder.__name__}.{factory}()", getattr(holder, factory), None if holder is owner else holder)
+        for factory in _FACTORY_NAMES:
+            function = self.globals.get(factory)
+            if inspect.isfunction(function):
+                add(f"{factory}()", function, None)
+        for cls in config_classes:
+            for key, raw in vars(cls).items():
+                if key.startswith("_") or not isinstance(raw, (staticmethod, classmethod)):
+                    continue
+                if _returns(raw.__func__, cls):
+                    add(f"{cls.__name__}.{key}()", getattr(cls, key), cls)
+        return found
+
+    def _from_factories(self, owner: type, classes: list, name: str) -> list[tuple[str, Any]]:
+        made = []
+        for label, function, expected in self._factories(owner, classes):
+            try:
+                value = function()
+            except Exception:  # the author's factory needs something we do not have
+                continue
+            if value is None or isinstance(value, (self.nn.Module, type, int, float, str, bool)):
+                continue
+            if expected is not None and not isinstance(value, expected):
+                continue
+            made.append((label, value))
+        return made
+
+    def _config_among(self, classes: list, preferred: Any, owner: type, name: str, scheme: int,
+                      namespace: bool = False) -> Any:
+        """The construction paths for a config, in the order the author's intent is clearest:
+        a config factory the author wrote; a config class built with its own defaults
+        (dataclass, attrs and pydantic required fields made up from their names), or one of
+        its sub-configs (``text_config``, ``vision_config``, ...), the preferred class first,
+        then best name match with the owner; for an unannotated ``args``/``config``, a
+        namespace filled from attribute reads. Each scheme takes the next candidate."""
+        candidates: list[tuple[tuple, Any, str]] = []
         problem = "no config class annotated or found in the module"
+        config_classes = [c for c in classes if isinstance(c, type)]
+        for label, value in self._from_factories(owner, config_classes, name):
+            # the Module's own factory (or the module's) first; a config class's with that class
+            made_for = next((c for c in config_classes if isinstance(value, c) and label.startswith(c.__name__ + ".")),
+                            None)
+            if made_for is None:
+                key = (-1, len(candidates), 0)
+            else:
+                rank = config_classes.index(made_for)
+                key = (0 if rank == 0 and made_for is preferred else 1,
+                       -_common_prefix(made_for.__name__, owner.__name__), -1)
+            candidates.append((key, value, f"`{name}`: the config factory {label}"))
+            self._made_by[id(value)] = (value, label)
         for rank, cls in enumerate(classes):
             try:
-                instance = _default_instance(cls, name)
+                instance, filled_required = self._record_instance(cls, name, scheme, owner)
             except CannotSynthesise as error:
                 problem = str(error)
                 continue
+            kind = _record_kind(cls)
+            path = f"`{name}`: {kind} `{cls.__name__}` with its defaults" + (
+                f" ({', '.join(filled_required[:3])} made up)" if filled_required else "")
+            if filled_required:
+                self._made_by[id(instance)] = (instance, f"{cls.__name__}({', '.join(filled_required[:3])})")
             first = 0 if rank == 0 and cls is preferred else 1
             score = -_common_prefix(cls.__name__, owner.__name__)
-            candidates.append(((first, score, 0), instance))
+            candidates.append(((first, score, 0), instance, path))
             for attribute, value in fields_of(instance).items():
                 if attribute.endswith("_config") and re.search(r"Config$", type(value).__name__):
-                    candidates.append(((1, -_common_prefix(type(value).__name__, owner.__name__), 1), value))
+                    candidates.append(((1, -_common_prefix(type(value).__name__, owner.__name__), 1), value,
+                                       f"`{name}`: the `{attribute}` part of `{cls.__name__}`"))
             filled = _sizes_filled(instance, scheme)
             if filled is not None:  # defaults left unset (`vocab_size=None`): tried last
-                candidates.append(((2, score, 2), filled[0]))
+                candidates.append(((2, score, 2), filled[0], f"`{name}`: `{cls.__name__}` with unset sizes made up"))
                 self._filled[id(filled[0])] = filled
+        if namespace:
+            # before config classes that have nothing to do with this Module (no factory of
+            # its own, not its `config_class`, no common name prefix), after the others
+            related = any(key[0] <= 0 or key[1] < 0 for key, _, _ in candidates)
+            value = FilledNamespace()
+            self._made_by[id(value)] = (value, "Namespace(<filled from attribute reads>)")
+            candidates.append(((3, 0, 0) if related else (-1, 0, 1), value,
+                               f"`{name}`: a namespace filled from attribute reads"))
         if not candidates:
             raise CannotSynthesise(f"`{name}`: {problem}" if not problem.startswith("`") else problem)
         candidates.sort(key=lambda item: item[0])
-        return candidates[min(scheme, len(candidates) - 1)][1]
+        _, value, path = candidates[min(scheme, len(candidates) - 1)]
+        self._paths.append(path)
+        return value
+
+    def _record_instance(self, cls: type, name: str, scheme: int, owner: type) -> tuple[Any, list[str]]:
+        """``cls()``; for a dataclass, attrs or pydantic config with required fields, those
+        fields made up from their names and annotations (shown as made up)."""
+        try:
+            return cls(), []
+        except Exception as error:
+            if not _is_record_class(cls):
+                raise CannotSynthesise(f"`{name}`: {cls.__name__}() needs arguments "
+                                       f"({type(error).__name__}: {_first_line(error)})") from None
+            first = error
+        try:
+            signature = inspect.signature(cls)
+            hints = typing.get_type_hints(cls)
+        except Exception:
+            hints = {}
+        kwargs, shown = {}, []
+        try:
+            for parameter in signature.parameters.values():
+                if parameter.default is not parameter.empty or parameter.kind in (parameter.VAR_POSITIONAL,
+                                                                                   parameter.VAR_KEYWORD):
+                    continue
+                kwargs[parameter.name] = self.value(parameter.name, hints.get(parameter.name, parameter.annotation),
+                                                    scheme, owner)
+                shown.append(f"{parameter.name}={_short(kwargs[parameter.name])}")
+            return cls(**kwargs), shown
+        except Exception as error:
+            raise CannotSynthesise(f"`{name}`: {cls.__name__}() needs arguments "
+                                   f"({type(first).__name__}: {_first_line(first)}; made up: "
+                                   f"{type(error).__name__}: {_first_line(error)})") from None
 
 
 def field_value(name: str, size: int = 64) -> Any:
@@ -377,6 +571,49 @@ def is_size_name(name: str) -> bool:
     if kind in ("float", "bool", "config", "callable", "index"):
         return False
     return kind is not None or bool(re.search(r"(size|dim|channels|features|width|hidden|units)", name.lower()))
+
+
+def _is_record_class(cls: type) -> bool:
+    """A dataclass, attrs or pydantic class: its fields are its constructor's parameters."""
+    return isinstance(cls, type) and (dataclasses.is_dataclass(cls) or hasattr(cls, "__attrs_attrs__")
+                                      or hasattr(cls, "model_fields") or hasattr(cls, "__fields__"))
+
+
+def _record_kind(cls: type) -> str:
+    if dataclasses.is_dataclass(cls):
+        return "dataclass"
+    if hasattr(cls, "__attrs_attrs__"):
+        return "attrs class"
+    if hasattr(cls, "model_fields") or hasattr(cls, "__fields__"):
+        return "pydantic model"
+    return "config"
+
+
+def _static_lookup(holder: type, name: str) -> Any:
+    for klass in getattr(holder, "__mro__", (holder,)):
+        if name in vars(klass):
+            return vars(klass)[name]
+    return None
+
+
+def _callable_without_arguments(function: Any) -> bool:
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):
+        return False
+    return all(p.default is not p.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+               for p in signature.parameters.values())
+
+
+def _returns(function: Any, cls: type) -> bool:
+    """Is ``function`` annotated to return ``cls`` (by the class, its name, or ``Self``)?"""
+    annotation = getattr(function, "__annotations__", {}).get("return")
+    if annotation is None:
+        return False
+    if annotation is cls:
+        return True
+    text = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", str(annotation))
+    return text.strip("'\"").split(".")[-1] in (cls.__name__, "Self")
 
 
 def _default_instance(cls: type, name: str) -> Any:

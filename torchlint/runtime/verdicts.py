@@ -11,6 +11,7 @@ Runtime findings no static finding accounts for are returned as new diagnostics.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -161,6 +162,15 @@ def judge(code: str, subject: Subject, record: Optional[FileRecord], evidence: E
         return UNVERIFIED, f"the runtime checker has no check for {code}"
     verdict, detail = check(subject, facts, reached)
     return verdict, detail + _built_with(subject.qualname, record)
+
+
+_SUFFIX = re.compile(r"(; `[^`]+` was (built|tried) with .*| \(while building `[^`]+`\)| \(`[^`]+`\).*)$", re.S)
+
+
+def reason_of(detail: str) -> str:
+    """A verdict's reason: its detail without the arguments of the build (``build failed:
+    TypeError: ...``, ``the built instance holds a plain tensor ...``)."""
+    return _SUFFIX.sub("", detail)
 
 
 def _built_with(qualname: str, record: FileRecord) -> str:

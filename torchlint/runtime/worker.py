@@ -41,6 +41,11 @@ def main() -> None:
 
         torch.set_num_threads(1)
         import torchlint.runtime.inspection  # noqa: F401  (torch-side modules, once)
+
+        # torch imports its meta-device machinery (decompositions, dynamo) on the first meta
+        # op: seconds. Once here, not in every forked child's first build.
+        with torch.device("meta"):
+            torch.tril(torch.nn.Linear(2, 2).weight)
     except BaseException:
         writer.send(("startup_failed", traceback.format_exc(limit=-3)))
         os._exit(1)
