@@ -1,13 +1,17 @@
 """What an ``__init__`` argument holds, when the file can tell.
 
-A Module's ``__init__`` arguments are values of unknown type to the construction walk. Two
-cheap sources can say more, and only when they agree:
+A Module's ``__init__`` arguments are values of unknown type to the construction walk.
+The file's own calls of its classes can say more. They are found in one walk of the file
+(``class_calls``), made only when a question below first needs it, and serve both:
 
-- the parameter's annotation: ``encoder: nn.Module`` (or a project Module class, or
-  ``Optional[...]`` of one) is a submodule;
-- what the file's own callers pass: ``Layer(..., storage)`` where every call of the class in
-  the file passes a list literal (directly, or a local bound to one in the calling function)
-  is a list; every caller passing a Module construction is a Module.
+- ``passed_kinds``: a tensor or a Module that some call passes directly
+  (``Table(torch.ones(3))``, ``AutoEncoder(Encoder(8), Decoder(8))``); the construction
+  walk starts ``__init__`` with that argument holding one (``parameter_values``);
+- ``argument_value``: for the other arguments, the parameter's annotation
+  (``encoder: nn.Module``, a project Module class, ``Optional[...]`` of one, is a
+  submodule) or what every caller agrees on: ``Layer(..., storage)`` where every call of
+  the class in the file passes a list literal (directly, or a local bound to one in the
+  calling function) is a list; every caller passing a Module construction is a Module.
 
 An argument nobody in the file passes, or that callers pass values of different or unknown
 kinds, stays unknown: silence is the default.
@@ -15,6 +19,7 @@ kinds, stays unknown: silence is the default.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Optional
 
 import libcst as cst
@@ -112,34 +117,88 @@ def _calls_of(ctx: "FileContext", info: "ClassInfo") -> list[tuple[cst.Call, Opt
     """Calls in the file that construct the class, with the function each is in."""
     if ctx.source.count(f"{info.name}(") <= ctx.source.count(f"class {info.name}("):
         return []  # never called in this file (the common case): no walk
-    calls_by_name = ctx.__dict__.get("_constructor_calls")
-    if calls_by_name is None:
-        calls_by_name = ctx.__dict__["_constructor_calls"] = _collect_calls(ctx)
-    found = []
     own = ClassRef(ctx.path, info.name)
-    for call, function in calls_by_name.get(info.name, ()):
-        if ctx.resolve(call.func) == own:
-            found.append((call, function))
-    return found
+    return [(call, function) for call, function in class_calls(ctx).get(info.name, ())
+            if ctx.resolve(call.func) == own]
 
 
-def _collect_calls(ctx: "FileContext") -> dict[str, list]:
-    found: dict[str, list] = {}
-    stack: list[cst.FunctionDef] = []
+def class_calls(ctx: "FileContext") -> dict[str, list[tuple[cst.Call, Optional[cst.FunctionDef]]]]:
+    """Every call in the file of a name one of its classes has (``Layer(...)``,
+    ``blocks.Layer(...)``), by that name, in source order, each with the function it is
+    in: the one walk of the file that both questions about arguments share, made when
+    one of them first needs it."""
+    return _class_calls(ctx).found
 
-    class Collector(walk.Visitor):
-        def visit_FunctionDef(self, node):
-            stack.append(node)
 
-        def leave_FunctionDef(self, node):
-            stack.pop()
+def _class_calls(ctx: "FileContext") -> "_ClassCalls":
+    collector = ctx.__dict__.get("_class_calls")
+    if collector is None:
+        collector = ctx.__dict__["_class_calls"] = _ClassCalls({info.name for info in ctx.classes})
+        walk.visit(ctx.module, collector)
+    return collector
 
-        def visit_Call(self, node):
-            parts = dotted(node.func)
-            if parts:
-                found.setdefault(parts[-1], []).append((node, stack[-1] if stack else None))
 
-    walk.visit(ctx.module, Collector())
+class _ClassCalls(walk.Visitor):
+    def __init__(self, names: set[str]):
+        self.names = names
+        self.found: dict[str, list] = {}
+        self.ordered: list[cst.Call] = []  # all of them, in source order
+        self.functions: list[cst.FunctionDef] = []
+
+    def visit_FunctionDef(self, node):
+        self.functions.append(node)
+
+    def leave_FunctionDef(self, node):
+        self.functions.pop()
+
+    def visit_Call(self, node):
+        func = node.func
+        name = func.value if isinstance(func, cst.Name) else func.attr.value if isinstance(func, cst.Attribute) else None
+        if name in self.names and dotted(func):
+            self.found.setdefault(name, []).append((node, self.functions[-1] if self.functions else None))
+            self.ordered.append(node)
+
+
+def passed_kinds(ctx: "FileContext", name: str) -> Optional[dict]:
+    """The arguments the file's own code passes a tensor or a Module to when it calls the
+    Module class ``name`` directly: {position (after ``self``) or keyword: kind}. Only what a
+    call shows (``Table(torch.ones(3))``, ``AutoEncoder(Encoder(8), Decoder(8))``); the
+    calls are looked at only when a line calls one of the file's Module classes with such
+    an argument."""
+    passed = ctx.__dict__.get("_passed_kinds")
+    if passed is None:
+        passed = ctx.__dict__["_passed_kinds"] = _passed_kinds(ctx)
+    return passed.get(name)
+
+
+def _passed_kinds(ctx: "FileContext") -> dict[str, dict]:
+    names = {info.name for info in ctx.module_classes}
+    source = ctx.source
+    if not any(name + "(" in source for name in names):
+        return {}
+    torch_names = [n for n, t in (ctx.facts.imports.items() if ctx.facts else ()) if t.dotted.split(".")[0] == "torch"]
+    makers = re.compile(r"\b[A-Z]\w*\(" + "".join(r"|\b%s\b" % re.escape(n) for n in torch_names))
+    for match in re.finditer(r"(?<!class )\b(?:%s)\(" % "|".join(map(re.escape, names)), source):
+        end = source.find("\n", match.end())
+        if makers.search(source, match.end(), end if end >= 0 else len(source)):
+            break
+    else:
+        return {}  # no line calls one of the classes with torch or a class call among its arguments
+    found: dict[str, dict] = {}
+    for call in _class_calls(ctx).ordered:
+        if not (isinstance(call.func, cst.Name) and call.func.value in names):
+            continue
+        evaluator = Evaluator(ctx, Host())
+        positional = 0
+        for arg in call.args:
+            if arg.star:
+                break
+            value = evaluator.eval(arg.value)
+            key = arg.keyword.value if arg.keyword is not None else positional
+            positional += arg.keyword is None
+            if value.kind in (Kind.TENSOR, Kind.MODULE):
+                kinds = found.setdefault(call.func.value, {})
+                kinds[key] = value.kind if kinds.get(key, value.kind) is value.kind else Kind.UNKNOWN
     return found
 
 

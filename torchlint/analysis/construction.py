@@ -21,7 +21,7 @@ import libcst as cst
 
 from torchlint.analysis import known
 from torchlint.analysis.project import ClassRef, External
-from torchlint.analysis.arguments import argument_value, init_parameters
+from torchlint.analysis.arguments import argument_value, init_parameters, passed_kinds
 from torchlint.analysis.names import attribute_key
 from torchlint.analysis.tensors import Evaluator, Host, argument, dotted, literal_string
 from torchlint.analysis.values import REGISTERING, Kind, Value, join, mark_registered, unknown
@@ -682,7 +682,7 @@ class Construction(Host, BlockWalker):
         if bindings is not None:
             self.evaluator.locals = dict(bindings)
         else:
-            passed = self.ctx.passed_arguments.get(self.info.name) if call is None and method.name.value == "__init__" \
+            passed = passed_kinds(self.ctx, self.info.name) if call is None and method.name.value == "__init__" \
                 else None
             self.evaluator.locals = parameter_values(self.ctx, method, params[0 if static else 1:], call, arg_values,
                                                      passed=passed, modules=not _starts_with_init_call(method))

@@ -191,47 +191,6 @@ class FileContext:
         return own if own is not None and own.bases == info.base_parts else None
 
     @cached_property
-    def passed_arguments(self) -> dict[str, dict]:
-        """Arguments this file's own code passes a tensor or a Module to, per Module class of
-        the file: class name -> {position (after ``self``) or keyword: kind}. Only what a
-        call shows directly (``Table(torch.ones(3))``, ``AutoEncoder(Encoder(8), Decoder(8))``);
-        the file is walked only when a line calls one of its classes with such an argument."""
-        names = {info.name for info in self.module_classes}
-        source = self.source
-        if not any(name + "(" in source for name in names):
-            return {}
-        torch_names = [n for n, t in (self.facts.imports.items() if self.facts else ()) if t.dotted.split(".")[0] == "torch"]
-        makers = re.compile(r"\b[A-Z]\w*\(" + "".join(r"|\b%s\b" % re.escape(n) for n in torch_names))
-        for match in re.finditer(r"(?<!class )\b(?:%s)\(" % "|".join(map(re.escape, names)), source):
-            end = source.find("\n", match.end())
-            if makers.search(source, match.end(), end if end >= 0 else len(source)):
-                break
-        else:
-            return {}  # no line calls one of the classes with torch or a class call among its arguments
-        found: dict[str, dict] = {}
-        ctx = self
-
-        class Calls(walk.Visitor):
-            def visit_Call(self, node):
-                func = node.func
-                if not (isinstance(func, cst.Name) and func.value in names):
-                    return
-                evaluator = Evaluator(ctx, Host())
-                positional = 0
-                for arg in node.args:
-                    if arg.star:
-                        break
-                    value = evaluator.eval(arg.value)
-                    key = arg.keyword.value if arg.keyword is not None else positional
-                    positional += arg.keyword is None
-                    if value.kind in (Kind.TENSOR, Kind.MODULE):
-                        kinds = found.setdefault(func.value, {})
-                        kinds[key] = value.kind if kinds.get(key, value.kind) is value.kind else Kind.UNKNOWN
-
-        walk.visit(self.module, Calls())
-        return found
-
-    @cached_property
     def functions(self) -> dict[str, cst.FunctionDef]:
         return {s.name.value: s for s in self.module.body if isinstance(s, cst.FunctionDef)}
 

@@ -34,12 +34,23 @@ class LayerBuilt:
 def _per_call_scans(info: "ClassInfo") -> dict[str, "_Constructions"]:
     """``forward`` and the methods reached from it but not from construction (depth
     first, in call order), each walked once: the calls of other methods it makes and the
-    layers it constructs."""
+    layers it constructs. A cheap look (which methods each calls, whether it constructs
+    anything with parameters) comes first: when none of them does, there is nothing to
+    report and the full scan, which follows where every value goes, is skipped."""
     if ENTRY not in info.methods:
         return {}
     construction = info.construction.methods_walked
     classes = {other.name: other for other in info.ctx.module_classes}
-    reached: dict[str, _Constructions] = {}
+    reached = _reached(info, classes, construction, _Look)
+    if not any(look.constructs for look in reached.values()):
+        return {}
+    return _reached(info, classes, construction, _Constructions)
+
+
+def _reached(info: "ClassInfo", classes: dict, construction: set, scanner: type) -> dict:
+    """``forward`` and the methods it reaches outside construction, each walked once with
+    a ``scanner`` (which lists the methods it calls in ``self_calls``)."""
+    reached: dict = {}
     stack = [ENTRY]
     while stack:
         name = stack.pop()
@@ -47,7 +58,7 @@ def _per_call_scans(info: "ClassInfo") -> dict[str, "_Constructions"]:
             continue
         method = info.methods[name]
         params = method.params.params
-        scan = _Constructions(info.ctx, classes, params[0].name.value if params else "self", info)
+        scan = scanner(info.ctx, classes, params[0].name.value if params else "self", info)
         walk.visit(method.body, scan)
         reached[name] = scan
         stack.extend(scan.self_calls)
@@ -130,6 +141,43 @@ _FRESH_TENSORS = frozenset(
     """.split()
 )
 _SELF, _LOCAL, _RETURN, _OPTIMIZER, _SELF_CALL = "self", "local", "return", "optimizer", "self-call"
+
+
+class _Look(walk.Visitor):
+    """The cheap first look at a per-call method: the methods of the class it calls (as
+    ``_Constructions`` lists them, nested functions included) and whether it constructs
+    anything with parameters outside nested functions (the only calls it could report)."""
+
+    def __init__(self, ctx, classes: dict, self_name: str, owner: "ClassInfo"):
+        self.ctx = ctx
+        self.classes = classes
+        self.self_name = self_name
+        self.owner = owner
+        self.self_calls: list[str] = []
+        self.constructs = False
+        self.nested = 0
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.nested += 1
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.nested -= 1
+
+    visit_Lambda, leave_Lambda = visit_FunctionDef, leave_FunctionDef
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> Optional[bool]:
+        if self.nested or node.value is None:
+            return None
+        walk.visit(node.value, self)  # the full scan walks only the value
+        return False
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value in self.owner.methods \
+                and dotted(func.value) == [self.self_name]:
+            self.self_calls.append(func.attr.value)
+        if not self.nested and not self.constructs:
+            self.constructs = parameterised_constructor(self.ctx, self.classes, self.owner, node) is not None
 
 
 class _Constructions(walk.Visitor):
@@ -258,7 +306,7 @@ class _Constructions(walk.Visitor):
                 self.self_call_sites.append((func.attr.value, stored, self._conditional()))
         if self.nested:
             return None
-        what = self._parameterised_constructor(node)
+        what = parameterised_constructor(self.ctx, self.classes, self.owner, node)
         if what is not None:
             self.candidates.append((node, what, self._conditional(), tuple(self.context)))
             if what.split(".")[-1] in ("Parameter", "UninitializedParameter") and node.args:
@@ -304,17 +352,9 @@ class _Constructions(walk.Visitor):
         return reads_self, fresh
 
     def _makes_fresh_tensor(self, value: cst.BaseExpression) -> bool:
-        found = False
-
-        class Fresh(walk.Visitor):
-            def visit_Call(inner, call: cst.Call) -> None:
-                nonlocal found
-                resolved = self.ctx.resolve(call.func)
-                if isinstance(resolved, External) and resolved.dotted in _FRESH_TENSORS:
-                    found = True
-
-        walk.visit(value, Fresh())
-        return found
+        fresh = _Fresh(self.ctx)
+        walk.visit(value, fresh)
+        return fresh.found
 
     # -- the verdict -------------------------------------------------------------------
 
@@ -360,64 +400,87 @@ class _Constructions(walk.Visitor):
             found.append((call, what))
         return found
 
-    def _parameterised_constructor(self, node: cst.Call) -> Optional[str]:
-        resolved = self.ctx.resolve(node.func)
-        if isinstance(resolved, External):
-            keywords = _keywords(self.ctx, node)
-            if resolved.dotted in known.PARAMETER_CONSTRUCTORS or known.owns_parameters(resolved.dotted, keywords) \
-                    or known.namesake_owns_parameters(resolved.dotted, keywords):
-                return self.ctx.module.code_for_node(node.func)
-        elif isinstance(resolved, ClassRef) and resolved.path == self.ctx.path:
-            other = self.classes.get(resolved.name)
-            if other is not None and other is not self.owner and class_owns_parameters(other, {self.owner.name}):
-                return self.ctx.module.code_for_node(node.func)
-        elif isinstance(resolved, ClassRef):  # a user Module of another file
-            index = self.ctx.index
-            if index.is_module_class(resolved) and index.class_owns_parameters(resolved):
-                return self.ctx.module.code_for_node(node.func)
-        return None
+def parameterised_constructor(ctx, classes: dict, owner: "ClassInfo", node: cst.Call) -> Optional[str]:
+    """How the constructor is written (``nn.Linear``) when ``node`` constructs something
+    with parameters (a torch layer, an ``nn.Parameter``, a Module class owning parameters
+    other than ``owner``); else None."""
+    resolved = ctx.resolve(node.func)
+    if isinstance(resolved, External):
+        keywords = _keywords(ctx, node)
+        if resolved.dotted in known.PARAMETER_CONSTRUCTORS or known.owns_parameters(resolved.dotted, keywords) \
+                or known.namesake_owns_parameters(resolved.dotted, keywords):
+            return ctx.module.code_for_node(node.func)
+    elif isinstance(resolved, ClassRef) and resolved.path == ctx.path:
+        other = classes.get(resolved.name)
+        if other is not None and other is not owner and class_owns_parameters(other, {owner.name}):
+            return ctx.module.code_for_node(node.func)
+    elif isinstance(resolved, ClassRef):  # a user Module of another file
+        index = ctx.index
+        if index.is_module_class(resolved) and index.class_owns_parameters(resolved):
+            return ctx.module.code_for_node(node.func)
+    return None
+
+
+class _Fresh(walk.Visitor):
+    """Finds a call that makes a fresh tensor (``torch.zeros(...)``)."""
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+        self.found = False
+
+    def visit_Call(self, call: cst.Call) -> None:
+        resolved = self.ctx.resolve(call.func)
+        if isinstance(resolved, External) and resolved.dotted in _FRESH_TENSORS:
+            self.found = True
 
 
 def _names(node: cst.CSTNode) -> set[str]:
     """The plain names an expression reads (``self`` included)."""
-    found: set[str] = set()
+    names = _Names()
+    walk.visit(node, names)
+    return names.found
 
-    class Names(walk.Visitor):
-        def visit_Name(self, name: cst.Name) -> None:
-            found.add(name.value)
 
-        def visit_Attribute(self, attribute: cst.Attribute) -> bool:
-            walk.visit(attribute.value, self)  # `a.weight` reads `a`, not a name `weight`
-            return False
+class _Names(walk.Visitor):
+    # at module level: the walk keeps its hook table on the visitor class
+    def __init__(self):
+        self.found: set[str] = set()
 
-        def visit_Call(self, call: cst.Call) -> bool:
-            # `layer(x)` uses the layer's output, not the layer: storing it stores no layer
-            func = call.func
-            if not isinstance(func, cst.Name) and not (isinstance(func, cst.Attribute) and func.attr.value == "forward"):
-                walk.visit(func, self)
-            for arg in call.args:
-                walk.visit(arg.value, self)
-            return False
+    def visit_Name(self, name: cst.Name) -> None:
+        self.found.add(name.value)
 
-        def visit_Lambda(self, lam) -> bool:
-            return False
+    def visit_Attribute(self, attribute: cst.Attribute) -> bool:
+        walk.visit(attribute.value, self)  # `a.weight` reads `a`, not a name `weight`
+        return False
 
-    walk.visit(node, Names())
-    return found
+    def visit_Call(self, call: cst.Call) -> bool:
+        # `layer(x)` uses the layer's output, not the layer: storing it stores no layer
+        func = call.func
+        if not isinstance(func, cst.Name) and not (isinstance(func, cst.Attribute) and func.attr.value == "forward"):
+            walk.visit(func, self)
+        for arg in call.args:
+            walk.visit(arg.value, self)
+        return False
+
+    def visit_Lambda(self, lam) -> bool:
+        return False
 
 
 def _mentions(node: cst.CSTNode, self_name: str) -> bool:
     """Does the expression read an attribute of ``self``?"""
-    found = False
+    reads = _Reads(self_name)
+    walk.visit(node, reads)
+    return reads.found
 
-    class Reads(walk.Visitor):
-        def visit_Attribute(self, attribute: cst.Attribute) -> None:
-            nonlocal found
-            if isinstance(attribute.value, cst.Name) and attribute.value.value == self_name:
-                found = True
 
-    walk.visit(node, Reads())
-    return found
+class _Reads(walk.Visitor):
+    def __init__(self, self_name: str):
+        self.self_name = self_name
+        self.found = False
+
+    def visit_Attribute(self, attribute: cst.Attribute) -> None:
+        if isinstance(attribute.value, cst.Name) and attribute.value.value == self.self_name:
+            self.found = True
 
 
 def _keywords(ctx, call: cst.Call) -> dict[str, str]:
