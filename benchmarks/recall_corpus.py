@@ -80,6 +80,8 @@ def load_refs(path: Path = REFS) -> list[Ref]:
     refs = []
     with open(path, newline="", encoding="utf-8") as fh:
         for row in csv.DictReader(line for line in fh if not line.startswith("#")):
+            if None in row or None in row.values():  # a field too many (an unquoted comma) or too few
+                raise ValueError(f"{path}: reference {row.get('id')!r} has the wrong number of fields")
             refs.append(Ref(row["id"], row["package"], row["buggy_version"], row["fixed_version"], row["buggy_path"],
                             row["fixed_path"], row["class"], parse_lines(row["buggy_lines"]),
                             [c.strip() for c in row["codes"].split("|") if c.strip()], row["attr"].strip(),

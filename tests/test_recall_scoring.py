@@ -145,3 +145,16 @@ def test_pair_files_tolerates_a_moved_root():
     old = {"pkg/models/net.py": None, "pkg/__init__.py": None}
     new = {"pkg_new/models/net.py": None, "pkg_new/__init__.py": None}
     assert ("pkg/models/net.py", "pkg_new/models/net.py") in release_diff.pair_files(old, new)
+
+
+def test_a_reference_with_a_field_too_many_is_refused(tmp_path):
+    header = "id,package,buggy_version,fixed_version,buggy_path,fixed_path,class,buggy_lines,codes,attr,fixed_class,fixed_lines,description,source\n"
+    row = "p-1,p,0.1,0.2,p/m.py,p/m.py,M,3,TL001,x,M,3,kept plain, then fixed,diff\n"  # unquoted comma
+    path = tmp_path / "refs.csv"
+    path.write_text(header + row)
+    try:
+        recall_corpus.load_refs(path)
+    except ValueError as error:
+        assert "'p-1'" in str(error)
+    else:
+        raise AssertionError("a malformed reference was read")
