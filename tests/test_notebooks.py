@@ -402,18 +402,30 @@ def test_compact_and_ascii_escaped_notebooks_keep_their_style(tmp_path):
     assert json.loads(text)["cells"][1]["source"][2] == "        super().__init__()\n"
 
 
-def test_definitions_only_blanks_the_work():
-    from torchlint.notebooks.definitions import definitions_only
+def test_definitions_only_blanks_the_work(tmp_path):
+    import importlib.util
+    import traceback
 
-    text = ("import torch\nimport plotting_lib_not_installed as plt\nHIDDEN = 8\nmodel = build()\n"
-            "@decorate\nclass Net:\n    pass\nfor epoch in range(10):\n    train()\n")
+    from torchlint.notebooks.definitions import definitions_only, importable_module
+
+    text = ("import json\nimport plotting_lib_not_installed as plt\nHIDDEN = 8\nmodel = build()\n"
+            "class Skipped(plt.Figure):\n    pass\n@staticmethod\ndef helper():\n    raise ValueError(HIDDEN)\n"
+            "for epoch in range(10):\n    train()\n")
     out = definitions_only(text).splitlines()
-    assert len(out) == 9
-    assert out[0].startswith("exec(") and "import plotting_lib_not_installed" in out[1]
-    assert out[2:8] == ["HIDDEN = 8", "", "@decorate", "class Net:", "    pass", ""] and out[8] == ""
-    namespace: dict = {}
-    exec(out[1], namespace)  # a missing package leaves the name undefined, no error
-    assert "plt" not in namespace
+    assert out == ["import json", "import plotting_lib_not_installed as plt", "HIDDEN = 8", "",
+                   "class Skipped(plt.Figure):", "    pass", "@staticmethod", "def helper():",
+                   "    raise ValueError(HIDDEN)", "", ""]
+    # imported: each definition on its own at its own line; the missing package and the
+    # class needing it are skipped, the rest is defined, tracebacks name the right lines
+    (tmp_path / "generated.py").write_text(importable_module(text), newline="")
+    spec = importlib.util.spec_from_file_location("generated", tmp_path / "generated.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert (hasattr(module, "json"), hasattr(module, "plt"), hasattr(module, "Skipped")) == (True, False, False)
+    with pytest.raises(ValueError) as raised:
+        module.helper.__func__()
+    frame = traceback.extract_tb(raised.value.__traceback__)[-1]
+    assert (frame.lineno, frame.line) == (9, "raise ValueError(HIDDEN)")
 
 
 @pytest.mark.torch

@@ -5,6 +5,8 @@ needs only what defines the Modules: imports, classes, functions, and assignment
 literal constants (``HIDDEN = 128``, read by a class body or a default argument). Every
 other top-level statement is blanked out, line for line, so that the module imported
 has the joined text's line numbers and a runtime finding lands on the right cell line.
+The module runs each kept statement on its own: a class whose base comes from a
+package that is not installed is skipped, and the notebook's other classes are built.
 """
 
 from __future__ import annotations
@@ -66,26 +68,41 @@ def definitions_only(text: str) -> str:
     for rows in kept:
         if blank.intersection(rows):
             blank.update(rows)
-    out = [("\n" if row in blank else line) for row, line in enumerate(lines, 1)]
+    return "".join(("\n" if row in blank else line) for row, line in enumerate(lines, 1))
+
+
+# Runs after the commented-out definitions above it: each top-level statement on its
+# own, at its own line numbers, so that a class whose base comes from a package that is
+# not installed (or an import of one) is skipped and the others are still defined.
+_LOADER = r"""
+def _torchlint_load(rows):
+    import __future__, ast, linecache, re
+    with open(__file__, encoding="utf-8", newline="") as handle:
+        lines = re.findall(r"[^\r\n]*(?:\r\n|\r|\n)", handle.read())[:rows]
+    body = [line[1:] for line in lines]
+    text = "".join(body)
+    linecache.cache[__file__] = (len(text), None, body, __file__)
+    tree = ast.parse(text)
+    flags = 0
     for statement in tree.body:
-        if _first_row(statement) not in blank and _tolerable(statement):
-            first, last = statement.lineno, statement.end_lineno or statement.lineno
-            indent = ""
-            out[first - 1] = f"{indent}exec({_tolerant(statement)!r})\n"
-            for row in range(first + 1, last + 1):
-                out[row - 1] = "\n"
-    return "".join(out)
+        if isinstance(statement, ast.ImportFrom) and statement.module == "__future__":
+            for alias in statement.names:
+                flags |= getattr(__future__, alias.name).compiler_flag
+    for statement in tree.body:
+        try:
+            exec(compile(ast.Module([statement], []), __file__, "exec", flags=flags, dont_inherit=True), globals())
+        except Exception:
+            pass
+_torchlint_load({rows})
+del _torchlint_load
+"""
 
 
-def _tolerable(statement: ast.stmt) -> bool:
-    """An absolute import of something other than ``__future__``."""
-    if isinstance(statement, ast.Import):
-        return True
-    return isinstance(statement, ast.ImportFrom) and not statement.level and statement.module != "__future__"
-
-
-def _tolerant(statement: ast.stmt) -> str:
-    """The import, run so that a package the environment lacks (a plotting library a
-    notebook imports) leaves its names undefined instead of failing the whole import:
-    the classes that do not need it are still built."""
-    return f"try:\n    {ast.unparse(statement)}\nexcept ImportError:\n    pass\n"
+def importable_module(text: str) -> str:
+    """The module ``--runtime`` imports for a notebook: its definitions (above),
+    commented out line for line, then a loader that runs them statement by statement
+    at their own line numbers (tracebacks and recorded assignments point at the
+    joined text's rows), skipping any that raise (a package that is not installed)."""
+    lines = split_lines(definitions_only(text))
+    body = "".join("#" + (line if line.endswith(("\n", "\r")) else line + "\n") for line in lines)
+    return body + _LOADER.replace("{rows}", str(len(lines)))

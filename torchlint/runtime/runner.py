@@ -26,7 +26,7 @@ from torchlint.config import Settings
 from torchlint.diagnostics import Diagnostic, Location
 from torchlint.discovery import discover
 from torchlint.notebooks.cells import CellMap
-from torchlint.notebooks.definitions import definitions_only
+from torchlint.notebooks.definitions import importable_module
 from torchlint.rules import FILE_NOT_LINTED, RULES_BY_CODE
 from torchlint.runtime import messages
 from torchlint.runtime.pool import FileTask, WorkerPool, WorkerStartError
@@ -212,7 +212,7 @@ def _write_definitions(plan: _Plan, path: Path, text: str) -> str:
     digest = hashlib.blake2b(str(Path(path).resolve()).encode(), digest_size=4).hexdigest()
     stem = "".join(c if c.isalnum() else "_" for c in Path(path).stem)
     target = Path(plan.scratch) / f"{stem}_{digest}.py"
-    target.write_text(definitions_only(text), encoding="utf-8")
+    target.write_text(importable_module(text), encoding="utf-8", newline="")
     return os.path.realpath(target)
 
 
