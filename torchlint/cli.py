@@ -72,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="torchlint",
         description="Find registration bugs in PyTorch nn.Module code. With no path, the current directory is "
-        "linted.",
+        "linted. `torchlint server` starts the language server for editors (the server extra).",
         epilog=EXIT_CODES_HELP,
     )
     parser.add_argument("paths", nargs="*", default=["."],

@@ -49,7 +49,7 @@ class DocState:
     outcome: Optional[LintOutcome] = None
     pending: Optional[asyncio.Task] = None
     inflight: Optional[tuple] = None  # (text, future) of the lint running now
-    published: list = field(default_factory=list)
+    fix_parses: dict = field(default_factory=dict)  # does a fix's result parse? per lint
 
 
 class TorchlintProtocol(LanguageServerProtocol):
@@ -194,7 +194,6 @@ class TorchlintServer(LanguageServer):
             self.refresh_pulled()
 
     def publish(self, state: DocState, diagnostics: list, version: Optional[int] = -1) -> None:
-        state.published = diagnostics
         self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
             uri=state.uri, diagnostics=diagnostics, version=state.version if version == -1 else version))
 
@@ -290,7 +289,13 @@ class TorchlintServer(LanguageServer):
 
     def fix_action(self, state: DocState, d: Diagnostic, lsp: types.Diagnostic, lines: list[str]) -> Optional[types.CodeAction]:
         fix = d.fix
-        if fix is None or not _fix_parses(state.linted_text or "", fix):
+        if fix is None:
+            return None
+        key = (id(state.outcome), d.code, d.location, fix)
+        if key not in state.fix_parses:  # asked again on every cursor move: checked once per lint
+            state.fix_parses = {k: v for k, v in state.fix_parses.items() if k[0] == key[0]}
+            state.fix_parses[key] = _fix_parses(state.linted_text or "", fix)
+        if not state.fix_parses[key]:
             return None
         unsafe = fix.applicability != "safe"
         title = f"Fix {d.code}: {fix.message}" + (" (unsafe fix: review it)" if unsafe else "")
@@ -334,7 +339,7 @@ class TorchlintServer(LanguageServer):
         if state is None or outcome is None:
             return action
         text = state.linted_text or ""
-        fixed = await self.run(self.session.fix_all, state.path, text)
+        fixed = await self.run_then_release(self.session.fix_all, state.path, text)
         if fixed == text or self.text_of(state.uri) != text:
             action.edit = types.WorkspaceEdit(changes={})
             return action
