@@ -33,6 +33,7 @@ import difflib
 import json
 import multiprocessing
 import os
+import signal
 import sys
 import tempfile
 import textwrap
@@ -106,6 +107,7 @@ class FixChecker:
         self.linters: dict[Optional[str], Linter] = {}
         self.thread = None
         self.path = self.directory / "program.py"
+        (self.directory / f"{fuzz_programs.BASES_MODULE}.py").write_text(fuzz_programs.BASES)  # what programs import
         self.found: Counter = Counter()  # the last program's findings, per rule
         self.applied: Counter = Counter()  # and the fixes applied to it
 
@@ -247,7 +249,13 @@ _worker: Optional[FixChecker] = None
 
 def _start_worker() -> None:
     global _worker
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the parent stops on SIGTERM; a worker just ends
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _worker = FixChecker()
+
+
+def _stop(signum, frame):
+    raise KeyboardInterrupt
 
 
 def check_program(job: tuple[int, int]) -> tuple[int, Optional[Failure], float, Counter, Counter]:
@@ -271,6 +279,7 @@ def write_reproducer(out: Path, seed: int, index: int, failure: Failure, text: s
     out.mkdir(parents=True, exist_ok=True)
     stem = f"seed{seed}_{index}_{failure.kind}"
     (out / f"{stem}.original.py").write_bytes(text.encode("utf-8", "surrogatepass"))
+    (out / f"{fuzz_programs.BASES_MODULE}.py").write_text(fuzz_programs.BASES)  # what a program may import
     header = "".join(f"# {line}\n" for line in
                      [f"fuzz failure: {failure.kind} (python benchmarks/fuzz.py --seed {seed} --only {index})"]
                      + failure.detail.splitlines()[:40])
@@ -299,6 +308,7 @@ def fuzz(programs: int, seed: int = 0, jobs: int = 2, start: int = 0, out: Optio
     else:
         pool = None
         results = map(check_program, jobs_list)
+    stopped = False
     try:
         for index, failure, seconds, program_found, program_applied in results:
             done += 1
@@ -323,12 +333,16 @@ def fuzz(programs: int, seed: int = 0, jobs: int = 2, start: int = 0, out: Optio
                 elapsed = time.perf_counter() - started
                 log(f"{done} programs, {done / elapsed:.1f}/s ({cpu / done * 1000:.0f} ms CPU each), "
                     f"failures: {dict(kinds) or 'none'}")
+    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (`timeout 3600 python benchmarks/fuzz.py ...`)
+        stopped = True
+        log(f"stopped after {done} programs")
     finally:
         if pool is not None:
             pool.terminate()
             pool.join()
     elapsed = time.perf_counter() - started
-    summary = {"seed": seed, "start": start, "programs": done, "jobs": jobs, "seconds": round(elapsed, 1),
+    summary = {"seed": seed, "start": start, "programs": done, "stopped": stopped, "jobs": jobs,
+               "seconds": round(elapsed, 1),
                "programs_per_second": round(done / elapsed, 2) if elapsed else None,
                # what `jobs` otherwise idle cores would do: the machine may be shared
                "cpu_ms_per_program": round(cpu / done * 1000, 1) if done else None,
@@ -471,8 +485,9 @@ def main() -> int:
         print(f"--- buffer style {style}: {failure.kind + chr(10) + failure.detail if failure else 'no failure'} "
               f"({seconds:.2f} s)")
         return 1 if failure else 0
+    signal.signal(signal.SIGTERM, _stop)  # a timeout still writes the summary of what ran
     summary = fuzz(args.programs, args.seed, args.jobs, args.start, args.out, args.report_every)
-    print(f"{summary['programs']} programs in {summary['seconds']} s with {args.jobs} workers: "
+    print(f"{summary['programs']} programs{' (stopped early)' if summary['stopped'] else ''} in {summary['seconds']} s with {args.jobs} workers: "
           f"{summary['programs_per_second']} programs/s ({summary['cpu_ms_per_program']} ms CPU a program: "
           f"{summary['programs_per_second_on_idle_cores']}/s on {args.jobs} idle cores); failures: {summary['failures'] or 'none'} "
           f"({summary['distinct']} distinct); reproducers in {args.out}")

@@ -25,6 +25,42 @@ ATTRIBUTES = ["w", "pe", "table", "blocks", "heads", "scale", "mask", "bias_", "
 LOCALS = ["t", "x", "m", "p", "items", "value", "ε", "β2"]
 
 
+# A module next to every program (``fuzz_bases.py``): base classes from another file of
+# the project, which the cross-file index must follow.
+BASES_MODULE = "fuzz_bases"
+BASES = """import torch
+import torch.nn as nn
+
+
+class PlainBase(nn.Module):
+    pass
+
+
+class BufferBase(nn.Module):
+    def __init__(self, d=4):
+        super().__init__()
+        self.register_buffer("pe", None)
+        self.register_buffer("mask", torch.zeros(1))
+        self.table = nn.Parameter(torch.zeros(d))
+
+
+class ArgsBase(nn.Module):
+    def __init__(self, d, *, cfg=None):
+        super().__init__()
+        self.d = d
+
+    @property
+    def scale(self):
+        return 1.0
+
+
+class NotAModule:
+    def __init__(self):
+        self.w = torch.zeros(1)
+"""
+BASE_NAMES = ["PlainBase", "BufferBase", "ArgsBase", "NotAModule"]
+
+
 class Generator:
     def __init__(self, rng: random.Random):
         self.r = rng
@@ -33,6 +69,7 @@ class Generator:
         self.helpers: list[str] = []  # project functions that return a tensor
         self.modules: list[str] = []  # project Module classes defined so far
         self.new_syntax = False  # uses syntax Python 3.11 cannot parse
+        self.bases: list[str] = []  # imported from BASES_MODULE
 
     # -- small pieces -------------------------------------------------------------
     def pick(self, items):
@@ -356,8 +393,11 @@ class Generator:
             init.extend(snippet)
         if position == len(snippets):
             init.append((0, self.super_call(name)))
-        body.append((0, f"def __init__({self.init_signature()}):"))
-        body.extend(self.block(init))
+        if all(depth == 0 and _is_simple(text) for depth, text in init) and init and self.chance(0.3):
+            body.append((0, f"def __init__({self.init_signature()}): " + "; ".join(text for _, text in init)))
+        else:
+            body.append((0, f"def __init__({self.init_signature()}):"))
+            body.extend(self.block(init))
         if self.chance(0.4):  # a method construction calls
             body.append((0, ""))
             body.append((0, self.pick(["def _build(self):", "def reset_parameters(self) -> None:"])))
@@ -419,6 +459,9 @@ class Generator:
             lines.append((0, "import functools, dataclasses"))
         if self.chance(0.3):
             lines.append((0, "from typing import final"))
+        if self.chance(0.25):
+            self.bases = self.r.sample(BASE_NAMES, self.r.randint(1, len(BASE_NAMES)))
+            lines.append((0, f"from {BASES_MODULE} import {', '.join(self.bases)}"))
         if self.chance(0.03):
             lines.append((0, "type Shape = tuple[int, ...]"))
             self.new_syntax = True
@@ -461,11 +504,13 @@ class Generator:
             lines += [(0, "")] + self.helper_function()
         if self.chance(0.3):
             lines += [(0, ""), (0, "class Point:"), (1, "x: int = 0"), (1, "y: int = 0")]
+        if self.chance(0.1):
+            lines += [(0, ""), (0, f"class Tiny({self.nn}.Module): pass")]
         bases = [f"{self.nn}.Module", f"{self.nn}.Module", f"{self.nn}.Module", f"{self.nn}.Sequential",
                  f"{self.nn}.ModuleList", "torch.nn.Module"]
         for i in range(self.r.choice([1, 1, 1, 2, 2, 3])):
             name = self.pick(["Block", "Encoder", "Ĥead", "Модель", "Net", "_Private", "MixerΩ"]) + str(i)
-            base = self.pick(bases + self.modules)
+            base = self.pick(bases + self.modules + self.bases * 2)
             lines += [(0, ""), (0, "")] + self.module_class(name, base)
             self.modules.append(name)
         lines += [(0, "")] + self.footer()
