@@ -59,6 +59,7 @@ def _reached(info: "ClassInfo", classes: dict, construction: set, scanner: type)
         method = info.methods[name]
         params = method.params.params
         scan = scanner(info.ctx, classes, params[0].name.value if params else "self", info)
+        scan.method_body = method.body
         walk.visit(method.body, scan)
         reached[name] = scan
         stack.extend(scan.self_calls)
@@ -191,7 +192,11 @@ class _Constructions(walk.Visitor):
         self.classes = classes
         self.self_name = self_name
         self.owner = owner
-        self.conditions = 0  # depth of enclosing `if` statements
+        self.conditions = 0  # depth of enclosing `if` statements that may be lazy set-up (`_settles`)
+        self._settling: list[bool] = []
+        self.method_body: Optional[cst.BaseSuite] = None  # the method walked (set by `_reached`)
+        self._stores: Optional[_Stores] = None
+        self._known: Optional[set[str]] = None
         self.guarded = False  # after `if <test of self>: return`: the rest runs conditionally
         self.context: list[tuple[str, Optional[str]]] = []  # where the expression being walked goes
         self.candidates: list[tuple[cst.Call, str, bool, tuple]] = []  # (call, shown, conditional, context)
@@ -208,15 +213,30 @@ class _Constructions(walk.Visitor):
     # -- conditions --------------------------------------------------------------------
 
     def visit_If(self, node: cst.If) -> None:
-        self.conditions += 1
+        settles = _settles(node, self.self_name, self._method_stores, self._attributes())
+        self._settling.append(settles)
+        self.conditions += settles
         body = node.body.body if isinstance(node.body, cst.IndentedBlock) else node.body.body
         last = body[-1] if body else None
-        if isinstance(last, cst.SimpleStatementLine) and isinstance(last.body[-1], cst.Return) and _mentions(
+        if settles and isinstance(last, cst.SimpleStatementLine) and isinstance(last.body[-1], cst.Return) and _mentions(
                 node.test, self.self_name):
             self.guarded = True  # `if self.built: return` guards what follows
 
     def leave_If(self, original_node: cst.If) -> None:
-        self.conditions -= 1
+        self.conditions -= self._settling.pop()
+
+    def _attributes(self) -> set[str]:
+        """Names construction (of this class or a base) stores on ``self``."""
+        if self._known is None:
+            self._known = set(self.owner.construction.final_attrs) | self.owner.registered_anywhere
+        return self._known
+
+    def _method_stores(self) -> "_Stores":
+        if self._stores is None:
+            self._stores = _Stores(self.self_name)
+            if self.method_body is not None:
+                walk.visit(self.method_body, self._stores)
+        return self._stores
 
     def _conditional(self) -> bool:
         return self.conditions > 0 or self.guarded
@@ -466,6 +486,70 @@ class _Names(walk.Visitor):
         return False
 
 
+def _settles(node: cst.If, self_name: str, method_stores, attributes: set[str]) -> bool:
+    """Could this ``if`` be lazy set-up, whose arms run once and settle the test
+    (``if self.proj is None: self.proj = ...``, ``if key not in self.heads: ...``,
+    ``if not self.built: self._build(x)``)? Not when the test reads attributes of
+    ``self`` that the method never stores, while it calls no method of ``self`` nor
+    ``setattr`` that could: ``if self.use_views: ... else: self.out = nn.Linear(...)``
+    runs its arm on every call. A test that reads no attribute of ``self`` is given the
+    benefit. ``method_stores()`` gives the method's ``_Stores``; ``attributes`` are the
+    names construction stores (calling one calls a submodule, not a set-up method)."""
+    tested = _Reads(self_name)
+    walk.visit(node.test, tested)
+    if not tested.names or "*" in tested.names:
+        return True
+    stores = method_stores()
+    if stores.opaque or tested.names & stores.names:
+        return True
+    # a call of anything but an attribute the class stores (a submodule) may be a method that sets up
+    return any(call not in stores.names and call not in attributes for call in stores.calls)
+
+
+class _Stores(walk.Visitor):
+    """Attributes of ``self`` stored (``self.x = ...``, ``self.x[k] = ...``, ``self.x += ...``)
+    or possibly stored (``opaque``: a method of ``self`` called, ``setattr``/``add_module``)."""
+
+    def __init__(self, self_name: str):
+        self.self_name = self_name
+        self.names: set[str] = set()
+        self.calls: set[str] = set()  # `self.<name>(...)`: a method (may store anything) or a submodule
+        self.opaque = False
+
+    def _target(self, target: cst.BaseExpression) -> None:
+        while isinstance(target, cst.Subscript):
+            target = target.value
+        if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) and target.value.value == self.self_name:
+            self.names.add(target.attr.value)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self._target(element.value)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            self._target(target.target)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._target(node.target)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._target(node.target)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Name) and func.value in ("setattr", "delattr", "exec"):
+            self.opaque = True
+        elif isinstance(func, cst.Attribute):
+            owner = func.value
+            while isinstance(owner, (cst.Attribute, cst.Subscript)):
+                owner = owner.value
+            if isinstance(owner, cst.Name) and owner.value == self.self_name:
+                if isinstance(func.value, cst.Name):
+                    self.calls.add(func.attr.value)
+                else:
+                    self._target(func.value)  # `self.heads.append(...)`, `self.cache.update(...)`
+
+
 def _mentions(node: cst.CSTNode, self_name: str) -> bool:
     """Does the expression read an attribute of ``self``?"""
     reads = _Reads(self_name)
@@ -477,10 +561,19 @@ class _Reads(walk.Visitor):
     def __init__(self, self_name: str):
         self.self_name = self_name
         self.found = False
+        self.names: set[str] = set()  # the attributes read (``hasattr(self, "x")`` reads ``x``)
 
     def visit_Attribute(self, attribute: cst.Attribute) -> None:
         if isinstance(attribute.value, cst.Name) and attribute.value.value == self.self_name:
             self.found = True
+            self.names.add(attribute.attr.value)
+
+    def visit_Call(self, call: cst.Call) -> None:
+        if isinstance(call.func, cst.Name) and call.func.value in ("hasattr", "getattr") and len(call.args) >= 2 \
+                and isinstance(call.args[0].value, cst.Name) and call.args[0].value.value == self.self_name:
+            name = literal_string(call.args[1].value)
+            self.found = True
+            self.names.add(name if name is not None else "*")
 
 
 def _keywords(ctx, call: cst.Call) -> dict[str, str]:

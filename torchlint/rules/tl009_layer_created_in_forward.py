@@ -35,9 +35,11 @@ Only layers rebuilt on every call whose parameters nothing trains are reported. 
 reported:
 - stateless layers (`nn.ReLU()`, `nn.Dropout(p)`, `nn.Identity()`, `nn.Softmax(dim)`,
   affine-free norms) and functional calls (`F.linear`);
-- layers built once and registered: lazy set-up under a condition
-  (`if self.proj is None: self.proj = nn.Linear(...)`, `if not self.built: ...`,
-  `if task not in self.heads: self.heads[task] = ...`), including inside containers
+- layers built once and registered: lazy set-up under a condition that the set-up
+  settles (`if self.proj is None: self.proj = nn.Linear(...)`, `if not self.built: ...`,
+  `if task not in self.heads: self.heads[task] = ...`); a condition on attributes that
+  the method never changes (`if self.use_views: ... else: self.out = nn.Linear(...)`,
+  `if self.training: ...`) runs its branch on every call and is reported; including inside containers
   (`self.blocks = nn.ModuleList(layers)`), through `add_module`/`setattr`, in a helper
   (`self._setup(x)`), or returned by a helper whose caller stores the result lazily or
   whose decorator caches it under an attribute of the module (`@once("projector")`);
