@@ -552,6 +552,11 @@ def parameter_values(ctx: "FileContext", function: cst.FunctionDef, params: list
         value = given[name] if name in given else _declared_value(ctx, param, modules)
         if value is not None and (value.kind is not Kind.UNKNOWN or value.origin is not None):
             values[name] = value
+    star = function.params.star_arg
+    if isinstance(star, cst.Param) and star.name.value not in given and star.annotation is not None \
+            and is_module_annotation(ctx, star.annotation.annotation):
+        # `*modules: nn.Module`: a tuple of Modules handed over to be held (not a back-reference)
+        values[star.name.value] = Value(Kind.CONTAINER, star.name, [Value(Kind.MODULE, star.name)], "tuple")
     return values
 
 
