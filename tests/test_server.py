@@ -355,7 +355,11 @@ def test_survives_malformed_input_unknown_methods_and_a_deleted_file(client: Lsp
 def test_initialize_advertises_what_the_server_does(workspace: Path):
     client = LspClient(cwd=workspace)
     try:
-        capabilities = client.initialize(workspace)["capabilities"]
+        capabilities = client.initialize(workspace, capabilities={
+            "workspace": {"didChangeWatchedFiles": {"dynamicRegistration": True}}})["capabilities"]
+        registration = client.wait(lambda m: m.get("method") == "client/registerCapability")["params"]
+        watchers = registration["registrations"][0]["registerOptions"]["watchers"]
+        assert [w["globPattern"] for w in watchers] == ["**/*.py", "**/pyproject.toml"]
         assert capabilities["textDocumentSync"]["change"] == 2  # incremental
         assert capabilities["hoverProvider"] is True
         assert "source.fixAll.torchlint" in capabilities["codeActionProvider"]["codeActionKinds"]
