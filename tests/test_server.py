@@ -335,6 +335,7 @@ def test_survives_malformed_input_unknown_methods_and_a_deleted_file(client: Lsp
     client.send_raw(b'{"jsonrpc": "2.0", "id": 99, "method": "textDocument/hover", ')  # cut short
     client.send_raw(b"not json at all")
     client.notify("torchlint/noSuchNotification", {"x": 1})
+    client.notify("textDocument/didChange", {"textDocument": "not an identifier", "contentChanges": 5})
     with pytest.raises(LspError) as unknown:
         client.request("torchlint/noSuchRequest", {})
     assert unknown.value.error["code"] == -32601  # method not found
