@@ -335,6 +335,7 @@ def test_survives_malformed_input_unknown_methods_and_a_deleted_file(client: Lsp
     client.send_raw(b'{"jsonrpc": "2.0", "id": 99, "method": "textDocument/hover", ')  # cut short
     client.send_raw(b"not json at all")
     client.notify("torchlint/noSuchNotification", {"x": 1})
+    client.notify("textDocument/didChange", {"textDocument": "not an identifier", "contentChanges": 5})
     with pytest.raises(LspError) as unknown:
         client.request("torchlint/noSuchRequest", {})
     assert unknown.value.error["code"] == -32601  # method not found
@@ -355,7 +356,11 @@ def test_survives_malformed_input_unknown_methods_and_a_deleted_file(client: Lsp
 def test_initialize_advertises_what_the_server_does(workspace: Path):
     client = LspClient(cwd=workspace)
     try:
-        capabilities = client.initialize(workspace)["capabilities"]
+        capabilities = client.initialize(workspace, capabilities={
+            "workspace": {"didChangeWatchedFiles": {"dynamicRegistration": True}}})["capabilities"]
+        registration = client.wait(lambda m: m.get("method") == "client/registerCapability")["params"]
+        watchers = registration["registrations"][0]["registerOptions"]["watchers"]
+        assert [w["globPattern"] for w in watchers] == ["**/*.py", "**/pyproject.toml"]
         assert capabilities["textDocumentSync"]["change"] == 2  # incremental
         assert capabilities["hoverProvider"] is True
         assert "source.fixAll.torchlint" in capabilities["codeActionProvider"]["codeActionKinds"]
