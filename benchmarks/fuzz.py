@@ -249,9 +249,13 @@ _worker: Optional[FixChecker] = None
 
 def _start_worker() -> None:
     global _worker
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the parent stops on SIGTERM; a worker just ends
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _worker = FixChecker()
+
+
+def _start_pool_worker() -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the parent stops on SIGTERM; a worker just ends
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    _start_worker()
 
 
 def _stop(signum, frame):
@@ -303,7 +307,7 @@ def fuzz(programs: int, seed: int = 0, jobs: int = 2, start: int = 0, out: Optio
     shrinker: Optional[FixChecker] = None
     if jobs > 1:
         context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-        pool = context.Pool(jobs, initializer=_start_worker)
+        pool = context.Pool(jobs, initializer=_start_pool_worker)
         results = pool.imap_unordered(check_program, jobs_list, chunksize=8)
     else:
         pool = None
