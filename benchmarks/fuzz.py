@@ -27,12 +27,10 @@ re-runs program I. tests/test_fuzz.py runs a short version.
 from __future__ import annotations
 
 import argparse
-import ast
 import dataclasses
 import difflib
 import json
 import multiprocessing
-import os
 import signal
 import sys
 import tempfile
@@ -292,8 +290,12 @@ def write_reproducer(out: Path, seed: int, index: int, failure: Failure, text: s
     return target
 
 
+def _say(text: str) -> None:
+    print(text, flush=True)  # the progress of a long run, also when redirected to a file
+
+
 def fuzz(programs: int, seed: int = 0, jobs: int = 2, start: int = 0, out: Optional[Path] = None,
-         report_every: int = 0, shrink_limit: int = 20, log=print) -> dict:
+         report_every: int = 0, shrink_limit: int = 20, log=_say) -> dict:
     """Check programs ``start .. start + programs`` of ``seed`` with ``jobs`` workers.
     Returns counts, failures (index, kind, detail) and programs per second."""
     jobs_list = [(seed, index) for index in range(start, start + programs)]
