@@ -27,12 +27,10 @@ re-runs program I. tests/test_fuzz.py runs a short version.
 from __future__ import annotations
 
 import argparse
-import ast
 import dataclasses
 import difflib
 import json
 import multiprocessing
-import os
 import signal
 import sys
 import tempfile
@@ -249,9 +247,13 @@ _worker: Optional[FixChecker] = None
 
 def _start_worker() -> None:
     global _worker
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the parent stops on SIGTERM; a worker just ends
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _worker = FixChecker()
+
+
+def _start_pool_worker() -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the parent stops on SIGTERM; a worker just ends
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    _start_worker()
 
 
 def _stop(signum, frame):
@@ -288,8 +290,12 @@ def write_reproducer(out: Path, seed: int, index: int, failure: Failure, text: s
     return target
 
 
+def _say(text: str) -> None:
+    print(text, flush=True)  # the progress of a long run, also when redirected to a file
+
+
 def fuzz(programs: int, seed: int = 0, jobs: int = 2, start: int = 0, out: Optional[Path] = None,
-         report_every: int = 0, shrink_limit: int = 20, log=print) -> dict:
+         report_every: int = 0, shrink_limit: int = 20, log=_say) -> dict:
     """Check programs ``start .. start + programs`` of ``seed`` with ``jobs`` workers.
     Returns counts, failures (index, kind, detail) and programs per second."""
     jobs_list = [(seed, index) for index in range(start, start + programs)]
@@ -303,7 +309,7 @@ def fuzz(programs: int, seed: int = 0, jobs: int = 2, start: int = 0, out: Optio
     shrinker: Optional[FixChecker] = None
     if jobs > 1:
         context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-        pool = context.Pool(jobs, initializer=_start_worker)
+        pool = context.Pool(jobs, initializer=_start_pool_worker)
         results = pool.imap_unordered(check_program, jobs_list, chunksize=8)
     else:
         pool = None

@@ -182,7 +182,7 @@ class Generator:
             lambda: self.simple(f"self.register_buffer({n!r}, {self.tensor()}, persistent=False)"),
             lambda: self.simple(f"self.{n} = {nn}.Buffer({self.tensor()})"),
             lambda: [(0, f"self.register_buffer({n!r}, None)"), (0, f"self.{n} = {self.tensor()}")],
-            lambda: [(0, f"if flag:"), (1, f"self.{n} = {self.param}({self.tensor()})"), (0, "else:"),
+            lambda: [(0, "if flag:"), (1, f"self.{n} = {self.param}({self.tensor()})"), (0, "else:"),
                      (1, f"self.{n} = {self.tensor()}")],
             # TL002 (before the super call when it is placed later)
             lambda: self.simple(f"self.{n} = {self.module()}"),
@@ -303,7 +303,7 @@ class Generator:
             lambda: [(0, "try:"), (1, "pass"), (0, "except* OSError:"), (1, f"self.{n} = {self.value()}")],
             lambda: [(0, "with torch.no_grad(), open(path) as handle:"), (1, f"self.{n} = {self.value()}")],
             lambda: self.simple(f"self.{n} = lambda v, *a, k=1, **kw: v * torch.sigmoid(v)"),
-            lambda: self.simple(f"assert d > 0, f\"bad {{d=}} {{'x'!r}}\""),
+            lambda: self.simple("assert d > 0, f\"bad {d=} {'x'!r}\""),
             lambda: [(0, f"{t} = f'{{d:>{{width}}}}' \\"), (1, "    f'{n!s}' 'tail'")],
             lambda: self.simple(f"{t} = [*xs, *ys]; {t}2 = {{**cfg, 'k': 1}}"),
             lambda: self.simple(f"{t} = 0x_ff + 1_000 + 1e-3j.real + 0o7 + 0b1"),
@@ -337,7 +337,7 @@ class Generator:
             lambda: [(0, "match x.dim():"), (1, "case 2:"), (2, "x = x[None]"), (1, "case _:"), (2, "pass")],
             lambda: self.simple(f"{t} = self._helper(x)"),
             lambda: [(0, "for p in self.parameters():"), (1, "p.requires_grads = False")],
-            lambda: self.simple(f"x = torch.where(x > 0, x, torch.zeros_like(x))"),
+            lambda: self.simple("x = torch.where(x > 0, x, torch.zeros_like(x))"),
         ]
         return self.pick(kinds)()
 

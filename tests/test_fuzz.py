@@ -25,6 +25,15 @@ def test_generated_module_programs_pass_every_check():
     assert len(summary["findings"]) >= 8 and len(summary["fixes_applied"]) >= 5, summary
 
 
+def test_parallel_run_checks_the_same_programs():
+    """Two worker processes check the same programs as one process: same findings and
+    fixes per rule, whatever order the workers finish in."""
+    parallel, serial = fuzz.fuzz(programs=6, seed=5, jobs=2), fuzz.fuzz(programs=6, seed=5, jobs=1)
+    assert parallel["programs"] == serial["programs"] == 6
+    assert (parallel["findings"], parallel["fixes_applied"]) == (serial["findings"], serial["fixes_applied"])
+    assert parallel["findings"]
+
+
 def test_generation_is_deterministic_and_varied():
     assert fuzz_programs.program(3, 11) == fuzz_programs.program(3, 11)
     texts = {fuzz_programs.program(3, i)[0] for i in range(30)}

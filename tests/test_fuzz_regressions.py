@@ -46,3 +46,16 @@ def test_super_call_goes_above_a_decorated_first_statement(tmp_path):
     result = fixed(tmp_path, before)
     assert result == after
     assert fixed(tmp_path, result) == result
+
+
+def test_registered_name_is_the_one_python_reads(tmp_path):
+    """Python reads identifiers in NFKC form (`self.ﬁlter`, with the ligature, is
+    `self.filter`) but uses a string as written: the buffer must be registered under the
+    normalised name (and mangled after normalising), or `self.ﬁlter` no longer finds it."""
+    before = module("self.\ufb01lter = torch.zeros(d)\nself.__\ufb01x = torch.ones(d)\nself.caf\u00e9 = torch.ones(d)\n")
+    after = module('self.register_buffer("filter", torch.zeros(d), persistent=False)\n'
+                   'self.register_buffer("_M__fix", torch.ones(d), persistent=False)\n'
+                   'self.register_buffer("caf\u00e9", torch.ones(d), persistent=False)\n')
+    result = fixed(tmp_path, before)
+    assert result == after
+    assert fixed(tmp_path, result) == result

@@ -17,6 +17,7 @@ Three things decide the spelling:
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -69,8 +70,11 @@ def buffer_style(ctx: "FileContext") -> str:
 
 
 def stored_name(info: "ClassInfo", name: str) -> str:
-    """The attribute name torch sees for ``self.<name>`` written in ``info``'s class."""
-    return mangled_name(info.name, name) or name
+    """The attribute name torch sees for ``self.<name>`` written in ``info``'s class.
+    Python reads identifiers in NFKC form (``self.ﬁlter`` is ``self.filter``), a string
+    as written, so the registered name is the normalised one."""
+    name = unicodedata.normalize("NFKC", name)
+    return mangled_name(unicodedata.normalize("NFKC", info.name), name) or name
 
 
 def runs_before_super(info: "ClassInfo", event) -> bool:
@@ -90,9 +94,9 @@ def buffer_spelling(ctx: "FileContext", info: "ClassInfo", name: str) -> str:
     if buffer_style(ctx) == NN_BUFFER:
         return f"`self.{name} = nn.Buffer(...)`"
     if mangled:
-        return (f'`self.register_buffer("{mangled}", ...)` (the mangled name that `self.{name}` reads inside '
-                f"`{info.name}`) or `self.{name} = nn.Buffer(...)` (torch >= 2.5)")
-    return f'`self.register_buffer("{name}", ...)`'
+        return (f'`self.register_buffer("{stored_name(info, name)}", ...)` (the mangled name that `self.{name}` reads '
+                f"inside `{info.name}`) or `self.{name} = nn.Buffer(...)` (torch >= 2.5)")
+    return f'`self.register_buffer("{stored_name(info, name)}", ...)`'
 
 
 def register_buffer_help(ctx: "FileContext", info: "ClassInfo", event) -> str:
