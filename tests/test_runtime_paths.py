@@ -143,3 +143,28 @@ def test_runtime_report_summary_and_explanation(tmp_path):
     assert missing.returncode == 2 and b"no Module class named `Nope`" in missing.stderr
     no_runtime = run_cli("models.py", "--runtime-report", "r.json", cwd=tmp_path)
     assert no_runtime.returncode == 2 and b"--runtime-report needs --runtime" in no_runtime.stderr
+
+
+@pytest.mark.parametrize("library", ["attrs", "pydantic"])
+def test_attrs_and_pydantic_configs_with_a_required_field(tmp_path, library):
+    pytest.importorskip(library)
+    from torchlint.runtime.synthesis import Synthesiser
+
+    declare = {
+        "attrs": "import attrs\n\n@attrs.define\nclass NetConfig:\n    vocab: int\n    width: int = 16\n",
+        "pydantic": "import pydantic\n\nclass NetConfig(pydantic.BaseModel):\n    vocab: int\n    width: int = 16\n",
+    }[library]
+    namespace: dict = {}
+    exec(declare, namespace)
+    config_class = namespace["NetConfig"]
+
+    class Net(torch.nn.Module):
+        def __init__(self, config: config_class):  # type: ignore[valid-type]
+            super().__init__()
+            self.embed = torch.nn.Embedding(config.vocab, config.width)
+
+    plan = Synthesiser(torch, torch.nn, {"NetConfig": config_class}, lambda cls: None).plan(Net, 0)
+    config = plan.kwargs["config"]
+    assert (type(config), config.vocab, config.width) == (config_class, 128, 16)  # the author's default kept
+    kind = "attrs class" if library == "attrs" else "pydantic model"
+    assert plan.how == f"`config`: {kind} `NetConfig` with its defaults (vocab=128 made up)"
