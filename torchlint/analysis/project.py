@@ -540,9 +540,14 @@ class ProjectIndex:
         if self._frames:
             self._frames[-1].update(paths)
 
+    def replay(self, paths: Iterable[Path]) -> None:
+        """Record files an answer memoised elsewhere observed when it was computed."""
+        self._observe(paths)
+
     def dependency_state(self, path: Path) -> Optional[tuple[str, str]]:
         """(content digest, facts digest) of an observed file; None when it is absent."""
-        path = path.resolve()
+        if path not in self._digests:  # keys are resolved paths: most lookups need no resolve()
+            path = path.resolve()
         if path not in self._digests:
             if path.is_file():
                 self.facts_for(path)  # reads the file and records its digests
