@@ -157,6 +157,7 @@ class FileContext:
         self.index = index
         self._globals: dict[str, Value] = {}
         self._returns: dict[str, Value] = {}
+        self._resolved: dict[tuple, tuple] = {}  # dotted name -> (what it resolves to, files observed)
         self._line_starts: Optional[list[int]] = None
 
     def release(self) -> None:
@@ -204,10 +205,21 @@ class FileContext:
     # -- names and values -----------------------------------------------------------------
 
     def resolve(self, node: cst.BaseExpression) -> Optional[Resolved]:
+        """What a (dotted) name written in this file refers to. Memoised per name, with
+        the files the answer observed: a repeated question replays them, so the cache
+        still records the dependency wherever it is asked."""
         parts = dotted(node)
         if not parts or self.facts is None:
             return None
-        return self.index.resolve(self.facts, parts)
+        key = tuple(parts)
+        known = self._resolved.get(key)
+        if known is None:
+            with self.index.recording() as observed:
+                answer = self.index.resolve(self.facts, parts)
+            known = self._resolved[key] = (answer, frozenset(observed))
+        else:
+            self.index.replay(known[1])
+        return known[0]
 
     def global_value(self, name: str) -> Value:
         """The value of a module-level ``name = <expr>`` (the last such binding)."""

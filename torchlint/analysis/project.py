@@ -555,6 +555,10 @@ class ProjectIndex:
         if self._frames:
             self._frames[-1].update(paths)
 
+    def replay(self, paths: Iterable[Path]) -> None:
+        """Record files an answer memoised elsewhere observed when it was computed."""
+        self._observe(paths)
+
     def dependency_state(self, path: Path) -> Optional[tuple[str, str]]:
         """(content digest, facts digest) of an observed file; None when it is absent."""
         if path in self._digests:  # keys are resolved paths: most lookups need no resolve()

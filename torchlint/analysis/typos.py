@@ -25,8 +25,10 @@ if TYPE_CHECKING:  # pragma: no cover
 
 # Every typo contains `grad` or `gard` (case-insensitive): the coarse test.
 _CANDIDATE_TEXT = re.compile(r"grad|gard", re.IGNORECASE)
-# In ASCII text every name (attribute, keyword, identifier string) is a whole run of these.
-_WORD = re.compile(r"\b[A-Za-z0-9_]*(?:[Gg][Rr][Aa][Dd]|[Gg][Aa][Rr][Dd])[A-Za-z0-9_]*")
+# In ASCII text every name (attribute, keyword, identifier string) is a whole run of these;
+# where names may hold non-ASCII letters, a run of these and any non-ASCII characters is a
+# superset of every name it meets.
+_NAME_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 # Escapes a string literal may spell a name with (`"\x72equire_grad"`).
 _ESCAPE = re.compile(r"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|N\{[^}\n]*\}|[0-7]{1,3})")
 
@@ -97,21 +99,43 @@ def may_contain_typo(text: str) -> bool:
     """Conservative: False only when no misspelling can occur in ``text``.
 
     Nearly every model file mentions ``requires_grad`` or ``no_grad``, so the test is on
-    the names themselves: a file is walked only if some word in it is a misspelling."""
+    the names themselves: a file is walked only if some word in it is a misspelling, or
+    holds a non-ASCII character (many files have non-ASCII text somewhere; only a word
+    mentioning ``grad`` with such a character in it is kept on the coarse test)."""
     if "\\" in text:
         text += "\n" + _ESCAPE.sub(_unescape, text)
     if not _CANDIDATE_TEXT.search(text):
         return False
-    if not text.isascii():  # non-ASCII identifiers: keep the coarse test
-        return True
-    for match in _WORD.finditer(text):
-        word = match.group()
+    ascii_only = text.isascii()
+    for start, end in _words_with_grad(text, ascii_only):
+        word = text[start:end]
+        if not ascii_only and not word.isascii():
+            return True  # a name with non-ASCII letters (or one beside other text): keep the coarse test
         if not is_requires_grad_typo(word):
             continue
         # `p.requires_grad_(False)` is a call, the right spelling: only a store is a typo
-        if not (word.endswith("_") and text[match.end():match.end() + 80].lstrip(" \t").startswith("(")):
+        if not (word.endswith("_") and text[end:end + 80].lstrip(" \t").startswith("(")):
             return True
     return False
+
+
+def _words_with_grad(text: str, ascii_only: bool):
+    """(start, end) of each run of name characters holding ``grad`` or ``gard``, in order:
+    found from those few places in the text, not by matching every word of it."""
+    def name_character(character: str) -> bool:
+        return character in _NAME_CHARACTERS or (not ascii_only and not character.isascii())
+
+    end = -1
+    for match in _CANDIDATE_TEXT.finditer(text):
+        if match.start() < end:
+            continue  # a second `grad` in the run just found
+        start = match.start()
+        while start > 0 and name_character(text[start - 1]):
+            start -= 1
+        end = match.end()
+        while end < len(text) and name_character(text[end]):
+            end += 1
+        yield start, end
 
 
 def _unescape(match: re.Match) -> str:

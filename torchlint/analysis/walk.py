@@ -58,23 +58,13 @@ class Visitor:
     children) and ``leave_<Node>(node)``."""
 
 
-_Hooks = tuple[Optional[Callable], Optional[Callable]]
+_Plan = tuple[Optional[Callable], Optional[Callable], tuple[str, ...]]
 
 
-def _hooks(visitor: Visitor, node_type: type) -> _Hooks:
-    # Kept on the visitor class itself, so that a class made inside a function takes its
-    # table with it when it goes (a global table keyed by class grew without bound).
-    visitor_type = type(visitor)
-    table = visitor_type.__dict__.get("_walk_hooks")
-    if table is None:
-        table = {}
-        visitor_type._walk_hooks = table
-    hooks = table.get(node_type)
-    if hooks is None:
-        name = node_type.__name__
-        hooks = (getattr(visitor_type, f"visit_{name}", None), getattr(visitor_type, f"leave_{name}", None))
-        table[node_type] = hooks
-    return hooks
+def _plan(visitor_type: type, node_type: type) -> _Plan:
+    name = node_type.__name__
+    return (getattr(visitor_type, f"visit_{name}", None), getattr(visitor_type, f"leave_{name}", None),
+            _child_fields(node_type))
 
 
 _is_node: dict[type, bool] = {}
@@ -90,17 +80,38 @@ def _node_type(value_type: type) -> bool:
 
 def visit(node: cst.CSTNode, visitor: Visitor) -> None:
     """Call the visitor's hooks on ``node`` and every syntax node below it."""
-    enter, leave = _hooks(visitor, type(node))
+    # The plans (hooks and child fields per node type) are kept on the visitor class itself,
+    # so that a class made inside a function takes its table with it when it goes (a global
+    # table keyed by class grew without bound).
+    visitor_type = type(visitor)
+    plans = visitor_type.__dict__.get("_walk_plans")
+    if plans is None:
+        plans = {}
+        visitor_type._walk_plans = plans
+    _visit(node, visitor, visitor_type, plans)
+
+
+def _visit(node: cst.CSTNode, visitor: Visitor, visitor_type: type, plans: dict) -> None:
+    node_type = type(node)
+    plan = plans.get(node_type)
+    if plan is None:
+        plan = plans[node_type] = _plan(visitor_type, node_type)
+    enter, leave, fields = plan
     if enter is None or enter(visitor, node) is not False:
-        for name in _child_fields(type(node)):
+        is_node = _is_node
+        for name in fields:
             value = getattr(node, name)
             value_type = type(value)
             if value_type is tuple or value_type is list:
                 for item in value:
-                    if _node_type(type(item)):
-                        visit(item, visitor)
-            elif _node_type(value_type):
-                visit(value, visitor)
+                    item_type = type(item)
+                    known = is_node.get(item_type)
+                    if known or (known is None and _node_type(item_type)):
+                        _visit(item, visitor, visitor_type, plans)
+            else:
+                known = is_node.get(value_type)
+                if known or (known is None and _node_type(value_type)):
+                    _visit(value, visitor, visitor_type, plans)
     if leave is not None:
         leave(visitor, node)
 
