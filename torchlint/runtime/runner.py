@@ -364,7 +364,7 @@ def explain_class(stats: RuntimeStats, diagnostics: list[Diagnostic], wanted: st
             for number, attempt in enumerate(entry["log"], 1):
                 lines.append(f"    {number}. [{attempt['device']}] {attempt['arguments']} ({attempt.get('how')}): "
                              f"{attempt['result']} ({attempt['seconds']:.3f} s)")
-        if not entry["built"] and entry["status"] != "skipped":
+        if entry["status"] == "failed":  # (a file that cannot be imported needs its dependency, not a factory)
             key = f"{entry['module']}:{entry['class']}" if entry["module"] else f"<module>:{entry['class']}"
             lines.append("  to build it yourself: [tool.torchlint.runtime] factories = "
                          f"{{ \"{key}\" = \"<module>:<function returning an instance>\" }}")
