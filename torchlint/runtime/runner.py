@@ -155,6 +155,7 @@ class _Plan:
     value_dependent: set[tuple[str, str]] = field(default_factory=set)
     index: Optional[ProjectIndex] = None
     modules: dict[str, str] = field(default_factory=dict)  # path -> the module name it is imported as
+    module_names: dict[str, list[str]] = field(default_factory=dict)  # path -> its Module classes (static)
     # notebooks: shown path -> its cell map; their definitions are imported from a
     # module written under ``scratch`` (torchlint/notebooks/definitions.py)
     cell_maps: dict[str, "CellMap"] = field(default_factory=dict)
@@ -193,6 +194,7 @@ def _plan(paths: Sequence[str], settings: Settings, diagnostics: list[Diagnostic
         modules = [name for name in (facts.classes if facts else {})
                    if index.is_module_class(ClassRef(Path(real), name))]
         plan.static_classes[real] = len(modules)
+        plan.module_names[real] = modules
         for name in modules:
             chain = [facts.classes[name], *index.ancestors(ClassRef(Path(real), name))]
             if any(f.computed_buffer_names for f in chain):
@@ -316,7 +318,7 @@ def _count_classes(plan: _Plan, stats: RuntimeStats) -> None:
         if record.imported is None:
             continue
         if record.imported is False:
-            for name in record.found or _static_names(record):
+            for name in record.found or plan.module_names.get(record.path, []):
                 stats.classes.append(_entry(record, plan, name, None, f"not imported: {record.import_reason}"))
             stats.files_failed[reason_category(record.import_reason)] += 1
             stats.failures.append((record.shown, "<import>", record.import_reason or ""))
@@ -351,10 +353,6 @@ def _count_classes(plan: _Plan, stats: RuntimeStats) -> None:
             else:
                 stats.failed[reason_category(report["reason"])] += 1
                 stats.failures.append((record.shown, name, report["reason"]))
-
-
-def _static_names(record: FileRecord) -> list[str]:
-    return [span.qualname for span in record.classes.classes if not span.in_function]
 
 
 def _entry(record: FileRecord, plan: _Plan, name: str, report: Optional[dict[str, Any]],
@@ -412,7 +410,7 @@ def explain_class(stats: RuntimeStats, diagnostics: list[Diagnostic], wanted: st
             for number, attempt in enumerate(entry["log"], 1):
                 lines.append(f"    {number}. [{attempt['device']}] {attempt['arguments']} ({attempt.get('how')}): "
                              f"{attempt['result']} ({attempt['seconds']:.3f} s)")
-        if not entry["built"] and entry["status"] != "skipped":
+        if entry["status"] == "failed":  # (a file that cannot be imported needs its dependency, not a factory)
             key = f"{entry['module']}:{entry['class']}" if entry["module"] else f"<module>:{entry['class']}"
             lines.append("  to build it yourself: [tool.torchlint.runtime] factories = "
                          f"{{ \"{key}\" = \"<module>:<function returning an instance>\" }}")
