@@ -68,7 +68,7 @@ def _argument_kind(ctx: "FileContext", info: "ClassInfo", name: str) -> tuple[Op
     if param is None:
         return None, ""
     if param.annotation is not None and _annotated_module(ctx, param.annotation.annotation):
-        return Kind.MODULE, ""
+        return (None, "") if constructs_with(init, name) else (Kind.MODULE, "")
     if param.annotation is not None:
         return None, ""  # annotated with something else: the annotation is the author's word
     positional = [p.name.value for p in list(init.params.posonly_params) + list(init.params.params)][1:]
@@ -89,6 +89,24 @@ def _argument_kind(ctx: "FileContext", info: "ClassInfo", name: str) -> tuple[Op
         if kind in _TRUSTED:
             return kind, container
     return None, ""
+
+
+def constructs_with(function: cst.FunctionDef, name: str) -> bool:
+    """Does ``function`` call its argument ``name`` with keyword arguments or several
+    positional ones (``block(inplanes, planes, stride=2)``)? Then the argument is a class
+    or a factory, whatever its annotation says (``block: BaseModule`` for a block class),
+    not a Module instance (whose call would take the input)."""
+    class Calls(walk.Visitor):
+        found = False
+
+        def visit_Call(self, call: cst.Call) -> None:
+            if isinstance(call.func, cst.Name) and call.func.value == name \
+                    and (len(call.args) > 1 or any(arg.keyword is not None for arg in call.args)):
+                self.found = True
+
+    calls = Calls()
+    walk.visit(function.body, calls)
+    return calls.found
 
 
 def _kinds_matter(ctx: "FileContext", info: "ClassInfo", init: cst.FunctionDef) -> bool:

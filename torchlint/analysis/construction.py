@@ -21,7 +21,7 @@ import libcst as cst
 
 from torchlint.analysis import known
 from torchlint.analysis.project import ClassRef, External
-from torchlint.analysis.arguments import argument_value, init_parameters, passed_kinds
+from torchlint.analysis.arguments import argument_value, constructs_with, init_parameters, passed_kinds
 from torchlint.analysis.names import attribute_key
 from torchlint.analysis.tensors import Evaluator, Host, argument, dotted, literal_string
 from torchlint.analysis.values import REGISTERING, Kind, Value, join, mark_registered, unknown
@@ -549,6 +549,9 @@ def parameter_values(ctx: "FileContext", function: cst.FunctionDef, params: list
         name = param.name.value
         # an argument the caller passes is what it is (a Parameter is a `Tensor` too:
         # `self.weight = self._init(self.weight)` with `def _init(w: Tensor)`)
+        if name not in given and modules and param.annotation is not None \
+                and is_module_annotation(ctx, param.annotation.annotation) and constructs_with(function, name):
+            continue  # `block: BaseModule` called as `block(inplanes, planes)`: a class, not an instance
         value = given[name] if name in given else _declared_value(ctx, param, modules)
         if value is not None and (value.kind is not Kind.UNKNOWN or value.origin is not None):
             values[name] = value

@@ -53,6 +53,27 @@ THIRD_PARTY_MODULE_BASES = frozenset(
         "torchvision.models.VisionTransformer",
         "torch.jit.ScriptModule",
         "torch.jit.RecursiveScriptModule",
+        # OpenMMLab: mmcv 1.x's and mmengine's BaseModule (and their Sequential/ModuleList),
+        # the base of every mmdet/mmseg/mmpose/mmselfsup model
+        "mmcv.runner.BaseModule",
+        "mmcv.runner.base_module.BaseModule",
+        "mmcv.runner.Sequential",
+        "mmcv.runner.base_module.Sequential",
+        "mmcv.runner.ModuleList",
+        "mmcv.runner.base_module.ModuleList",
+        "mmcv.runner.ModuleDict",
+        "mmcv.runner.base_module.ModuleDict",
+        "mmengine.model.BaseModule",
+        "mmengine.model.base_module.BaseModule",
+        "mmengine.model.BaseModel",
+        "mmengine.model.base_model.BaseModel",
+        "mmengine.model.base_model.base_model.BaseModel",
+        "mmengine.model.Sequential",
+        "mmengine.model.base_module.Sequential",
+        "mmengine.model.ModuleList",
+        "mmengine.model.base_module.ModuleList",
+        "mmengine.model.ModuleDict",
+        "mmengine.model.base_module.ModuleDict",
     }
 ) | TORCH_PRIVATE_BASES
 # fastai's ``Module`` (``fastai.torch_core.Module`` and its re-exports) is matched by
