@@ -9,6 +9,8 @@ ignores ``self`` when inferring what a free function returns.
 
 from __future__ import annotations
 
+import copy
+
 import re
 from typing import TYPE_CHECKING, Optional, Sequence
 
@@ -295,7 +297,13 @@ class Evaluator:
         self.eval(node.test)
         found = self.narrowing(node.test)
         if found is None:
-            return join([self.eval(node.body), self.eval(node.orelse)], tensor_wins=True)
+            body, orelse = self.eval(node.body), self.eval(node.orelse)
+            for plain, other, on_true in ((body, orelse, True), (orelse, body, False)):
+                if plain.kind is Kind.TENSOR and not plain.assumed and other.kind in (Kind.PARAMETER, Kind.BUFFER):
+                    one_arm = copy.copy(plain)  # the arm's own value is shared: mark a copy
+                    one_arm.plain_when = (node.test, on_true)
+                    return one_arm
+            return join([body, orelse], tensor_wins=True)
         name, narrowed, negated = found
         arms = [node.body, node.orelse]
         values = []

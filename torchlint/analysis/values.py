@@ -31,7 +31,7 @@ class Value:
     registered (``self.add_module(name, layer)``) is seen through every list holding it."""
 
     __slots__ = ("kind", "node", "items", "container", "open", "registered", "requires_grad", "requires_grad_node",
-                 "stateless", "aliases", "origin", "parts", "derived", "complex", "moved", "assumed", "argument", "adopted", "aliased", "leaf")
+                 "stateless", "aliases", "origin", "parts", "derived", "complex", "moved", "assumed", "argument", "adopted", "aliased", "leaf", "plain_when")
 
     def __init__(
         self,
@@ -63,6 +63,8 @@ class Value:
         self.adopted = False  # passed, as this object, to a child Module that registers it
         self.aliased = False  # this very object is registered on the module itself under another name
         self.leaf: Optional["Value"] = None  # the Parameter this is a view of that autograd tracks (`p[:, 4]`, `p.view(...)`)
+        # `nn.Parameter(t) if learn else t`: a plain tensor on one arm only: (the test, plain when it is true)
+        self.plain_when: Optional[tuple[cst.BaseExpression, bool]] = None
 
     def __repr__(self) -> str:  # pragma: no cover - debugging aid
         extra = f" items={self.items}" if self.kind is Kind.CONTAINER else ""

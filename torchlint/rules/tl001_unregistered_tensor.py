@@ -12,8 +12,9 @@ An argument of `__init__` counts as a tensor when it is annotated `Tensor`,
 `torch.Tensor`, `Optional[Tensor]` (or the same as a string), has a tensor default, or
 the file's own code passes it a tensor; an argument of unknown type is not reported.
 A tensor wrapped in `nn.Parameter` or registered only inside a branch
-(`if learn: self.beta = nn.Parameter(self.beta)`) stays plain on the other path: it is
-reported, saying on which path.
+(`if learn: self.beta = nn.Parameter(self.beta)`), or on one arm of a conditional
+expression (`self.beta = nn.Parameter(b) if learn else b`), stays plain on the other
+path: it is reported, saying on which path.
 
 ## Why is this bad?
 `nn.Module.__setattr__` registers only Parameters, buffers and submodules. A plain
@@ -148,7 +149,7 @@ class Rotary(nn.Module):
                     continue  # TL004 reports it, more specifically
                 if event.seq in moved or (event.value.moved is not None and not copies_always(event.value.moved)):
                     continue  # TL011 reports it; a `.to()` that may return the Parameter itself is no plain tensor
-                condition = registered_only_when(info, event)
+                condition = registered_only_when(info, event) or _plain_arm(ctx, event)
                 if condition is not None:
                     yield Finding(
                         event.target,
@@ -171,6 +172,16 @@ class Rotary(nn.Module):
                     register_buffer_help(ctx, info, event),
                     _register_fix(ctx, info, event),
                 )
+
+
+def _plain_arm(ctx, event) -> Optional[str]:
+    """``self.s = nn.Parameter(t) if learn else t``: when the stored tensor is plain."""
+    if event.value.plain_when is None:
+        return None
+    test, on_true = event.value.plain_when
+    text = " ".join(ctx.source_of(test).split())
+    text = text if len(text) <= 60 else text[:57] + "..."
+    return f"when `{text}` is {'true' if on_true else 'false'}"
 
 
 def _complex_finding(event) -> Finding:
