@@ -31,6 +31,7 @@ import dataclasses
 import difflib
 import json
 import multiprocessing
+import re
 import signal
 import sys
 import tempfile
@@ -183,9 +184,11 @@ class FixChecker:
         # A finding whose fix was applied must not come back without a fix (one that still
         # has a fix was refused, or idempotence failed above): per rule and message, no
         # more findings without a fix remain than there were before.
-        fixable = Counter((d.code, d.message) for d in first if d.fix is not None)
-        unfixable = Counter((d.code, d.message) for d in first if d.fix is None)
-        unfixable_after = Counter((d.code, d.message) for d in outcome.diagnostics if d.fix is None)
+        # (keyed by class too: a fix of another class may reveal a finding with the same message,
+        # e.g. TL005 correcting `require_grad=True` exposes a TL004)
+        fixable = Counter(_key(text, d) for d in first if d.fix is not None)
+        unfixable = Counter(_key(text, d) for d in first if d.fix is None)
+        unfixable_after = Counter(_key(fixed, d) for d in outcome.diagnostics if d.fix is None)
         for key, count in sorted(fixable.items()):
             if outcome.applied[key[0]] and unfixable_after[key] > unfixable[key]:
                 return Failure("fixed-finding-reported",
@@ -196,6 +199,22 @@ class FixChecker:
             return Failure("nondeterministic", f"two lints of the fixed text differ: {_keys(outcome.diagnostics)} "
                                                f"!= {_keys(again.diagnostics)}")
         return None
+
+
+_CLASS = re.compile(r"([ \t]*)class\s+(\w+)")
+
+
+def _key(text: str, diagnostic) -> tuple[str, str, str]:
+    """A finding's rule, message and enclosing class (the nearest less indented `class`
+    line above it)."""
+    lines = text.splitlines()
+    row = min(diagnostic.location.row, len(lines)) - 1
+    indent = len(lines[row]) - len(lines[row].lstrip()) if row >= 0 else 0
+    for line in reversed(lines[:row]):
+        match = _CLASS.match(line)
+        if match and len(match.group(1)) < indent:
+            return diagnostic.code, diagnostic.message, match.group(2)
+    return diagnostic.code, diagnostic.message, ""
 
 
 def _keys(diagnostics: list) -> list[tuple]:

@@ -72,6 +72,18 @@ def test_checker_reports_a_fix_that_is_not_idempotent(monkeypatch):
     assert failure is not None and failure.kind == "not-idempotent"
 
 
+def test_a_finding_revealed_in_another_class_is_not_a_fixed_one_come_back():
+    """TL005 correcting `require_grad=True` in one class exposes a TL004 (no fix there:
+    before the super call) with the same message as the TL004 fixed in another class."""
+    program = ("import torch\nimport torch.nn as nn\n\n\nclass A(nn.Module):\n"
+               "    def __init__(self): self.w = torch.zeros(3, require_grad=True); super().__init__()\n\n\n"
+               "class B(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+               "        self.w = torch.zeros(3, requires_grad=True)\n")
+    checker = fuzz.FixChecker()
+    assert checker.check(program) is None
+    assert checker.applied["TL004"] == 1 and checker.applied["TL005"] == 1
+
+
 def test_a_failure_is_shrunk_to_a_small_reproducer(tmp_path, monkeypatch):
     from torchlint.rules.tl007_module_in_plain_container import ModuleInPlainContainer
 
