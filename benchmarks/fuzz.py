@@ -50,7 +50,7 @@ import libcst as cst  # noqa: E402
 import fuzz_programs  # noqa: E402
 from torchlint import source as sources  # noqa: E402
 from torchlint.config import load_settings  # noqa: E402
-from torchlint.engine import FileResult, Linter, _collector_paused, _deep_stack_thread, _not_linted  # noqa: E402
+from torchlint.engine import FileResult, Linter, _collector_paused, _DeepStackThread, _not_linted  # noqa: E402
 from torchlint.fixes.apply import fix_text  # noqa: E402
 
 HEADER = "import torch\nimport torch.nn as nn\nfrom torch.nn import Parameter\n\n\n"
@@ -119,9 +119,9 @@ class FixChecker:
     def check(self, text: str, style: Optional[str] = None) -> Optional[Failure]:
         """The first property ``text`` breaks, or None. ``text`` must parse (libcst)."""
         if self.thread is None:
-            self.thread = _deep_stack_thread()  # as the engine lints: a large stack, a high recursion limit
+            self.thread = _DeepStackThread()  # as the engine lints: a large stack, a high recursion limit
         with _collector_paused():
-            return self.thread.submit(self._guarded, text, style).result()
+            return self.thread.call(self._guarded, text, style)
 
     def _guarded(self, text: str, style: Optional[str]) -> Optional[Failure]:
         self.found, self.applied = Counter(), Counter()
