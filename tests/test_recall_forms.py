@@ -199,7 +199,9 @@ JOINS = [
     ("self.t = x if isinstance(x, torch.Tensor) else torch.tensor(x)", ["TL001"]),
     ("self.t = torch.ones(3) if x else 1.0", ["TL001"]),
     ("t = x\nif t is None:\n    t = torch.ones(3)\nself.t = t", ["TL001"]),
-    ("self.t = nn.Parameter(torch.ones(3)) if x else torch.ones(3)", []),
+    # a Parameter on one arm, a plain tensor on the other: plain whenever `x` is false
+    ("self.t = nn.Parameter(torch.ones(3)) if x else torch.ones(3)", ["TL001"]),
+    ("self.t = nn.Parameter(torch.ones(3)) if x else nn.Buffer(torch.ones(3))", []),
     ("self.t = x if x is not None else nn.Parameter(torch.ones(3))", []),
     ("self.t = 1.0 if x else 2.0", []),
     ("self.register_buffer('t', x if torch.is_tensor(x) else torch.tensor(x))", []),

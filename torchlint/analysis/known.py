@@ -46,7 +46,7 @@ TENSOR_FACTORIES = frozenset(
     tril_indices triu_indices bernoulli multinomial normal poisson
     cat concat concatenate stack hstack vstack dstack column_stack row_stack where
     exp exp2 expm1 log log2 log10 log1p sin cos tan asin acos atan atan2 sinh cosh tanh
-    sqrt rsqrt pow square abs neg sign sigmoid erf erfc erfinv reciprocal floor ceil round
+    sqrt rsqrt pow square abs neg sign sigmoid logit erf erfc erfinv reciprocal floor ceil round
     trunc frac clamp clip clamp_min clamp_max lerp
     matmul mm bmm outer ger einsum tensordot kron cross dot inner mv addmm baddbmm cdist
     tril triu diag diagonal diag_embed diagflat flip fliplr flipud roll rot90

@@ -26,11 +26,12 @@ from typing import Any, Callable, Iterable, Iterator, Optional, Union
 from torchlint.analysis import known, module_bases
 from torchlint.source import python_ast
 
-# Methods whose body, when it touches `self.x`, shows that `x` is moved or saved by hand.
+# Methods whose body, when it touches `self.x`, shows that `x` is moved or saved by hand:
+# `_apply` (every move goes through it), `to` (the usual move), and the state-dict hooks.
+# An override of `cuda()` or `half()` alone does not: `.to(device)` never calls it.
 _MANUAL_HANDLING_METHODS = frozenset(
     {
-        "_apply", "to", "cuda", "cpu", "half", "float", "double", "bfloat16", "type",
-        "to_empty", "state_dict", "_save_to_state_dict", "_load_from_state_dict",
+        "_apply", "to", "to_empty", "state_dict", "_save_to_state_dict", "_load_from_state_dict",
         "load_state_dict",
     }
 )

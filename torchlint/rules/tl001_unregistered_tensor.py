@@ -63,7 +63,9 @@ it; the same object registered under another name and never used outside constru
 a placeholder the class replaces outside construction and never reads as state (an
 empty one, even if written into in place, which writes nothing; or one only compared as
 a cache key before being replaced, directly, with `torch.equal`, or through a function
-of the file that returns whether its arguments match).
+of the file that returns whether its arguments match); a tensor the class moves or saves
+itself in an `_apply`, `to` or state-dict override (an override of `cuda()` or `half()`
+alone does not count: `.to(device)` never calls it).
 
 A complex tensor (`torch.polar`, `torch.view_as_complex`, a complex `dtype=`) is
 reported with different advice and no autofix: as a buffer, `model.to(torch.bfloat16)`
