@@ -211,12 +211,8 @@ def _register_none_fix(ctx, info, event) -> Optional[Fix]:
     statement = single_assignment(first)
     name = stored_name(info, event.name)
     new = f'{code(ctx, first.target.value)}.register_buffer("{name}", None{extra})'
-    where = f"where it is first set to None (line {ctx.position(first.target).start.line}): later stores go into it"
-    if persistent:
-        return fix(UNSAFE, f"Register it as a buffer {where} (saved in `state_dict()`: checkpoints saved before "
-                           "this change lack the key; load them with `strict=False`)", replace(ctx, statement, new))
-    return fix(SAFE, f"Register it as a non-persistent buffer {where} (moved by `.to()`, kept out of checkpoints)",
-               replace(ctx, statement, new))
+    where = f" where it is first set to None (line {ctx.position(first.target).start.line}): later stores go into it"
+    return _buffer_fix(persistent, True, where, [replace(ctx, statement, new)])
 
 
 def _register_fix(ctx, info, event) -> Optional[Fix]:
@@ -259,10 +255,15 @@ def _register_fix(ctx, info, event) -> Optional[Fix]:
             return None
         edits, safe = list(moved[0]), moved[1]
         where = " after `super().__init__()`"
+    return _buffer_fix(persistent, safe, where, [*edits, *imports])
+
+
+def _buffer_fix(persistent: bool, safe: bool, where: str, edits: list) -> Fix:
+    """The registration fix: persistent (unsafe: checkpoints saved before lack the key) or
+    non-persistent (safe when ``safe``: nothing a checkpoint holds changes)."""
     if persistent:
         message = (f"Register it as a buffer{where} (saved in `state_dict()`: checkpoints saved before this change "
                    "lack the key; load them with `strict=False`)")
-        return fix(UNSAFE, message, *edits, *imports)
+        return fix(UNSAFE, message, *edits)
     return fix(SAFE if safe else UNSAFE,
-               f"Register it as a non-persistent buffer{where} (moved by `.to()`, kept out of checkpoints)",
-               *edits, *imports)
+               f"Register it as a non-persistent buffer{where} (moved by `.to()`, kept out of checkpoints)", *edits)
