@@ -228,15 +228,24 @@ def main() -> int:
         print(f"{'torchlint peak MB':<20}{peak:>9.0f}  < {MEMORY_TARGET_MB} per process  "
               f"{'met' if peak < MEMORY_TARGET_MB else 'NOT met'}")
         print(f"load average {load_after:.2f} after (2 cores shared with other work: figures are noisy)")
-        failed = [r for r in results if r["code"] not in (0,) and not r["name"].startswith("torchfix")]
-        for r in failed:
-            print(f"{r['name']} exited {r['code']}: see {r['log']}")
-        return 2 if failed else 0
+        return exit_code([r for r in results if not r["name"].startswith("torchfix")])
     finally:
-        if args.keep:
-            print(f"kept {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+        clean_up(work, args.keep)
+
+
+def exit_code(results: list[dict]) -> int:
+    """2 when a measured command failed (each named, with its log), else 0."""
+    failed = [r for r in results if r["code"] != 0]
+    for r in failed:
+        print(f"{r['name']} exited {r['code']}: see {r['log']}")
+    return 2 if failed else 0
+
+
+def clean_up(work: Path, keep: bool) -> None:
+    if keep:
+        print(f"kept {work}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

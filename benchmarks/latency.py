@@ -33,14 +33,13 @@ import argparse
 import os
 import random
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from bench import best, measure  # noqa: E402  (the same wrapper and figures as bench.py)
+from bench import best, clean_up, exit_code, measure  # noqa: E402  (the same wrapper and figures as bench.py)
 
 TARGETS = {"pre-commit / floor": 1.2, "pre-commit / floor, cpu": 1.2, "pre-commit 1 proc / floor": 1.2,
            "pre-commit 1 proc / floor, cpu": 1.2, "editor / floor": 1.3,
@@ -154,15 +153,9 @@ def main() -> int:
         print(f"{'pre-commit wall s':<32}{wall:>8.2f}  <= {PRE_COMMIT_SECONDS:g}  "
               f"{'met' if wall <= PRE_COMMIT_SECONDS else 'NOT met'}")
         print(f"load average {load_after:.2f} after (a shared machine: compare the CPU ratios)")
-        failed = [r for found in runs.values() for r in found if r["code"] != 0]
-        for r in failed:
-            print(f"{r['name']} exited {r['code']}: see {r['log']}")
-        return 2 if failed else 0
+        return exit_code([r for found in runs.values() for r in found])
     finally:
-        if args.keep:
-            print(f"kept {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+        clean_up(work, args.keep)
 
 
 if __name__ == "__main__":

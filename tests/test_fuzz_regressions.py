@@ -3,17 +3,10 @@ second fix pass changes nothing."""
 
 from __future__ import annotations
 
-import textwrap
-
 import pytest
 
+from test_fix_forms import module
 from test_fixes import fixed
-
-HEADER = "import torch\nimport torch.nn as nn\n\n\nclass M(nn.Module):\n    def __init__(self, d=3):\n        super().__init__()\n"
-
-
-def module(body: str) -> str:
-    return HEADER + textwrap.indent(textwrap.dedent(body), " " * 8)
 
 
 CASES = [
