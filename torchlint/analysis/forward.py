@@ -428,7 +428,8 @@ def parameterised_constructor(ctx, classes: dict, owner: "ClassInfo", node: cst.
     if isinstance(resolved, External):
         keywords = _keywords(ctx, node)
         if resolved.dotted in known.PARAMETER_CONSTRUCTORS or known.owns_parameters(resolved.dotted, keywords) \
-                or known.namesake_owns_parameters(resolved.dotted, keywords):
+                or known.namesake_owns_parameters(resolved.dotted, keywords) \
+                or ctx.index.external_owns_parameters(resolved.dotted):
             return ctx.module.code_for_node(node.func)
     elif isinstance(resolved, ClassRef) and resolved.path == ctx.path:
         other = classes.get(resolved.name)

@@ -240,6 +240,24 @@ def namesake_owns_parameters(dotted: str, keyword_values: dict) -> bool:
     return owns_parameters("torch.nn." + parts[-1], keyword_values)
 
 
+# Layers of other libraries that create parameters when built, by the module paths users
+# import them from. DGL's graph layers: a `Set2Set` or `GraphConv` built in `forward`
+# gets fresh random weights on every call, like an `nn.LSTM` would.
+_DGL_PARAMETERISED = frozenset(
+    """
+    GraphConv RelGraphConv TAGConv GATConv GATv2Conv EGATConv EdgeConv SAGEConv SGConv
+    GatedGraphConv GMMConv ChebConv NNConv GCN2Conv HGTConv EGNNConv PNAConv CFConv DotGatConv
+    Set2Set SetTransformerEncoder SetTransformerDecoder WeightAndSum
+    """.split()
+)
+
+
+def third_party_owns_parameters(dotted: str) -> bool:
+    """Is ``dotted`` a layer of a known model library that creates parameters?"""
+    parts = dotted.split(".")
+    return len(parts) >= 3 and parts[0] == "dgl" and parts[1] == "nn" and parts[-1] in _DGL_PARAMETERISED
+
+
 # Attributes every nn.Module instance has: registering one of these names raises KeyError.
 MODULE_ATTRIBUTES = frozenset(
     {

@@ -531,6 +531,7 @@ class ProjectIndex:
         self._owns: dict[ClassRef, tuple[bool, frozenset[Path]]] = {}
         self._star: dict[tuple, tuple[Optional[Resolved], frozenset[Path]]] = {}
         self._installed: dict[str, tuple[bool, frozenset[Path]]] = {}
+        self._installed_owns: dict[str, tuple[bool, frozenset[Path]]] = {}
         self._self_init: dict[ClassRef, tuple[bool, frozenset[Path]]] = {}
         self._frames: list[set[Path]] = []
 
@@ -584,6 +585,7 @@ class ProjectIndex:
             self._owns.clear()
             self._star.clear()
             self._installed.clear()
+            self._installed_owns.clear()
             self._self_init.clear()
         if replace or path not in self._facts:
             self.preload([self._index_entry(path, source, data if data is not None else source.encode())])
@@ -774,8 +776,27 @@ class ProjectIndex:
 
     def _creates_parameters(self, resolved: Optional[Resolved], keywords: dict) -> bool:
         if isinstance(resolved, External):
-            return resolved.dotted in known.PARAMETER_CONSTRUCTORS or known.owns_parameters(resolved.dotted, keywords)
+            return resolved.dotted in known.PARAMETER_CONSTRUCTORS or known.owns_parameters(resolved.dotted, keywords) \
+                or self.external_owns_parameters(resolved.dotted)
         return isinstance(resolved, ClassRef) and self.class_owns_parameters(resolved)
+
+    def external_owns_parameters(self, dotted: str) -> bool:
+        """Does building the third-party class ``dotted`` create parameters? Known layers
+        of model libraries (a table), else, when its package is installed, what its source
+        says (read, never imported), like a class of the project."""
+        if known.third_party_owns_parameters(dotted):
+            return True
+        parts = dotted.split(".")
+        if len(parts) < 2 or parts[0] in _NOT_INSTALLED_BASES or parts[0] in getattr(sys, "stdlib_module_names", ()):
+            return False
+        return self._memoised(self._installed_owns, dotted, lambda: self._read_installed_owner(parts), False)
+
+    def _read_installed_owner(self, parts: list[str]) -> bool:
+        root = _installed_root(parts[0])
+        if root is None:
+            return False
+        resolved = self._resolve_target(root, parts, root / parts[0], 0)
+        return isinstance(resolved, ClassRef) and self.is_module_class(resolved) and self.class_owns_parameters(resolved)
 
     def registered_arguments(self, ref: ClassRef) -> dict[str, int]:
         """The constructor arguments this user class registers as passed (its own

@@ -274,6 +274,12 @@ class Evaluator:
         if left.kind is Kind.CONTAINER and right.kind is Kind.CONTAINER and isinstance(node.operator, cst.Add):
             return Value(Kind.CONTAINER, node, items=left.items + right.items, container=left.container,
                          open=left.open or right.open)
+        if isinstance(node.operator, cst.Multiply) and Kind.CONTAINER in (left.kind, right.kind):
+            # `[layer] * n`: the same items, repeated
+            sequence, count = (left, right) if left.kind is Kind.CONTAINER else (right, left)
+            if count.kind in (Kind.SCALAR, Kind.UNKNOWN) and sequence.container in ("list", "tuple"):
+                return Value(Kind.CONTAINER, node, items=list(sequence.items), container=sequence.container,
+                             open=sequence.open)
         if left.kind is Kind.SCALAR and right.kind is Kind.SCALAR:
             return _complex(Value(Kind.SCALAR, node), (left, right))
         return _complex(unknown(), (left, right))  # `2j * math.pi`: still complex
@@ -565,6 +571,11 @@ class Evaluator:
             return Value(Kind.ARRAY, node)
         if name in ("copy.deepcopy", "copy.copy") and args:
             return _fresh_copy(args[0], node)
+        if name == "collections.OrderedDict":
+            return _ordered_dict(node, args)
+        if name == "torch.jit.Attribute" and args:
+            # a TorchScript attribute declaration: a ScriptModule stores the value itself
+            return args[0]
         return unknown()
 
     def _builtin_call(self, node: cst.Call, name: str, args: list[Value]) -> Value:
@@ -613,6 +624,21 @@ class Evaluator:
         elif isinstance(target, (cst.Tuple, cst.List)):
             for index, element in enumerate(target.elements):
                 self.bind_name_target(element.value, unpack(value, index, len(target.elements)))
+
+
+def _ordered_dict(node: cst.Call, args: list[Value]) -> Value:
+    """``OrderedDict()``, ``OrderedDict(a=layer)`` or ``OrderedDict([("a", layer), ...])``: a
+    plain dict of those values."""
+    value = Value(Kind.CONTAINER, node, container="dict")
+    for arg, item in zip(node.args, args):
+        if arg.keyword is not None:
+            value.items.append(item)
+        elif item.kind is Kind.CONTAINER and not item.open and all(
+                pair.kind is Kind.CONTAINER and len(pair.items) == 2 for pair in item.items):
+            value.items.extend(pair.items[1] for pair in item.items)
+        else:
+            value.open = True
+    return value
 
 
 def _function_reference(dotted_name: str, node: cst.CSTNode) -> Value:

@@ -1,0 +1,76 @@
+"""Layers of other packages built in forward (TL009): known model-library layers by table,
+and classes of installed packages by reading their source, never importing it."""
+
+from textwrap import dedent
+
+from torchlint.analysis import project
+
+
+def _forward_builds(layer: str, header: str) -> str:
+    return header + dedent(f"""
+
+        class Readout(nn.Module):
+            def __init__(self, dim):
+                super().__init__()
+                self.dim = dim
+
+            def forward(self, x):
+                return {layer}(self.dim, self.dim)(x)
+        """)
+
+
+def test_installed_layer_with_weights_built_in_forward_is_read_not_imported(tmp_path, monkeypatch, codes):
+    site = tmp_path / "site"
+    (site / "graphkit").mkdir(parents=True)
+    (site / "graphkit" / "__init__.py").write_text("raise ImportError('never imported')\nfrom .layers import Mixer, Gate\n")
+    (site / "graphkit" / "layers.py").write_text(dedent("""\
+        import torch
+        import torch.nn as nn
+
+        class Mixer(nn.Module):
+            def __init__(self, n_in, n_out):
+                super().__init__()
+                self.proj = nn.Linear(n_in, n_out)
+
+        class Gate(nn.Module):
+            def __init__(self, n_in, n_out):
+                super().__init__()
+                self.n_out = n_out
+
+            def forward(self, x):
+                return torch.sigmoid(x)[..., : self.n_out]
+        """))
+    monkeypatch.syspath_prepend(str(site))
+    project._installed_root.cache_clear()
+    try:
+        header = "import torch.nn as nn\nfrom graphkit import Mixer, Gate\n"
+        assert codes(_forward_builds("Mixer", header)) == ["TL009"]
+        assert codes(_forward_builds("Gate", header)) == []
+    finally:
+        project._installed_root.cache_clear()
+
+
+def test_uninstalled_unknown_layer_built_in_forward_is_not_judged(codes):
+    header = "import torch.nn as nn\nfrom nosuchgraphlib.layers import Mixer\n"
+    assert codes(_forward_builds("Mixer", header)) == []
+
+
+def test_known_dgl_layers_by_every_import_path(codes):
+    for header in ("import torch.nn as nn\nfrom dgl.nn import GATConv\n",
+                   "import torch.nn as nn\nfrom dgl.nn.pytorch.conv import GATConv\n"):
+        assert codes(_forward_builds("GATConv", header)) == ["TL009"]
+    assert codes(_forward_builds("SumPooling", "import torch.nn as nn\nfrom dgl.nn import SumPooling\n")) == []
+
+
+def test_jit_attribute_declares_the_value_itself(codes):
+    """`torch.jit.Attribute(t, torch.Tensor)` on a ScriptModule stores the tensor unregistered."""
+    source = dedent("""\
+        import torch
+
+        class Shift(torch.jit.ScriptModule):
+            def __init__(self, n=8):
+                super().__init__()
+                self.t = torch.jit.Attribute(torch.zeros(n), torch.Tensor)
+                self.k = torch.jit.Attribute(2, int)
+        """)
+    assert codes(source) == ["TL001"]
