@@ -3,7 +3,8 @@
 ## What it does
 Finds submodules kept in a plain Python `list`, `tuple`, `dict` or `set` stored on a
 Module during construction: a literal or comprehension (`[nn.Linear(d, d) for _ in
-range(n)]`), `list(...)`, or an empty `[]`/`{}` later filled with `append`, `extend`,
+range(n)]`), `list(...)`, a repetition (`[block] * n`), an `OrderedDict(...)`, or an
+empty `[]`/`{}`/`[None] * n`/`OrderedDict()` later filled with `append`, `extend`,
 `+=` or item assignment.
 
 ## Why is this bad?

@@ -4,7 +4,9 @@
 Finds a layer that owns parameters (`nn.Linear`, `nn.Conv*`, `nn.ConvTranspose*`,
 `nn.Embedding`, `nn.LSTM`/`GRU`/`RNN`, `nn.MultiheadAttention`, norms with affine
 weights, `nn.Bilinear`, ..., layers of other packages named exactly like one of
-these (`zeta.nn.RMSNorm`), and the project's own Module classes that own
+these (`zeta.nn.RMSNorm`), DGL's graph layers with weights (`dgl.nn.GraphConv`,
+`Set2Set`, ...), classes of installed packages whose source shows they own parameters
+(read, never imported), and the project's own Module classes that own
 parameters, in this file or another) or an `nn.Parameter(...)` constructed inside
 `forward`, or inside a method reached only from `forward`.
 
