@@ -787,7 +787,9 @@ class ProjectIndex:
         if known.third_party_owns_parameters(dotted):
             return True
         parts = dotted.split(".")
-        if len(parts) < 2 or parts[0] in _NOT_INSTALLED_BASES or parts[0] in getattr(sys, "stdlib_module_names", ()):
+        # only class names are worth reading a package for (`GraphConv`, not `rearrange`)
+        if len(parts) < 2 or not parts[-1][:1].isupper() or parts[0] in _NOT_INSTALLED_BASES \
+                or parts[0] in getattr(sys, "stdlib_module_names", ()):
             return False
         return self._memoised(self._installed_owns, dotted, lambda: self._read_installed_owner(parts), False)
 
