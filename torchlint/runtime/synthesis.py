@@ -616,6 +616,27 @@ def _returns(function: Any, cls: type) -> bool:
     return text.strip("'\"").split(".")[-1] in (cls.__name__, "Self")
 
 
+# Among several factories of one class (timm's `resnet18`, `resnet50`, ... all `-> ResNet`),
+# the small presets first: fewer layers to build.
+_SMALL_PRESET = re.compile(r"(tiny|nano|pico|femto|atto|micro|mini|small|xxs|xs|_s$|_t$|18|_050)", re.I)
+MODULE_FACTORIES = 2  # how many of a class's factories are tried
+
+
+def module_factories(cls: type, module_globals: dict[str, Any]) -> list[tuple[str, Callable[[], Any]]]:
+    """Functions of the class's own module that the author wrote to build it: annotated
+    to return the class (``def resnet18(pretrained=False, **kwargs) -> ResNet``) and
+    callable without arguments; small presets first, then in the file's order."""
+    found = []
+    for order, (name, function) in enumerate(module_globals.items()):
+        if not inspect.isfunction(function) or name.startswith("_") \
+                or getattr(function, "__module__", None) != cls.__module__:
+            continue
+        if _returns(function, cls) and _callable_without_arguments(function):
+            found.append((not _SMALL_PRESET.search(name), order, name, function))
+    found.sort(key=lambda item: item[:2])
+    return [(f"{name}()", function) for _, _, name, function in found[:MODULE_FACTORIES]]
+
+
 def _default_instance(cls: type, name: str) -> Any:
     try:
         return cls()
