@@ -82,3 +82,53 @@ class Head(nn.Module):
     outcome = build(module, path, "Head")
     assert outcome.status == "failed"
     assert outcome.reason.startswith("TypeError: 'NoneType' object is not callable [width=64; meta]")
+
+
+PARTS = """
+from dataclasses import dataclass
+from typing import Optional, Tuple
+
+import torch.nn as nn
+
+
+class Tower(nn.Module):
+    def __init__(self, in_chs: int, out_chs: int, block_num: int, layer_per_block: int, mlp_ratio: float):
+        super().__init__()
+        hidden = in_chs * mlp_ratio
+        self.blocks = nn.ModuleList(
+            nn.Sequential(*(nn.Linear(in_chs, hidden) for _ in range(layer_per_block))) for _ in range(block_num))
+        self.out = nn.Linear(hidden, out_chs)
+
+
+@dataclass
+class WindowCfg:
+    heads: int = 2
+    window_size: Optional[Tuple[int, int]] = None   # the network fills it in from its image size
+
+
+class WindowAttention(nn.Module):
+    def __init__(self, dim: int, cfg: WindowCfg = WindowCfg()):
+        super().__init__()
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.table = nn.Embedding(cfg.window_size * cfg.window_size, cfg.heads)
+"""
+
+
+def test_counts_named_by_a_suffix_stay_small_and_a_ratio_is_an_int(tmp_path):
+    from test_runtime_build import build, load
+
+    module, path = load(PARTS, tmp_path)
+    tower = build(module, path, "Tower")
+    # `block_num`/`layer_per_block` are counts (a size there builds 96 blocks); an int ratio keeps sizes ints
+    assert (tower.status, tower.arguments) == (
+        "built", "in_chs=64, out_chs=64, block_num=2, layer_per_block=2, mlp_ratio=4")
+
+
+def test_a_default_config_with_sizes_the_network_fills_in(tmp_path):
+    from test_runtime_build import build, load
+
+    module, path = load(PARTS, tmp_path)
+    attention = build(module, path, "WindowAttention")
+    assert attention.log[0]["result"].startswith("TypeError: unsupported operand type(s) for *")
+    assert (attention.status, attention.arguments) == ("built", "dim=32, cfg=WindowCfg(window_size=4)")
+    assert module.WindowCfg().window_size is None  # the author's default object is left alone
