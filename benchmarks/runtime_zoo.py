@@ -9,7 +9,16 @@ huggingface-hub, safetensors, ...) must be installed, and torch==2.13.0.
                                      [--limit N] [--jobs N] [--report FILE]
 
 timm needs torchvision (CPU build matching the installed torch, ``pip install --no-deps``);
-without it every timm file fails to import and is counted as such.
+without it every timm file fails to import and is counted as such. When the only torchvision
+at hand is a build whose compiled ops do not load against this torch (a CUDA wheel next to a
+CPU torch: its ``_C.so`` needs ``libc10_cuda.so``), ``--torchvision-python-only`` makes its
+pure-python parts (models, transforms, layers) importable: torchvision's
+``_meta_registrations`` registers fake kernels for ``torchvision::nms`` and ``::qnms``
+without checking that its ops loaded, so its import fails with ``operator torchvision::nms
+does not exist``; the option defines those two op schemas (no kernels) in the workers, through
+a ``sitecustomize`` module on their PYTHONPATH, before torchvision is imported. The report
+then says "torchvision's compiled ops unavailable: classes that call them are not
+buildable" (calling an op raises; torchvision's other ops check ``_has_ops()`` first).
 
 Runs the same code as the CLI (static pass, then the runtime pass) and prints: files,
 Module classes found, built, skipped and failed by reason, findings confirmed /
@@ -25,8 +34,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -54,8 +66,18 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=60.0)
     parser.add_argument("--library", choices=("transformers", "timm"), default="transformers")
     parser.add_argument("--report", type=Path, help="write the per-class runtime report (JSON) here")
+    parser.add_argument("--torchvision-python-only", action="store_true",
+                        help="if torchvision's compiled ops do not load against this torch, import its "
+                             "pure-python parts anyway (see the module docstring)")
     args = parser.parse_args()
+    scratch = Path(tempfile.mkdtemp(prefix="torchlint-zoo-"))
+    try:
+        return run(args, torchvision_setup(args.torchvision_python_only, scratch))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
+
+def run(args: argparse.Namespace, torchvision: str) -> int:
     roots = prepare_corpus(args.cache_dir)
     transformers = next(r for r in roots if r.name == args.library)
     if args.library == "timm":  # model files, one per architecture, and the layers they use
@@ -92,6 +114,7 @@ def main() -> int:
     p95 = builds[int(len(builds) * 0.95)] if builds else float("nan")
     slow = sum(1 for b in builds if b > 10)
 
+    print(f"torchvision           {torchvision}")
     print(f"model directories     {len(models)}")
     print(f"files checked         {result.files_checked} ({stats.files_imported} imported, "
           f"{sum(stats.files_failed.values())} not importable: {dict(stats.files_failed)})")
@@ -130,6 +153,49 @@ def main() -> int:
                 print(f"  {diagnostic.path}:{diagnostic.location.row} {diagnostic.code} "
                       f"{diagnostic.runtime['verdict']}: {diagnostic.runtime['detail']}")
     return 0
+
+
+# Defined in the workers when torchvision's compiled ops cannot load (--torchvision-python-only).
+TORCHVISION_SHIM = '''\
+# Written by torchlint's benchmarks/runtime_zoo.py --torchvision-python-only (a benchmark aid,
+# not part of torchlint): torchvision's compiled ops do not load against this torch, and its
+# _meta_registrations registers fake kernels for these two ops unconditionally. Their schemas
+# (no kernels: calling them raises) let its pure-python parts import.
+import torch
+
+_torchvision_ops = torch.library.Library("torchvision", "FRAGMENT")
+_torchvision_ops.define("nms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
+_torchvision_ops.define("qnms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
+'''
+_PROBE = "import torchvision, torchvision.extension as e; print(torchvision.__version__, e._has_ops())"
+
+
+def torchvision_setup(python_only: bool, scratch: Path) -> str:
+    """How torchvision imports in the workers (they inherit this process's environment);
+    with ``python_only``, a torchvision whose compiled ops fail to load is made importable
+    without them. Returns the line the benchmark prints."""
+    def probe() -> tuple[bool, str]:
+        done = subprocess.run([sys.executable, "-c", _PROBE], capture_output=True, text=True, timeout=300)
+        lines = (done.stdout if done.returncode == 0 else done.stderr).strip().splitlines()
+        return done.returncode == 0, lines[-1] if lines else f"exit code {done.returncode}"
+
+    ok, said = probe()
+    if ok:
+        version, has_ops = said.split()
+        return f"{version}" + ("" if has_ops == "True" else
+                               " (its compiled ops unavailable: classes that call them are not buildable)")
+    if "No module named 'torchvision'" in said:
+        return "not installed (files that import it are counted as not importable)"
+    if not python_only or "torchvision::" not in said:
+        return f"fails to import: {said} (files that import it are counted as not importable" + (
+            "; --torchvision-python-only imports its pure-python parts)" if "torchvision::" in said else ")")
+    (scratch / "sitecustomize.py").write_text(TORCHVISION_SHIM, encoding="utf-8")
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, (str(scratch), os.environ.get("PYTHONPATH"))))
+    ok, said_now = probe()
+    if not ok:
+        return f"fails to import even without its compiled ops: {said_now}"
+    return (f"{said_now.split()[0]}, pure-python parts only (--torchvision-python-only): its compiled ops "
+            f"unavailable ({said}): classes that call them are not buildable")
 
 
 def _category(detail: str) -> str:

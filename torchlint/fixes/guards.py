@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import libcst as cst
 
 from torchlint.analysis import known
 from torchlint.analysis.construction import AttrAssign, RegisterCall
 from torchlint.analysis.project import External
+from torchlint.analysis.stores import store_sites, stored_value
 from torchlint.analysis.tensors import Evaluator, Host
 from torchlint.analysis.values import REGISTERING, Kind
 
@@ -44,31 +46,53 @@ def _moved_by_hand(value, name: str) -> bool:
             return False
 
 
-def can_register(ctx: "FileContext", info: "ClassInfo", event: AttrAssign) -> bool:
+def can_register(ctx: "FileContext", info: "ClassInfo", event: AttrAssign, buffer: bool = False) -> bool:
+    """May the fix register ``event``'s attribute (as a buffer with ``buffer``, else as a
+    Parameter)? A buffer's other stores are judged with their function's locals (a
+    Parameter name also refuses plain tensors, so that judgement stays coarse there)."""
     if event.prior_state is not None:
         return False  # torch: KeyError "attribute ... already exists"
-    return name_can_hold_buffer(ctx, info, event.name, getattr(event.statement, "value", None))
+    return name_can_hold_buffer(ctx, info, event.name, event.target, with_locals=buffer)
 
 
-def name_can_hold_buffer(ctx: "FileContext", info: "ClassInfo", name: str, registered_value=None) -> bool:
+def name_can_hold_buffer(ctx: "FileContext", info: "ClassInfo", name: str, registered_target=None,
+                         with_locals: bool = False) -> bool:
     """Could ``name`` be a buffer for the class's whole life: a name torch accepts, in a
     class that takes non-persistent buffers, and every store of it (other than
-    ``registered_value``, the one the fix turns into the registration) a tensor or None?"""
+    ``registered_target``, the one the fix turns into the registration) a tensor or None?"""
     if name in info.class_attributes or name in known.MODULE_ATTRIBUTES:
         return False  # torch: KeyError "attribute ... already exists"
     if any(isinstance(base, External) and base.dotted.startswith("torch.jit.")
            for base in (ctx.index.resolve(ctx.facts, parts) for parts in info.base_parts) if ctx.facts):
         return False  # ScriptModule: no non-persistent buffers
+    return non_tensor_store(ctx, name, registered_target, with_locals) is None
+
+
+def non_tensor_store(ctx: "FileContext", name: str, registered_target=None, with_locals: bool = False):
+    """The first store of ``name`` in the file (other than ``registered_target``) that may
+    put something other than a tensor or None there (``Module.__setattr__`` raises
+    ``TypeError`` on a buffer's name then), as a :class:`StoreSite`; None when there is none.
+    With ``with_locals``, a store whose value alone says nothing is evaluated with the
+    locals of its function (``h = x.detach(); self.h = h``), and an augmented assignment
+    (``self.n += 1``: the tensor's own operator) keeps a tensor a tensor."""
     evaluator = Evaluator(ctx, Host())
     # what the construction walk already evaluated in place (locals included)
-    known_tensors = {id(getattr(e.statement, "value", None)) for other in ctx.module_classes
+    known_tensors = {id(e.target) for other in ctx.module_classes
                      for e in other.construction.assignments() if e.name == name and e.value.kind in _TENSOR_OR_NONE}
-    for value in ctx.attribute_stores.get(name, []):
-        if value is registered_value or id(value) in known_tensors:
+    for site in store_sites(ctx, name):
+        if site.target is registered_target or id(site.target) in known_tensors:
             continue
-        if value is None or (evaluator.eval(value).kind not in _TENSOR_OR_NONE and not _moved_by_hand(value, name)):
-            return False  # some code stores a non-tensor (or something unknown) there
-    return True
+        if with_locals and isinstance(site.statement, cst.AugAssign):
+            continue
+        value = site.value
+        if value is not None and (evaluator.eval(value).kind in _TENSOR_OR_NONE or _moved_by_hand(value, name)):
+            continue
+        if with_locals:
+            stored = stored_value(ctx, site)
+            if stored is not None and stored.kind in _TENSOR_OR_NONE:
+                continue
+        return site  # some code stores a non-tensor (or something unknown) there
+    return None
 
 
 def first_set_to_none(info: "ClassInfo", event: AttrAssign):

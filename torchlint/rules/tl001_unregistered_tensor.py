@@ -86,6 +86,7 @@ from torchlint.analysis.attributes import (
 from torchlint.diagnostics import Fix
 from torchlint.fixes.edits import SAFE, UNSAFE, Imports, code, fix, replace
 from torchlint.fixes.buffers import NN_BUFFER, buffer_style, move_below_super, register_buffer_help, stored_name
+from torchlint.fixes.targets import split_target
 from torchlint.fixes.guards import can_register, first_set_to_none, may_be_registered_elsewhere, name_can_hold_buffer
 from torchlint.rules.base import Finding, Rule
 
@@ -221,11 +222,13 @@ def _register_fix(ctx, info, event) -> Optional[Fix]:
     leaves checkpoints alone; the persistent form (with ``--unsafe-fixes``) adds a
     ``state_dict`` key that checkpoints saved before it lack. A name that is, or may
     become, a registered buffer elsewhere gets no fix: re-registering it non-persistent
-    would silently drop it from ``state_dict()``."""
+    would silently drop it from ``state_dict()``. A target of tuple unpacking or of a
+    chain (``self.a, self.b = f()``, ``self.n = n = t``) becomes a local registered right
+    after the statement."""
     statement = single_assignment(event)
     if statement is not None and not event.value.derived and not event.value.assumed and event.prior_state is not None:
         return _register_none_fix(ctx, info, event)
-    if statement is None or event.value.derived or event.value.assumed or not can_register(ctx, info, event):
+    if event.value.derived or event.value.assumed or not can_register(ctx, info, event, buffer=True):
         # a name torch would refuse, or a value computed from parameters (a buffer would
         # keep it stale: it belongs in forward)
         return None
@@ -235,17 +238,16 @@ def _register_fix(ctx, info, event) -> Optional[Fix]:
         return None
     persistent = bool(ctx.settings and ctx.settings.unsafe_fixes)
     extra = "" if persistent else ", persistent=False"
-    value = ctx.source_of(statement.value)
-    if buffer_style(ctx) == NN_BUFFER:
-        spelling = Imports(ctx).nn()
-        if spelling is None:
+    registration = _registration(ctx, info, event, extra)
+    if registration is None:
+        return None
+    new, imports = registration
+    if statement is None:  # one target of several
+        if event.before_super:
             return None
-        nn, imports = spelling
-        new = f"{code(ctx, event.target)} = {nn}.Buffer({value}{extra})"  # name mangling applies as before
-    else:
-        imports = []
-        name = stored_name(info, event.name)  # `self.__x` in class C reads `_C__x`
-        new = f'{code(ctx, event.target.value)}.register_buffer("{name}", {value}{extra})'
+        edits = split_target(ctx, event, lambda local: new(local))
+        return None if edits is None else _buffer_fix(persistent, True, "", [*edits, *imports])
+    new = new(ctx.source_of(statement.value))
     edits = [replace(ctx, statement, new)]
     safe = True
     where = ""
@@ -256,6 +258,21 @@ def _register_fix(ctx, info, event) -> Optional[Fix]:
         edits, safe = list(moved[0]), moved[1]
         where = " after `super().__init__()`"
     return _buffer_fix(persistent, safe, where, [*edits, *imports])
+
+
+def _registration(ctx, info, event, extra: str):
+    """The registration of ``event``'s attribute as a function of the registered value's
+    text, and the imports it needs; None when ``nn`` cannot be spelled here."""
+    if buffer_style(ctx) == NN_BUFFER:
+        spelling = Imports(ctx).nn()
+        if spelling is None:
+            return None
+        nn, imports = spelling
+        target = code(ctx, event.target)  # name mangling applies as before
+        return (lambda value: f"{target} = {nn}.Buffer({value}{extra})"), imports
+    receiver = code(ctx, event.target.value)
+    name = stored_name(info, event.name)  # `self.__x` in class C reads `_C__x`
+    return (lambda value: f'{receiver}.register_buffer("{name}", {value}{extra})'), []
 
 
 def _buffer_fix(persistent: bool, safe: bool, where: str, edits: list) -> Fix:

@@ -28,7 +28,7 @@ from torch.overrides import TorchFunctionMode
 
 from torchlint.analysis.spelling import is_requires_grad_typo
 from torchlint.runtime.repair import Repairer
-from torchlint.runtime.synthesis import SCHEMES, CannotSynthesise, Synthesiser, namespace_reads
+from torchlint.runtime.synthesis import SCHEMES, CannotSynthesise, Synthesiser, module_factories, namespace_reads
 
 # A CPU build is a fallback for small models only: above this many tensor elements
 # seen before the meta build failed, the class is given up instead.
@@ -499,6 +499,14 @@ def build_once(make: Callable[[], Any], device: str, probe: bool = False,
     return Attempt(instance, error, recorder, device)
 
 
+def _made_by(factory: Callable[[], Any], cls: type) -> Any:
+    """A module factory's product, if it is an instance of that very class."""
+    made = factory()
+    if type(made) is not cls:
+        raise TypeError(f"the factory returned {type(made).__name__}, not {cls.__name__}")
+    return made
+
+
 class _Run:
     """The attempts at building one class: the outcome so far and each argument set's
     last failure (the first set's is the reason shown)."""
@@ -669,6 +677,12 @@ class Builder:
                 continue
             seen.add(plan.described)
             plans.append((plan.described, (lambda kwargs=plan.kwargs: cls(**kwargs)), plan.kwargs, plan.how))
+        # a function the author wrote to build this class (timm's `resnet18() -> ResNet`): after
+        # the signature's defaults, before made-up arguments
+        made = [(f"factory {label}", functools.partial(_made_by, factory, cls), None,
+                 f"the module's factory {label}") for label, factory in module_factories(cls, self.synthesiser.globals)]
+        first = 1 if plans and plans[0][3] == "the signature's defaults" else 0
+        plans[first:first] = made
         if not plans:
             return Outcome("failed", f"cannot synthesise the arguments: {problem}")
         return plans

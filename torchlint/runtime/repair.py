@@ -10,6 +10,8 @@ wrong, and Python 3.11 tracebacks say exactly which expression failed:
 - a ``None`` where a number or a list belongs (``config.vocab_size`` in
   ``nn.Embedding(config.vocab_size, ...)``, ``kernel_size % 2`` for a parameter that
   defaults to None): the value is made up from the name;
+- a layer factory left at None and called (``norm_layer(dim)`` for ``norm_layer=None``,
+  which the enclosing model always passes): ``nn.Identity``, which takes any arguments;
 - an int where a sequence belongs (``input_resolution[0]``, ``drop_path[i]``,
   ``zip(self.input_resolution, ...)``, ``len(in_channels)``): a tuple of two for
   spatial names, else a list; a tuple where a list is concatenated: a list.
@@ -37,6 +39,7 @@ MAX_REPAIRS = 16  # mended attempts per argument set
 _FRAMES = 6  # innermost traceback frames examined
 _PLAIN = (int, float, bool, str, bytes, type(None), tuple, list, dict, set, frozenset)
 _NONE = "NoneType"
+_NONE_CALLED = "'NoneType' object is not callable"
 _WANTS_SEQUENCE = re.compile(r"'(int|float|NoneType)' object is not (?:subscriptable|iterable)|"
                              r"object of type '(int|float|NoneType)' has no len\(\)|"
                              r"cannot unpack non-iterable (int|float|NoneType) object")
@@ -119,9 +122,24 @@ class Repairer:
             wanted = {"int": int, "float": float, _NONE: type(None)}[kind]
             return self._each_chain(error, lambda value: type(value) is wanted,
                                     lambda name, value: self._sequence(name, value), sequence_only=True)
+        if _NONE_CALLED in text:
+            return self._none_called(error)
         if _NONE in text:
             return self._each_chain(error, lambda value: value is None, lambda name, value: self._for_none(name),
                                     prefer=is_size_name)
+        return False
+
+    def _none_called(self, error: BaseException) -> bool:
+        """``norm_layer(dim)`` with ``norm_layer=None`` (a layer factory that the enclosing
+        model always passes): ``nn.Identity``, which takes any arguments, stands in for it.
+        Only the called name or chain is mended, never a None among its arguments."""
+        from torch import nn
+
+        for frame, tree in _failing_expressions(error):
+            calls = [node.func for node in ast.walk(tree) if isinstance(node, ast.Call) and _is_chain(node.func)]
+            for owner, name in (pair for func in calls for pair in self._fields_holding(func, frame, _is_none)):
+                if self._set(owner, name, nn.Identity):
+                    return True
         return False
 
     # -- finding the culprit -----------------------------------------------------------------
@@ -319,6 +337,10 @@ def _evaluate(node: ast.AST, frame) -> Any:
 _ABSENT = object()
 
 
+def _is_none(value: Any) -> bool:
+    return value is None
+
+
 def _read(owner: Any, name: str) -> Any:
     if owner is _ABSENT:
         return _ABSENT
@@ -407,6 +429,8 @@ def _tensor_for(value: Any) -> Any:
 
 
 def _short(value: Any) -> str:
+    if isinstance(value, type):
+        return value.__name__
     if _is_record(value):
         return f"{type(value).__name__}()"
     text = repr(value)

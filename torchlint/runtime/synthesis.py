@@ -135,6 +135,8 @@ def _name_rule(name: str) -> Optional[str]:
         return "bool"
     if re.match(r"^(n|num)_(layer|block)s?$", n):
         return "count"  # minGPT's `n_layer`: not a layer factory
+    if re.search(r"(_num$|_per_)", n) and not re.search(r"(embd|embed|dim|hidden|feat|channel|chs|width)", n):
+        return "count"  # `block_num`, `layer_per_block`: a size there builds 96 blocks
     if _ACTIVATION.search(n) or re.search(r"(_fn$|_layer$|norm_layer|block$|_cls$|factory|"
                  r"downsample|upsample)", n):
         return "callable"
@@ -219,6 +221,15 @@ class Synthesiser:
             if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
                 continue
             if parameter.default is not parameter.empty:
+                # a default config whose sizes the enclosing model fills in (`cfg: BlockCfg = BlockCfg()`
+                # with `window_size=None`): a copy with them made up
+                filled = _sizes_filled(parameter.default, scheme) if scheme > 0 and _is_record_class(
+                    type(parameter.default)) else None
+                if filled is not None:
+                    kwargs[parameter.name] = filled[0]
+                    self._filled[id(filled[0])] = filled
+                    shown.append(f"{parameter.name}={filled[1]}")
+                    continue
                 # `layer_idx: Optional[int] = None` often must be an index after all, and
                 # `hidden_size=None` a size
                 if parameter.default is None and scheme > 0 and _may_be_int(hints.get(parameter.name, parameter.annotation)):
@@ -282,8 +293,8 @@ class Synthesiser:
         if annotation is int:
             kind = _name_rule(name)
             return self._int(kind if kind not in ("float", "bool", "config", "callable") else None, scheme)
-        if annotation is float:
-            return _float_for(name, scheme) if _name_rule(name) != "ratio" else 4.0
+        if annotation is float:  # an expansion ratio multiplies a size: the int 4 is a float too
+            return _float_for(name, scheme) if _name_rule(name) != "ratio" else 4
         if annotation is str:
             return self._string(name)
         if isinstance(annotation, type):
@@ -614,6 +625,27 @@ def _returns(function: Any, cls: type) -> bool:
         return True
     text = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", str(annotation))
     return text.strip("'\"").split(".")[-1] in (cls.__name__, "Self")
+
+
+# Among several factories of one class (timm's `resnet18`, `resnet50`, ... all `-> ResNet`),
+# the small presets first: fewer layers to build.
+_SMALL_PRESET = re.compile(r"(tiny|nano|pico|femto|atto|micro|mini|small|xxs|xs|_s$|_t$|18|_050)", re.I)
+MODULE_FACTORIES = 2  # how many of a class's factories are tried
+
+
+def module_factories(cls: type, module_globals: dict[str, Any]) -> list[tuple[str, Callable[[], Any]]]:
+    """Functions of the class's own module that the author wrote to build it: annotated
+    to return the class (``def resnet18(pretrained=False, **kwargs) -> ResNet``) and
+    callable without arguments; small presets first, then in the file's order."""
+    found = []
+    for order, (name, function) in enumerate(module_globals.items()):
+        if not inspect.isfunction(function) or name.startswith("_") \
+                or getattr(function, "__module__", None) != cls.__module__:
+            continue
+        if _returns(function, cls) and _callable_without_arguments(function):
+            found.append((not _SMALL_PRESET.search(name), order, name, function))
+    found.sort(key=lambda item: item[:2])
+    return [(f"{name}()", function) for _, _, name, function in found[:MODULE_FACTORIES]]
 
 
 def _default_instance(cls: type, name: str) -> Any:
