@@ -45,69 +45,75 @@ class _Layout:
     functions: dict  # id(function) -> the names it uses (every Name node but attributes', parameters included)
 
 
+class _Stores(walk.Visitor):
+    """Collects the file's attribute stores, the statement line and function of each
+    assignment, and the names each function uses."""
+
+    def __init__(self, layout: _Layout):
+        self.layout = layout
+        self.functions: list[cst.FunctionDef] = []
+        self.lines: list[Line] = []
+
+    def visit_FunctionDef(self, node):
+        self.functions.append(node)
+        self.layout.functions[id(node)] = set()
+
+    def leave_FunctionDef(self, node):
+        self.functions.pop()
+
+    def visit_Name(self, node):
+        for function in self.functions:
+            self.layout.functions[id(function)].add(node.value)
+
+    def visit_Attribute(self, node):
+        walk.visit(node.value, self)  # `x.cos` reads no name `cos`
+        return False
+
+    def visit_SimpleStatementLine(self, node):
+        self.lines.append(node)
+
+    def leave_SimpleStatementLine(self, node):
+        self.lines.pop()
+
+    visit_SimpleStatementSuite = visit_SimpleStatementLine
+    leave_SimpleStatementSuite = leave_SimpleStatementLine
+
+    def _where(self, statement):
+        where = (self.lines[-1] if self.lines else None, self.functions[-1] if self.functions else None)
+        self.layout.lines[id(statement)] = where
+        return where
+
+    def _add(self, statement, target, value, unpacked):
+        if isinstance(target, cst.Attribute):
+            line, function = self._where(statement)
+            self.layout.sites.setdefault(target.attr.value, []).append(
+                StoreSite(target.attr.value, target, statement, value, unpacked, line, function))
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self._add(statement, element.value, None, True)
+        elif isinstance(target, cst.StarredElement):
+            self._add(statement, target.value, None, True)
+
+    def visit_Assign(self, node):
+        self._where(node)
+        for target in node.targets:
+            self._add(node, target.target, node.value, False)
+
+    def visit_AnnAssign(self, node):
+        self._where(node)
+        self._add(node, node.target, node.value, False)
+
+    def visit_AugAssign(self, node):
+        self._where(node)
+        self._add(node, node.target, None, False)
+
+
 def _layout(ctx: "FileContext") -> _Layout:
     memo = ctx.__dict__.get("_store_layout")
     if memo is not None:
         return memo
     layout = _Layout({}, {}, {})
-    functions: list[cst.FunctionDef] = []
-    lines: list[Line] = []
-
-    class Stores(walk.Visitor):
-        def visit_FunctionDef(self, node):
-            functions.append(node)
-            layout.functions[id(node)] = set()
-
-        def leave_FunctionDef(self, node):
-            functions.pop()
-
-        def visit_Name(self, node):
-            for function in functions:
-                layout.functions[id(function)].add(node.value)
-
-        def visit_Attribute(self, node):
-            walk.visit(node.value, self)  # `x.cos` reads no name `cos`
-            return False
-
-        def visit_SimpleStatementLine(self, node):
-            lines.append(node)
-
-        def leave_SimpleStatementLine(self, node):
-            lines.pop()
-
-        visit_SimpleStatementSuite = visit_SimpleStatementLine
-        leave_SimpleStatementSuite = leave_SimpleStatementLine
-
-        def _where(self, statement):
-            where = (lines[-1] if lines else None, functions[-1] if functions else None)
-            layout.lines[id(statement)] = where
-            return where
-
-        def _add(self, statement, target, value, unpacked):
-            if isinstance(target, cst.Attribute):
-                line, function = self._where(statement)
-                layout.sites.setdefault(target.attr.value, []).append(
-                    StoreSite(target.attr.value, target, statement, value, unpacked, line, function))
-            elif isinstance(target, (cst.Tuple, cst.List)):
-                for element in target.elements:
-                    self._add(statement, element.value, None, True)
-            elif isinstance(target, cst.StarredElement):
-                self._add(statement, target.value, None, True)
-
-        def visit_Assign(self, node):
-            self._where(node)
-            for target in node.targets:
-                self._add(node, target.target, node.value, False)
-
-        def visit_AnnAssign(self, node):
-            self._where(node)
-            self._add(node, node.target, node.value, False)
-
-        def visit_AugAssign(self, node):
-            self._where(node)
-            self._add(node, node.target, None, False)
-
-    walk.visit(ctx.module, Stores())
+    walk.visit(ctx.module, _Stores(layout))
     ctx.__dict__["_store_layout"] = layout
     return layout
 
@@ -141,20 +147,35 @@ def stored_value(ctx: "FileContext", site: StoreSite) -> Optional[Value]:
 
 
 def _walk_function(ctx: "FileContext", function: cst.FunctionDef) -> dict:
-    from torchlint.analysis.construction import BlockWalker, parameter_values
+    from torchlint.analysis.construction import parameter_values
     from torchlint.analysis.tensors import Evaluator, Host
 
     params = list(function.params.posonly_params) + list(function.params.params)
-    found: dict = {}
+    walker = _recorder_class()(Evaluator(ctx, Host(), parameter_values(ctx, function, params[1:], modules=False)))
+    if isinstance(function.body, (cst.IndentedBlock, cst.SimpleStatementSuite)):
+        walker.walk(function.body)
+    return walker.found
 
-    class Recorder(BlockWalker):
-        def bind_target(self, target, value, statement):
-            if isinstance(target, cst.Attribute):
-                found[id(target)] = value
-            super().bind_target(target, value, statement)
 
-    walker = Recorder(Evaluator(ctx, Host(), parameter_values(ctx, function, params[1:], modules=False)))
-    if not isinstance(function.body, cst.IndentedBlock) and not isinstance(function.body, cst.SimpleStatementSuite):
-        return found
-    walker.walk(function.body)
-    return found
+_RECORDER = None
+
+
+def _recorder_class():
+    """A BlockWalker that records the value bound to each attribute target (made once:
+    construction imports this module, so the subclass is made on first use)."""
+    global _RECORDER
+    if _RECORDER is None:
+        from torchlint.analysis.construction import BlockWalker
+
+        class Recorder(BlockWalker):
+            def __init__(self, evaluator):
+                super().__init__(evaluator)
+                self.found: dict = {}
+
+            def bind_target(self, target, value, statement):
+                if isinstance(target, cst.Attribute):
+                    self.found[id(target)] = value
+                super().bind_target(target, value, statement)
+
+        _RECORDER = Recorder
+    return _RECORDER

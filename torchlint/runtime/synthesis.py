@@ -126,8 +126,10 @@ def _name_rule(name: str) -> Optional[str]:
         return "heads"
     if re.search(r"(^|_)(idx|index|id|rank|seed|offset|start)$", n) or n in {"layer_idx", "layer_id", "i", "idx"}:
         return "index"
-    if re.search(r"(dropout|drop|prob|rate|(^|_)eps($|_)|epsilon|alpha|beta|gamma|momentum|temperature|temp|"
-                 r"scale|theta|lr|margin|std|sigma|smoothing|threshold|decay|weight_decay|tau|^p$|_p$)", n):
+    # a number OF scales or rates (`n_scales`, `num_rates`) counts them: an int
+    if not re.match(r"^(n|num)_", n) and \
+            re.search(r"(dropout|drop|prob|rate|(^|_)eps($|_)|epsilon|alpha|beta|gamma|momentum|temperature|temp|"
+                      r"scale|theta|lr|margin|std|sigma|smoothing|threshold|decay|weight_decay|tau|^p$|_p$)", n):
         return "float"
     if re.search(r"^(use|is|has|with|enable|apply|return|add|learn|do|no|share|tie|zero)_|"
                  r"(^|_)(bias|affine|causal|batch_first|bidirectional|residual|inplace|training|"
