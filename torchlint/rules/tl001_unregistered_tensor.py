@@ -306,6 +306,9 @@ def _refusal(ctx, info, event) -> Optional[str]:
         earlier = [e for e in info.construction.events if getattr(e, "name", None) == name and e.seq < event.seq]
         where = f" (line {ctx.position(earlier[0].target).start.line})" if earlier and isinstance(
             earlier[0], AttrAssign) else ""
+        if earlier and all(isinstance(e, AttrAssign) and e.value.kind is Kind.TENSOR for e in earlier):
+            return (f"`self.{name}` is first set{where} on a path that may not run, and registering a name that is "
+                    "already set raises KeyError: register it where it is first set on every path")
         return (f"`self.{name}` is set before{where} to something that is not always a plain tensor here, and "
                 "registering a name that is already set raises KeyError: register it where it is first set")
     if name in info.class_attributes or name in MODULE_ATTRIBUTES:
