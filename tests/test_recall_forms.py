@@ -325,11 +325,15 @@ def test_installed_base_is_read_not_imported(tmp_path, monkeypatch, codes):
         project._installed_root.cache_clear()
 
 
-def test_no_autofix_for_an_argument_only_annotated_tensor(tmp_path):
-    """A caller may pass an nn.Parameter: a buffer would stop it training."""
+def test_only_an_unsafe_autofix_for_an_argument_only_annotated_tensor(tmp_path):
+    """A caller may pass an nn.Parameter: a buffer would stop it training. The fix is
+    offered as unsafe only, and its message says so (issue 18)."""
     from conftest import lint_source
 
     (direct,) = lint_source(init_with("t: Tensor", "self.t = t"), tmp_path)
     (moved,) = lint_source(init_with("t: Tensor", "self.t = t.float()"), tmp_path)
     (reshaped,) = lint_source(init_with("t: Tensor", "self.t = t.reshape(-1)"), tmp_path)
-    assert direct.fix is None and moved.fix is None and reshaped.fix is not None
+    for assumed in (direct, moved):
+        assert assumed.fix.applicability == "unsafe"
+        assert "`nn.Parameter`" in assumed.fix.message and "no longer trained" in assumed.fix.message
+    assert reshaped.fix is not None and reshaped.fix.applicability == "safe"

@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING, Optional, Union
 import libcst as cst
 
 from torchlint.analysis import walk
-from torchlint.analysis.values import Value
+from torchlint.analysis.construction import BlockWalker, parameter_values
+from torchlint.analysis.tensors import Evaluator, Host
+from torchlint.analysis.values import Kind, Value, join, unknown
 
 if TYPE_CHECKING:  # pragma: no cover
     from torchlint.analysis.context import FileContext
@@ -36,6 +38,7 @@ class StoreSite:
     unpacked: bool
     line: Optional[Line]
     function: Optional[cst.FunctionDef]
+    owner: Optional[str] = None  # the class whose method stores through its own `self` (None: another receiver)
 
 
 @dataclass
@@ -43,23 +46,42 @@ class _Layout:
     sites: dict  # name -> [StoreSite]
     lines: dict  # id(small statement) -> (line, function)
     functions: dict  # id(function) -> the names it uses (every Name node but attributes', parameters included)
+    bases: dict = None  # class name -> names of its bases written in the file (last dotted part)
+    methods: dict = None  # id(function) -> (class name, self name) for a method defined in a class body
 
 
 class _Stores(walk.Visitor):
-    """Collects the file's attribute stores, the statement line and function of each
-    assignment, and the names each function uses."""
+    """Collects the layout (a module-level class: one defined per call would keep the
+    syntax tree alive in a reference cycle until the collector runs)."""
 
     def __init__(self, layout: _Layout):
         self.layout = layout
         self.functions: list[cst.FunctionDef] = []
         self.lines: list[Line] = []
+        self.scopes: list = []  # enclosing ClassDef / FunctionDef nodes
+
+    def visit_ClassDef(self, node):
+        bases = [arg.value for arg in node.bases]
+        names = [b.attr.value if isinstance(b, cst.Attribute) else getattr(b, "value", None) for b in bases]
+        self.layout.bases.setdefault(node.name.value, set()).update(n for n in names if isinstance(n, str))
+        self.scopes.append(node)
+
+    def leave_ClassDef(self, node):
+        self.scopes.pop()
 
     def visit_FunctionDef(self, node):
+        params = list(node.params.posonly_params) + list(node.params.params)
+        if self.scopes and isinstance(self.scopes[-1], cst.ClassDef) and params and not any(
+                isinstance(d.decorator, cst.Name) and d.decorator.value in ("staticmethod", "classmethod")
+                for d in node.decorators):
+            self.layout.methods[id(node)] = (self.scopes[-1].name.value, params[0].name.value)
         self.functions.append(node)
+        self.scopes.append(node)
         self.layout.functions[id(node)] = set()
 
     def leave_FunctionDef(self, node):
         self.functions.pop()
+        self.scopes.pop()
 
     def visit_Name(self, node):
         for function in self.functions:
@@ -86,8 +108,12 @@ class _Stores(walk.Visitor):
     def _add(self, statement, target, value, unpacked):
         if isinstance(target, cst.Attribute):
             line, function = self._where(statement)
+            owner, self_name = self.layout.methods.get(id(function), (None, None)) if function is not None \
+                else (None, None)
+            if not (isinstance(target.value, cst.Name) and target.value.value == self_name):
+                owner = None
             self.layout.sites.setdefault(target.attr.value, []).append(
-                StoreSite(target.attr.value, target, statement, value, unpacked, line, function))
+                StoreSite(target.attr.value, target, statement, value, unpacked, line, function, owner))
         elif isinstance(target, (cst.Tuple, cst.List)):
             for element in target.elements:
                 self._add(statement, element.value, None, True)
@@ -112,7 +138,7 @@ def _layout(ctx: "FileContext") -> _Layout:
     memo = ctx.__dict__.get("_store_layout")
     if memo is not None:
         return memo
-    layout = _Layout({}, {}, {})
+    layout = _Layout({}, {}, {}, {}, {})
     walk.visit(ctx.module, _Stores(layout))
     ctx.__dict__["_store_layout"] = layout
     return layout
@@ -121,6 +147,26 @@ def _layout(ctx: "FileContext") -> _Layout:
 def store_sites(ctx: "FileContext", name: str) -> list[StoreSite]:
     """Every store of an attribute called ``name`` in the file, in source order."""
     return _layout(ctx).sites.get(name, [])
+
+
+def related_classes(ctx: "FileContext", name: str) -> set[str]:
+    """``name`` and the classes of the file it derives from or that derive from it (by
+    the names written in their ``class`` lines): the classes whose methods' ``self`` may
+    be an instance of ``name``."""
+    bases = _layout(ctx).bases
+
+    def ancestors(start: str) -> set[str]:
+        seen, todo = set(), [start]
+        while todo:
+            for base in bases.get(todo.pop(), ()):
+                if base not in seen:
+                    seen.add(base)
+                    todo.append(base)
+        return seen
+
+    up = ancestors(name)
+    down = {other for other in bases if name in ancestors(other)}
+    return {name} | up | down
 
 
 def statement_place(ctx: "FileContext", statement: cst.BaseSmallStatement) -> tuple[Optional[Line], Optional[cst.FunctionDef]]:
@@ -140,42 +186,48 @@ def stored_value(ctx: "FileContext", site: StoreSite) -> Optional[Value]:
     if site.function is None:
         return None
     memo = ctx.__dict__.setdefault("_stored_values", {})
-    key = id(site.function)
+    key = (id(site.function), site.name)
     if key not in memo:
-        memo[key] = _walk_function(ctx, site.function)
+        self_name = _layout(ctx).methods.get(id(site.function), (None, None))[1]
+        memo[key] = _walk_function(ctx, site.function, site.name, self_name)
     return memo[key].get(id(site.target))
 
 
-def _walk_function(ctx: "FileContext", function: cst.FunctionDef) -> dict:
-    from torchlint.analysis.construction import parameter_values
-    from torchlint.analysis.tensors import Evaluator, Host
-
+def _walk_function(ctx: "FileContext", function: cst.FunctionDef, name: str, self_name: Optional[str]) -> dict:
+    """The value of every attribute store in ``function``; ``self.<name>`` reads as a
+    tensor there (the buffer it would be: a tensor, or None, which fails any arithmetic)."""
     params = list(function.params.posonly_params) + list(function.params.params)
-    walker = _recorder_class()(Evaluator(ctx, Host(), parameter_values(ctx, function, params[1:], modules=False)))
-    if isinstance(function.body, (cst.IndentedBlock, cst.SimpleStatementSuite)):
-        walker.walk(function.body)
+    host = _BufferHost(name, self_name)
+    walker = _Recorder(Evaluator(ctx, host, parameter_values(ctx, function, params[1:], modules=False)))
+    walker.walk(function.body)
     return walker.found
 
 
-_RECORDER = None
+
+class _Recorder(BlockWalker):
+    """Walks a function in order, recording the value each attribute store gets."""
+
+    def __init__(self, evaluator: Evaluator):
+        super().__init__(evaluator)
+        self.found: dict = {}
+
+    def bind_target(self, target, value, statement):
+        if isinstance(target, cst.Attribute):
+            self.found[id(target)] = value
+        super().bind_target(target, value, statement)
+
+    def restore_merged(self, snapshots):
+        # a name a number on one path and a tensor on another is no tensor here
+        names = set().union(*snapshots)
+        self.evaluator.locals = {n: join(s.get(n) for s in snapshots) for n in names}
 
 
-def _recorder_class():
-    """A BlockWalker that records the value bound to each attribute target (made once:
-    construction imports this module, so the subclass is made on first use)."""
-    global _RECORDER
-    if _RECORDER is None:
-        from torchlint.analysis.construction import BlockWalker
+class _BufferHost(Host):
+    """``self.<name>`` is the buffer: a tensor."""
 
-        class Recorder(BlockWalker):
-            def __init__(self, evaluator):
-                super().__init__(evaluator)
-                self.found: dict = {}
+    def __init__(self, name: str, self_name: Optional[str]):
+        self.name = name
+        self.self_name = self_name
 
-            def bind_target(self, target, value, statement):
-                if isinstance(target, cst.Attribute):
-                    self.found[id(target)] = value
-                super().bind_target(target, value, statement)
-
-        _RECORDER = Recorder
-    return _RECORDER
+    def self_attribute(self, attribute):
+        return Value(Kind.TENSOR) if attribute == self.name else unknown()

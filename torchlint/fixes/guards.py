@@ -15,7 +15,7 @@ import libcst as cst
 from torchlint.analysis import known
 from torchlint.analysis.construction import AttrAssign, RegisterCall
 from torchlint.analysis.project import External
-from torchlint.analysis.stores import store_sites, stored_value
+from torchlint.analysis.stores import related_classes, store_sites, stored_value
 from torchlint.analysis.tensors import Evaluator, Host
 from torchlint.analysis.values import REGISTERING, Kind
 
@@ -46,6 +46,12 @@ def _moved_by_hand(value, name: str) -> bool:
             return False
 
 
+def _detached(value) -> bool:
+    """``x.detach()``: only a tensor has that method (a Module, a NumPy array, a number
+    have none), and it returns a tensor."""
+    return isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value == "detach"
+
+
 def can_register(ctx: "FileContext", info: "ClassInfo", event: AttrAssign, buffer: bool = False) -> bool:
     """May the fix register ``event``'s attribute (as a buffer with ``buffer``, else as a
     Parameter)? A buffer's other stores are judged with their function's locals (a
@@ -65,16 +71,20 @@ def name_can_hold_buffer(ctx: "FileContext", info: "ClassInfo", name: str, regis
     if any(isinstance(base, External) and base.dotted.startswith("torch.jit.")
            for base in (ctx.index.resolve(ctx.facts, parts) for parts in info.base_parts) if ctx.facts):
         return False  # ScriptModule: no non-persistent buffers
-    return non_tensor_store(ctx, name, registered_target, with_locals) is None
+    return non_tensor_store(ctx, name, registered_target, with_locals, info.name if with_locals else None) is None
 
 
-def non_tensor_store(ctx: "FileContext", name: str, registered_target=None, with_locals: bool = False):
+def non_tensor_store(ctx: "FileContext", name: str, registered_target=None, with_locals: bool = False,
+                     owner: "str | None" = None):
     """The first store of ``name`` in the file (other than ``registered_target``) that may
     put something other than a tensor or None there (``Module.__setattr__`` raises
     ``TypeError`` on a buffer's name then), as a :class:`StoreSite`; None when there is none.
     With ``with_locals``, a store whose value alone says nothing is evaluated with the
     locals of its function (``h = x.detach(); self.h = h``), and an augmented assignment
-    (``self.n += 1``: the tensor's own operator) keeps a tensor a tensor."""
+    (``self.n += 1``: the tensor's own operator) keeps a tensor a tensor. With ``owner``
+    (a class name), a store through ``self`` in a method of a class unrelated to it (not
+    the class, a base or a subclass in the file) is another object's attribute."""
+    related = related_classes(ctx, owner) if owner is not None else None
     evaluator = Evaluator(ctx, Host())
     # what the construction walk already evaluated in place (locals included)
     known_tensors = {id(e.target) for other in ctx.module_classes
@@ -84,12 +94,14 @@ def non_tensor_store(ctx: "FileContext", name: str, registered_target=None, with
             continue
         if with_locals and isinstance(site.statement, cst.AugAssign):
             continue
+        if related is not None and site.owner is not None and site.owner not in related:
+            continue
         value = site.value
         if value is not None and (evaluator.eval(value).kind in _TENSOR_OR_NONE or _moved_by_hand(value, name)):
             continue
         if with_locals:
             stored = stored_value(ctx, site)
-            if stored is not None and stored.kind in _TENSOR_OR_NONE:
+            if (stored is not None and stored.kind in _TENSOR_OR_NONE) or _detached(value):
                 continue
         return site  # some code stores a non-tensor (or something unknown) there
     return None

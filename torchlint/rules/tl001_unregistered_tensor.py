@@ -49,6 +49,11 @@ is stored later (`self.pe = None; self.extend_pe(n)`), register None where it is
 set (`self.register_buffer("pe", None)`): later stores of a tensor go into the buffer.
 A private `self.__x` inside `class C` is the attribute
 `_C__x`: register it as `register_buffer("_C__x", t)` or write `self.__x = nn.Buffer(t)`.
+One target of several is unpacked into a local and registered right after:
+`cos, self.k = f()` then `self.register_buffer("cos", cos)`; `self.n = n = t` becomes
+`n = t` then `self.register_buffer("n", n)`. A tensor that arrives as an argument
+(`def __init__(self, w: Tensor)`) is registered the same way, but check the callers: one
+passing an `nn.Parameter` would get a buffer that is no longer trained.
 
 Tensors cached outside construction (an RNN's last hidden state set in `forward`) are
 not reported: state kept between calls, outside the model's saved and trained state,
@@ -87,7 +92,12 @@ from torchlint.diagnostics import Fix
 from torchlint.fixes.edits import SAFE, UNSAFE, Imports, code, fix, replace
 from torchlint.fixes.buffers import NN_BUFFER, buffer_style, move_below_super, register_buffer_help, stored_name
 from torchlint.fixes.targets import split_target
-from torchlint.fixes.guards import can_register, first_set_to_none, may_be_registered_elsewhere, name_can_hold_buffer
+from torchlint.analysis.construction import AttrAssign
+from torchlint.analysis.known import MODULE_ATTRIBUTES
+from torchlint.analysis.values import Kind
+from torchlint.fixes.guards import (
+    can_register, first_set_to_none, may_be_registered_elsewhere, name_can_hold_buffer, non_tensor_store,
+)
 from torchlint.rules.base import Finding, Rule
 
 
@@ -167,13 +177,18 @@ class Rotary(nn.Module):
                 if event.value.complex:
                     yield _complex_finding(event)
                     continue
+                registration = _register_fix(ctx, info, event)
+                advice = register_buffer_help(ctx, info, event)
+                if registration is None:
+                    reason = _refusal(ctx, info, event)
+                    advice += f" (no automatic fix: {reason})" if reason else ""
                 yield Finding(
                     event.target,
                     f"`self.{event.name}` holds a plain tensor, not a parameter or buffer: it is missing from "
                     "`parameters()` and `state_dict()`, is never trained or saved, and is not moved by "
                     "`.to(device)`",
-                    register_buffer_help(ctx, info, event),
-                    _register_fix(ctx, info, event),
+                    advice,
+                    registration,
                 )
 
 
@@ -227,8 +242,13 @@ def _register_fix(ctx, info, event) -> Optional[Fix]:
     after the statement."""
     statement = single_assignment(event)
     if statement is not None and not event.value.derived and not event.value.assumed and event.prior_state is not None:
-        return _register_none_fix(ctx, info, event)
-    if event.value.derived or event.value.assumed or not can_register(ctx, info, event, buffer=True):
+        none_fix = _register_none_fix(ctx, info, event)
+        if none_fix is not None:
+            return none_fix
+    if event.prior_state is not None and not event.value.derived:
+        first = _first_tensor_store(info, event)
+        return None if first is None else _register_fix(ctx, info, first)
+    if event.value.derived or not can_register(ctx, info, event, buffer=True):
         # a name torch would refuse, or a value computed from parameters (a buffer would
         # keep it stale: it belongs in forward)
         return None
@@ -248,7 +268,7 @@ def _register_fix(ctx, info, event) -> Optional[Fix]:
         if event.before_super:
             return None
         edits = split_target(ctx, event, lambda local: new(local))
-        return None if edits is None else _buffer_fix(persistent, True, "", [*edits, *imports])
+        return None if edits is None else _buffer_fix(persistent, True, "", [*edits, *imports], event)
     new = new(ctx.source_of(statement.value))
     edits = [replace(ctx, statement, new)]
     safe = True
@@ -259,7 +279,58 @@ def _register_fix(ctx, info, event) -> Optional[Fix]:
             return None
         edits, safe = list(moved[0]), moved[1]
         where = " after `super().__init__()`"
-    return _buffer_fix(persistent, safe, where, [*edits, *imports])
+    return _buffer_fix(persistent, safe, where, [*edits, *imports], event)
+
+
+def _first_tensor_store(info, event):
+    """``self.x = torch.zeros(n)`` ... ``self.x = self.x * 2``: every store of the name
+    before this one is a plain tensor, the first on the main path of construction (so it
+    runs before this one, in a branch or not); registering the first makes the later ones
+    (tensors) go into the buffer. The first store's event, or None."""
+    earlier = [e for e in info.construction.events if getattr(e, "name", None) == event.name and e.seq < event.seq]
+    if not earlier or any(not isinstance(e, AttrAssign) or e.value.kind is not Kind.TENSOR for e in earlier):
+        return None
+    first = earlier[0]
+    if first.prior_state is not None or info.construction.paths.get(first.seq):
+        return None  # a branch may skip the first store
+    if first.value.derived or first.value.complex or first.value.requires_grad or first.value.moved is not None \
+            or event.value.kind is not Kind.TENSOR:
+        return None
+    return first
+
+
+def _refusal(ctx, info, event) -> Optional[str]:
+    """Why ``event`` gets no registration fix, for the help text."""
+    name = event.name
+    if event.value.derived:
+        return "it is computed from parameters, so a buffer would keep a stale copy: compute it in `forward`"
+    if event.prior_state is not None:
+        earlier = [e for e in info.construction.events if getattr(e, "name", None) == name and e.seq < event.seq]
+        where = f" (line {ctx.position(earlier[0].target).start.line})" if earlier and isinstance(
+            earlier[0], AttrAssign) else ""
+        if earlier and all(isinstance(e, AttrAssign) and e.value.kind is Kind.TENSOR for e in earlier):
+            return (f"`self.{name}` is first set{where} on a path that may not run, and registering a name that is "
+                    "already set raises KeyError: register it where it is first set on every path")
+        return (f"`self.{name}` is set before{where} to something that is not always a plain tensor here, and "
+                "registering a name that is already set raises KeyError: register it where it is first set")
+    if name in info.class_attributes or name in MODULE_ATTRIBUTES:
+        return f"`{name}` is already a class or `nn.Module` attribute (registering it raises KeyError)"
+    store = non_tensor_store(ctx, name, event.target, with_locals=True, owner=info.name)
+    if store is not None:
+        line = ctx.position(store.target).start.line
+        return (f"line {line} stores something under `{name}` that may not be a tensor or None, which a buffer "
+                "refuses with TypeError")
+    if not name_can_hold_buffer(ctx, info, name, event.target, with_locals=True):
+        return "a `torch.jit.ScriptModule` takes no non-persistent buffers"
+    if may_be_registered_elsewhere(info, name):
+        return ("it may already be a registered buffer here (registered elsewhere, under a computed name or by a "
+                "base class), and registering it again non-persistent would drop it from `state_dict()`")
+    if event.before_super:
+        return ("it runs before `super().__init__()` and cannot move below it (code in between reads it or calls "
+                "a method of `self`, or the class initialises through a metaclass)")
+    if single_assignment(event) is None:
+        return "its assignment cannot be split (a starred target, or a function that reads `locals()`)"
+    return None
 
 
 def _registration(ctx, info, event, extra: str):
@@ -277,12 +348,23 @@ def _registration(ctx, info, event, extra: str):
     return (lambda value: f'{receiver}.register_buffer("{name}", {value}{extra})'), []
 
 
-def _buffer_fix(persistent: bool, safe: bool, where: str, edits: list) -> Fix:
+def _buffer_fix(persistent: bool, safe: bool, where: str, edits: list, event=None) -> Fix:
     """The registration fix: persistent (unsafe: checkpoints saved before lack the key) or
-    non-persistent (safe when ``safe``: nothing a checkpoint holds changes)."""
+    non-persistent (safe when ``safe``: nothing a checkpoint holds changes). A value that
+    arrives from a caller (an argument annotated ``Tensor``, with a tensor default, or
+    given a tensor by the file's own calls) is only assumed to be a plain tensor: a
+    caller passing an ``nn.Parameter`` would now get a buffer (no longer trained), one
+    passing a number or a list a ``TypeError``; that fix is unsafe and says so."""
+    caveat = ""
+    if event is not None and event.value.assumed:
+        safe = False
+        caveat = (f"; `{event.name}` is assumed to be a plain tensor from the arguments: a caller passing an "
+                  "`nn.Parameter` would now get a buffer that is no longer trained, one passing a non-tensor a "
+                  "`TypeError`")
     if persistent:
         message = (f"Register it as a buffer{where} (saved in `state_dict()`: checkpoints saved before this change "
-                   "lack the key; load them with `strict=False`)")
+                   f"lack the key; load them with `strict=False`){caveat}")
         return fix(UNSAFE, message, *edits)
     return fix(SAFE if safe else UNSAFE,
-               f"Register it as a non-persistent buffer{where} (moved by `.to()`, kept out of checkpoints)", *edits)
+               f"Register it as a non-persistent buffer{where} (moved by `.to()`, kept out of checkpoints){caveat}",
+               *edits)

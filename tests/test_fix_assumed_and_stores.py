@@ -1,0 +1,58 @@
+"""TL001 fixes for a tensor that arrives as an argument (unsafe: a caller may pass an
+``nn.Parameter`` or a non-tensor), and for names other methods store into, judged with
+those methods' locals."""
+
+from __future__ import annotations
+
+import pytest
+
+from test_fixes import fixed
+
+HEAD = "import torch\nimport torch.nn as nn\nfrom torch import Tensor\nfrom typing import Optional\n\n\nclass M(nn.Module):\n"
+
+
+def test_tl001_argument_fix_is_unsafe(tmp_path):
+    source = HEAD + "    def __init__(self, w: Tensor, m: Optional[Tensor] = None):\n        super().__init__()\n" \
+                    "        self.w = w\n        self.m = m\n"
+    assert fixed(tmp_path, source) == source  # not a safe fix
+    assert fixed(tmp_path, source, unsafe=True) == source.replace(
+        "self.w = w", 'self.register_buffer("w", w)').replace("self.m = m", 'self.register_buffer("m", m)')
+
+
+def test_tl001_argument_fix_says_why_it_is_unsafe(tmp_path):
+    from torchlint import engine
+    from torchlint.config import load_settings
+
+    (tmp_path / "model.py").write_text(HEAD + "    def __init__(self, w: Tensor):\n        super().__init__()\n"
+                                              "        self.w = w.float()\n")
+    settings = load_settings(tmp_path)
+    [finding] = [d for d in engine.run([str(tmp_path / "model.py")], settings, jobs=1).diagnostics if d.code == "TL001"]
+    assert finding.fix.applicability == "unsafe"
+    assert "`nn.Parameter`" in finding.fix.message and "TypeError" in finding.fix.message
+
+
+STORED_ELSEWHERE = HEAD + "    def __init__(self, d=3):\n        super().__init__()\n        self.z = torch.zeros(d)\n\n" \
+                          "    def forward(self, x):\n        return x + self.z\n\n" \
+                          "    def reset(self, x):\n{}        return x\n"
+
+
+@pytest.mark.parametrize("later", [
+    "        h = torch.zeros_like(x)\n        self.z = h\n",
+    "        h = None\n        if x is not None:\n            h = torch.ones(3)\n        self.z = h\n",
+    "        self.z += 1\n",
+    "        a, b = torch.ones(3), 2\n        self.z = a\n",
+])
+def test_tl001_fixed_when_other_stores_are_tensors_by_their_locals(tmp_path, later):
+    source = STORED_ELSEWHERE.format(later)
+    assert fixed(tmp_path, source) == source.replace(
+        "self.z = torch.zeros(d)", 'self.register_buffer("z", torch.zeros(d), persistent=False)')
+
+
+@pytest.mark.parametrize("later", [
+    "        h = [1, 2]\n        self.z = h\n",
+    "        self.z = x\n",  # an argument of unknown type
+    "        h = 0\n        if x:\n            h = torch.ones(3)\n        self.z = h\n",
+])
+def test_tl001_not_fixed_when_another_store_may_be_no_tensor(tmp_path, later):
+    source = STORED_ELSEWHERE.format(later)
+    assert fixed(tmp_path, source, unsafe=True) == source
