@@ -85,3 +85,30 @@ def test_patterns_load_pathspec_when_the_project_has_them(tmp_path):
     (root / "pyproject.toml").write_text("[tool.torchlint]\nper-file-ignores = { 'tests/*' = ['TL001'] }\n")
     code, modules = loaded(root, "--no-cache", "net.py")
     assert code == 1 and "pathspec" in modules
+
+
+# What a run without a cache, in a project without a pyproject.toml, does not need either:
+# OpenSSL's hash module (hashlib loads it; blake2b is hashlib's own), pickle (the facts
+# store), tomllib (the configuration), traceback and difflib (an internal error, --diff)
+# and the notebook reader.
+NOT_NEEDED_WITHOUT_CACHE_OR_CONFIG = ["_hashlib", "pickle", "tomllib", "traceback", "difflib",
+                                      "torchlint.notebooks.cells", "torchlint.notebooks.document"]
+
+
+def test_a_lint_without_cache_or_configuration_loads_less(tmp_path):
+    root = tmp_path / "bare"
+    root.mkdir()
+    (root / "net.py").write_text(MODEL)
+    code, modules = loaded(root, "--no-cache", "net.py")
+    assert code == 1  # the TL001 was found: the lint really ran
+    assert sorted(m for m in NOT_NEEDED + NOT_NEEDED_WITHOUT_CACHE_OR_CONFIG if m in modules) == []
+
+
+def test_a_notebook_loads_the_notebook_reader(tmp_path):
+    root = tmp_path / "bare"
+    root.mkdir()
+    cells = [{"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
+              "source": MODEL.splitlines(keepends=True)}]
+    (root / "net.ipynb").write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    code, modules = loaded(root, "--no-cache", "net.ipynb")
+    assert code == 1 and "torchlint.notebooks.cells" in modules

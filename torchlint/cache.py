@@ -25,11 +25,9 @@ its facts are always those of its current bytes.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
-import pickle
 import sys
 import tempfile
 import threading
@@ -39,7 +37,7 @@ from typing import Any, Optional
 
 import torchlint
 from torchlint.analysis import project
-from torchlint.analysis.project import IndexEntry, content_digest, facts_digest, parse_facts
+from torchlint.analysis.project import IndexEntry, blake2b, content_digest, facts_digest, parse_facts
 from torchlint.config import Settings, resolved
 from torchlint.diagnostics import Diagnostic, Edit, Fix, Location
 
@@ -52,7 +50,7 @@ DependencyState = Optional[tuple[str, str]]  # (content digest, facts digest); N
 def _source_fingerprint() -> str:
     """A digest of torchlint's own code, so a changed rule never reads stale results
     even when the version number was not bumped (a development install)."""
-    hasher = hashlib.blake2b(digest_size=16)
+    hasher = blake2b(digest_size=16)
     package = Path(torchlint.__file__).parent
     for path in sorted(package.rglob("*.py")):
         hasher.update(path.relative_to(package).as_posix().encode() + b"\0")
@@ -79,7 +77,7 @@ class Cache:
         # advice and fixes depend on the torch version and the buffer style too
         base = json.dumps([FORMAT, code_fingerprint(), sorted(settings.select), sorted(settings.module_bases),
                            settings.torch_version, settings.buffer_style])
-        self._base = hashlib.blake2b(base.encode(), digest_size=16).digest()
+        self._base = blake2b(base.encode(), digest_size=16).digest()
         self._current: dict[str, DependencyState] = {}  # dependency states as they are now
         self._prepared = False
 
@@ -87,7 +85,7 @@ class Cache:
 
     def key(self, path: Path, data: bytes, real_path: Optional[Path] = None) -> str:
         path = real_path or resolved(path)
-        hasher = hashlib.blake2b(self._base, digest_size=20)
+        hasher = blake2b(self._base, digest_size=20)
         hasher.update(str(path).encode() + b"\0")
         hasher.update(content_digest(path, data).encode() + b"\0")
         hasher.update(",".join(sorted(self.settings.ignored_for(path))).encode())
@@ -193,13 +191,13 @@ class FactsStore:
     def __init__(self, cache_directory: Path):
         self.directory = Path(cache_directory) / FACTS_DIR_NAME
         base = json.dumps([FACTS_FORMAT, code_fingerprint(), list(sys.version_info[:2])])
-        self._base = hashlib.blake2b(base.encode(), digest_size=16).digest()
+        self._base = blake2b(base.encode(), digest_size=16).digest()
         self._prepared = False
         self.loaded = 0  # entries answered from the store (for tests and benchmarks)
         self.stored = 0
 
     def key(self, path: Path, content: str) -> str:
-        hasher = hashlib.blake2b(self._base, digest_size=20)
+        hasher = blake2b(self._base, digest_size=20)
         hasher.update(str(path).encode() + b"\0" + content.encode())
         return hasher.hexdigest()
 
@@ -209,7 +207,7 @@ class FactsStore:
         key = self.key(path, content)
         try:
             with open(self.directory / f"{key}.pickle", "rb") as handle:
-                stored = _FactsUnpickler(io.BytesIO(handle.read())).load()
+                stored = _facts_unpickler()(io.BytesIO(handle.read())).load()
             stored_key, (stored_path, facts, digests) = stored
             if stored_key != key or stored_path != path or not isinstance(digests, tuple) or digests[0] != content \
                     or not isinstance(digests[1], str) or not (facts is None or isinstance(facts, project.FileFacts)):
@@ -225,6 +223,8 @@ class FactsStore:
         path, _, digests = entry
         key = self.key(path, digests[0])
         try:
+            import pickle  # here: a run without a cache never needs it
+
             payload = pickle.dumps((key, entry), protocol=pickle.HIGHEST_PROTOCOL)
             self._prepare()
             # a temporary name of this process's own, then an atomic rename (NamedTemporaryFile
@@ -262,11 +262,19 @@ _ALLOWED_CLASSES = {
 _PATH_CLASSES = frozenset({"PosixPath", "WindowsPath", "PurePosixPath", "PureWindowsPath", "Path"})
 
 
-class _FactsUnpickler(pickle.Unpickler):
-    def find_class(self, module: str, name: str):
-        if (module, name) in _ALLOWED_CLASSES or (module.split(".")[0] == "pathlib" and name in _PATH_CLASSES):
-            return super().find_class(module, name)
-        raise pickle.UnpicklingError(f"{module}.{name} is not part of a facts entry")
+@lru_cache(maxsize=None)
+def _facts_unpickler() -> type:
+    """The unpickler of facts entries (made on first use: a run without a cache never
+    imports pickle)."""
+    import pickle
+
+    class _FactsUnpickler(pickle.Unpickler):
+        def find_class(self, module: str, name: str):
+            if (module, name) in _ALLOWED_CLASSES or (module.split(".")[0] == "pathlib" and name in _PATH_CLASSES):
+                return super().find_class(module, name)
+            raise pickle.UnpicklingError(f"{module}.{name} is not part of a facts entry")
+
+    return _FactsUnpickler
 
 
 def _content_state(path: Path) -> Optional[tuple[str, Optional[str]]]:

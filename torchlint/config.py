@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Optional
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 from torchlint.codes import ALL_CODES, FILE_NOT_LINTED
 
@@ -50,6 +44,8 @@ def _nearest(key: str, known: Iterable[str]) -> str:
     spelt = key.replace("_", "-").lower()
     if spelt in known:
         return f" did you mean {spelt!r}?"
+    import difflib
+
     close = difflib.get_close_matches(spelt, sorted(known), n=1, cutoff=0.6)
     return f" did you mean {close[0]!r}?" if close else ""
 
@@ -131,16 +127,26 @@ def resolve_selectors(selectors: Iterable[str], where: str) -> set[str]:
     return codes
 
 
+def _read_toml(path: Path) -> dict[str, Any]:
+    """The TOML file's table (tomllib is imported here: a project without a
+    ``pyproject.toml`` never needs it); ConfigError when it cannot be read."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    try:
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise ConfigError(f"cannot read {path}: {error}") from None
+
+
 def find_config(start: Path) -> Optional[Path]:
     """The nearest ``pyproject.toml`` with a ``[tool.torchlint]`` table, upward from ``start``."""
     directory = start if start.is_dir() else start.parent
     for candidate in [directory, *directory.parents]:
         pyproject = candidate / "pyproject.toml"
         if pyproject.is_file():
-            try:
-                data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-                raise ConfigError(f"cannot read {pyproject}: {error}") from None
+            data = _read_toml(pyproject)
             if "torchlint" in data.get("tool", {}):
                 return pyproject
     return None
@@ -178,10 +184,7 @@ def load_settings(
     where = "the command line"
     if config_path is not None:
         where = str(config_path)
-        try:
-            data = tomllib.loads(Path(config_path).read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-            raise ConfigError(f"cannot read {config_path}: {error}") from None
+        data = _read_toml(config_path)
         table = data.get("tool", {}).get("torchlint", {})
         if not isinstance(table, dict):
             raise ConfigError(f"[tool.torchlint] in {where} must be a table")

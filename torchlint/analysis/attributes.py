@@ -26,8 +26,6 @@ def unregistered_tensor_assignments(info: "ClassInfo", prior_parameter: bool = F
     """``self.x = <plain tensor>`` in construction that stays a plain attribute.
     ``prior_parameter``: also a store to a name that already holds a Parameter (torch then
     refuses a plain tensor with ``TypeError``)."""
-    if info.overrides_setattr:
-        return
     facts = info.construction
     # Registrations inside construction are judged precisely (order, branches) below;
     # the name-based set covers the ones elsewhere (other methods, base classes).
@@ -40,6 +38,8 @@ def unregistered_tensor_assignments(info: "ClassInfo", prior_parameter: bool = F
             continue  # torch keeps an already registered name registered
         if event.prior_state == PARAM and not prior_parameter:
             continue  # torch keeps an already registered name registered
+        if info.overrides_setattr:  # asked only now: it reads the modules of every base class
+            return
         if any(re.fullmatch(pattern, event.name) for pattern in info.base_computed_buffers):
             continue  # a base class registered buffers under names we cannot read: this may be one
         name = event.name

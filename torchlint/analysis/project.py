@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-import hashlib
 import re
 import sys
 from contextlib import contextmanager
@@ -25,6 +24,11 @@ from typing import Any, Callable, Iterable, Iterator, Optional, Union
 
 from torchlint.analysis import known, module_bases
 from torchlint.source import python_ast
+
+try:  # hashlib's blake2b is this one; importing hashlib also loads OpenSSL's module (~2 ms a run)
+    from _blake2 import blake2b
+except ImportError:  # pragma: no cover - a Python built without it
+    from hashlib import blake2b
 
 # Methods whose body, when it touches `self.x`, shows that `x` is moved or saved by hand:
 # `_apply` (every move goes through it), `to` (the usual move), and the state-dict hooks.
@@ -440,13 +444,13 @@ def _canonical(value):
 
 def facts_digest(facts: Optional[FileFacts]) -> str:
     """What another file can learn from this one through the index, as a digest."""
-    return hashlib.blake2b(repr(_canonical(facts)).encode(), digest_size=16).hexdigest()
+    return blake2b(repr(_canonical(facts)).encode(), digest_size=16).hexdigest()
 
 
 def content_digest(path: Path, data: bytes) -> str:
     """The file's bytes plus its dotted module name (which depends on the ``__init__.py``
     files above it): equal digests mean equal facts."""
-    hasher = hashlib.blake2b(data, digest_size=16)
+    hasher = blake2b(data, digest_size=16)
     hasher.update(b"\0" + (module_name_for(path) or "").encode())
     return hasher.hexdigest()
 
@@ -731,11 +735,19 @@ class ProjectIndex:
         return facts.classes.get(ref.name) if facts else None
 
     def base_refs(self, ref: ClassRef) -> list[Resolved]:
+        return list(self.iter_base_refs(ref))
+
+    def iter_base_refs(self, ref: ClassRef) -> Iterator[Resolved]:
+        """``base_refs``, each base resolved only when the caller asks for it: a question
+        answered by the first bases never reads the modules of the others."""
         facts = self.facts_for(ref.path)
         cls = facts.classes.get(ref.name) if facts else None
         if cls is None:
-            return []
-        return [r for r in (self.resolve(facts, base) for base in cls.bases) if r is not None]
+            return
+        for base in cls.bases:
+            resolved = self.resolve(facts, base)
+            if resolved is not None:
+                yield resolved
 
     def _memoised(self, memo: dict, key: Any, compute: Callable[[], Any], while_computing: Any) -> Any:
         """``compute()``'s answer for ``key``, memoised with the files it observed: reusing
@@ -757,7 +769,7 @@ class ProjectIndex:
     def is_module_class(self, ref: ClassRef) -> bool:
         """True when ``ref`` derives (directly or not) from torch.nn.Module."""
         return self._memoised(self._is_module, ref,
-                              lambda: any(self.resolves_to_module(base) for base in self.base_refs(ref)), False)
+                              lambda: any(self.resolves_to_module(base) for base in self.iter_base_refs(ref)), False)
 
     def class_owns_parameters(self, ref: ClassRef) -> bool:
         """Does building this user class create parameters? Its ``__init__`` stores a
@@ -772,7 +784,7 @@ class ProjectIndex:
         for parts, keywords in cls.init_calls:
             if self._creates_parameters(self.resolve(facts, parts), dict(keywords)):
                 return True
-        return any(self._creates_parameters(base, {}) for base in self.base_refs(ref))
+        return any(self._creates_parameters(base, {}) for base in self.iter_base_refs(ref))
 
     def _creates_parameters(self, resolved: Optional[Resolved], keywords: dict) -> bool:
         if isinstance(resolved, External):

@@ -10,17 +10,35 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Union
+from typing import TYPE_CHECKING, Union
 
 from torchlint.diagnostics import Diagnostic
-from torchlint.notebooks.cells import CellMap, Joined, is_notebook, join
-from torchlint.notebooks.document import read
 
+if TYPE_CHECKING:  # pragma: no cover
+    from torchlint.notebooks.cells import CellMap, Joined
+
+# The modules that read and join a notebook are imported when a notebook is met: every
+# run imports this package (the engine asks ``is_notebook`` of each file), few lint one.
 __all__ = ["CellMap", "Joined", "is_notebook", "load", "place_all", "cell_problems"]
 
 
-def load(data: bytes) -> Joined:
+def is_notebook(path) -> bool:
+    return str(path).endswith(".ipynb")
+
+
+def __getattr__(name: str):
+    if name in ("CellMap", "Joined", "join"):
+        from torchlint.notebooks import cells
+
+        return getattr(cells, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def load(data: bytes) -> "Joined":
     """The notebook in ``data`` as one module; ``NotLinted`` when it is not a notebook."""
+    from torchlint.notebooks.cells import join
+    from torchlint.notebooks.document import read
+
     return join(read(data))
 
 

@@ -196,6 +196,3 @@ def join(notebook: document.Notebook) -> Joined:
         row += len(lines)
     return Joined("".join(parts), CellMap(spans), notebook, masked, problems)
 
-
-def is_notebook(path) -> bool:
-    return str(path).endswith(".ipynb")

@@ -99,8 +99,8 @@ class Net(nn.Module):
     def check(self, ctx) -> Iterator[Finding]:
         for info in ctx.module_classes:
             facts = info.construction
-            if facts.super_init is None or info.custom_metaclass:
-                continue  # never initialised at all (TL003), or a metaclass initialises it
+            if facts.super_init is None:
+                continue  # never initialised at all (TL003)
             first = None  # the fix (one move, above the first registration) goes on every finding of the class
             for event in facts.events:
                 if isinstance(event, AttrAssign) and event.before_super and event.value.kind in _WHAT:
@@ -116,6 +116,8 @@ class Net(nn.Module):
                                f"`AttributeError` (cannot assign {_CALL_WHAT[event.method]} before Module.__init__() call)")
                 else:
                     continue
+                if info.custom_metaclass:  # asked only now: it reads the modules of every base class
+                    break  # a metaclass initialises it
                 if first is None:
                     first = (_move_super_fix(ctx, info, node),)
                 help = "Move the `super().__init__()` call above it"

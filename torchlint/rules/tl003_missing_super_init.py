@@ -94,9 +94,13 @@ class Loss(nn.Module):
     def check(self, ctx) -> Iterator[Finding]:
         for info in ctx.module_classes:
             init = info.methods.get("__init__")
-            if init is None or info.custom_metaclass or info.initialised_explicitly:
+            if init is None:
                 continue
             facts = info.construction
+            if facts.super_init is not None or not (facts.skipping_inits or facts.touches_self):
+                continue  # nothing to report: the questions below (every base class's module) are not asked
+            if info.custom_metaclass or info.initialised_explicitly:
+                continue
             if facts.super_init is None and facts.skipping_inits:
                 call = facts.skipping_inits[0]
                 yield Finding(
