@@ -183,11 +183,14 @@ def not_runnable_as_written(entry: dict) -> Optional[str]:
         return None
     if why.startswith("not imported:"):
         return "modular template that transformers cannot import"
-    called = _MISSING_BASE_ARGUMENTS.search(why)
-    if called and called.group(1) != entry.get("class"):
-        return "modular template calling a base constructor without its arguments"
-    if re.search(r"build failed: (NameError|UnboundLocalError):", why):
-        return "modular template using names only the converter defines"
+    # the first attempt's error, or a later one's (after mending a config field the template's
+    # inherited code reads, the build may reach the template's own unrunnable call)
+    for result in [why] + [attempt.get("result") or "" for attempt in entry.get("log") or ()]:
+        called = _MISSING_BASE_ARGUMENTS.search(result)
+        if called and called.group(1) != entry.get("class"):
+            return "modular template calling a base constructor without its arguments"
+        if re.match(r"(build failed: )?(NameError|UnboundLocalError):", result):
+            return "modular template using names only the converter defines"
     return None
 
 

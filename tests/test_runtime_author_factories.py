@@ -221,3 +221,28 @@ class Bottleneck(nn.Module):
     # the widths grow; the stride and the ratio stay
     assert (block.status, block.arguments) == ("built", "in_chs=64, out_chs=64; mended: in_chs=128, out_chs=128")
     assert block.instance.norm.num_channels == 32
+
+
+def test_a_string_parameter_takes_a_value_the_constructor_compares_it_with(tmp_path):
+    from test_runtime_build import build, load
+
+    module, path = load("""
+import torch.nn as nn
+
+
+class PartialConv(nn.Module):
+    def __init__(self, dim: int, mode: str):
+        super().__init__()
+        self.conv = nn.Conv2d(dim // 4, dim // 4, 3, padding=1)
+        if mode == "slice":
+            self.split = False
+        elif mode in ("split", "split_cat"):
+            self.split = True
+        else:
+            raise NotImplementedError(mode)
+""", tmp_path)
+    conv = build(module, path, "PartialConv")
+    assert (conv.status, conv.arguments) == ("built", "dim=64, mode='slice'")
+    from torchlint.runtime.synthesis import compared_strings
+
+    assert compared_strings(module.PartialConv, "mode") == ("slice", "split", "split_cat")

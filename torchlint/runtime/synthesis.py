@@ -11,14 +11,17 @@ its own defaults. A few schemes are tried in turn; each gives different values.
 from __future__ import annotations
 
 import argparse
+import ast
 import collections.abc
 import copy
 import dataclasses
 import enum
+import functools
 import importlib
 import inspect
 import re
 import sys
+import textwrap
 import types
 import typing
 from dataclasses import dataclass
@@ -302,7 +305,8 @@ class Synthesiser:
         if annotation is float:  # an expansion ratio multiplies a size: the int 4 is a float too
             return _float_for(name, scheme) if _name_rule(name) != "ratio" else 4
         if annotation is str:
-            return self._string(name)
+            compared = compared_strings(owner, name)  # `if forward == "slicing": ...`
+            return compared[scheme % len(compared)] if compared else self._string(name)
         if isinstance(annotation, type):
             return self._instance_of(annotation, name, scheme, owner)
         return self._by_name(name, scheme, owner)
@@ -711,6 +715,29 @@ def _forwarded_to(cls: type, signature: inspect.Signature) -> Optional[tuple[Any
             continue  # forwards too: look further up
         return init, base_signature.replace(parameters=parameters)
     return None
+
+
+@functools.lru_cache(maxsize=1024)
+def compared_strings(cls: type, name: str) -> tuple[str, ...]:
+    """The strings a constructor compares its parameter ``name`` with (``forward == "slicing"``,
+    ``mode in ("sum", "mean")``): the values it accepts, when nothing else tells them."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(cls.__init__)))
+    except (OSError, TypeError, SyntaxError, ValueError):
+        return ()
+    found: list[str] = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Compare) and isinstance(node.left, ast.Name) and node.left.id == name):
+            continue
+        for operator, other in zip(node.ops, node.comparators):
+            if isinstance(operator, (ast.Eq, ast.NotEq)):
+                items = [other]
+            elif isinstance(operator, (ast.In, ast.NotIn)) and isinstance(other, (ast.Tuple, ast.List, ast.Set)):
+                items = other.elts
+            else:
+                continue
+            found += [item.value for item in items if isinstance(item, ast.Constant) and isinstance(item.value, str)]
+    return tuple(dict.fromkeys(found))
 
 
 def _default_instance(cls: type, name: str) -> Any:
