@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -42,6 +43,7 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Optional
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
@@ -134,6 +136,12 @@ def run(args: argparse.Namespace, torchvision: str) -> int:
     print(f"build time per class  median {median:.3f} s, p90 {p90:.3f} s, p95 {p95:.3f} s, "
           f"max {builds[-1] if builds else float('nan'):.2f} s; {slow} over 10 s")
     print("top reasons not built " + "; ".join(f"{reason} ({n})" for reason, n in stats.top_reasons(8)))
+    apart = Counter(kind for kind in (not_runnable_as_written(entry) for entry in stats.classes
+                                      if entry.get("status") not in ("built", "skipped")) if kind)
+    runnable = found - sum(apart.values()) - sum(stats.skipped.values())
+    print(f"not runnable as written {sum(apart.values())}: " + "; ".join(f"{k} ({n})" for k, n in apart.most_common()))
+    print(f"built of the rest     {stats.built} of {runnable} ({stats.built / max(runnable, 1):.1%}; "
+          "the rest: classes that are not abstract and whose file and constructor can run as written)")
     print(f"peak worker memory    {stats.peak_worker_rss_mb} MB (max RSS of a worker; "
           f"{stats.workers_started} workers started, {stats.workers_replaced} replaced after a fault)")
     print(f"aims                  built >= {AIM_BUILT:.0%}: {'met' if built_share >= AIM_BUILT else 'MISSED'}; "
@@ -153,6 +161,37 @@ def run(args: argparse.Namespace, torchvision: str) -> int:
                 print(f"  {diagnostic.path}:{diagnostic.location.row} {diagnostic.code} "
                       f"{diagnostic.runtime['verdict']}: {diagnostic.runtime['detail']}")
     return 0
+
+
+_MISSING_BASE_ARGUMENTS = re.compile(r"TypeError: (\w+)\.__init__\(\) (missing \d+ required positional|"
+                                    r"takes \d+ positional arguments? but \d+ were given)")
+
+
+def not_runnable_as_written(entry: dict) -> Optional[str]:
+    """Why no constructor arguments could build this class, if that is the case (counted
+    apart from the gaps of synthesis): an optional dependency missing; or transformers'
+    ``modular_*.py`` templates, which the library's converter expands into the
+    ``modeling_*.py`` files users import, and which do not run as written: transformers
+    itself refuses to import some (its ``auto_docstring`` recognises processors by file
+    name; imports of names only the converter writes; base orders it resolves), and
+    their constructors call a base's constructor without its arguments (``super().__init__()``
+    for ``LlamaAttention(config, layer_idx)``) or use names only the converter defines."""
+    why = entry.get("why") or ""
+    if re.search(r"No module named|requires the \w+ library", why):
+        return "an optional dependency is not installed"
+    if not Path(entry.get("file", "")).name.startswith("modular_"):
+        return None
+    if why.startswith("not imported:"):
+        return "modular template that transformers cannot import"
+    # the first attempt's error, or a later one's (after mending a config field the template's
+    # inherited code reads, the build may reach the template's own unrunnable call)
+    for result in [why] + [attempt.get("result") or "" for attempt in entry.get("log") or ()]:
+        called = _MISSING_BASE_ARGUMENTS.search(result)
+        if called and called.group(1) != entry.get("class"):
+            return "modular template calling a base constructor without its arguments"
+        if re.match(r"(build failed: )?(NameError|UnboundLocalError):", result):
+            return "modular template using names only the converter defines"
+    return None
 
 
 # Defined in the workers when torchvision's compiled ops cannot load (--torchvision-python-only).

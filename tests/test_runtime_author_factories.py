@@ -132,3 +132,117 @@ def test_a_default_config_with_sizes_the_network_fills_in(tmp_path):
     assert attention.log[0]["result"].startswith("TypeError: unsupported operand type(s) for *")
     assert (attention.status, attention.arguments) == ("built", "dim=32, cfg=WindowCfg(window_size=4)")
     assert module.WindowCfg().window_size is None  # the author's default object is left alone
+
+
+def test_a_modular_templates_config_comes_from_the_generated_configuration_file():
+    from conftest import FIXTURES as fixtures
+
+    sys.path.insert(0, str(fixtures / "runtime"))
+    try:
+        import toy_family.configuration_toy as generated
+        import toy_family.modular_toy as template
+    finally:
+        sys.path.remove(str(fixtures / "runtime"))
+    with pytest.raises(TypeError):
+        template.ToyConfig()  # the template's own config does not run as written
+    real = realpath(template.__file__)
+    builder = Builder(vars(template), lambda f: f == real, {}, {}, budget=60)
+    for name in ("ToyBlock", "ToyModel"):  # annotated with the config; through config_class
+        outcome = builder.build(getattr(template, name), f"toy_family.modular_toy:{name}")
+        assert outcome.status == "built", outcome.reason
+        assert outcome.how == "`config`: config `ToyConfig` (from configuration_toy.py) with its defaults"
+    assert len(outcome.instance.blocks) == 2 and outcome.instance.embed.num_embeddings == 100
+    from torchlint.runtime.synthesis import generated_twin
+
+    assert generated_twin(template.ToyConfig) is generated.ToyConfig
+    assert generated_twin(generated.ToyConfig) is None
+
+
+def test_a_variant_that_forwards_everything_is_built_with_its_bases_signature(tmp_path):
+    from test_runtime_build import build, load
+
+    module, path = load("""
+import torch.nn as nn
+
+
+class Attention(nn.Module):
+    def __init__(self, dim: int, num_heads: int, dropout: float = 0.0):
+        super().__init__()
+        assert dim % num_heads == 0
+        self.qkv = nn.Linear(dim, 3 * dim)
+
+
+class FusedAttention(Attention):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fused = True
+""", tmp_path)
+    fused = build(module, path, "FusedAttention")
+    assert fused.log[0]["arguments"] == "no arguments"  # what the author wrote first: nothing to pass
+    assert fused.log[0]["result"].startswith("TypeError: Attention.__init__() missing 2 required")
+    assert (fused.status, fused.arguments) == ("built", "dim=32, num_heads=2")
+    assert fused.instance.qkv.in_features == 32 and fused.instance.fused
+
+
+def test_a_per_layer_list_left_at_none_gets_one_entry_per_layer(tmp_path):
+    from test_runtime_build import build, load
+
+    module, path = load("""
+import torch.nn as nn
+
+
+class Level(nn.Module):
+    def __init__(self, dim: int, depth: int, drop_path_rates=None):
+        super().__init__()
+        assert len(drop_path_rates) == depth, "one drop path rate per block"
+        self.blocks = nn.ModuleList(nn.Linear(dim, dim) for _ in range(depth))
+""", tmp_path)
+    level = build(module, path, "Level")
+    assert (level.status, level.arguments) == ("built", "dim=64, depth=2; mended: drop_path_rates=[0.1, 0.1]")
+
+
+def test_widths_grow_until_a_fixed_group_count_divides_them(tmp_path):
+    from test_runtime_build import build, load
+
+    module, path = load("""
+import torch.nn as nn
+
+
+class Bottleneck(nn.Module):
+    def __init__(self, in_chs: int, out_chs: int, stride: int = 1, bottle_ratio: float = 0.25):
+        super().__init__()
+        mid = int(out_chs * bottle_ratio)
+        self.conv = nn.Conv2d(in_chs, mid, 1, stride=stride)
+        self.norm = nn.GroupNorm(32, mid)
+        self.out = nn.Conv2d(mid, out_chs, 1)
+""", tmp_path)
+    block = build(module, path, "Bottleneck")
+    assert block.log[0]["result"] == "ValueError: num_channels (16) must be divisible by num_groups (32)"
+    # the widths grow; the stride and the ratio stay
+    assert (block.status, block.arguments) == ("built", "in_chs=64, out_chs=64; mended: in_chs=128, out_chs=128")
+    assert block.instance.norm.num_channels == 32
+
+
+def test_a_string_parameter_takes_a_value_the_constructor_compares_it_with(tmp_path):
+    from test_runtime_build import build, load
+
+    module, path = load("""
+import torch.nn as nn
+
+
+class PartialConv(nn.Module):
+    def __init__(self, dim: int, mode: str):
+        super().__init__()
+        self.conv = nn.Conv2d(dim // 4, dim // 4, 3, padding=1)
+        if mode == "slice":
+            self.split = False
+        elif mode in ("split", "split_cat"):
+            self.split = True
+        else:
+            raise NotImplementedError(mode)
+""", tmp_path)
+    conv = build(module, path, "PartialConv")
+    assert (conv.status, conv.arguments) == ("built", "dim=64, mode='slice'")
+    from torchlint.runtime.synthesis import compared_strings
+
+    assert compared_strings(module.PartialConv, "mode") == ("slice", "split", "split_cat")

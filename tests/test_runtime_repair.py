@@ -111,7 +111,7 @@ class Table(nn.Module):
     ("Layer", "config=LayerConfig(); mended: LayerConfig.attn_implementation='eager'"),
     ("Smoother", "channels=64; mended: taps=64"),
     ("WindowBlock", "dim=64, input_resolution=32, depth=2, drop_path=0.1; "
-                    "mended: input_resolution=(32, 32), drop_path=[0.1, 0.1, 0.1, 0.1, 0.1, 0..."),
+                    "mended: input_resolution=(32, 32), drop_path=[0.1, 0.1]"),  # one rate per layer
     ("Backbone", "config=StageConfig(); mended: StageConfig.hidden_sizes=[8, 16, 32]"),
     ("Rope", "dim=64; mended: config=RopeConfig(), RopeConfig.rope_factor=4"),
 ])

@@ -12,6 +12,8 @@ wrong, and Python 3.11 tracebacks say exactly which expression failed:
   defaults to None): the value is made up from the name;
 - a layer factory left at None and called (``norm_layer(dim)`` for ``norm_layer=None``,
   which the enclosing model always passes): ``nn.Identity``, which takes any arguments;
+- ``num_channels (16) must be divisible by num_groups (32)`` (``nn.GroupNorm`` on a width
+  derived from our sizes): every size we passed grows by the missing factor;
 - an int where a sequence belongs (``input_resolution[0]``, ``drop_path[i]``,
   ``zip(self.input_resolution, ...)``, ``len(in_channels)``): a tuple of two for
   spatial names, else a list; a tuple where a list is concatenated: a list.
@@ -33,13 +35,15 @@ import re
 from collections.abc import Mapping
 from typing import Any, Callable, Iterator, Optional
 
-from torchlint.runtime.synthesis import field_value, fields_of, is_config_name, is_size_name, is_spatial_name
+from torchlint.runtime.synthesis import (field_value, fields_of, is_config_name, is_size_name, is_width_name,
+                                         is_spatial_name)
 
 MAX_REPAIRS = 16  # mended attempts per argument set
 _FRAMES = 6  # innermost traceback frames examined
 _PLAIN = (int, float, bool, str, bytes, type(None), tuple, list, dict, set, frozenset)
 _NONE = "NoneType"
 _NONE_CALLED = "'NoneType' object is not callable"
+_GROUPS = re.compile(r"num_channels \((\d+)\) must be divisible by num_groups \((\d+)\)")  # nn.GroupNorm
 _WANTS_SEQUENCE = re.compile(r"'(int|float|NoneType)' object is not (?:subscriptable|iterable)|"
                              r"object of type '(int|float|NoneType)' has no len\(\)|"
                              r"cannot unpack non-iterable (int|float|NoneType) object")
@@ -124,10 +128,24 @@ class Repairer:
                                     lambda name, value: self._sequence(name, value), sequence_only=True)
         if _NONE_CALLED in text:
             return self._none_called(error)
+        groups = _GROUPS.search(text)
+        if groups:
+            return self._scale_sizes(int(groups.group(1)), int(groups.group(2)))
         if _NONE in text:
             return self._each_chain(error, lambda value: value is None, lambda name, value: self._for_none(name),
                                     prefer=is_size_name)
         return False
+
+    def _scale_sizes(self, channels: int, groups: int) -> bool:
+        """``GroupNorm(32, 16)``: a width derived from our sizes (``in_chs // 4``) is not a
+        multiple of a group count the code fixes. Every size we passed grows by the factor
+        that makes it one."""
+        factor = groups // math.gcd(channels, groups) if channels > 0 else 0
+        if factor < 2:
+            return False
+        sizes = [name for name, value in self.kwargs.items()
+                 if type(value) is int and value > 0 and is_width_name(name)]
+        return any([self._set(self.kwargs, name, self.kwargs[name] * factor) for name in sizes])
 
     def _none_called(self, error: BaseException) -> bool:
         """``norm_layer(dim)`` with ``norm_layer=None`` (a layer factory that the enclosing
@@ -242,10 +260,11 @@ class Repairer:
         return [value] * self._list_length()
 
     def _list_length(self) -> int:
-        """Long enough to index by any layer: the largest layer count among our values."""
+        """One entry per layer: the largest layer count among our values (a per-layer list,
+        `drop_path_rates`, must often be exactly that long), else 8."""
         counts = [value for obj in self._objects() for key, value in fields_of(obj).items()
-                  if type(value) is int and re.search(r"(layers|depth|blocks|stages)", key)]
-        return min(64, max([8, *counts]))
+                  if type(value) is int and value > 0 and re.search(r"(layers|depth|blocks|stages)", key)]
+        return min(64, max(counts)) if counts else 8
 
     def _size_for_none(self) -> int:
         return max((_size_fitting(obj) for obj in self._objects()), default=64)

@@ -11,12 +11,17 @@ its own defaults. A few schemes are tried in turn; each gives different values.
 from __future__ import annotations
 
 import argparse
+import ast
 import collections.abc
 import copy
 import dataclasses
 import enum
+import functools
+import importlib
 import inspect
 import re
+import sys
+import textwrap
 import types
 import typing
 from dataclasses import dataclass
@@ -210,8 +215,12 @@ class Synthesiser:
             signature = inspect.signature(cls)
         except (TypeError, ValueError) as error:
             raise CannotSynthesise(f"no readable signature ({error})") from None
+        init = cls.__init__
+        forwarded = _forwarded_to(cls, signature) if scheme > 0 else None
+        if forwarded is not None:  # `__init__(self, *args, **kwargs)` passing all on to its base
+            init, signature = forwarded
         try:
-            hints = typing.get_type_hints(cls.__init__)
+            hints = typing.get_type_hints(init)
         except Exception:  # unresolvable forward references: fall back to names
             hints = {}
         kwargs: dict[str, Any] = {}
@@ -298,7 +307,8 @@ class Synthesiser:
         if annotation is float:  # an expansion ratio multiplies a size: the int 4 is a float too
             return _float_for(name, scheme) if _name_rule(name) != "ratio" else 4
         if annotation is str:
-            return self._string(name)
+            compared = compared_strings(owner, name)  # `if forward == "slicing": ...`
+            return compared[scheme % len(compared)] if compared else self._string(name)
         if isinstance(annotation, type):
             return self._instance_of(annotation, name, scheme, owner)
         return self._by_name(name, scheme, owner)
@@ -363,7 +373,8 @@ class Synthesiser:
             return self._namespace(name)
         if _CONFIG_NAME.search(annotation.__name__) or _is_record_class(annotation):
             # `config: CLIPConfig` on an encoder that really takes the text or vision part
-            return self._config_among([annotation], annotation, owner, name, scheme)
+            generated = generated_twin(annotation) or annotation
+            return self._config_among([generated], generated, owner, name, scheme)
         return _default_instance(annotation, name)
 
     def _config_for(self, owner: type, name: str, scheme: int) -> Any:
@@ -375,7 +386,9 @@ class Synthesiser:
         classes += [value for key, value in self.globals.items()
                     if isinstance(value, type) and _CONFIG_NAME.search(key)
                     and not issubclass(value, self.nn.Module) and value is not declared]
-        return self._config_among(classes, declared, owner, name, scheme, namespace=True)
+        generated = [generated_twin(cls) or cls for cls in classes]
+        return self._config_among(generated, generated[0] if declared is not None else None, owner, name, scheme,
+                                  namespace=True)
 
     def _namespace(self, name: str) -> Any:
         value = FilledNamespace()
@@ -456,7 +469,9 @@ class Synthesiser:
                 problem = str(error)
                 continue
             kind = _record_kind(cls)
-            path = f"`{name}`: {kind} `{cls.__name__}` with its defaults" + (
+            # a template's Module, the generated config: say where it came from
+            home = f" (from {cls.__module__.rpartition('.')[2]}.py)" if generated_twin_of_template(owner, cls) else ""
+            path = f"`{name}`: {kind} `{cls.__name__}`{home} with its defaults" + (
                 f" ({', '.join(filled_required[:3])} made up)" if filled_required else "")
             if filled_required:
                 self._made_by[id(instance)] = (instance, f"{cls.__name__}({', '.join(filled_required[:3])})")
@@ -579,11 +594,16 @@ def _sizes_filled(config: Any, scheme: int) -> Optional[tuple[Any, str]]:
     return filled, f"{type(config).__name__}({shown})"
 
 
+def is_width_name(name: str) -> bool:
+    """A width (``dim``, ``hidden_size``, ``in_chs``, ``out_channels``), not a count, kernel or stride."""
+    return _name_rule(name) in (None, "channels_in") and is_size_name(name)
+
+
 def is_size_name(name: str) -> bool:
     kind = _name_rule(name)
     if kind in ("float", "bool", "config", "callable", "index"):
         return False
-    return kind is not None or bool(re.search(r"(size|dim|channels|features|width|hidden|units)", name.lower()))
+    return kind is not None or bool(re.search(r"(size|dim|channels|chs|features|width|hidden|units)", name.lower()))
 
 
 def _is_record_class(cls: type) -> bool:
@@ -648,6 +668,78 @@ def module_factories(cls: type, module_globals: dict[str, Any]) -> list[tuple[st
             found.append((not _SMALL_PRESET.search(name), order, name, function))
     found.sort(key=lambda item: item[:2])
     return [(f"{name}()", function) for _, _, name, function in found[:MODULE_FACTORIES]]
+
+
+def generated_twin(cls: type) -> Optional[type]:
+    """For a config class of a transformers modular template (``models/x/modular_x.py``,
+    which the library's converter expands into ``modeling_x.py`` and ``configuration_x.py``;
+    a template's ``__post_init__`` may call its base's unbound, ``Base.__post_init__(**kwargs)``,
+    and cannot run as written): the class of the same name in the generated
+    ``configuration_x.py`` next to it, when that module is importable; else None."""
+    module = getattr(cls, "__module__", "") or ""
+    package, _, stem = module.rpartition(".")
+    if not stem.startswith("modular_") or not package:
+        return None
+    sibling = sys.modules.get(f"{package}.configuration_{stem[len('modular_'):]}")
+    if sibling is None:
+        try:
+            sibling = importlib.import_module(f"{package}.configuration_{stem[len('modular_'):]}")
+        except Exception:  # no generated file, or it fails to import
+            return None
+    twin = getattr(sibling, cls.__name__, None)
+    return twin if isinstance(twin, type) and twin is not cls else None
+
+
+def generated_twin_of_template(owner: type, cls: type) -> bool:
+    """Is ``cls`` a generated config class standing in for the template's one (``owner``
+    being a Module of a transformers modular template)?"""
+    stem = owner.__module__.rpartition(".")[2]
+    return stem.startswith("modular_") and cls.__module__.endswith(".configuration_" + stem[len("modular_"):])
+
+
+def _forwarded_to(cls: type, signature: inspect.Signature) -> Optional[tuple[Any, inspect.Signature]]:
+    """For a class whose constructor takes only ``*args, **kwargs`` (a variant that passes
+    them on, ``super().__init__(*args, **kwargs)``): the first base constructor with named
+    parameters, and its signature without ``self``."""
+    if not signature.parameters or any(p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+                                       for p in signature.parameters.values()):
+        return None
+    for base in cls.__mro__[1:]:
+        init = base.__dict__.get("__init__")
+        if init is None or not inspect.isfunction(init):
+            continue
+        try:
+            base_signature = inspect.signature(init)
+        except (TypeError, ValueError):
+            return None
+        parameters = list(base_signature.parameters.values())[1:]
+        if all(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in parameters):
+            continue  # forwards too: look further up
+        return init, base_signature.replace(parameters=parameters)
+    return None
+
+
+@functools.lru_cache(maxsize=1024)
+def compared_strings(cls: type, name: str) -> tuple[str, ...]:
+    """The strings a constructor compares its parameter ``name`` with (``forward == "slicing"``,
+    ``mode in ("sum", "mean")``): the values it accepts, when nothing else tells them."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(cls.__init__)))
+    except (OSError, TypeError, SyntaxError, ValueError):
+        return ()
+    found: list[str] = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Compare) and isinstance(node.left, ast.Name) and node.left.id == name):
+            continue
+        for operator, other in zip(node.ops, node.comparators):
+            if isinstance(operator, (ast.Eq, ast.NotEq)):
+                items = [other]
+            elif isinstance(operator, (ast.In, ast.NotIn)) and isinstance(other, (ast.Tuple, ast.List, ast.Set)):
+                items = other.elts
+            else:
+                continue
+            found += [item.value for item in items if isinstance(item, ast.Constant) and isinstance(item.value, str)]
+    return tuple(dict.fromkeys(found))
 
 
 def _default_instance(cls: type, name: str) -> Any:
