@@ -69,7 +69,10 @@ def wrap_container_fix(ctx, event: AttrAssign, list_wrapper: str, dict_wrapper: 
     empty = (isinstance(value, (cst.List, cst.Dict, cst.Tuple)) and not value.elements) or (
         isinstance(value, cst.Call) and not value.args and code(ctx, value.func) in ("list", "dict", "tuple")
     )
-    new = f"{nn}.{wrapper}()" if empty else f"{nn}.{wrapper}({ctx.source_of(value)})"
+    contents = ctx.source_of(value)
+    if isinstance(value, cst.Tuple):
+        contents = f"[{contents}]"  # the tuple's elements, without its parentheses: one argument
+    new = f"{nn}.{wrapper}()" if empty else f"{nn}.{wrapper}({contents})"
     edits = [replace(ctx, value, new)]
     for statement in concatenations:
         edits.append(_as_append(ctx, statement))
