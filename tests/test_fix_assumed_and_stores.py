@@ -56,3 +56,10 @@ def test_tl001_fixed_when_other_stores_are_tensors_by_their_locals(tmp_path, lat
 def test_tl001_not_fixed_when_another_store_may_be_no_tensor(tmp_path, later):
     source = STORED_ELSEWHERE.format(later)
     assert fixed(tmp_path, source, unsafe=True) == source
+
+
+def test_tl001_not_fixed_when_another_store_is_a_tensor_on_one_arm_only(tmp_path):
+    source = STORED_ELSEWHERE.format("        self.z = torch.ones(3) if x else 0\n")
+    assert fixed(tmp_path, source, unsafe=True) == source
+    both = STORED_ELSEWHERE.format("        self.z = torch.ones(3) if x else None\n")
+    assert fixed(tmp_path, both) != both
