@@ -56,3 +56,27 @@ def test_tl001_fixed_when_other_stores_are_tensors_by_their_locals(tmp_path, lat
 def test_tl001_not_fixed_when_another_store_may_be_no_tensor(tmp_path, later):
     source = STORED_ELSEWHERE.format(later)
     assert fixed(tmp_path, source, unsafe=True) == source
+
+
+def test_tl001_not_fixed_when_another_store_is_a_tensor_on_one_arm_only(tmp_path):
+    source = STORED_ELSEWHERE.format("        self.z = torch.ones(3) if x else 0\n")
+    assert fixed(tmp_path, source, unsafe=True) == source
+    both = STORED_ELSEWHERE.format("        self.z = torch.ones(3) if x else None\n")
+    assert fixed(tmp_path, both) != both
+
+
+METHOD_TABLES = HEAD + "    def __init__(self, d=3):\n        super().__init__()\n        self.a, self.b = self.tables(d)\n\n" \
+                       "    def tables(self, d):\n        return torch.zeros(d), torch.ones(d)\n\n" \
+                       "    def odd(self):\n        return [1], 2\n\n" \
+                       "    def update(self, d):\n        self.a, self.b = self.{}\n\n" \
+                       "    def forward(self, x):\n        return x + self.a + self.b\n"
+
+
+def test_tl001_other_store_from_a_method_of_the_class_is_judged_by_what_it_returns(tmp_path):
+    source = METHOD_TABLES.format("tables(d + 1)")
+    assert fixed(tmp_path, source) == source.replace(
+        "        self.a, self.b = self.tables(d)\n",
+        '        a, b = self.tables(d)\n        self.register_buffer("a", a, persistent=False)\n'
+        '        self.register_buffer("b", b, persistent=False)\n')
+    odd = METHOD_TABLES.format("odd()")
+    assert fixed(tmp_path, odd, unsafe=True) == odd

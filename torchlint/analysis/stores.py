@@ -48,6 +48,7 @@ class _Layout:
     functions: dict  # id(function) -> the names it uses (every Name node but attributes', parameters included)
     bases: dict = None  # class name -> names of its bases written in the file (last dotted part)
     methods: dict = None  # id(function) -> (class name, self name) for a method defined in a class body
+    class_methods: dict = None  # class name -> {method name: FunctionDef}
 
 
 class _Stores(walk.Visitor):
@@ -75,6 +76,7 @@ class _Stores(walk.Visitor):
                 isinstance(d.decorator, cst.Name) and d.decorator.value in ("staticmethod", "classmethod")
                 for d in node.decorators):
             self.layout.methods[id(node)] = (self.scopes[-1].name.value, params[0].name.value)
+            self.layout.class_methods.setdefault(self.scopes[-1].name.value, {}).setdefault(node.name.value, node)
         self.functions.append(node)
         self.scopes.append(node)
         self.layout.functions[id(node)] = set()
@@ -138,7 +140,7 @@ def _layout(ctx: "FileContext") -> _Layout:
     memo = ctx.__dict__.get("_store_layout")
     if memo is not None:
         return memo
-    layout = _Layout({}, {}, {}, {}, {})
+    layout = _Layout({}, {}, {}, {}, {}, {})
     walk.visit(ctx.module, _Stores(layout))
     ctx.__dict__["_store_layout"] = layout
     return layout
@@ -188,20 +190,25 @@ def stored_value(ctx: "FileContext", site: StoreSite) -> Optional[Value]:
     memo = ctx.__dict__.setdefault("_stored_values", {})
     key = (id(site.function), site.name)
     if key not in memo:
-        self_name = _layout(ctx).methods.get(id(site.function), (None, None))[1]
-        memo[key] = _walk_function(ctx, site.function, site.name, self_name)
+        memo[key] = _walk_function(ctx, site.function, site.name).found
     return memo[key].get(id(site.target))
 
 
-def _walk_function(ctx: "FileContext", function: cst.FunctionDef, name: str, self_name: Optional[str]) -> dict:
-    """The value of every attribute store in ``function``; ``self.<name>`` reads as a
-    tensor there (the buffer it would be: a tensor, or None, which fails any arithmetic)."""
+def _walk_function(ctx: "FileContext", function: cst.FunctionDef, name: str, depth: int = 0,
+                   call: Optional[cst.Call] = None, args: Optional[list] = None) -> "_Recorder":
+    """Walk ``function`` recording the value of every attribute store (``walker.found``)
+    and what it returns (``walker.returns``); ``self.<name>`` reads as a tensor there (the
+    buffer it would be: a tensor, or None, which fails any arithmetic) and ``self.m(...)``
+    runs the class's method ``m`` (two calls deep at most)."""
+    layout = _layout(ctx)
+    owner, self_name = layout.methods.get(id(function), (None, None))
     params = list(function.params.posonly_params) + list(function.params.params)
-    host = _BufferHost(name, self_name)
-    walker = _Recorder(Evaluator(ctx, host, parameter_values(ctx, function, params[1:], modules=False)))
+    if self_name is not None:
+        params = params[1:]
+    host = _BufferHost(ctx, name, self_name, layout.class_methods.get(owner, {}) if owner else {}, depth)
+    walker = _Recorder(Evaluator(ctx, host, parameter_values(ctx, function, params, call, args, modules=False)))
     walker.walk(function.body)
-    return walker.found
-
+    return walker
 
 
 class _Recorder(BlockWalker):
@@ -223,11 +230,23 @@ class _Recorder(BlockWalker):
 
 
 class _BufferHost(Host):
-    """``self.<name>`` is the buffer: a tensor."""
+    """``self.<name>`` is the buffer: a tensor; ``self.method(...)`` returns what the
+    class's method returns."""
 
-    def __init__(self, name: str, self_name: Optional[str]):
+    def __init__(self, ctx: "FileContext", name: str, self_name: Optional[str], methods: dict, depth: int):
+        self.ctx = ctx
         self.name = name
         self.self_name = self_name
+        self.methods = methods
+        self.depth = depth
 
     def self_attribute(self, attribute):
         return Value(Kind.TENSOR) if attribute == self.name else unknown()
+
+    def self_call(self, method, call, evaluator):
+        definition = self.methods.get(method)
+        if definition is None or self.depth >= 2:
+            return unknown()
+        args = [evaluator.eval(arg.value) for arg in call.args]
+        walker = _walk_function(self.ctx, definition, self.name, self.depth + 1, call, args)
+        return join(walker.returns) if walker.returns else unknown()

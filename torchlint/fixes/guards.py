@@ -46,6 +46,13 @@ def _moved_by_hand(value, name: str) -> bool:
             return False
 
 
+def _arms(value) -> list:
+    """The values a conditional expression may take (nested ones flattened)."""
+    if isinstance(value, cst.IfExp):
+        return _arms(value.body) + _arms(value.orelse)
+    return [value]
+
+
 def _detached(value) -> bool:
     """``x.detach()``: only a tensor has that method (a Module, a NumPy array, a number
     have none), and it returns a tensor."""
@@ -97,6 +104,12 @@ def non_tensor_store(ctx: "FileContext", name: str, registered_target=None, with
         if related is not None and site.owner is not None and site.owner not in related:
             continue
         value = site.value
+        if with_locals and isinstance(value, cst.IfExp):
+            # `t if c else 0`: a tensor on one arm only is no tensor store (each arm must be one)
+            if all(evaluator.eval(arm).kind in _TENSOR_OR_NONE or _moved_by_hand(arm, name) or _detached(arm)
+                   for arm in _arms(value)):
+                continue
+            return site
         if value is not None and (evaluator.eval(value).kind in _TENSOR_OR_NONE or _moved_by_hand(value, name)):
             continue
         if with_locals:

@@ -256,6 +256,8 @@ def _register_fix(ctx, info, event) -> Optional[Fix]:
         return None
     if event.before_super and (info.custom_metaclass or isinstance(event.target, cst.Call)):
         return None
+    if statement is None and not isinstance(event.target, cst.Attribute):
+        return None  # `setattr(self, "t", ...)`
     persistent = bool(ctx.settings and ctx.settings.unsafe_fixes)
     extra = "" if persistent else ", persistent=False"
     if statement is None and not isinstance(event.target, cst.Attribute):
@@ -306,8 +308,10 @@ def _refusal(ctx, info, event) -> Optional[str]:
         return "it is computed from parameters, so a buffer would keep a stale copy: compute it in `forward`"
     if event.prior_state is not None:
         earlier = [e for e in info.construction.events if getattr(e, "name", None) == name and e.seq < event.seq]
-        where = f" (line {ctx.position(earlier[0].target).start.line})" if earlier and isinstance(
-            earlier[0], AttrAssign) else ""
+        where = f" (line {ctx.position(_node_of(earlier[0])).start.line})" if earlier else ""
+        if any(not isinstance(e, AttrAssign) for e in earlier):
+            return (f"`self.{name}` is registered before{where} on some path only, and which form fits (persistent "
+                    "or not) is yours to choose: register it on every path before it is set")
         if earlier and all(isinstance(e, AttrAssign) and e.value.kind is Kind.TENSOR for e in earlier):
             return (f"`self.{name}` is first set{where} on a path that may not run, and registering a name that is "
                     "already set raises KeyError: register it where it is first set on every path")
@@ -328,9 +332,15 @@ def _refusal(ctx, info, event) -> Optional[str]:
     if event.before_super:
         return ("it runs before `super().__init__()` and cannot move below it (code in between reads it or calls "
                 "a method of `self`, or the class initialises through a metaclass)")
+    if not isinstance(event.target, cst.Attribute):
+        return "it is stored by `setattr(...)`: write `self.register_buffer(name, value)` there instead"
     if single_assignment(event) is None:
         return "its assignment cannot be split (a starred target, or a function that reads `locals()`)"
     return None
+
+
+def _node_of(event):
+    return event.target if isinstance(event, AttrAssign) else getattr(event, "call", None) or event.name_node
 
 
 def _registration(ctx, info, event, extra: str):
