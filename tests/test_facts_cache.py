@@ -258,3 +258,46 @@ def test_cold_warm_and_partly_warm_runs_give_the_same_findings(tmp_path, jobs):
     some = [str(p) for p in chooser.sample(files, 10)]  # a pre-commit run over a few files
     assert _everything(engine.run(some, settings, jobs=jobs, cache_dir=cache)) == \
         _everything(engine.run(some, settings, jobs=jobs, cache_dir=None))
+
+
+# A mixin module that a lint reads only for a finding that depends on it (does a base
+# override __setattr__?): the cache must record it exactly when it was read.
+SAVE_MIXIN = "class SaveMixin:\n    def save(self, path):\n        return path\n"
+SETATTR_MIXIN = SAVE_MIXIN + "\n    def __setattr__(self, name, value):\n        object.__setattr__(self, name, value)\n"
+MIXED = textwrap.dedent(
+    """\
+    import torch
+    import torch.nn as nn
+    from .mixins import SaveMixin
+
+
+    class Mixed(nn.Module, SaveMixin):
+        def __init__(self, n):
+            super().__init__()
+            self.proj = nn.Linear(n, n)
+    """
+)
+MIXED_TENSOR = MIXED + "        self.table = torch.zeros(n)\n"
+
+
+def test_a_base_read_for_a_finding_invalidates_it_when_it_changes(package, tmp_path):
+    cache = tmp_path / "cache"
+    (package / "mixins.py").write_text(SAVE_MIXIN)
+    (package / "mixed.py").write_text(MIXED_TENSOR)
+    assert found(lint([package / "mixed.py"], cache)) == [("mixed.py", "TL001", 10)]
+    (package / "mixins.py").write_text(SETATTR_MIXIN)  # now the base takes every store itself
+    result = lint([package / "mixed.py"], cache)
+    assert result.files_from_cache == 0 and found(result) == []
+    assert result.diagnostics == lint([package / "mixed.py"], None).diagnostics
+
+
+def test_a_base_no_question_read_does_not_invalidate_a_clean_result(package, tmp_path, parsed):
+    cache = tmp_path / "cache"
+    (package / "mixins.py").write_text(SAVE_MIXIN)
+    (package / "mixed.py").write_text(MIXED)
+    assert found(lint([package / "mixed.py"], cache)) == []
+    assert "mixins.py" not in parsed
+    (package / "mixins.py").write_text(SETATTR_MIXIN)
+    result = lint([package / "mixed.py"], cache)
+    assert result.files_from_cache == 1 and found(result) == []  # the same answer, from the cache
+    assert result.diagnostics == lint([package / "mixed.py"], None).diagnostics
