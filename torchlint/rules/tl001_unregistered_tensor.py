@@ -260,8 +260,6 @@ def _register_fix(ctx, info, event) -> Optional[Fix]:
         return None  # `setattr(self, "t", ...)`
     persistent = bool(ctx.settings and ctx.settings.unsafe_fixes)
     extra = "" if persistent else ", persistent=False"
-    if statement is None and not isinstance(event.target, cst.Attribute):
-        return None  # `setattr(self, "t", ...)`: no assignment target to take out
     registration = _registration(ctx, info, event, extra)
     if registration is None:
         return None
