@@ -128,13 +128,29 @@ def test_fault_at_import(tmp_path, fault):
     assert _processes_with(marker) == []
 
 
+def _processes_in_environment(marker: str) -> list[int]:
+    """Processes whose environment holds ``marker``: this run's workers inherit it, the
+    workers of other runs on the machine do not."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/environ", "rb") as handle:
+                if marker.encode() in handle.read():
+                    found.append(int(entry))
+        except OSError:
+            continue
+    return found
+
+
 def test_no_worker_outlives_the_run(tmp_path):
     (tmp_path / "model.py").write_text(HEADER + GOOD)
-    before = set(_processes_with("torchlint.runtime.worker"))
-    result = run_cli("model.py", "--runtime", cwd=tmp_path)
+    marker = f"torchlint-test-{uuid.uuid4().hex}"
+    result = run_cli("model.py", "--runtime", cwd=tmp_path, env={"TORCHLINT_TEST_RUN": marker})
     assert result.returncode == 1
     time.sleep(0.2)
-    assert set(_processes_with("torchlint.runtime.worker")) - before == set()
+    assert _processes_in_environment(marker) == []
 
 
 def test_user_output_does_not_disturb_the_protocol(tmp_path):
@@ -181,9 +197,9 @@ def test_one_file_cannot_affect_the_next(tmp_path):
 
 
 def test_killed_workers_leave_no_temporary_files(tmp_path):
-    import tempfile
-
-    before = set(Path(tempfile.gettempdir()).glob("torchlint-imports-*"))
+    # a temporary directory of this run's own: other runs on the machine leave theirs elsewhere
+    private = tmp_path / "tmp"
+    private.mkdir()
     project = _project(tmp_path, f"torchlint-test-{uuid.uuid4().hex}", FAULTS["hang"][0])
-    assert run_cli("faulty.py", "--runtime", cwd=project).returncode == 1
-    assert set(Path(tempfile.gettempdir()).glob("torchlint-imports-*")) - before == set()
+    assert run_cli("faulty.py", "--runtime", cwd=project, env={"TMPDIR": str(private)}).returncode == 1
+    assert list(private.glob("torchlint-imports-*")) == []
