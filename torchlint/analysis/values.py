@@ -139,7 +139,11 @@ def join(values: Iterable[Optional[Value]], tensor_wins: bool = False) -> Value:
         elif value.kind is Kind.NONE:
             continue
         elif value.kind is not result.kind:
-            return unknown()
+            # of no one kind; registering it (`nn.Sequential(*self.x)`) still registers
+            # whatever each path held
+            mixed = unknown()
+            mixed.aliases = [v for v in values if v is not None and v.kind is not Kind.NONE]
+            return mixed
     return result if result is not None else unknown()
 
 
