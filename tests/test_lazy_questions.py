@@ -14,8 +14,8 @@ import pytest
 
 from conftest import FIXTURES
 from torchlint import engine, source
-from torchlint.analysis import project as index_module
 from torchlint.config import load_settings
+from test_facts_cache import parsed  # noqa: F401  (the fixture: files whose facts were computed)
 
 # A mixin in a module of its own, which a lint need not read to know that Net is a Module.
 MIXIN = textwrap.dedent(
@@ -81,20 +81,6 @@ def package(tmp_path: Path) -> Path:
     (pkg / "__init__.py").write_text("")
     (pkg / "mixins.py").write_text(MIXIN)
     return pkg
-
-
-@pytest.fixture
-def parsed(monkeypatch) -> list[str]:
-    """The names of the files whose index facts were computed, in order."""
-    names: list[str] = []
-    original = index_module.parse_facts
-
-    def counting(path, text):
-        names.append(Path(path).name)
-        return original(path, text)
-
-    monkeypatch.setattr(index_module, "parse_facts", counting)
-    return names
 
 
 def lint(path: Path):

@@ -501,6 +501,15 @@ def stored_index_entry(store, path: Path, source: Union[str, bytes], data: bytes
 _NOT_INSTALLED_BASES = frozenset({"torch", "numpy", "typing_extensions", "pydantic", "attr", "attrs", "six"})
 
 
+def _installed_parts(dotted: str) -> Optional[list[str]]:
+    """The parts of a dotted name worth looking up in an installed package: a name inside a
+    package that is neither torch, a common non-model library nor the standard library."""
+    parts = dotted.split(".")
+    if len(parts) < 2 or parts[0] in _NOT_INSTALLED_BASES or parts[0] in getattr(sys, "stdlib_module_names", ()):
+        return None
+    return parts
+
+
 @lru_cache(maxsize=256)
 def _installed_root(package: str) -> Optional[Path]:
     """The directory holding the installed top-level ``package`` (site-packages), found
@@ -798,19 +807,21 @@ class ProjectIndex:
         says (read, never imported), like a class of the project."""
         if known.third_party_owns_parameters(dotted):
             return True
-        parts = dotted.split(".")
+        parts = _installed_parts(dotted)
         # only class names are worth reading a package for (`GraphConv`, not `rearrange`)
-        if len(parts) < 2 or not parts[-1][:1].isupper() or parts[0] in _NOT_INSTALLED_BASES \
-                or parts[0] in getattr(sys, "stdlib_module_names", ()):
+        if parts is None or not parts[-1][:1].isupper():
             return False
         return self._memoised(self._installed_owns, dotted, lambda: self._read_installed_owner(parts), False)
 
     def _read_installed_owner(self, parts: list[str]) -> bool:
-        root = _installed_root(parts[0])
-        if root is None:
-            return False
-        resolved = self._resolve_target(root, parts, root / parts[0], 0)
+        resolved = self._installed_target(parts)
         return isinstance(resolved, ClassRef) and self.is_module_class(resolved) and self.class_owns_parameters(resolved)
+
+    def _installed_target(self, parts: list[str]):
+        """What ``parts`` names in its installed package's source, or None when the package
+        is not installed."""
+        root = _installed_root(parts[0])
+        return None if root is None else self._resolve_target(root, parts, root / parts[0], 0)
 
     def registered_arguments(self, ref: ClassRef) -> dict[str, int]:
         """The constructor arguments this user class registers as passed (its own
@@ -840,16 +851,13 @@ class ProjectIndex:
     def _installed_module_base(self, dotted: str) -> bool:
         """A base from an installed third-party package the table does not know: read its
         source (never import it) and follow its bases like the project's own."""
-        parts = dotted.split(".")
-        if len(parts) < 2 or parts[0] in _NOT_INSTALLED_BASES or parts[0] in getattr(sys, "stdlib_module_names", ()):
+        parts = _installed_parts(dotted)
+        if parts is None:
             return False
         return self._memoised(self._installed, dotted, lambda: self._read_installed_base(parts), False)
 
     def _read_installed_base(self, parts: list[str]) -> bool:
-        root = _installed_root(parts[0])
-        if root is None:
-            return False
-        resolved = self._resolve_target(root, parts, root / parts[0], 0)
+        resolved = self._installed_target(parts)
         if isinstance(resolved, ClassRef):
             return self.is_module_class(resolved)
         return isinstance(resolved, External) and known.is_module_base(resolved.dotted, self.extra_module_bases)
