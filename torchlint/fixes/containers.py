@@ -89,6 +89,9 @@ def _container_of(value: cst.BaseExpression) -> Optional[str]:
     ``list(...)``), ``dict`` (a dict literal or comprehension, ``dict()``), else None."""
     if isinstance(value, (cst.List, cst.Tuple, cst.ListComp)):
         return "list"
+    if isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.Multiply) and \
+            isinstance(value.left, cst.List):
+        return "list"  # `[block] * n`, `[None] * n` (filled by index later)
     if isinstance(value, (cst.Dict, cst.DictComp)):
         return "dict"
     if isinstance(value, cst.Call) and isinstance(value.func, cst.Name):
@@ -209,12 +212,15 @@ def _as_append(ctx, statement: cst.Assign):
 
 
 def _only(container: Value, kind: Kind) -> bool:
-    """Every item is a ``kind`` (no nested lists, no functions or plain tensors), and
-    there is at least one. ``nn.ParameterList`` also takes a Parameter moved before it was
+    """Every item is a ``kind`` (no nested lists, no functions or plain tensors; a Module
+    container also takes None), and there is at least one. ``nn.ParameterList`` also takes a Parameter moved before it was
     registered (``nn.Parameter(t).to(device)``: it wraps the copy in a trainable Parameter
     again), unless it was frozen, which the new Parameter would not be."""
-    return bool(container.items) and not container.open and all(
-        item.kind is kind or kind is Kind.PARAMETER and _moved_trainable(item) for item in container.items)
+    if container.open or not any(item.kind is kind for item in container.items):
+        return False
+    return all(item.kind is kind or kind is Kind.PARAMETER and _moved_trainable(item)
+               # ModuleList/ModuleDict hold None in a slot (`[None] * n` filled by index later)
+               or kind is Kind.MODULE and item.kind is Kind.NONE for item in container.items)
 
 
 def _moved_trainable(item: Value) -> bool:
