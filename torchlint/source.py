@@ -90,6 +90,9 @@ def _unchecked(node) -> None:
     """``CSTNode.__post_init__`` while the parser builds a tree: see ``parse``."""
 
 
+_CHECKED = None  # libcst's own ``CSTNode.__post_init__``, restored after every parse
+
+
 def parse(source: str) -> "cst.Module":
     import libcst as cst  # here, not at the top: a run answered from the cache never parses
 
@@ -99,7 +102,10 @@ def parse(source: str) -> "cst.Module":
     # change a node: skipping them while the parser runs gives the same tree for about a
     # tenth less of the parse. Only the lint thread builds nodes while it parses; nodes
     # built afterwards (fixes) are checked as usual.
-    checked = cst.CSTNode.__dict__["__post_init__"]
+    global _CHECKED
+    current = cst.CSTNode.__dict__["__post_init__"]
+    if current is not _unchecked:  # another thread's parse may have it switched off right now
+        _CHECKED = current
     cst.CSTNode.__post_init__ = _unchecked
     try:
         return cst.parse_module(source)
@@ -114,7 +120,7 @@ def parse(source: str) -> "cst.Module":
     except (MemoryError, ValueError) as error:
         raise NotLinted(f"could not parse the file: {error}") from None
     finally:
-        cst.CSTNode.__post_init__ = checked
+        cst.CSTNode.__post_init__ = _CHECKED
 
 
 # Python's default: what the interpreter can compile is what the linter accepts. It also
