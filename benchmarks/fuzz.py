@@ -185,12 +185,16 @@ class FixChecker:
         # has a fix was refused, or idempotence failed above): per rule and message, no
         # more findings without a fix remain than there were before.
         # (keyed by class too: a fix of another class may reveal a finding with the same message,
-        # e.g. TL005 correcting `require_grad=True` exposes a TL004)
+        # e.g. TL005 correcting `require_grad=True` exposes a TL004; and only findings whose own
+        # fix was applied: another rule's fix may change what a fix offered first can do, as
+        # when TL005 makes the first store of a name a trainable tensor and a later store's
+        # registration is then rightly refused)
         fixable = Counter(_key(text, d) for d in first if d.fix is not None)
         unfixable = Counter(_key(text, d) for d in first if d.fix is None)
         unfixable_after = Counter(_key(fixed, d) for d in outcome.diagnostics if d.fix is None)
+        fixed_keys = Counter(_key(before, d) for before, d in outcome.applied_findings)
         for key, count in sorted(fixable.items()):
-            if outcome.applied[key[0]] and unfixable_after[key] > unfixable[key]:
+            if fixed_keys[key] and unfixable_after[key] > unfixable[key]:
                 return Failure("fixed-finding-reported",
                                f"{key[0]}: {key[1]!r}: {count} found with a fix and {unfixable[key]} without, "
                                f"{unfixable_after[key]} without a fix after the fixes {dict(outcome.applied)}\n"

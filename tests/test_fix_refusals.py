@@ -41,6 +41,12 @@ def help_of(tmp_path, source: str) -> list:
      "line 11 stores something under `z` that may not be a tensor or None"),
     ("        self.names = dict(locals())\n        self.z, self.k = torch.ones(d), 1\n", 9,
      "its assignment cannot be split"),
+    # the first store is on the main path but is a trainable tensor (a TL004 there), not
+    # "a path that may not run"
+    ("        self.z = torch.zeros(d, requires_grad=True)\n        self.z = torch.ones(1).unsqueeze(0)\n", 9,
+     "is first set (line 8) to a tensor that requires grad"),
+    ("        if d:\n            self.z = torch.zeros(d)\n        self.z = torch.ones(1)\n", 10,
+     "is first set (line 9) on a path that may not run"),
 ])
 def test_tl001_refusal_says_why(tmp_path, body, row, reason):
     findings = {r: (h, f) for r, h, f in help_of(tmp_path, HEAD + body + TAIL)}

@@ -84,6 +84,36 @@ def test_a_finding_revealed_in_another_class_is_not_a_fixed_one_come_back():
     assert checker.applied["TL004"] == 1 and checker.applied["TL005"] == 1
 
 
+def test_checker_reports_a_fixed_finding_that_comes_back_without_a_fix(monkeypatch):
+    """The finding whose fix was applied is reported again, now without a fix."""
+    import dataclasses
+
+    real = fuzz.fix_text
+
+    def sticky(text, lint, unsafe):
+        outcome = real(text, lint, unsafe)
+        for _, finding in outcome.applied_findings:
+            outcome.diagnostics.append(dataclasses.replace(finding, fix=None))
+        return outcome
+
+    monkeypatch.setattr(fuzz, "fix_text", sticky)
+    failure = fuzz.FixChecker().check("import torch\n" + BROKEN + "        self.w = torch.zeros(3)\n")
+    assert failure is not None and failure.kind == "fixed-finding-reported" and "TL001" in failure.detail
+
+
+def test_a_fix_another_rule_made_impossible_is_not_a_fixed_one_come_back():
+    """Both stores of `self.scale` get TL001 with a fix; the TL005 fix of the first
+    (`require_grad` -> `requires_grad`) makes it a trainable tensor (TL004), and the
+    second store's registration is then rightly refused: no fix of that finding was
+    applied, so its staying is no failure (the 100 k fuzz run's five reports)."""
+    program = ("import torch\nimport torch.nn as nn\n\n\nclass Block(nn.Module):\n    def __init__(self):\n"
+               "        self.scale = torch.zeros(3, require_grad=True)\n        super().__init__()\n"
+               "        self.scale = torch.ones(1).unsqueeze(0)\n")
+    checker = fuzz.FixChecker()
+    assert checker.check(program) is None
+    assert checker.found["TL001"] == 2 and checker.applied == {"TL005": 1}
+
+
 def test_a_failure_is_shrunk_to_a_small_reproducer(tmp_path, monkeypatch):
     from torchlint.rules.tl007_module_in_plain_container import ModuleInPlainContainer
 

@@ -31,11 +31,12 @@ except ImportError:  # pragma: no cover - a Python built without it
     from hashlib import blake2b
 
 # Methods whose body, when it touches `self.x`, shows that `x` is moved or saved by hand:
-# `_apply` (every move goes through it), `to` (the usual move), and the state-dict hooks.
-# An override of `cuda()` or `half()` alone does not: `.to(device)` never calls it.
+# `_apply` (every move goes through it, a parent's included), and the state-dict hooks.
+# An override of `to()`, `cuda()` or `half()` does not: a parent model's `.to(device)`
+# reaches its children through `_apply`, never through their `to()`.
 _MANUAL_HANDLING_METHODS = frozenset(
     {
-        "_apply", "to", "to_empty", "state_dict", "_save_to_state_dict", "_load_from_state_dict",
+        "_apply", "to_empty", "state_dict", "_save_to_state_dict", "_load_from_state_dict",
         "load_state_dict",
     }
 )
@@ -547,6 +548,8 @@ class ProjectIndex:
         self._installed_owns: dict[str, tuple[bool, frozenset[Path]]] = {}
         self._self_init: dict[ClassRef, tuple[bool, frozenset[Path]]] = {}
         self._frames: list[set[Path]] = []
+        # entries computed elsewhere (torchlint.prefetch), taken the first time a file is missing
+        self.pending: Optional[Callable[[], Iterable[IndexEntry]]] = None
 
     # -- which files a lint depends on ---------------------------------------------------
     #
@@ -608,6 +611,9 @@ class ProjectIndex:
     def facts_for(self, path: Path) -> Optional[FileFacts]:
         if path not in self._facts:  # keys are resolved paths: most lookups need no resolve()
             path = path.resolve()
+        if path not in self._facts and self.pending is not None:
+            pending, self.pending = self.pending, None
+            self.preload(entry for entry in pending() if entry[0] not in self._facts)
         if path not in self._facts:
             try:
                 data = path.read_bytes()
@@ -622,6 +628,10 @@ class ProjectIndex:
     def _index_entry(self, path: Path, source: Union[str, bytes], data: bytes) -> IndexEntry:
         """``index_entry``, answered from the store when it has this version of the file."""
         return index_entry(path, source, data) if self.store is None else stored_index_entry(self.store, path, source, data)
+
+    def entries(self) -> list[IndexEntry]:
+        """Every file read so far, as ``preload`` takes them."""
+        return [(path, facts, self._digests.get(path)) for path, facts in self._facts.items()]
 
     def preload(self, entries: Iterable[IndexEntry]) -> None:
         """Add facts computed elsewhere (``index_entry`` of resolved paths)."""

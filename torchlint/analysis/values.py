@@ -156,6 +156,9 @@ def element_of(container: Value, node: Optional[cst.CSTNode] = None) -> Value:
     joined = join(container.items) if not container.open else unknown()
     element = Value(joined.kind, node, items=list(joined.items), container=joined.container)
     element.aliases = list(container.items)
+    # `[m for m in [self.a, self.b]]`: every item it may be is registered already
+    element.registered = not container.open and all(item.registered for item in container.items
+                                                    if item.kind is not Kind.NONE)
     return element
 
 

@@ -91,6 +91,8 @@ class FixOutcome:
     diagnostics: list[Diagnostic]
     applied: Counter = field(default_factory=Counter)
     error: Optional[str] = None
+    # each applied fix's finding, with the text it was found in (for checks that follow a finding)
+    applied_findings: list[tuple[str, Diagnostic]] = field(default_factory=list)
 
 
 # Findings that mean "this code raises while the model is built" (or cannot be read):
@@ -105,6 +107,7 @@ def _breaking(diagnostics: list[Diagnostic]) -> int:
 def fix_text(text: str, lint: Callable[[str], list[Diagnostic]], unsafe: bool) -> FixOutcome:
     """Lint, apply the applicable fixes, re-lint, until nothing more applies."""
     applied: Counter = Counter()
+    applied_findings: list[tuple[str, Diagnostic]] = []
     diagnostics = lint(text)
     refused: set[tuple] = set()  # fixes that broke something, by (code, row, column)
     for _ in range(MAX_PASSES):
@@ -120,7 +123,8 @@ def fix_text(text: str, lint: Callable[[str], list[Diagnostic]], unsafe: bool) -
         except Exception as error:  # a fix must never corrupt a file
             codes = ", ".join(sorted({candidates[i].code for i in indexes}))
             return FixOutcome(text, diagnostics, applied, f"a fix for {codes} produced code that does not parse "
-                                                         f"({type(error).__name__}); the file keeps its last good text")
+                                                         f"({type(error).__name__}); the file keeps its last good text",
+                              applied_findings)
         new_diagnostics = lint(new_text)
         if _breaking(new_diagnostics) > _breaking(diagnostics):
             # One of the fixes makes construction fail (e.g. a name torch refuses): try them
@@ -135,8 +139,9 @@ def fix_text(text: str, lint: Callable[[str], list[Diagnostic]], unsafe: bool) -
             if _breaking(new_diagnostics) > _breaking(diagnostics):
                 break  # together they still break it: stop here, with the last good text
         applied.update(candidates[i].code for i in indexes)
+        applied_findings.extend((text, candidates[i]) for i in indexes)
         text, diagnostics = new_text, new_diagnostics
-    return FixOutcome(text, diagnostics, applied)
+    return FixOutcome(text, diagnostics, applied, applied_findings=applied_findings)
 
 
 def _key(diagnostic: Diagnostic) -> tuple:

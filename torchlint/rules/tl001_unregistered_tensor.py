@@ -69,8 +69,9 @@ a placeholder the class replaces outside construction and never reads as state (
 empty one, even if written into in place, which writes nothing; or one only compared as
 a cache key before being replaced, directly, with `torch.equal`, or through a function
 of the file that returns whether its arguments match); a tensor the class moves or saves
-itself in an `_apply`, `to` or state-dict override (an override of `cuda()` or `half()`
-alone does not count: `.to(device)` never calls it).
+itself in an `_apply` or state-dict override (an override of `to()`, `cuda()` or `half()`
+does not count: a parent model's `.to(device)` reaches its children through `_apply`,
+never through their own `to()`).
 
 A complex tensor (`torch.polar`, `torch.view_as_complex`, a complex `dtype=`) is
 reported with different advice and no autofix: as a buffer, `model.to(torch.bfloat16)`
@@ -311,6 +312,10 @@ def _refusal(ctx, info, event) -> Optional[str]:
             return (f"`self.{name}` is registered before{where} on some path only, and which form fits (persistent "
                     "or not) is yours to choose: register it on every path before it is set")
         if earlier and all(isinstance(e, AttrAssign) and e.value.kind is Kind.TENSOR for e in earlier):
+            first = earlier[0]
+            if first.prior_state is None and not info.construction.paths.get(first.seq):
+                return (f"`self.{name}` is first set{where} to {_not_a_plain_buffer(first.value)}, and registering a "
+                        "name that is already set raises KeyError: decide there what it should be")
             return (f"`self.{name}` is first set{where} on a path that may not run, and registering a name that is "
                     "already set raises KeyError: register it where it is first set on every path")
         return (f"`self.{name}` is set before{where} to something that is not always a plain tensor here, and "
@@ -335,6 +340,19 @@ def _refusal(ctx, info, event) -> Optional[str]:
     if single_assignment(event) is None:
         return "its assignment cannot be split (a starred target, or a function that reads `locals()`)"
     return None
+
+
+def _not_a_plain_buffer(value) -> str:
+    """What makes a tensor's first store no plain buffer to register (see _first_tensor_store)."""
+    if value.requires_grad:
+        return "a tensor that requires grad (a trainable weight: an `nn.Parameter` there)"
+    if value.derived:
+        return "a tensor computed from parameters (a stale copy if kept)"
+    if value.moved is not None:
+        return "the result of a device or dtype move of a Parameter"
+    if value.complex:
+        return "a complex tensor"
+    return "a tensor held otherwise"
 
 
 def _node_of(event):

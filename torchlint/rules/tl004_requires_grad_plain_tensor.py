@@ -124,8 +124,8 @@ def _help(ctx, info, event, later: list[int], replaced: bool = False) -> str:
     if later:
         lines = ", ".join(str(row) for row in later)
         advice += (f"; line{'s' if len(later) > 1 else ''} {lines} then store{'' if len(later) > 1 else 's'} a "
-                   f"plain tensor in `self.{name}`, which raises `TypeError` once it is a Parameter: create it on "
-                   "its device here instead of moving it later")
+                   f"plain tensor in `self.{name}`, which raises `TypeError` once it is a Parameter: create it here "
+                   "as it should end up (its device, dtype and shape) instead of replacing it later")
     elif replaced:
         advice += (f"; the class also stores a new tensor in `self.{name}` outside construction (a hand-written "
                    "update), which raises `TypeError` once it is a Parameter: update it in place under "
