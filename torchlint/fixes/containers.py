@@ -213,12 +213,15 @@ def _as_append(ctx, statement: cst.Assign):
 
 def _only(container: Value, kind: Kind) -> bool:
     """Every item is a ``kind`` (no nested lists, no functions or plain tensors; a Module
-    container also takes None), and there is at least one. ``nn.ParameterList`` also takes a Parameter moved before it was
+    container also takes None), and there is at least one (a moved Parameter counts). ``nn.ParameterList`` also takes a Parameter moved before it was
     registered (``nn.Parameter(t).to(device)``: it wraps the copy in a trainable Parameter
     again), unless it was frozen, which the new Parameter would not be."""
-    if container.open or not any(item.kind is kind for item in container.items):
+    def held(item: Value) -> bool:
+        return item.kind is kind or kind is Kind.PARAMETER and _moved_trainable(item)
+
+    if container.open or not any(held(item) for item in container.items):
         return False
-    return all(item.kind is kind or kind is Kind.PARAMETER and _moved_trainable(item)
+    return all(held(item)
                # ModuleList/ModuleDict hold None in a slot (`[None] * n` filled by index later)
                or kind is Kind.MODULE and item.kind is Kind.NONE for item in container.items)
 

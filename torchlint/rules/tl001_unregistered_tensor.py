@@ -97,6 +97,7 @@ from torchlint.analysis.known import MODULE_ATTRIBUTES
 from torchlint.analysis.values import Kind
 from torchlint.fixes.guards import (
     can_register, first_set_to_none, may_be_registered_elsewhere, name_can_hold_buffer, non_tensor_store,
+    unseen_blockers,
 )
 from torchlint.rules.base import Finding, Rule
 
@@ -248,10 +249,15 @@ def _register_fix(ctx, info, event) -> Optional[Fix]:
     if event.prior_state is not None and not event.value.derived:
         first = _first_tensor_store(info, event)
         return None if first is None else _register_fix(ctx, info, first)
-    if event.value.derived or not can_register(ctx, info, event, buffer=True):
-        # a name torch would refuse, or a value computed from parameters (a buffer would
-        # keep it stale: it belongs in forward)
-        return None
+    if event.value.derived:
+        return None  # computed from parameters: a buffer would keep it stale (it belongs in forward)
+    unseen = []
+    if not can_register(ctx, info, event, buffer=True):
+        # a name torch would refuse, or a store of a non-tensor; stores of values nothing
+        # says are tensors (an argument, an imported function's result) leave an unsafe fix
+        unseen = unseen_blockers(ctx, info, event)
+        if not unseen:
+            return None
     if may_be_registered_elsewhere(info, event.name):
         return None
     if event.before_super and (info.custom_metaclass or isinstance(event.target, cst.Call)):
@@ -268,7 +274,8 @@ def _register_fix(ctx, info, event) -> Optional[Fix]:
         if event.before_super:
             return None
         edits = split_target(ctx, event, lambda local: new(local))
-        return None if edits is None else _buffer_fix(persistent, True, "", [*edits, *imports], event)
+        return None if edits is None else _buffer_fix(persistent, True, "", [*edits, *imports], event,
+                                                      _stores_caveat(ctx, event, unseen))
     new = new(ctx.source_of(statement.value))
     edits = [replace(ctx, statement, new)]
     safe = True
@@ -279,7 +286,21 @@ def _register_fix(ctx, info, event) -> Optional[Fix]:
             return None
         edits, safe = list(moved[0]), moved[1]
         where = " after `super().__init__()`"
-    return _buffer_fix(persistent, safe, where, [*edits, *imports], event)
+    return _buffer_fix(persistent, safe, where, [*edits, *imports], event, _stores_caveat(ctx, event, unseen))
+
+
+def _stores_caveat(ctx, event, sites) -> str:
+    """The warning of a fix registering a name that other code stores values of unseen
+    type under: which lines, and what happens if one is no tensor."""
+    if not sites:
+        return ""
+    lines = sorted({ctx.position(site.target).start.line for site in sites})
+    first = " ".join(ctx.source_of(sites[0].value).split())
+    first = first if len(first) <= 40 else first[:37] + "..."
+    where = (f"line {lines[0]} stores `{first}`" if len(lines) == 1 else
+             f"lines {', '.join(map(str, lines))} store values (e.g. `{first}`)")
+    return (f"; {where} under `{event.name}`, assumed to be a tensor or None: anything else raises `TypeError` "
+            "there once it is a buffer")
 
 
 def _first_tensor_store(info, event):
@@ -356,17 +377,20 @@ def _registration(ctx, info, event, extra: str):
     return (lambda value: f'{receiver}.register_buffer("{name}", {value}{extra})'), []
 
 
-def _buffer_fix(persistent: bool, safe: bool, where: str, edits: list, event=None) -> Fix:
+def _buffer_fix(persistent: bool, safe: bool, where: str, edits: list, event=None, stores: str = "") -> Fix:
     """The registration fix: persistent (unsafe: checkpoints saved before lack the key) or
     non-persistent (safe when ``safe``: nothing a checkpoint holds changes). A value that
     arrives from a caller (an argument annotated ``Tensor``, with a tensor default, or
     given a tensor by the file's own calls) is only assumed to be a plain tensor: a
     caller passing an ``nn.Parameter`` would now get a buffer (no longer trained), one
-    passing a number or a list a ``TypeError``; that fix is unsafe and says so."""
-    caveat = ""
+    passing a number or a list a ``TypeError``; that fix is unsafe and says so, as is one
+    registering a name that other code stores values of unseen type under (``stores``)."""
+    caveat = stores
+    if stores:
+        safe = False
     if event is not None and event.value.assumed:
         safe = False
-        caveat = (f"; `{event.name}` is assumed to be a plain tensor from the arguments: a caller passing an "
+        caveat += (f"; `{event.name}` is assumed to be a plain tensor from the arguments: a caller passing an "
                   "`nn.Parameter` would now get a buffer that is no longer trained, one passing a non-tensor a "
                   "`TypeError`")
     if persistent:
