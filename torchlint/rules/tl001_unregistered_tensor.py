@@ -53,7 +53,11 @@ One target of several is unpacked into a local and registered right after:
 `cos, self.k = f()` then `self.register_buffer("cos", cos)`; `self.n = n = t` becomes
 `n = t` then `self.register_buffer("n", n)`. A tensor that arrives as an argument
 (`def __init__(self, w: Tensor)`) is registered the same way, but check the callers: one
-passing an `nn.Parameter` would get a buffer that is no longer trained.
+passing an `nn.Parameter` would get a buffer that is no longer trained; likewise check
+other code that stores a value of unseen type under the name (an argument, an imported
+function's result): anything but a tensor or None raises `TypeError` there once it is a
+buffer. On one arm of a conditional expression, store each path on its own:
+`if learn: self.beta = nn.Parameter(b)` / `else: self.register_buffer("beta", b)`.
 
 Tensors cached outside construction (an RNN's last hidden state set in `forward`) are
 not reported: state kept between calls, outside the model's saved and trained state,
@@ -89,10 +93,11 @@ from torchlint.analysis.attributes import (
     copies_always, registered_only_when, reported_as_moved, single_assignment, unregistered_tensor_assignments,
 )
 from torchlint.diagnostics import Fix
-from torchlint.fixes.edits import SAFE, UNSAFE, Imports, code, fix, replace
+from torchlint.fixes.edits import SAFE, UNSAFE, Imports, code, fix, indentation_of, newline, replace
 from torchlint.fixes.buffers import NN_BUFFER, buffer_style, move_below_super, register_buffer_help, stored_name
 from torchlint.fixes.targets import split_target
 from torchlint.analysis.construction import AttrAssign
+from torchlint.analysis.stores import statement_place
 from torchlint.analysis.known import MODULE_ATTRIBUTES
 from torchlint.analysis.values import Kind
 from torchlint.fixes.guards import (
@@ -163,7 +168,8 @@ class Rotary(nn.Module):
                     continue  # TL004 reports it, more specifically
                 if event.seq in moved or (event.value.moved is not None and not copies_always(event.value.moved)):
                     continue  # TL011 reports it; a `.to()` that may return the Parameter itself is no plain tensor
-                condition = registered_only_when(info, event) or _plain_arm(ctx, event)
+                only_when = registered_only_when(info, event)
+                condition = only_when or _plain_arm(ctx, event)
                 if condition is not None:
                     yield Finding(
                         event.target,
@@ -173,6 +179,7 @@ class Rotary(nn.Module):
                         f"Keep the tensor in a local and register it on every path, e.g. "
                         f'`self.{event.name} = nn.Parameter(t)` / `else: self.register_buffer("{event.name}", t)` '
                         "(registering a name that already holds a plain tensor raises KeyError)",
+                        None if only_when else _plain_arm_fix(ctx, info, event),
                     )
                     continue
                 if event.value.complex:
@@ -201,6 +208,42 @@ def _plain_arm(ctx, event) -> Optional[str]:
     text = " ".join(ctx.source_of(test).split())
     text = text if len(text) <= 60 else text[:57] + "..."
     return f"when `{text}` is {'true' if on_true else 'false'}"
+
+
+def _plain_arm_fix(ctx, info, event) -> Optional[Fix]:
+    """``self.s = nn.Parameter(t) if learn else t`` -> an ``if``/``else`` that stores the
+    Parameter on one path and registers the plain tensor as a buffer on the other
+    (non-persistent: the checkpoints of that path keep their keys)."""
+    statement = single_assignment(event)
+    if not isinstance(statement, cst.Assign) or not isinstance(statement.value, cst.IfExp):
+        return None
+    value = statement.value
+    test, on_true = event.value.plain_when
+    if value.test is not test or isinstance(value.body, cst.IfExp) or isinstance(value.orelse, cst.IfExp):
+        return None
+    line, _ = statement_place(ctx, statement)
+    if not isinstance(line, cst.SimpleStatementLine) or len(line.body) != 1 or event.before_super:
+        return None
+    if event.prior_state is not None or not name_can_hold_buffer(ctx, info, event.name, event.target, True) \
+            or may_be_registered_elsewhere(info, event.name):
+        return None
+    parts = [ctx.source_of(node) for node in (value.test, value.body, value.orelse)]
+    if ctx.source_of(value).count("#") != sum(part.count("#") for part in parts):
+        return None  # a comment between the arms would be lost
+    persistent = bool(ctx.settings and ctx.settings.unsafe_fixes)
+    registration = _registration(ctx, info, event, "" if persistent else ", persistent=False")
+    if registration is None:
+        return None
+    new, imports = registration
+    target = code(ctx, event.target)
+    test_text, body, orelse = parts
+    arms = (new(body), f"{target} = {orelse}") if on_true else (f"{target} = {body}", new(orelse))
+    indent = indentation_of(ctx, line)
+    unit = "\t" if indent.startswith("\t") else "    "
+    nl = newline(ctx)
+    text = f"if {test_text}:{nl}{indent}{unit}{arms[0]}{nl}{indent}else:{nl}{indent}{unit}{arms[1]}"
+    return _buffer_fix(persistent, True, " on the path where it stays plain (an `if`/`else` instead of the "
+                       "conditional expression)", [replace(ctx, statement, text), *imports], event)
 
 
 def _complex_finding(event) -> Finding:
