@@ -37,13 +37,19 @@ def test_before_super_advice_registers_after_the_super_call(tmp_path):
         assert "runs before `super().__init__()`" in diagnostic.help
         assert "after `super().__init__()`" in diagnostic.help
         if diagnostic.code != "TL001":
-            assert diagnostic.fix is None  # registering on that line raises
+            # registering on that line raises: the fix moves the wrapped line below the super call
+            assert diagnostic.fix.applicability == "unsafe" and "after `super().__init__()`" in diagnostic.fix.message
     (tl001,) = by_code(found, "TL001")
     assert "cannot assign buffer before Module.__init__() call" in tl001.help
     assert 'self.register_buffer("table", ...)' in tl001.help
     # its fix registers it below the super call (nothing between reads it)
     assert 'super().__init__()\n        self.register_buffer("table", torch.zeros(n), persistent=False)' in fixed(
         tmp_path, EARLY)
+    moved = fixed(tmp_path, EARLY, unsafe=True)
+    assert "super().__init__()\n        self.register_buffer(\"table\", torch.zeros(n))\n" \
+           "        self.scale = nn.Parameter(torch.ones(n))\n" \
+           "        self.blocks = nn.ModuleList([nn.Linear(n, n) for _ in range(2)])\n" \
+           "        self.weights = nn.ParameterDict({\"a\": nn.Parameter(torch.ones(n))})\n" in moved
     (tl004,) = by_code(found, "TL004")
     assert "cannot assign parameters before Module.__init__() call" in tl004.help
     (tl007,) = by_code(found, "TL007")

@@ -50,12 +50,30 @@ def test_tl001_fixed_when_other_stores_are_tensors_by_their_locals(tmp_path, lat
 
 @pytest.mark.parametrize("later", [
     "        h = [1, 2]\n        self.z = h\n",
-    "        self.z = x\n",  # an argument of unknown type
     "        h = 0\n        if x:\n            h = torch.ones(3)\n        self.z = h\n",
+    "        if isinstance(x, float):\n            self.z = x\n",  # checked: likely no tensor
 ])
 def test_tl001_not_fixed_when_another_store_may_be_no_tensor(tmp_path, later):
     source = STORED_ELSEWHERE.format(later)
     assert fixed(tmp_path, source, unsafe=True) == source
+
+
+def test_tl001_other_store_of_an_unseen_value_gives_an_unsafe_fix_naming_it(tmp_path):
+    """``self.z = x`` with ``x`` an argument of unknown type: registering is right if it is a
+    tensor, so the fix is offered, unsafe, naming the store and the TypeError otherwise."""
+    from torchlint import engine
+    from torchlint.config import load_settings
+
+    source = STORED_ELSEWHERE.format("        self.z = x\n")
+    assert fixed(tmp_path, source) == source  # not a safe fix
+    assert fixed(tmp_path, source, unsafe=True) == source.replace(
+        "self.z = torch.zeros(d)", 'self.register_buffer("z", torch.zeros(d))')
+    (tmp_path / "model.py").write_text(source)
+    [finding] = [d for d in engine.run([str(tmp_path / "model.py")], load_settings(tmp_path), jobs=1).diagnostics
+                 if d.code == "TL001"]
+    assert finding.fix.applicability == "unsafe"
+    assert "line 16 stores `x` under `z`, assumed to be a tensor or None" in finding.fix.message
+    assert "TypeError" in finding.fix.message
 
 
 def test_tl001_not_fixed_when_another_store_is_a_tensor_on_one_arm_only(tmp_path):

@@ -22,6 +22,7 @@ import libcst as cst
 from torchlint.analysis import walk
 from torchlint.analysis.attributes import single_assignment
 from torchlint.analysis.construction import MODULE_API, AttrAssign
+from torchlint.analysis.known import MODULE_ATTRIBUTES
 from torchlint.analysis.values import Kind, Value
 from torchlint.diagnostics import Fix
 from torchlint.fixes.edits import UNSAFE, Imports, code, fix, replace
@@ -38,13 +39,18 @@ _METHODS = {
 _ITEM_KIND = {"ModuleList": Kind.MODULE, "ParameterList": Kind.PARAMETER}
 
 
-def wrap_container_fix(ctx, event: AttrAssign, list_wrapper: str, dict_wrapper: str) -> Optional[Fix]:
-    if event.before_super:
+def wrap_container_fix(ctx, event: AttrAssign, list_wrapper: str, dict_wrapper: str, info=None) -> Optional[Fix]:
+    """The wrap of ``event``'s container, or None. A store before ``super().__init__()``
+    (``info``: its class) moves below the super call, wrapped, when nothing in between
+    reads it (torch refuses a submodule before ``Module.__init__``)."""
+    if event.before_super and (info is None or info.custom_metaclass or single_assignment(event) is None):
         return None
     stores = _stores(ctx, event.name, event.target)
     if stores is None:
         return None  # stored in a way the wrap could be undone or break
-    first, concatenations = stores
+    first, concatenations, others = stores
+    if others and (concatenations or not all(_other_store_fits(ctx, event, first, other) for other in others)):
+        return None
     value = first.value
     container = _container_of(value)
     if container is None and isinstance(value, cst.Name) and event.value.container in ("list", "tuple") and \
@@ -67,7 +73,8 @@ def wrap_container_fix(ctx, event: AttrAssign, list_wrapper: str, dict_wrapper: 
         return None
     nn, imports = spelling
     empty = (isinstance(value, (cst.List, cst.Dict, cst.Tuple)) and not value.elements) or (
-        isinstance(value, cst.Call) and not value.args and code(ctx, value.func) in ("list", "dict", "tuple")
+        isinstance(value, cst.Call) and not value.args and (code(ctx, value.func) in ("list", "dict", "tuple")
+                                                             or _ordered_dict(value))
     )
     contents = ctx.source_of(value)
     if isinstance(value, cst.Tuple):
@@ -76,12 +83,83 @@ def wrap_container_fix(ctx, event: AttrAssign, list_wrapper: str, dict_wrapper: 
     edits = [replace(ctx, value, new)]
     for statement in concatenations:
         edits.append(_as_append(ctx, statement))
+    where = ""
+    if event.before_super:
+        from torchlint.fixes.buffers import move_below_super
+
+        statement = single_assignment(event)
+        if statement is not first or concatenations or others or not isinstance(statement, cst.Assign):
+            return None
+        moved = move_below_super(ctx, info, statement, f"{code(ctx, event.target)} = {new}")
+        if moved is None:
+            return None
+        edits, where = list(moved[0]), " after `super().__init__()`"
     return fix(
         UNSAFE,
-        f"Wrap it in `{nn}.{wrapper}` (registers the contents: adds `state_dict` keys older checkpoints lack)",
+        f"Wrap it in `{nn}.{wrapper}`{where} (registers the contents: adds `state_dict` keys older checkpoints lack)"
+        + _others_note(ctx, event, first, others),
         *edits,
         *imports,
     )
+
+
+def _kind_of_store(ctx, store: cst.Assign) -> Kind:
+    """What ``store`` puts in the attribute: as construction saw it (locals included), else
+    by its value alone."""
+    from torchlint.analysis.tensors import Evaluator, Host
+
+    target = store.targets[0].target
+    for info in ctx.module_classes:
+        for event in info.construction.assignments():
+            if event.target is target:
+                return event.value.kind
+    return Evaluator(ctx, Host()).eval(store.value).kind
+
+
+def _other_store_fits(ctx, event: AttrAssign, first: cst.Assign, other: cst.Assign) -> bool:
+    """May ``other`` (another store of the name) stay as it is once ``first`` is wrapped? A
+    Module or None fits the wrapper's slot in ``_modules`` wherever it runs; anything else
+    only on another arm of the same ``if`` (``Module.__setattr__`` raises ``TypeError``
+    assigning a non-Module to a name that holds a submodule)."""
+    if _kind_of_store(ctx, other) in (Kind.MODULE, Kind.NONE):
+        return True
+    return _exclusive(ctx, first, other)
+
+
+def _exclusive(ctx, a: cst.CSTNode, b: cst.CSTNode) -> bool:
+    """Are ``a`` and ``b`` on different arms of one ``if`` statement (never both run)?"""
+    found = []
+    finder = _Arms(ctx, ctx.position(a), ctx.position(b), found)
+    walk.visit(ctx.module, finder)
+    return bool(found)
+
+
+class _Arms(walk.Visitor):
+    def __init__(self, ctx, a, b, found):
+        self.ctx, self.a, self.b, self.found = ctx, a, b, found
+
+    def visit_If(self, node: cst.If) -> None:
+        if node.orelse is None:
+            return
+        body, orelse = self.ctx.position(node.body), self.ctx.position(node.orelse)
+        if (_inside(self.a, body) and _inside(self.b, orelse)) or (_inside(self.b, body) and _inside(self.a, orelse)):
+            self.found.append(node)
+
+
+def _inside(inner, outer) -> bool:
+    return (outer.start.line, outer.start.column) <= (inner.start.line, inner.start.column) and \
+        (inner.end.line, inner.end.column) <= (outer.end.line, outer.end.column)
+
+
+def _others_note(ctx, event, first, others) -> str:
+    """Other stores left as they are: where, and why that is fine."""
+    plain = [o for o in others if _kind_of_store(ctx, o) not in (Kind.MODULE, Kind.NONE)]
+    if not plain:
+        return ""
+    lines = ", ".join(str(ctx.position(o).start.line) for o in plain)
+    if len(plain) == 1:
+        return f"; the store on line {lines}, on another branch, stays as written"
+    return f"; the stores on lines {lines}, on other branches, stay as written"
 
 
 def _container_of(value: cst.BaseExpression) -> Optional[str]:
@@ -99,7 +177,35 @@ def _container_of(value: cst.BaseExpression) -> Optional[str]:
             return "list"
         if value.func.value == "dict" and not value.args:
             return "dict"
+    if _ordered_dict(value):
+        return "dict"  # `OrderedDict()`, `OrderedDict([("a", m), ...])`: the wrapper keeps the order
     return None
+
+
+def _ordered_dict(value: cst.BaseExpression) -> bool:
+    """``OrderedDict()`` or ``OrderedDict([(key, item), ...])`` (also ``collections.OrderedDict``)."""
+    if not isinstance(value, cst.Call):
+        return False
+    func = value.func
+    named = (isinstance(func, cst.Name) and func.value == "OrderedDict") or (
+        isinstance(func, cst.Attribute) and func.attr.value == "OrderedDict" and isinstance(func.value, cst.Name)
+        and func.value.value == "collections")
+    return named and (not value.args or len(value.args) == 1 and value.args[0].keyword is None and not value.args[0].star
+                      and _pairs(value.args[0].value) is not None)
+
+
+def _pairs(node: cst.BaseExpression):
+    """The ``(key, item)`` tuples of a literal list or tuple of pairs; None otherwise."""
+    if not isinstance(node, (cst.List, cst.Tuple)):
+        return None
+    pairs = []
+    for element in node.elements:
+        pair = element.value
+        if isinstance(element, cst.StarredElement) or not isinstance(pair, cst.Tuple) or len(pair.elements) != 2 or \
+                any(isinstance(e, cst.StarredElement) for e in pair.elements):
+            return None
+        pairs.append((pair.elements[0].value, pair.elements[1].value))
+    return pairs
 
 
 def _stores(ctx, name: str, where: cst.CSTNode):
@@ -152,9 +258,13 @@ def _stores(ctx, name: str, where: cst.CSTNode):
                 unknown = True
 
     walk.visit(ctx.module, Stores())
-    if unknown or len(firsts) != 1:
+    if unknown or not firsts:
         return None
-    return firsts[0], concatenations
+    mine = [store for store in firsts if store.targets[0].target is where]
+    if len(firsts) > 1 and len(mine) != 1:
+        return None
+    first = mine[0] if mine else firsts[0]
+    return first, concatenations, [store for store in firsts if store is not first]
 
 
 def _enclosing_class(ctx, node: cst.CSTNode) -> Optional[cst.ClassDef]:
@@ -213,12 +323,15 @@ def _as_append(ctx, statement: cst.Assign):
 
 def _only(container: Value, kind: Kind) -> bool:
     """Every item is a ``kind`` (no nested lists, no functions or plain tensors; a Module
-    container also takes None), and there is at least one. ``nn.ParameterList`` also takes a Parameter moved before it was
+    container also takes None), and there is at least one (a moved Parameter counts). ``nn.ParameterList`` also takes a Parameter moved before it was
     registered (``nn.Parameter(t).to(device)``: it wraps the copy in a trainable Parameter
     again), unless it was frozen, which the new Parameter would not be."""
-    if container.open or not any(item.kind is kind for item in container.items):
+    def held(item: Value) -> bool:
+        return item.kind is kind or kind is Kind.PARAMETER and _moved_trainable(item)
+
+    if container.open or not any(held(item) for item in container.items):
         return False
-    return all(item.kind is kind or kind is Kind.PARAMETER and _moved_trainable(item)
+    return all(held(item)
                # ModuleList/ModuleDict hold None in a slot (`[None] * n` filled by index later)
                or kind is Kind.MODULE and item.kind is Kind.NONE for item in container.items)
 
@@ -244,6 +357,9 @@ def _keys_are_names(value: cst.BaseExpression) -> bool:
     if isinstance(value, cst.DictComp):
         ints, names = _loop_names(value.for_in)
         return _string_key(value.key, ints, names)
+    if _ordered_dict(value) and value.args:
+        pairs = _pairs(value.args[0].value)
+        return bool(pairs) and all(_dotless_literal(key) for key, _ in pairs)
     return False  # `{}` or `dict()` filled later: keys we cannot see
 
 
@@ -252,7 +368,7 @@ def _filled_with_names(ctx, name: str, value: cst.BaseExpression) -> bool:
     a literal, or built from loop indices and literals (``for i in range(n)``,
     ``for k in ("a", "b")``). ``update``/``setdefault`` (keys unseen) refuse."""
     empty = (isinstance(value, cst.Dict) and not value.elements) or (
-        isinstance(value, cst.Call) and not value.args and isinstance(value.func, cst.Name))
+        isinstance(value, cst.Call) and not value.args and (isinstance(value.func, cst.Name) or _ordered_dict(value)))
     if not empty or ctx.attribute_calls.get(name, set()) & {"update", "setdefault"}:
         return False
     keys: list[bool] = []
@@ -282,10 +398,19 @@ def _filled_with_names(ctx, name: str, value: cst.BaseExpression) -> bool:
     return bool(keys) and all(keys)
 
 
+# Names a ModuleDict/ParameterDict already has: a key equal to one raises KeyError
+# ("attribute ... already exists"), as does a key starting with "_" that names an internal.
+_DICT_ATTRIBUTES = MODULE_ATTRIBUTES | frozenset(
+    {"keys", "items", "values", "update", "pop", "clear", "setdefault", "get", "copy", "fromkeys", "popitem"})
+
+
 def _dotless_literal(node: cst.BaseExpression) -> bool:
+    """A string literal the registering dicts take as a key: not empty, no dot, not one of
+    their attribute names."""
     if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
         text = node.evaluated_value
-        return isinstance(text, str) and bool(text) and "." not in text
+        return isinstance(text, str) and bool(text) and "." not in text and text not in _DICT_ATTRIBUTES and \
+            not text.startswith("_")
     return False
 
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from torchlint.analysis import known
+from torchlint.analysis import known, walk
 from torchlint.analysis.construction import AttrAssign, RegisterCall
 from torchlint.analysis.project import External
 from torchlint.analysis.stores import related_classes, store_sites, stored_value
@@ -73,12 +73,27 @@ def name_can_hold_buffer(ctx: "FileContext", info: "ClassInfo", name: str, regis
     """Could ``name`` be a buffer for the class's whole life: a name torch accepts, in a
     class that takes non-persistent buffers, and every store of it (other than
     ``registered_target``, the one the fix turns into the registration) a tensor or None?"""
+    if not _name_accepted(ctx, info, name):
+        return False
+    return non_tensor_store(ctx, name, registered_target, with_locals, info.name if with_locals else None) is None
+
+
+def _name_accepted(ctx: "FileContext", info: "ClassInfo", name: str) -> bool:
     if name in info.class_attributes or name in known.MODULE_ATTRIBUTES:
         return False  # torch: KeyError "attribute ... already exists"
     if any(isinstance(base, External) and base.dotted.startswith("torch.jit.")
            for base in (ctx.index.resolve(ctx.facts, parts) for parts in info.base_parts) if ctx.facts):
         return False  # ScriptModule: no non-persistent buffers
-    return non_tensor_store(ctx, name, registered_target, with_locals, info.name if with_locals else None) is None
+    return True
+
+
+def unseen_blockers(ctx: "FileContext", info: "ClassInfo", event: AttrAssign) -> list:
+    """When the only thing that keeps ``event``'s attribute from being a buffer is other
+    stores of values nothing says are tensors (:func:`unseen_stores`), those stores; else
+    empty. A fix registering it anyway is unsafe and must name them."""
+    if event.prior_state is not None or not _name_accepted(ctx, info, event.name):
+        return []
+    return unseen_stores(ctx, event.name, event.target, info.name)
 
 
 def non_tensor_store(ctx: "FileContext", name: str, registered_target=None, with_locals: bool = False,
@@ -91,6 +106,28 @@ def non_tensor_store(ctx: "FileContext", name: str, registered_target=None, with
     (``self.n += 1``: the tensor's own operator) keeps a tensor a tensor. With ``owner``
     (a class name), a store through ``self`` in a method of a class unrelated to it (not
     the class, a base or a subclass in the file) is another object's attribute."""
+    for site, _ in _blocking_stores(ctx, name, registered_target, with_locals, owner):
+        return site
+    return None
+
+
+def unseen_stores(ctx: "FileContext", name: str, registered_target=None, owner: "str | None" = None) -> list:
+    """The stores of ``name`` that block a buffer only because what they store cannot be
+    seen (an argument of unknown type, the result of an imported function, a store to
+    another object), in source order; empty when there is none or when one of the
+    blocking stores is known not to be a tensor (a number, a list, a Module, a value
+    checked with ``isinstance`` in its function: ``if isinstance(fc, float): self.fc = fc``)."""
+    sites = []
+    for site, unseen in _blocking_stores(ctx, name, registered_target, True, owner):
+        if not unseen:
+            return []
+        sites.append(site)
+    return sites
+
+
+def _blocking_stores(ctx, name, registered_target, with_locals, owner):
+    """``(site, unseen)`` for each store that may put a non-tensor under ``name``; ``unseen``
+    when nothing says what the value is."""
     related = related_classes(ctx, owner) if owner is not None else None
     evaluator = Evaluator(ctx, Host())
     # what the construction walk already evaluated in place (locals included)
@@ -106,18 +143,77 @@ def non_tensor_store(ctx: "FileContext", name: str, registered_target=None, with
         value = site.value
         if with_locals and isinstance(value, cst.IfExp):
             # `t if c else 0`: a tensor on one arm only is no tensor store (each arm must be one)
-            if all(evaluator.eval(arm).kind in _TENSOR_OR_NONE or _moved_by_hand(arm, name) or _detached(arm)
-                   for arm in _arms(value)):
+            kinds = []
+            for arm in _arms(value):
+                kind = evaluator.eval(arm).kind
+                kinds.append(Kind.TENSOR if kind in _TENSOR_OR_NONE or _moved_by_hand(arm, name) or _detached(arm)
+                             else kind)
+            if all(kind is Kind.TENSOR for kind in kinds):
                 continue
-            return site
-        if value is not None and (evaluator.eval(value).kind in _TENSOR_OR_NONE or _moved_by_hand(value, name)):
+            yield site, all(kind in (Kind.TENSOR, Kind.UNKNOWN) for kind in kinds) and not _type_checked(site)
             continue
+        seen = evaluator.eval(value).kind if value is not None else Kind.UNKNOWN
+        if value is not None and (seen in _TENSOR_OR_NONE or _moved_by_hand(value, name)):
+            continue
+        stored = None
         if with_locals:
             stored = stored_value(ctx, site)
             if (stored is not None and stored.kind in _TENSOR_OR_NONE) or _detached(value):
                 continue
-        return site  # some code stores a non-tensor (or something unknown) there
-    return None
+        unseen = seen is Kind.UNKNOWN and value is not None and (stored is None or _unseen(stored))
+        yield site, unseen and not _type_checked(site)  # some code stores a non-tensor (or something unknown) there
+
+
+def _unseen(value, depth: int = 0) -> bool:
+    """Is ``value`` of unknown kind, with no path known to hold a non-tensor (``h = 0``
+    on one path and a tensor on another is a number sometimes, not an unknown)?"""
+    if value.kind is not Kind.UNKNOWN:
+        return value.kind in _TENSOR_OR_NONE and depth > 0
+    return depth < 4 and all(_unseen(alias, depth + 1) for alias in value.aliases or ())
+
+
+def _type_checked(site) -> bool:
+    """Does the function of ``site`` ask ``isinstance``/``type`` of a name its value reads
+    (``if isinstance(fc, float): self.fc = fc``)? Then the value may well be no tensor."""
+    if site.function is None:
+        return False
+    checks = _TypeChecks()
+    walk.visit(site.function, checks)
+    return bool((_names_read(site.value) & checks.names) - {"self", "cls"})  # `isinstance(self.m, X)` asks of m
+
+
+class _Names(walk.Visitor):
+    """Names an expression reads (not attribute names: ``a.b`` reads ``a``). Module-level
+    classes: the walker keeps its plans on the visitor class."""
+
+    def __init__(self):
+        self.names: set = set()
+
+    def visit_Name(self, name: cst.Name) -> None:
+        self.names.add(name.value)
+
+    def visit_Attribute(self, attribute: cst.Attribute) -> bool:
+        walk.visit(attribute.value, self)
+        return False
+
+
+class _TypeChecks(walk.Visitor):
+    """Names whose type a function asks: ``isinstance(x, ...)``, ``type(x)``."""
+
+    def __init__(self):
+        self.names: set = set()
+
+    def visit_Call(self, call: cst.Call) -> None:
+        if isinstance(call.func, cst.Name) and call.func.value in ("isinstance", "type") and call.args:
+            self.names |= _names_read(call.args[0].value)
+
+
+def _names_read(node) -> set:
+    if node is None:
+        return set()
+    names = _Names()
+    walk.visit(node, names)
+    return names.names
 
 
 def first_set_to_none(info: "ClassInfo", event: AttrAssign):

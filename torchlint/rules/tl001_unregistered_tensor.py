@@ -53,7 +53,11 @@ One target of several is unpacked into a local and registered right after:
 `cos, self.k = f()` then `self.register_buffer("cos", cos)`; `self.n = n = t` becomes
 `n = t` then `self.register_buffer("n", n)`. A tensor that arrives as an argument
 (`def __init__(self, w: Tensor)`) is registered the same way, but check the callers: one
-passing an `nn.Parameter` would get a buffer that is no longer trained.
+passing an `nn.Parameter` would get a buffer that is no longer trained; likewise check
+other code that stores a value of unseen type under the name (an argument, an imported
+function's result): anything but a tensor or None raises `TypeError` there once it is a
+buffer. On one arm of a conditional expression, store each path on its own:
+`if learn: self.beta = nn.Parameter(b)` / `else: self.register_buffer("beta", b)`.
 
 Tensors cached outside construction (an RNN's last hidden state set in `forward`) are
 not reported: state kept between calls, outside the model's saved and trained state,
@@ -90,14 +94,16 @@ from torchlint.analysis.attributes import (
     copies_always, registered_only_when, reported_as_moved, single_assignment, unregistered_tensor_assignments,
 )
 from torchlint.diagnostics import Fix
-from torchlint.fixes.edits import SAFE, UNSAFE, Imports, code, fix, replace
+from torchlint.fixes.edits import SAFE, UNSAFE, Imports, code, fix, indentation_of, newline, replace
 from torchlint.fixes.buffers import NN_BUFFER, buffer_style, move_below_super, register_buffer_help, stored_name
 from torchlint.fixes.targets import split_target
 from torchlint.analysis.construction import AttrAssign
+from torchlint.analysis.stores import statement_place
 from torchlint.analysis.known import MODULE_ATTRIBUTES
 from torchlint.analysis.values import Kind
 from torchlint.fixes.guards import (
     can_register, first_set_to_none, may_be_registered_elsewhere, name_can_hold_buffer, non_tensor_store,
+    unseen_blockers,
 )
 from torchlint.rules.base import Finding, Rule
 
@@ -163,7 +169,8 @@ class Rotary(nn.Module):
                     continue  # TL004 reports it, more specifically
                 if event.seq in moved or (event.value.moved is not None and not copies_always(event.value.moved)):
                     continue  # TL011 reports it; a `.to()` that may return the Parameter itself is no plain tensor
-                condition = registered_only_when(info, event) or _plain_arm(ctx, event)
+                only_when = registered_only_when(info, event)
+                condition = only_when or _plain_arm(ctx, event)
                 if condition is not None:
                     yield Finding(
                         event.target,
@@ -173,6 +180,7 @@ class Rotary(nn.Module):
                         f"Keep the tensor in a local and register it on every path, e.g. "
                         f'`self.{event.name} = nn.Parameter(t)` / `else: self.register_buffer("{event.name}", t)` '
                         "(registering a name that already holds a plain tensor raises KeyError)",
+                        None if only_when else _plain_arm_fix(ctx, info, event),
                     )
                     continue
                 if event.value.complex:
@@ -201,6 +209,42 @@ def _plain_arm(ctx, event) -> Optional[str]:
     text = " ".join(ctx.source_of(test).split())
     text = text if len(text) <= 60 else text[:57] + "..."
     return f"when `{text}` is {'true' if on_true else 'false'}"
+
+
+def _plain_arm_fix(ctx, info, event) -> Optional[Fix]:
+    """``self.s = nn.Parameter(t) if learn else t`` -> an ``if``/``else`` that stores the
+    Parameter on one path and registers the plain tensor as a buffer on the other
+    (non-persistent: the checkpoints of that path keep their keys)."""
+    statement = single_assignment(event)
+    if not isinstance(statement, cst.Assign) or not isinstance(statement.value, cst.IfExp):
+        return None
+    value = statement.value
+    test, on_true = event.value.plain_when
+    if value.test is not test or isinstance(value.body, cst.IfExp) or isinstance(value.orelse, cst.IfExp):
+        return None
+    line, _ = statement_place(ctx, statement)
+    if not isinstance(line, cst.SimpleStatementLine) or len(line.body) != 1 or event.before_super:
+        return None
+    if event.prior_state is not None or not name_can_hold_buffer(ctx, info, event.name, event.target, True) \
+            or may_be_registered_elsewhere(info, event.name):
+        return None
+    parts = [ctx.source_of(node) for node in (value.test, value.body, value.orelse)]
+    if ctx.source_of(value).count("#") != sum(part.count("#") for part in parts):
+        return None  # a comment between the arms would be lost
+    persistent = bool(ctx.settings and ctx.settings.unsafe_fixes)
+    registration = _registration(ctx, info, event, "" if persistent else ", persistent=False")
+    if registration is None:
+        return None
+    new, imports = registration
+    target = code(ctx, event.target)
+    test_text, body, orelse = parts
+    arms = (new(body), f"{target} = {orelse}") if on_true else (f"{target} = {body}", new(orelse))
+    indent = indentation_of(ctx, line)
+    unit = "\t" if indent.startswith("\t") else "    "
+    nl = newline(ctx)
+    text = f"if {test_text}:{nl}{indent}{unit}{arms[0]}{nl}{indent}else:{nl}{indent}{unit}{arms[1]}"
+    return _buffer_fix(persistent, True, " on the path where it stays plain (an `if`/`else` instead of the "
+                       "conditional expression)", [replace(ctx, statement, text), *imports], event)
 
 
 def _complex_finding(event) -> Finding:
@@ -249,10 +293,15 @@ def _register_fix(ctx, info, event) -> Optional[Fix]:
     if event.prior_state is not None and not event.value.derived:
         first = _first_tensor_store(info, event)
         return None if first is None else _register_fix(ctx, info, first)
-    if event.value.derived or not can_register(ctx, info, event, buffer=True):
-        # a name torch would refuse, or a value computed from parameters (a buffer would
-        # keep it stale: it belongs in forward)
-        return None
+    if event.value.derived:
+        return None  # computed from parameters: a buffer would keep it stale (it belongs in forward)
+    unseen = []
+    if not can_register(ctx, info, event, buffer=True):
+        # a name torch would refuse, or a store of a non-tensor; stores of values nothing
+        # says are tensors (an argument, an imported function's result) leave an unsafe fix
+        unseen = unseen_blockers(ctx, info, event)
+        if not unseen:
+            return None
     if may_be_registered_elsewhere(info, event.name):
         return None
     if event.before_super and (info.custom_metaclass or isinstance(event.target, cst.Call)):
@@ -269,7 +318,8 @@ def _register_fix(ctx, info, event) -> Optional[Fix]:
         if event.before_super:
             return None
         edits = split_target(ctx, event, lambda local: new(local))
-        return None if edits is None else _buffer_fix(persistent, True, "", [*edits, *imports], event)
+        return None if edits is None else _buffer_fix(persistent, True, "", [*edits, *imports], event,
+                                                      _stores_caveat(ctx, event, unseen))
     new = new(ctx.source_of(statement.value))
     edits = [replace(ctx, statement, new)]
     safe = True
@@ -280,7 +330,21 @@ def _register_fix(ctx, info, event) -> Optional[Fix]:
             return None
         edits, safe = list(moved[0]), moved[1]
         where = " after `super().__init__()`"
-    return _buffer_fix(persistent, safe, where, [*edits, *imports], event)
+    return _buffer_fix(persistent, safe, where, [*edits, *imports], event, _stores_caveat(ctx, event, unseen))
+
+
+def _stores_caveat(ctx, event, sites) -> str:
+    """The warning of a fix registering a name that other code stores values of unseen
+    type under: which lines, and what happens if one is no tensor."""
+    if not sites:
+        return ""
+    lines = sorted({ctx.position(site.target).start.line for site in sites})
+    first = " ".join(ctx.source_of(sites[0].value).split())
+    first = first if len(first) <= 40 else first[:37] + "..."
+    where = (f"line {lines[0]} stores `{first}`" if len(lines) == 1 else
+             f"lines {', '.join(map(str, lines))} store values (e.g. `{first}`)")
+    return (f"; {where} under `{event.name}`, assumed to be a tensor or None: anything else raises `TypeError` "
+            "there once it is a buffer")
 
 
 def _first_tensor_store(info, event):
@@ -374,17 +438,20 @@ def _registration(ctx, info, event, extra: str):
     return (lambda value: f'{receiver}.register_buffer("{name}", {value}{extra})'), []
 
 
-def _buffer_fix(persistent: bool, safe: bool, where: str, edits: list, event=None) -> Fix:
+def _buffer_fix(persistent: bool, safe: bool, where: str, edits: list, event=None, stores: str = "") -> Fix:
     """The registration fix: persistent (unsafe: checkpoints saved before lack the key) or
     non-persistent (safe when ``safe``: nothing a checkpoint holds changes). A value that
     arrives from a caller (an argument annotated ``Tensor``, with a tensor default, or
     given a tensor by the file's own calls) is only assumed to be a plain tensor: a
     caller passing an ``nn.Parameter`` would now get a buffer (no longer trained), one
-    passing a number or a list a ``TypeError``; that fix is unsafe and says so."""
-    caveat = ""
+    passing a number or a list a ``TypeError``; that fix is unsafe and says so, as is one
+    registering a name that other code stores values of unseen type under (``stores``)."""
+    caveat = stores
+    if stores:
+        safe = False
     if event is not None and event.value.assumed:
         safe = False
-        caveat = (f"; `{event.name}` is assumed to be a plain tensor from the arguments: a caller passing an "
+        caveat += (f"; `{event.name}` is assumed to be a plain tensor from the arguments: a caller passing an "
                   "`nn.Parameter` would now get a buffer that is no longer trained, one passing a non-tensor a "
                   "`TypeError`")
     if persistent:

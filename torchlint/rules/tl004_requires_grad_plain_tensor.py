@@ -42,7 +42,7 @@ from torchlint.analysis.attributes import single_assignment, unregistered_tensor
 from torchlint.analysis.construction import AttrAssign
 from torchlint.analysis.values import Kind
 from torchlint.diagnostics import Fix
-from torchlint.fixes.edits import UNSAFE, Imports, fix, replace
+from torchlint.fixes.edits import UNSAFE, Imports, code, fix, replace
 from torchlint.fixes.buffers import after_super
 from torchlint.fixes.guards import can_register
 from torchlint.rules.base import Finding, Rule
@@ -155,7 +155,9 @@ def _parameter_fix(ctx, info, event) -> Optional[Fix]:
     """Wrap the value in ``nn.Parameter(...)``, dropping a now-redundant
     ``requires_grad=True``. Unsafe: it changes what the optimizer trains."""
     statement = single_assignment(event)
-    if statement is None or event.before_super or not can_register(ctx, info, event):
+    if statement is None or not can_register(ctx, info, event):
+        return None
+    if event.before_super and (info.custom_metaclass or not isinstance(statement, cst.Assign)):
         return None
     value = statement.value
     while isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and \
@@ -173,5 +175,14 @@ def _parameter_fix(ctx, info, event) -> Optional[Fix]:
         return None
     nn, imports = spelling
     new = f"{nn}.Parameter({text})"
+    if event.before_super:
+        # torch refuses a Parameter before `Module.__init__`: the wrapped line moves below the super call
+        from torchlint.fixes.buffers import move_below_super
+
+        moved = move_below_super(ctx, info, statement, f"{code(ctx, event.target)} = {new}")
+        if moved is None:
+            return None
+        return fix(UNSAFE, "Make it an `nn.Parameter` after `super().__init__()` (changes the set of trained "
+                   "parameters)", *moved[0], *imports)
     return fix(UNSAFE, "Make it an `nn.Parameter` (changes the set of trained parameters)",
                replace(ctx, statement.value, new), *imports)

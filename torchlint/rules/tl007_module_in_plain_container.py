@@ -96,5 +96,5 @@ class Heads(nn.Module):
                     "invisible to `parameters()`, the optimizer, `state_dict()` and `.to(device)`",
                     after_super(info, event, "module", f"store it as `{wrapper}(...)`",
                                 f"Use `{wrapper}(...)` instead of a plain {container}"),
-                    wrap_container_fix(ctx, event, "ModuleList", "ModuleDict"),
+                    wrap_container_fix(ctx, event, "ModuleList", "ModuleDict", info),
                 )

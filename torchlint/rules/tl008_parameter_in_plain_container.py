@@ -78,5 +78,5 @@ class Mixture(nn.Module):
                     "`parameters()` and `state_dict()`, so the optimizer never updates them",
                     after_super(info, event, "module", f"store it as `{wrapper}(...)`",
                                 f"Use `{wrapper}(...)` instead of a plain {container}"),
-                    wrap_container_fix(ctx, event, "ParameterList", "ParameterDict"),
+                    wrap_container_fix(ctx, event, "ParameterList", "ParameterDict", info),
                 )
