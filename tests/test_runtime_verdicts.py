@@ -92,3 +92,25 @@ def test_the_same_text_raised_by_user_code_is_not_torchs_error(verdicts):
     assert mimic["verdict"] == "unverified"
     assert mimic["detail"].startswith(
         "build failed: AttributeError: cannot assign module before Module.__init__() call; `Mimic` was tried")
+
+
+@pytest.fixture(scope="module")
+def aliases():
+    from conftest import FIXTURES
+
+    result = run_cli(str(FIXTURES / "runtime" / "registered_alias.py"), "--runtime", "--show-refuted",
+                     "--output-format", "json", "--exit-zero", "--no-cache")
+    assert result.returncode == 0, result.stderr.decode()
+    return {(d["code"], d["location"]["row"]): d for d in json.loads(result.stdout)}
+
+
+def test_a_tensor_registered_under_another_name_is_not_tl001s_fact(aliases):
+    # TL001's runtime fact is a tensor missing from named_buffers()/state_dict(): the very
+    # object registered as `offsets` is not that; the stale-alias risk stays, unverified
+    alias = aliases[("TL001", 13)]["runtime"]
+    assert alias["verdict"] == "unverified"
+    assert "the very same tensor is registered as `offsets`" in alias["detail"]
+    scratch = aliases[("TL001", 19)]["runtime"]
+    assert scratch["verdict"] == "confirmed"
+    assert "plain tensor of shape [4, 4] in `self.scratch`" in scratch["detail"]
+    assert len(aliases) == 2  # no runtime-only double for the alias

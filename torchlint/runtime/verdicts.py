@@ -243,6 +243,14 @@ def _tensor_check(requires_grad: bool):
             if requires_grad and not fact["requires_grad"]:
                 return UNVERIFIED, f"`self.{subject.attribute}` is a plain tensor that does not require grad " \
                                    "in this build"
+            if not requires_grad and fact.get("alias_of"):
+                # TL001's fact is a tensor missing from `named_buffers()`/`state_dict()`: this very
+                # object is in them, under another name (saved and loaded there). Not that fact; what
+                # remains is an alias that `.to()` does not update, which this build cannot show.
+                return UNVERIFIED, f"`self.{subject.attribute}` is a plain attribute, but the very same tensor " \
+                                   f"is registered as `{fact['alias_of']}` (torch lists it under that name); " \
+                                   "`.to()` or `.half()` replaces the registered one and leaves this attribute " \
+                                   "holding the old tensor"
             return CONFIRMED, f"the built instance holds a plain tensor of shape {list(fact['shape'])} in " \
                               f"`self.{subject.attribute}`, and torch did not register it"
         return _registered(subject, fact) or _absent(subject, fact, reached)
