@@ -20,7 +20,8 @@ from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from torchlint.analysis import walk
 from torchlint.analysis.construction import BlockWalker, Construction, ConstructionFacts
-from torchlint.analysis.project import ClassFacts, ClassRef, FileFacts, ProjectIndex, Resolved
+from torchlint.analysis.known import is_module_base
+from torchlint.analysis.project import ClassFacts, ClassRef, External, FileFacts, ProjectIndex, Resolved
 from torchlint.analysis.tensors import Evaluator, Host, dotted
 from torchlint.analysis.values import Kind, Value, unknown
 
@@ -156,6 +157,7 @@ class FileContext:
         self.facts = facts
         self.index = index
         self._globals: dict[str, Value] = {}
+        self._registries: dict[str, Optional[list[Resolved]]] = {}
         self._returns: dict[str, Value] = {}
         self._resolved: dict[tuple, tuple] = {}  # dotted name -> (what it resolves to, files observed)
         self._line_starts: Optional[list[int]] = None
@@ -235,6 +237,32 @@ class FileContext:
                             value = small.value
             self._globals[name] = Evaluator(self, Host()).eval(value) if value is not None else unknown()
         return self._globals[name]
+
+    def module_class_registry(self, name: str) -> Optional[list[Resolved]]:
+        """``MODELS = {"a": ModA, "b": ModB}`` at module level, every value a Module class:
+        the classes (so ``MODELS[key](...)`` builds a Module); None otherwise."""
+        if name not in self._registries:
+            self._registries[name] = None
+            literal = None
+            for statement in self.module.body:
+                if isinstance(statement, cst.SimpleStatementLine):
+                    for small in statement.body:
+                        if isinstance(small, (cst.Assign, cst.AnnAssign)) and any(
+                                isinstance(t, cst.Name) and t.value == name
+                                for t in ([t.target for t in small.targets] if isinstance(small, cst.Assign)
+                                          else [small.target])):
+                            literal = small.value
+            if isinstance(literal, cst.Dict) and literal.elements and all(
+                    isinstance(e, cst.DictElement) for e in literal.elements):
+                classes = [self.resolve(e.value) for e in literal.elements]
+                if all(self._is_module_class_ref(c) for c in classes):
+                    self._registries[name] = classes
+        return self._registries[name]
+
+    def _is_module_class_ref(self, resolved: Optional[Resolved]) -> bool:
+        if isinstance(resolved, ClassRef):
+            return self.index.is_module_class(resolved)
+        return isinstance(resolved, External) and is_module_base(resolved.dotted, self.index.extra_module_bases)
 
     def method_return_value(self, info: ClassInfo, name: str) -> Value:
         """What a class's static/class method returns (``Cls.build(n)``, ``type(self).build(n)``)."""

@@ -51,6 +51,12 @@ THIRD_PARTY_MODULE_BASES = frozenset(
         "torchvision.models.ResNet",
         "torchvision.models.vision_transformer.VisionTransformer",
         "torchvision.models.VisionTransformer",
+        # PyTorch Geometric: the base of every message-passing layer users write, and of aggregations
+        "torch_geometric.nn.MessagePassing",
+        "torch_geometric.nn.conv.MessagePassing",
+        "torch_geometric.nn.conv.message_passing.MessagePassing",
+        "torch_geometric.nn.aggr.Aggregation",
+        "torch_geometric.nn.aggr.base.Aggregation",
         "torch.jit.ScriptModule",
         "torch.jit.RecursiveScriptModule",
         # OpenMMLab: mmcv 1.x's and mmengine's BaseModule (and their Sequential/ModuleList),

@@ -369,15 +369,19 @@ class Evaluator:
             callee = self.eval(func)  # `getattr(torch, f"{name}_window")(n)`, a local `window_fn(n)`
             if callee.kind is Kind.UNKNOWN and isinstance(callee.origin, External):
                 return self._external_call(node, callee.origin.dotted, args)
+        registry = self._registry_of(func)
+        if registry:  # `MODELS[key](...)`: one of a registry's Module classes
+            built = [self._external_call(node, ref.dotted, args) if isinstance(ref, External)
+                     else self._project_module(node, ref, args) for ref in registry]
+            result = built[0]
+            result.stateless = all(value.stateless for value in built)  # a list of them loses nothing
+            return result
         resolved = self.ctx.resolve(func)
         if isinstance(resolved, External):
             return self._external_call(node, resolved.dotted, args)
         if isinstance(resolved, ClassRef):
             if self.ctx.index.is_module_class(resolved):
-                for value in args:
-                    mark_registered(value)
-                _adopt(node, args, self.ctx.index.registered_arguments(resolved))
-                return _module(node, resolved, args)
+                return self._project_module(node, resolved, args)
             return unknown()
         if isinstance(resolved, FunctionRef):
             if resolved.path == self.ctx.path:
@@ -392,6 +396,26 @@ class Evaluator:
         if isinstance(func, cst.Name) and func.value not in self.locals:
             return self._builtin_call(node, func.value, args)
         return unknown()
+
+    def _project_module(self, node: cst.Call, resolved: ClassRef, args: list[Value]) -> Value:
+        """A Module class of the project built here: it owns what it is given."""
+        for value in args:
+            mark_registered(value)
+        _adopt(node, args, self.ctx.index.registered_arguments(resolved))
+        return _module(node, resolved, args)
+
+    def _registry_of(self, func: cst.BaseExpression):
+        """The Module classes ``REGISTRY[key]`` or ``REGISTRY.get(key)`` may be, for a
+        module-level dict literal of Module classes (``FileContext.module_class_registry``)."""
+        if isinstance(func, cst.Call) and isinstance(func.func, cst.Attribute) and func.func.attr.value == "get":
+            func = func.func.value
+        elif isinstance(func, cst.Subscript):
+            func = func.value
+        else:
+            return None
+        if not isinstance(func, cst.Name) or func.value in self.locals or func.value in self.host.arguments:
+            return None
+        return self.ctx.module_class_registry(func.value)
 
     def _super_above_module(self, receiver: cst.BaseExpression) -> bool:
         """``super(nn.Module, self)`` (or ``super(object, self)``): the lookup starts after

@@ -5,7 +5,9 @@ Finds submodules kept in a plain Python `list`, `tuple`, `dict` or `set` stored 
 Module during construction: a literal or comprehension (`[nn.Linear(d, d) for _ in
 range(n)]`), `list(...)`, a repetition (`[block] * n`), an `OrderedDict(...)`, or an
 empty `[]`/`{}`/`[None] * n`/`OrderedDict()` later filled with `append`, `extend`,
-`+=` or item assignment.
+`+=` or item assignment. A layer may be built by its class, by a `.to(device)` chain,
+or by a class picked from a module-level registry of Module classes
+(`MODELS = {"a": BlockA, "b": BlockB}` ... `MODELS[name](d)`).
 
 ## Why is this bad?
 torch registers a submodule only when it is assigned directly to an attribute or held
@@ -27,8 +29,9 @@ class Encoder(nn.Module):
 ```
 Not reported: a list later wrapped under the same name
 (`self.layers = nn.ModuleList(self.layers)`), a local list passed to
-`nn.Sequential(*layers)`, and a list that only aliases modules registered elsewhere
-(`self.blocks = [self.block1, self.block2]`).
+`nn.Sequential(*layers)`, a list that only aliases modules registered elsewhere
+(`self.blocks = [self.block1, self.block2]`, or a comprehension over such a list), and
+a list of layers without parameters (`[nn.ReLU(), nn.GELU()]`).
 """
 
 from __future__ import annotations
