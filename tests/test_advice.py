@@ -410,9 +410,13 @@ def test_tl004_advice_accounts_for_a_later_move_of_the_same_name(tmp_path):
     source = (FIXTURES / "buggy" / "trainable_moved_after_optimizer.py").read_text()
     first, moved = sorted(by_code(lint_source(source, tmp_path), "TL004"), key=lambda d: d.location.row)
     assert "line 12 then stores a plain tensor in `self.log_alpha`, which raises `TypeError`" in first.help
-    assert first.fix is None  # wrapping line 10 alone would make line 12 raise
     assert moved.help.startswith("Create it on its device where it is first made")
     assert "drop this line" in moved.help
+    # wrapping line 10 alone would make line 12 raise: the fix creates it on its device and drops line 12
+    assert first.fix == moved.fix and first.fix.applicability == "unsafe"
+    assert "drop line 12's move" in first.fix.message
+    assert [(e.location.row, e.end_location.row, e.content) for e in first.fix.edits] == [
+        (10, 10, "nn.Parameter(torch.zeros(1, device=device))"), (12, 13, "")]
 
 
 def test_a_project_class_named_buffer_is_not_the_nn_buffer_style(tmp_path):

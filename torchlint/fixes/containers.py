@@ -43,8 +43,9 @@ def wrap_container_fix(ctx, event: AttrAssign, list_wrapper: str, dict_wrapper: 
     """The wrap of ``event``'s container, or None. A store before ``super().__init__()``
     (``info``: its class) moves below the super call, wrapped, when nothing in between
     reads it (torch refuses a submodule before ``Module.__init__``)."""
-    if event.before_super and (info is None or info.custom_metaclass or single_assignment(event) is None):
+    if event.before_super and (info is None or single_assignment(event) is None):
         return None
+    in_place = event.before_super and info.custom_metaclass  # the metaclass may initialise the Module first
     stores = _stores(ctx, event.name, event.target)
     if stores is None:
         return None  # stored in a way the wrap could be undone or break
@@ -84,7 +85,11 @@ def wrap_container_fix(ctx, event: AttrAssign, list_wrapper: str, dict_wrapper: 
     for statement in concatenations:
         edits.append(_as_append(ctx, statement))
     where = ""
-    if event.before_super:
+    if in_place:
+        from torchlint.rules.tl001_unregistered_tensor import METACLASS_CAVEAT
+
+        where = METACLASS_CAVEAT.replace("registering here", "wrapping here", 1)
+    elif event.before_super:
         from torchlint.fixes.buffers import move_below_super
 
         statement = single_assignment(event)
@@ -96,8 +101,8 @@ def wrap_container_fix(ctx, event: AttrAssign, list_wrapper: str, dict_wrapper: 
         edits, where = list(moved[0]), " after `super().__init__()`"
     return fix(
         UNSAFE,
-        f"Wrap it in `{nn}.{wrapper}`{where} (registers the contents: adds `state_dict` keys older checkpoints lack)"
-        + _others_note(ctx, event, first, others),
+        f"Wrap it in `{nn}.{wrapper}`{'' if in_place else where} (registers the contents: adds `state_dict` keys "
+        "older checkpoints lack)" + _others_note(ctx, event, first, others) + (where if in_place else ""),
         *edits,
         *imports,
     )

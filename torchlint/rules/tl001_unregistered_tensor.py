@@ -98,9 +98,10 @@ from torchlint.fixes.edits import SAFE, UNSAFE, Imports, code, fix, indentation_
 from torchlint.fixes.buffers import NN_BUFFER, buffer_style, move_below_super, register_buffer_help, stored_name
 from torchlint.fixes.targets import split_target
 from torchlint.analysis.construction import AttrAssign
+from torchlint.analysis import walk
 from torchlint.analysis.stores import statement_place
 from torchlint.analysis.known import MODULE_ATTRIBUTES
-from torchlint.analysis.values import Kind
+from torchlint.analysis.values import REGISTERING, Kind
 from torchlint.fixes.guards import (
     can_register, first_set_to_none, may_be_registered_elsewhere, name_can_hold_buffer, non_tensor_store,
     unseen_blockers,
@@ -180,7 +181,7 @@ class Rotary(nn.Module):
                         f"Keep the tensor in a local and register it on every path, e.g. "
                         f'`self.{event.name} = nn.Parameter(t)` / `else: self.register_buffer("{event.name}", t)` '
                         "(registering a name that already holds a plain tensor raises KeyError)",
-                        None if only_when else _plain_arm_fix(ctx, info, event),
+                        _wrapped_later_fix(ctx, info, event) if only_when else _plain_arm_fix(ctx, info, event),
                     )
                     continue
                 if event.value.complex:
@@ -209,6 +210,27 @@ def _plain_arm(ctx, event) -> Optional[str]:
     text = " ".join(ctx.source_of(test).split())
     text = text if len(text) <= 60 else text[:57] + "..."
     return f"when `{text}` is {'true' if on_true else 'false'}"
+
+
+def _wrapped_later_fix(ctx, info, event) -> Optional[Fix]:
+    """``self.a = t`` then ``if learn: self.a = nn.Parameter(self.a)``: register ``t`` as a
+    non-persistent buffer where it is stored. Assigning a Parameter to a buffer's name
+    takes it out of the buffers (``Module.__setattr__``), so the wrapping path still ends
+    with the Parameter and its checkpoint keys; the other path gets a buffer that is moved
+    with the model and kept out of checkpoints. Only when every later registration of the
+    name is such an assignment of a Parameter."""
+    if event.prior_state is not None:
+        return None
+    later = info.construction.later_events(event.seq, event.name)
+    registering = [e for e in later if not isinstance(e, AttrAssign) or e.value.kind in REGISTERING]
+    if not registering or any(not isinstance(e, AttrAssign) or e.value.kind is not Kind.PARAMETER
+                              for e in registering):
+        return None
+    found = _register_fix(ctx, info, event)
+    if found is None:
+        return None
+    return Fix(found.applicability, found.message + "; where it is then wrapped in `nn.Parameter`, the Parameter "
+               "takes the buffer's place", found.edits)
 
 
 def _plain_arm_fix(ctx, info, event) -> Optional[Fix]:
@@ -291,8 +313,7 @@ def _register_fix(ctx, info, event) -> Optional[Fix]:
         if none_fix is not None:
             return none_fix
     if event.prior_state is not None and not event.value.derived:
-        first = _first_tensor_store(info, event)
-        return None if first is None else _register_fix(ctx, info, first)
+        return _register_first_stores(ctx, info, event)
     if event.value.derived:
         return None  # computed from parameters: a buffer would keep it stale (it belongs in forward)
     unseen = []
@@ -304,8 +325,12 @@ def _register_fix(ctx, info, event) -> Optional[Fix]:
             return None
     if may_be_registered_elsewhere(info, event.name):
         return None
-    if event.before_super and (info.custom_metaclass or isinstance(event.target, cst.Call)):
+    if event.before_super and isinstance(event.target, cst.Call):
         return None
+    early = event.before_super and not info.custom_metaclass
+    caveat = _stores_caveat(ctx, event, unseen)
+    if event.before_super and info.custom_metaclass:
+        caveat += METACLASS_CAVEAT
     if statement is None and not isinstance(event.target, cst.Attribute):
         return None  # `setattr(self, "t", ...)`
     persistent = bool(ctx.settings and ctx.settings.unsafe_fixes)
@@ -318,19 +343,26 @@ def _register_fix(ctx, info, event) -> Optional[Fix]:
         if event.before_super:
             return None
         edits = split_target(ctx, event, lambda local: new(local))
-        return None if edits is None else _buffer_fix(persistent, True, "", [*edits, *imports], event,
-                                                      _stores_caveat(ctx, event, unseen))
+        return None if edits is None else _buffer_fix(persistent, True, "", [*edits, *imports], event, caveat)
     new = new(ctx.source_of(statement.value))
     edits = [replace(ctx, statement, new)]
     safe = True
     where = ""
-    if event.before_super:  # torch refuses registrations there: register after the super call
+    if early:  # torch refuses registrations there: register after the super call
         moved = move_below_super(ctx, info, statement, new)
         if moved is None:
             return None
         edits, safe = list(moved[0]), moved[1]
         where = " after `super().__init__()`"
-    return _buffer_fix(persistent, safe, where, [*edits, *imports], event, _stores_caveat(ctx, event, unseen))
+    return _buffer_fix(persistent, safe, where, [*edits, *imports], event, caveat)
+
+
+# A class whose metaclass may run `nn.Module.__init__` before `__init__` (fastai's `Module`
+# does): registering in place is right then, and raises otherwise.
+METACLASS_CAVEAT = ("; this line runs before any `super().__init__()`, and the class is assumed to be initialised "
+                    "by its metaclass before `__init__` runs (as fastai's `Module` is): if it is not, registering here "
+                    "raises "
+                    "`AttributeError: cannot assign ... before Module.__init__() call`")
 
 
 def _stores_caveat(ctx, event, sites) -> str:
@@ -347,21 +379,88 @@ def _stores_caveat(ctx, event, sites) -> str:
             "there once it is a buffer")
 
 
-def _first_tensor_store(info, event):
+def _register_first_stores(ctx, info, event) -> Optional[Fix]:
+    """The registration of the first store(s) of ``event``'s name (:func:`_first_tensor_stores`)
+    as one fix; unsafe when one of them stores a value of unseen type, and then it says so."""
+    firsts = _first_tensor_stores(info, event)
+    if not firsts:
+        return None
+    fixes, caveats = [], []
+    for first in firsts:
+        found = _register_fix(ctx, info, first)
+        if found is None:
+            return None
+        fixes.append(found)
+        if first.value.kind is not Kind.TENSOR:
+            text = " ".join(ctx.source_of(first.statement.value).split())
+            text = text if len(text) <= 40 else text[:37] + "..."
+            caveats.append(f"; line {ctx.position(first.target).start.line} first stores `{text}` under "
+                           f"`{event.name}`, assumed to be a plain tensor or None: a non-tensor there raises "
+                           "`TypeError`, an `nn.Parameter` would become a buffer that is no longer trained")
+    if len(fixes) == 1 and not caveats:
+        return fixes[0]
+    edits = list(dict.fromkeys(edit for found in fixes for edit in found.edits))  # one shared import once
+    safe = not caveats and all(found.applicability == SAFE for found in fixes)
+    where = "" if len(fixes) == 1 else f" where it is first set on each path (lines " \
+        f"{', '.join(str(ctx.position(first.target).start.line) for first in firsts)})"
+    message = fixes[0].message.replace("Register it as a", f"Register it{where} as a", 1) + "".join(caveats)
+    return fix(SAFE if safe else UNSAFE, message, *edits)
+
+
+def _first_tensor_stores(info, event) -> list:
     """``self.x = torch.zeros(n)`` ... ``self.x = self.x * 2``: every store of the name
-    before this one is a plain tensor, the first on the main path of construction (so it
-    runs before this one, in a branch or not); registering the first makes the later ones
-    (tensors) go into the buffer. The first store's event, or None."""
+    before this one is a plain tensor, and either the first is on the main path of
+    construction (so it runs before this one, in a branch or not) or each is the first on
+    its own arm of one ``if`` (``if isinstance(t, ndarray): self.x = torch.from_numpy(t)``
+    / ``elif isinstance(t, Tensor): self.x = t``); registering those makes the later
+    stores (tensors) go into the buffer. A first store on the main path may also be a
+    value of unseen type (an argument: the fix is then unsafe). The events, or empty."""
     earlier = [e for e in info.construction.events if getattr(e, "name", None) == event.name and e.seq < event.seq]
-    if not earlier or any(not isinstance(e, AttrAssign) or e.value.kind is not Kind.TENSOR for e in earlier):
-        return None
+    if not earlier or event.value.kind is not Kind.TENSOR or any(not isinstance(e, AttrAssign) for e in earlier):
+        return []
+    if any(e.value.derived or e.value.complex or e.value.requires_grad or e.value.moved is not None for e in earlier):
+        return []
+    paths = info.construction.paths
     first = earlier[0]
-    if first.prior_state is not None or info.construction.paths.get(first.seq):
-        return None  # a branch may skip the first store
-    if first.value.derived or first.value.complex or first.value.requires_grad or first.value.moved is not None \
-            or event.value.kind is not Kind.TENSOR:
-        return None
-    return first
+    if first.prior_state is None and not paths.get(first.seq):
+        unseen_first = first.value.kind is Kind.UNKNOWN and single_assignment(first) is not None and \
+            not any(alias.kind not in (Kind.TENSOR, Kind.NONE, Kind.UNKNOWN) for alias in first.value.aliases)
+        if all(e.value.kind is Kind.TENSOR for e in earlier[1:]) and (first.value.kind is Kind.TENSOR or unseen_first):
+            return [first]
+        return []
+    # each the first store on its own arm of one `if`, directly in it
+    arms = [paths.get(e.seq) or () for e in earlier]
+    if any(e.prior_state is not None or e.value.kind is not Kind.TENSOR or len(arm) != 1 for e, arm in zip(earlier, arms)):
+        return []
+    branches = {arm[0][0] for arm in arms}
+    if len(branches) != 1 or len({arm[0] for arm in arms}) != len(arms):
+        return []
+    found = info.construction.branches.get(next(iter(branches)))
+    if found is None or found.kind != "if":
+        return []
+    if not (found.exhaustive and len(arms) == found.arms) and not _reads_itself(event):
+        return []  # a path with no first store would store this one plain
+    return earlier
+
+
+def _reads_itself(event) -> bool:
+    """Does the store read the attribute it stores (``self.x = self.x.to(d)``)? On a path
+    where the name was never set it raises ``AttributeError`` before storing anything."""
+    statement = single_assignment(event)
+    if statement is None:
+        return False
+    reads = _SelfReads(event.name)
+    walk.visit(statement.value, reads)
+    return reads.found
+
+
+class _SelfReads(walk.Visitor):
+    def __init__(self, name: str):
+        self.name, self.found = name, False
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if node.attr.value == self.name and isinstance(node.value, cst.Name) and node.value.value == "self":
+            self.found = True
 
 
 def _refusal(ctx, info, event) -> Optional[str]:
@@ -448,7 +547,7 @@ def _buffer_fix(persistent: bool, safe: bool, where: str, edits: list, event=Non
     registering a name that other code stores values of unseen type under (``stores``)."""
     caveat = stores
     if stores:
-        safe = False
+        safe = False  # other stores of unseen values, or a metaclass assumed to initialise the Module
     if event is not None and event.value.assumed:
         safe = False
         caveat += (f"; `{event.name}` is assumed to be a plain tensor from the arguments: a caller passing an "

@@ -30,6 +30,9 @@ class Scale(nn.Module):
 This finding replaces TL001 on the same statement. On a line that runs before
 `super().__init__()`, `nn.Parameter` raises `cannot assign parameters before
 Module.__init__() call`: keep the tensor in a local and wrap it after the super call.
+A tensor given to an optimizer and then moved (`self.t = self.t.to(device)`) is a copy
+the optimizer never sees: create the Parameter on its device where it is first made,
+`nn.Parameter(torch.zeros(1, device=device))`, and drop the moving line.
 """
 
 from __future__ import annotations
@@ -106,7 +109,8 @@ class Layer(nn.Module):
                     "not a Parameter, so the optimizer built from `model.parameters()` never updates it (and it "
                     "is not saved or moved by `.to(device)`)",
                     _help(ctx, info, event, later, replaced),
-                    None if later or replaced else _parameter_fix(ctx, info, event),
+                    _on_device_fix(ctx, info, event, replaced) if later or _moves_itself(ctx, event)
+                    else None if replaced else _parameter_fix(ctx, info, event),
                 )
 
 
@@ -149,6 +153,74 @@ def _moves_itself(ctx, event) -> bool:
             and value.func.attr.value in ("to", "cuda", "cpu", "type", "double", "float", "half")
             and isinstance(value.func.value, cst.Attribute) and value.func.value.attr.value == event.name
             and isinstance(value.func.value.value, cst.Name) and value.func.value.value.value == "self")
+
+
+def _on_device_fix(ctx, info, event, replaced: bool) -> Optional[Fix]:
+    """``self.t = torch.zeros(1, requires_grad=True)`` ... ``self.t = self.t.to(device)``
+    (an optimizer may take the tensor in between): create the Parameter on its device where
+    it is first made, ``nn.Parameter(torch.zeros(1, device=device))``, and drop the moving
+    line, so what the optimizer holds is what is trained. Offered on both findings (the
+    same edits); None unless the first store is a call with ``requires_grad=`` and no
+    ``device=``, the move is the only later store, ``.to(<a device>)`` or ``.cuda()``, on
+    a line of its own."""
+    if replaced or event.before_super:
+        return None
+    stores = [e for e in info.construction.events if getattr(e, "name", None) == event.name]
+    if len(stores) != 2 or not all(isinstance(e, AttrAssign) for e in stores) or event not in stores:
+        return None
+    first, move = stores
+    made, moved = single_assignment(first), single_assignment(move)
+    if not isinstance(made, cst.Assign) or not isinstance(moved, cst.Assign) or first.prior_state is not None:
+        return None
+    if info.construction.paths.get(first.seq) or info.construction.paths.get(move.seq):
+        return None  # both on the main path: the move always follows the creation
+    device = _device_of_move(ctx, move)
+    call = made.value
+    if device is None or not isinstance(call, cst.Call) or "#" in ctx.source_of(call) or any(
+            arg.keyword is not None and arg.keyword.value == "device" for arg in call.args) or not any(
+            arg.keyword is not None and arg.keyword.value == "requires_grad" for arg in call.args):
+        return None
+    from torchlint.analysis.stores import statement_place
+    from torchlint.diagnostics import Edit, Location
+    from torchlint.fixes.edits import whole_lines, without_keyword
+
+    line, _ = statement_place(ctx, moved)
+    if not isinstance(line, cst.SimpleStatementLine) or len(line.body) != 1 or line.trailing_whitespace.comment:
+        return None
+    text = without_keyword(ctx, call, "requires_grad")
+    if text is None or not text.endswith(")"):
+        return None
+    inner = text[:-1].rstrip()
+    separator = "" if inner.endswith("(") else " " if inner.endswith(",") else ", "
+    spelling = Imports(ctx).nn()
+    if spelling is None:
+        return None
+    nn, imports = spelling
+    start, last, _ = whole_lines(ctx, line)
+    row = ctx.position(move.target).start.line
+    return fix(UNSAFE, f"Make it an `nn.Parameter` created on its device and drop line {row}'s move (what the "
+                       "optimizer holds is then what is trained; changes the set of trained parameters)",
+               replace(ctx, call, f"{nn}.Parameter({inner}{separator}device={device}))"),
+               Edit("", Location(start, 1), Location(last + 1, 1)), *imports)
+
+
+def _device_of_move(ctx, move) -> Optional[str]:
+    """``self.t.to(device)`` -> ``device`` (a name or attribute that says device, or a
+    device string), ``self.t.cuda()`` -> ``"cuda"``; None for anything else (a dtype)."""
+    value = getattr(move.statement, "value", None)
+    if not _moves_itself(ctx, move) or not isinstance(value, cst.Call):
+        return None
+    method = value.func.attr.value
+    if method == "cuda" and not value.args:
+        return '"cuda"'
+    if method != "to" or len(value.args) != 1 or value.args[0].keyword is not None or value.args[0].star:
+        return None
+    arg = value.args[0].value
+    if isinstance(arg, cst.SimpleString) and isinstance(arg.evaluated_value, str) and \
+            arg.evaluated_value.split(":")[0] in ("cpu", "cuda", "mps", "xpu", "meta"):
+        return ctx.source_of(arg)
+    last = arg.attr.value if isinstance(arg, cst.Attribute) else arg.value if isinstance(arg, cst.Name) else ""
+    return ctx.source_of(arg) if "device" in last.lower() else None
 
 
 def _parameter_fix(ctx, info, event) -> Optional[Fix]:
