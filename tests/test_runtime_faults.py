@@ -42,7 +42,12 @@ FAULTS = {
     "exception": ('raise ValueError("boom")', "ValueError: boom", "ValueError"),
     "sys_exit": ("sys.exit(3)", "called sys.exit(3)", "sys.exit()"),
     "os_exit": ("os._exit(7)", "the worker process exited with code 7", "worker exited"),
-    "hang": ("while True:\n            time.sleep(0.05)", "timed out after 3 s", "timeout"),
+    # stopped by the class's time budget (80 % of the 3 s timeout): the worker lives on
+    "hang": ("while True:\n            time.sleep(0.05)", "timed out: building took over 2.4 s, the class's time budget",
+             "timeout"),
+    # swallows the budget's interruption too: the worker is killed at the timeout
+    "stubborn_hang": ("while True:\n            try:\n                time.sleep(0.05)\n"
+                      "            except BaseException:\n                pass", "timed out after 3 s", "timeout"),
     "memory": ("chunks = []\n        while True:\n            chunks.append(bytearray(100_000_000))",
                "exceeded the worker's memory limit", "memory limit"),
     "segfault": ("import ctypes\n        ctypes.string_at(0)", "the worker crashed with SIGSEGV", "worker crashed"),
@@ -51,7 +56,7 @@ FAULTS = {
               "\"-c\", \"import time; time.sleep(300)\", sys.argv[1]], start_new_session=True)', MARKER]).wait()",
               "construction started 2 process(es); they were ended", "started processes"),
     "spawn_and_hang": ("subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)', MARKER],"
-                       " start_new_session=True)\n        time.sleep(300)", "timed out after 3 s", "timeout"),
+                       " start_new_session=True)\n        time.sleep(300)", "timed out: building took over 2.4 s", "timeout"),
 }
 
 
@@ -200,6 +205,6 @@ def test_killed_workers_leave_no_temporary_files(tmp_path):
     # a temporary directory of this run's own: other runs on the machine leave theirs elsewhere
     private = tmp_path / "tmp"
     private.mkdir()
-    project = _project(tmp_path, f"torchlint-test-{uuid.uuid4().hex}", FAULTS["hang"][0])
+    project = _project(tmp_path, f"torchlint-test-{uuid.uuid4().hex}", FAULTS["stubborn_hang"][0])
     assert run_cli("faulty.py", "--runtime", cwd=project, env={"TMPDIR": str(private)}).returncode == 1
     assert list(private.glob("torchlint-imports-*")) == []

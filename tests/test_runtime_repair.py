@@ -110,8 +110,8 @@ class Table(nn.Module):
     ("Adapter", "config=AdapterConfig(); mended: AdapterConfig.adapter_dim=192, AdapterConfig.adapter_dropout=0.1"),
     ("Layer", "config=LayerConfig(); mended: LayerConfig.attn_implementation='eager'"),
     ("Smoother", "channels=64; mended: taps=64"),
-    ("WindowBlock", "dim=64, input_resolution=32, depth=2, drop_path=0.1; "
-                    "mended: input_resolution=(32, 32), drop_path=[0.1, 0.1]"),  # one rate per layer
+    ("WindowBlock", "dim=64, input_resolution=16, depth=2, drop_path=0.1; "  # a resolution is made up small
+                    "mended: input_resolution=(16, 16), drop_path=[0.1, 0.1]"),  # one rate per layer
     ("Backbone", "config=StageConfig(); mended: StageConfig.hidden_sizes=[8, 16, 32]"),
     ("Rope", "dim=64; mended: config=RopeConfig(), RopeConfig.rope_factor=4"),
 ])
@@ -129,7 +129,7 @@ def test_mended_values_reach_the_instance(tmp_path):
     assert adapter.down.out_features == 192 and adapter.drop.p == 0.1
     assert type(build(module, path, "Layer").instance.attention).__name__ == "Eager"
     block = build(module, path, "WindowBlock").instance
-    assert len(block.scales) == 2 and block.scales[0].shape == (32 * 32,)
+    assert len(block.scales) == 2 and block.scales[0].shape == (16 * 16,)
 
 
 def test_among_several_nones_only_the_size_is_mended(tmp_path):

@@ -33,6 +33,10 @@ from torchlint.runtime.synthesis import SCHEMES, CannotSynthesise, Synthesiser, 
 # A CPU build is a fallback for small models only: above this many tensor elements
 # seen before the meta build failed, the class is given up instead.
 CPU_FALLBACK_ELEMENTS = 20_000_000
+# Seconds all the attempts at one class may take (less when the per-class timeout is
+# short): no attempt starts after it, and one still running then is stopped. A chain of
+# attempts (or one attempt importing a whole library) ends as a reason, not as a kill.
+CLASS_BUDGET_S = 8.0
 _BUFFER_TYPES = tuple(t for t in (getattr(nn, "Buffer", None),) if t is not None)
 _TORCH_MODULE_FILE = os.path.realpath(nn.Module.__init__.__code__.co_filename)
 _OWN_FILE = os.path.realpath(__file__)
@@ -67,6 +71,49 @@ def _initialised(module: nn.Module) -> bool:
     return "_parameters" in module.__dict__
 
 
+class OutOfTime(BaseException):
+    """Raised into a build that runs past its class's time budget (a BaseException, so
+    that user code's `except Exception` does not swallow it)."""
+
+
+class _Deadline:
+    """Stops the build running when the budget ends: a SIGALRM timer in the main thread
+    (the worker's); elsewhere, or where a timer is already set, only the check between attempts."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.armed = False
+        self.fired = False
+
+    def __enter__(self) -> "_Deadline":
+        import signal
+        import threading
+
+        if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread() \
+                or signal.getitimer(signal.ITIMER_REAL)[0] > 0:
+            return self
+        self._signal = signal
+        self._previous = signal.signal(signal.SIGALRM, self._expired)
+        signal.setitimer(signal.ITIMER_REAL, max(self.seconds, 0.001))
+        self.armed = True
+        return self
+
+    def _expired(self, signum, frame) -> None:
+        if not self.armed or self.fired:
+            return
+        if Recorder.switching:  # torch's methods half patched or restored: a moment later
+            self._signal.setitimer(self._signal.ITIMER_REAL, 0.01)
+            return
+        self.fired = True
+        raise OutOfTime(f"timed out: building took over {self.seconds:g} s, the class's time budget")
+
+    def __exit__(self, *exc) -> None:
+        if self.armed:
+            self.armed = False
+            self._signal.setitimer(self._signal.ITIMER_REAL, 0)
+            self._signal.signal(self._signal.SIGALRM, self._previous)
+
+
 class TooLargeForCpu(BaseException):
     """Stops a CPU fallback build that grows past the small-model budget (a
     BaseException so that user code's `except Exception` does not swallow it)."""
@@ -76,6 +123,7 @@ class Recorder:
     """Active during one build; see the module docstring."""
 
     _active: Optional["Recorder"] = None
+    switching = False  # installing or removing the patches: a deadline waits
 
     def __init__(self, probe: bool = False, watch: Optional[dict[str, set[int]]] = None,
                  element_budget: Optional[int] = None, made_up: Optional[list] = None):
@@ -148,11 +196,14 @@ class Recorder:
     # -- patching ------------------------------------------------------------------------
 
     def __enter__(self) -> "Recorder":
+        Recorder.switching = True
         try:
             self._install()
         except BaseException:
             self.__exit__(None, None, None)
             raise
+        finally:
+            Recorder.switching = False
         return self
 
     def _install(self) -> None:
@@ -177,16 +228,20 @@ class Recorder:
             sys.settrace(self._trace)
 
     def __exit__(self, *exc) -> None:
-        if getattr(self, "_tracing", False):
-            sys.settrace(self._previous_trace)
-            self._tracing = False
-        for (owner, name), original in reversed(list(self._saved.items())):
-            if original is _MISSING:
-                delattr(owner, name)  # it was inherited (Tensor.cuda lives on the C base)
-            else:
-                setattr(owner, name, original)
-        self._saved.clear()
-        Recorder._active = None
+        Recorder.switching = True
+        try:
+            if getattr(self, "_tracing", False):
+                sys.settrace(self._previous_trace)
+                self._tracing = False
+            for (owner, name), original in reversed(list(self._saved.items())):
+                if original is _MISSING:
+                    delattr(owner, name)  # it was inherited (Tensor.cuda lives on the C base)
+                else:
+                    setattr(owner, name, original)
+            self._saved.clear()
+            Recorder._active = None
+        finally:
+            Recorder.switching = False
 
     def _patch(self, owner: Any, name: str, replacement: Any) -> None:
         self._saved[(owner, name)] = owner.__dict__.get(name, _MISSING)
@@ -441,6 +496,8 @@ def _text(error: BaseException) -> str:
 def describe_error(error: BaseException) -> str:
     if isinstance(error, TooLargeForCpu):
         return f"too large for a CPU build ({error})"
+    if isinstance(error, OutOfTime):
+        return str(error)
     if isinstance(error, SystemExit):
         return f"called sys.exit({error.code!r})"
     if isinstance(error, MemoryError) or "can't allocate memory" in str(error):
@@ -450,7 +507,8 @@ def describe_error(error: BaseException) -> str:
 
 def is_fatal(error: BaseException) -> bool:
     """Faults after which trying other arguments is pointless."""
-    return isinstance(error, (SystemExit, KeyboardInterrupt, MemoryError)) or "can't allocate memory" in str(error)
+    return isinstance(error, (SystemExit, KeyboardInterrupt, MemoryError, OutOfTime)) \
+        or "can't allocate memory" in str(error)
 
 
 # -- building ---------------------------------------------------------------------------
@@ -534,8 +592,9 @@ class _Run:
         """One build. Returns the final Outcome (built, evidence, out of time, fatal), else
         the error, or None when the error says to go on to the next argument set."""
         outcome = self.outcome
-        if time.monotonic() - self.started > self.builder.budget / 2 and outcome.attempts:
-            outcome.reason = f"{self.reason} (gave up after {outcome.attempts} attempts: time budget)"
+        if time.monotonic() - self.started > self.builder.class_budget and outcome.attempts:
+            outcome.reason = f"{self.reason} (gave up after {outcome.attempts} attempts: the class's " \
+                             f"{self.builder.class_budget:g} s time budget ran out)"
             self.settle_error()
             return outcome
         began = time.monotonic()
@@ -557,6 +616,8 @@ class _Run:
             or getattr(attempt.error, "_torchlint_made_up", False)
         if evidence is not None and not made_up:
             return self.builder._probe(outcome, attempt, evidence, make, shown)
+        if isinstance(attempt.error, OutOfTime):
+            return self.out_of_time(attempt.error)
         if is_fatal(attempt.error):
             outcome.reason = outcome.error = describe_error(attempt.error)
             outcome.tried = f"{shown}; {device}"
@@ -573,6 +634,21 @@ class _Run:
         # replace the value, else the next argument set is tried)
         return attempt.error
 
+    def out_of_time(self, error: OutOfTime) -> Outcome:
+        """The budget ran out during an attempt (or between them): a timeout, with the
+        last error of the attempts before it."""
+        outcome = self.outcome
+        outcome.status, outcome.instance = "failed", None
+        last = next((entry["result"] for entry in reversed(outcome.log) if entry["result"] not in ("built", str(error))),
+                    None)
+        outcome.reason = f"{error} ({outcome.attempts} attempts)" + (f"; the last error: {last}" if last else "")
+        self.settle_error()
+        if outcome.error is None:
+            outcome.error = str(error)
+        if outcome.tried is None and outcome.log:
+            outcome.tried = f"{outcome.log[-1]['arguments']}; {outcome.log[-1]['device']}"
+        return outcome
+
 
 class Builder:
     """Builds classes of one imported module: factories first, else synthesised arguments."""
@@ -582,7 +658,8 @@ class Builder:
         self.owned = owned
         self.factories = factories
         self.watch = watch
-        self.budget = budget  # seconds: no new attempt starts after half of it
+        self.budget = budget  # seconds per class: the worker is ended past it
+        self.class_budget = min(CLASS_BUDGET_S, budget * 0.8)  # the attempts' own limit, under it
         self._nested_depth = 0
         self.synthesiser = Synthesiser(torch, nn, module_globals, self._build_nested)
 
@@ -614,10 +691,17 @@ class Builder:
     def build(self, cls: type, key: str) -> Outcome:
         if inspect.isabstract(cls):
             return Outcome("skipped", "abstract class (abstract methods not implemented)")
+        run = _Run(self, cls, time.monotonic())
+        try:
+            with _Deadline(self.class_budget):
+                return self._build(cls, key, run)
+        except OutOfTime as error:  # while planning or mending, between attempts
+            return run.out_of_time(error)
+
+    def _build(self, cls: type, key: str, run: "_Run") -> Outcome:
         plans = self._plans(cls, key)
         if isinstance(plans, Outcome):
             return plans
-        run = _Run(self, cls, time.monotonic())
         mendable = []
         # Each argument set as synthesised first; mending from errors is the last resort.
         for index, (described, make, kwargs, how) in enumerate(plans):

@@ -39,6 +39,9 @@ _COUNT = (2, 1, 3)
 _CHANNELS_IN = (64, 3, 16)
 _VOCAB = (128, 64, 32)
 _LENGTH = (32, 16, 64)
+# A feature map's side (`resolution`, `window_resolution`): attention-bias tables loop over
+# every pair of its points (side**4 steps), so it stays small; divisible by the patch size 4.
+_RESOLUTION = (16, 8, 16)
 
 
 # `act`, `hidden_act`, `act_layer`, `activation_fn`: whole words (not `factor`, `extract`)
@@ -168,7 +171,9 @@ def _name_rule(name: str) -> Optional[str]:
         return "count"
     if re.search(r"(ratio|mult|factor|expansion|expand)", n):
         return "ratio"
-    if re.search(r"(image_size|img_size|resolution|input_size|image|img)", n):
+    if "resolution" in n:  # a feature map's side (`resolution_in`): loops over it grow with its square or more
+        return "resolution"
+    if re.search(r"(image_size|img_size|input_size|image|img)", n):
         return "image"
     if re.search(r"(patch|window)", n):
         return "patch"
@@ -181,7 +186,7 @@ def _int_for(kind: Optional[str], scheme: int, nth_dim: int = 0) -> int:
     return {
         "heads": _HEADS[scheme], "index": 0, "count": _COUNT[scheme], "kernel": 3, "stride": 1,
         "padding": 1, "vocab": _VOCAB[scheme], "length": _LENGTH[scheme], "channels_in": _CHANNELS_IN[scheme],
-        "ratio": 4, "image": 32, "patch": 4,
+        "ratio": 4, "image": 32, "patch": 4, "resolution": _RESOLUTION[scheme],
     }.get(kind or "", _DIM[scheme])
 
 

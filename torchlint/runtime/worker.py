@@ -286,8 +286,10 @@ class _State:
                                   reason=f"internal error in inspection: {_last_line(traceback.format_exc())}")
         spawned = procs.end_own_children()
         if spawned:
+            ended = f"construction started {spawned} process(es); they were ended"
+            timed_out = report.get("status") == "failed" and (report.get("reason") or "").startswith("timed out")
             report.update(status="failed", facts={}, findings=[],
-                          reason=f"construction started {spawned} process(es); they were ended")
+                          reason=f"{report['reason']}; {ended}" if timed_out else ended)
         report["seconds"] = time.monotonic() - started
         del outcome
         return report
