@@ -166,7 +166,26 @@ def test_wrap_only_in_a_branch_says_when_it_stays_plain(tmp_path):
     (finding,) = lint_source(source, tmp_path)
     assert finding.code == "TL001" and finding.location.row == 7
     assert "stays a plain tensor when `x` is false" in finding.message
-    assert finding.fix is None  # a buffer there would make the Parameter assignment raise KeyError
+    # registering it as a non-persistent buffer first is safe: assigning a Parameter to a
+    # buffer's name moves it from `_buffers` to `_parameters` (no KeyError), and
+    # checkpoints keep the keys they had on both paths
+    assert finding.fix is not None and finding.fix.applicability == "safe"
+
+
+@pytest.mark.torch
+def test_wrap_only_in_a_branch_fix_builds_on_both_paths(tmp_path):
+    torch = pytest.importorskip("torch")
+    from test_fixes import fixed
+
+    source = module("self.beta = torch.tensor(1.0)\nif x:\n    self.beta = nn.Parameter(self.beta)")
+    result = fixed(tmp_path, source)
+    assert 'self.register_buffer("beta", torch.tensor(1.0), persistent=False)' in result
+    namespace: dict = {}
+    exec(compile(result, "model.py", "exec"), namespace)
+    learned, fixed_value = namespace["M"](x=True), namespace["M"](x=False)
+    assert [n for n, _ in learned.named_parameters()] == ["beta"] and list(learned.state_dict()) == ["beta"]
+    assert [n for n, _ in fixed_value.named_buffers()] == ["beta"] and list(fixed_value.state_dict()) == []
+    assert fixed_value.to(torch.float64).beta.dtype == torch.float64  # now moved with the module
 
 
 CONDITIONAL = [
