@@ -15,7 +15,8 @@ CANDIDATE bug fixes found by diff heuristics that are independent of torchlint:
 * ``TL002``/``TL003``: ``super().__init__()`` moved up above registrations, or added;
 * ``TL006``: construction-time in-place init wrapped in ``torch.no_grad()`` in the new release;
 * ``TL009``: a parameterised layer or ``nn.Parameter`` constructed in ``forward`` (or another
-  non-construction method) that the new release no longer builds there.
+  non-construction method) that the new release no longer builds there; the package's own layer
+  classes (``project_layer_classes``: Module subclasses that create parameters) count like torch's.
 
 Every candidate must be read in both versions before it becomes a reference
 (``benchmarks/recall_refs.csv``): features get deleted, classes become Modules later, files move.
@@ -227,7 +228,9 @@ def _construction_methods(cls: ast.ClassDef) -> dict[str, ast.FunctionDef]:
     return {n: methods[n] for n in reach}
 
 
-def class_facts(source: str) -> dict[str, ClassFacts]:
+def class_facts(source: str, project_layers: frozenset[str] = frozenset()) -> dict[str, ClassFacts]:
+    """Per-class facts. ``project_layers``: the release's own layer classes (see ``project_layer_classes``),
+    counted like torch's parameterised layers when built in ``forward``."""
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
@@ -280,7 +283,8 @@ def class_facts(source: str) -> dict[str, ClassFacts]:
                         vname = _call_name(node.args[2]) if isinstance(node.args[2], ast.Call) else ""
                         if vname in WRAPS:
                             facts.registered.setdefault(str(node.args[1].value), node.lineno)
-                    if name in PARAM_LAYERS and isinstance(node.func, (ast.Attribute, ast.Name)):
+                    if (name in PARAM_LAYERS or (name in project_layers and isinstance(node.func, ast.Name))) \
+                            and isinstance(node.func, (ast.Attribute, ast.Name)):
                         if in_construction:
                             facts.init_layers.add(name)
                         elif not static and id(node) not in stored and not method.name.startswith(("_init", "reset", "build", "init")):
@@ -302,6 +306,44 @@ def class_facts(source: str) -> dict[str, ClassFacts]:
                     facts.typos.append(method.lineno + offset)
         out.setdefault(cls.name, facts)
     return out
+
+
+def project_layer_classes(sources: list[str]) -> frozenset[str]:
+    """A release's own layer classes: classes that derive (directly or through another of its classes) from a
+    ``Module``/``nn.X`` base and create a parameter or a parameterised layer in their construction methods.
+    Built in ``forward`` they are TL009 candidates like ``nn.Linear``; parameterless ones (an activation
+    wrapper, a pooling block) are left out, as RULES.md's TL009 policy asks."""
+    bases: dict[str, list[str]] = {}
+    owns: dict[str, bool] = {}
+    for src in sources:
+        if "torch" not in src:
+            continue
+        try:
+            tree = ast.parse(src)
+        except (SyntaxError, ValueError):
+            continue
+        for cls in ast.walk(tree):
+            if not isinstance(cls, ast.ClassDef) or not cls.bases:
+                continue
+            bases.setdefault(cls.name, [ast.unparse(b) for b in cls.bases])
+            made = {_call_name(n) for m in _construction_methods(cls).values() for n in ast.walk(m) if isinstance(n, ast.Call)}
+            owns[cls.name] = owns.get(cls.name, False) or bool(made & PARAM_LAYERS) or bool(made & REGISTER_CALLS)
+
+    def is_module(name: str, seen: frozenset[str] = frozenset()) -> bool:
+        for base in bases.get(name, []):
+            last = base.rsplit(".", 1)[-1]
+            if last == "Module" or base.startswith(("nn.", "torch.nn.")) or \
+                    (last in bases and last not in seen and is_module(last, seen | {name})):
+                return True
+        return False
+
+    def owns_params(name: str, seen: frozenset[str] = frozenset()) -> bool:
+        if owns.get(name):
+            return True
+        return any(b.rsplit(".", 1)[-1] in PARAM_LAYERS for b in bases.get(name, [])) or \
+            any(b in bases and b not in seen and owns_params(b, seen | {name}) for b in (x.rsplit(".", 1)[-1] for x in bases.get(name, [])))
+
+    return frozenset(n for n in bases if n not in PARAM_LAYERS and is_module(n) and owns_params(n))
 
 
 # --------------------------------------------------------------------------- heuristics
@@ -330,9 +372,10 @@ def _mentions_requires_grad(text: str) -> bool:
 
 
 def compare(old_src: str, new_src: str, old_file: str, new_file: str,
-            new_classes_elsewhere: dict[str, tuple[str, ClassFacts, str]] | None = None) -> list[Candidate]:
-    old = class_facts(old_src)
-    new = class_facts(new_src)
+            new_classes_elsewhere: dict[str, tuple[str, ClassFacts, str]] | None = None,
+            project_layers: frozenset[str] = frozenset()) -> list[Candidate]:
+    old = class_facts(old_src, project_layers)
+    new = class_facts(new_src, project_layers)
     found: list[Candidate] = []
     old_lines = old_src.splitlines()
     new_lines = new_src.splitlines()
@@ -428,6 +471,13 @@ def diff_releases(name: str, old_ver: str, new_ver: str, cache: Path = DEFAULT_C
         return []
     old_files, new_files = py_files(old_root), py_files(new_root)
     pairs = pair_files(old_files, new_files)
+    old_texts = {}
+    for rel, path in old_files.items():
+        try:
+            old_texts[rel] = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            pass
+    layers = project_layer_classes(list(old_texts.values()))
     # classes by name across the new release, for classes that moved to another file (built on first need)
     new_sources: dict[str, str] = {}
 
@@ -451,7 +501,7 @@ def diff_releases(name: str, old_ver: str, new_ver: str, cache: Path = DEFAULT_C
                 src = source(rel)
                 if "torch" not in src:
                     continue
-                for cname, facts in class_facts(src).items():
+                for cname, facts in class_facts(src, layers).items():
                     counts[cname] = counts.get(cname, 0) + 1
                     dict.__setitem__(self, cname, (rel, facts, src))
             for cname, n in counts.items():
@@ -475,7 +525,7 @@ def diff_releases(name: str, old_ver: str, new_ver: str, cache: Path = DEFAULT_C
         new_src = source(new_rel)
         if old_src == new_src or "torch" not in old_src:
             continue
-        out.extend(compare(old_src, new_src, old_rel, new_rel, elsewhere))
+        out.extend(compare(old_src, new_src, old_rel, new_rel, elsewhere, layers))
     # files that vanished: their classes may live elsewhere now
     paired = {o for o, _ in pairs}
     for old_rel in old_files:
@@ -486,7 +536,7 @@ def diff_releases(name: str, old_ver: str, new_ver: str, cache: Path = DEFAULT_C
         except OSError:
             continue
         if "torch" in old_src:
-            out.extend(compare(old_src, "", old_rel, "?", elsewhere))
+            out.extend(compare(old_src, "", old_rel, "?", elsewhere, layers))
     return out
 
 
