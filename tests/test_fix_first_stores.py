@@ -41,15 +41,16 @@ def test_first_store_on_each_arm_is_registered(tmp_path, imports, nn, newline):
     assert fixed(tmp_path, result, unsafe=True, raw=True).decode() == result
 
 
-def test_later_store_not_reading_itself_needs_every_arm(tmp_path):
+@pytest.mark.parametrize("later", ["self.steps = torch.zeros(3)", "self.steps = self.steps.to(device)"])
+def test_arms_must_cover_every_path(tmp_path, later):
     """`if a: self.x = t1` then `self.x = t2`: registering on the one arm would leave t2
-    plain on the other path, so the later store's finding gets no fix of that kind."""
+    plain (and reported) on the other path, so the later store gets no fix of that kind."""
     source = ARMS.format(imports=ALIASES[0][0], nn="nn").replace("\t\telse:\n\t\t\tself.steps = torch.linspace(0, 1, steps)\n", "").replace(
-        "self.steps = self.steps.to(device)", "self.steps = torch.zeros(3)")
+        "self.steps = self.steps.to(device)", later)
     from conftest import lint_source
 
-    later = [d for d in lint_source(source, tmp_path) if d.code == "TL001" and d.location.row == 12]
-    assert later and later[0].fix is None
+    found = [d for d in lint_source(source, tmp_path) if d.code == "TL001" and d.location.row == 12]
+    assert found and found[0].fix is None
 
 
 @pytest.mark.torch

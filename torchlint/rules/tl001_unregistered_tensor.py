@@ -98,7 +98,6 @@ from torchlint.fixes.edits import SAFE, UNSAFE, Imports, code, fix, indentation_
 from torchlint.fixes.buffers import NN_BUFFER, buffer_style, move_below_super, register_buffer_help, stored_name
 from torchlint.fixes.targets import split_target
 from torchlint.analysis.construction import AttrAssign
-from torchlint.analysis import walk
 from torchlint.analysis.stores import statement_place
 from torchlint.analysis.known import MODULE_ATTRIBUTES
 from torchlint.analysis.values import REGISTERING, Kind
@@ -411,8 +410,8 @@ def _first_tensor_stores(info, event) -> list:
     """``self.x = torch.zeros(n)`` ... ``self.x = self.x * 2``: every store of the name
     before this one is a plain tensor, and either the first is on the main path of
     construction (so it runs before this one, in a branch or not) or each is the first on
-    its own arm of one ``if`` (``if isinstance(t, ndarray): self.x = torch.from_numpy(t)``
-    / ``elif isinstance(t, Tensor): self.x = t``); registering those makes the later
+    its own arm of one ``if`` that covers every path (``if isinstance(t, ndarray): self.x =
+    torch.from_numpy(t)`` / ``else: self.x = t``); registering those makes the later
     stores (tensors) go into the buffer. A first store on the main path may also be a
     value of unseen type (an argument: the fix is then unsafe). The events, or empty."""
     earlier = [e for e in info.construction.events if getattr(e, "name", None) == event.name and e.seq < event.seq]
@@ -438,29 +437,9 @@ def _first_tensor_stores(info, event) -> list:
     found = info.construction.branches.get(next(iter(branches)))
     if found is None or found.kind != "if":
         return []
-    if not (found.exhaustive and len(arms) == found.arms) and not _reads_itself(event):
-        return []  # a path with no first store would store this one plain
+    if not (found.exhaustive and len(arms) == found.arms):
+        return []  # a path with no first store would leave this one plain (and reported)
     return earlier
-
-
-def _reads_itself(event) -> bool:
-    """Does the store read the attribute it stores (``self.x = self.x.to(d)``)? On a path
-    where the name was never set it raises ``AttributeError`` before storing anything."""
-    statement = single_assignment(event)
-    if statement is None:
-        return False
-    reads = _SelfReads(event.name)
-    walk.visit(statement.value, reads)
-    return reads.found
-
-
-class _SelfReads(walk.Visitor):
-    def __init__(self, name: str):
-        self.name, self.found = name, False
-
-    def visit_Attribute(self, node: cst.Attribute) -> None:
-        if node.attr.value == self.name and isinstance(node.value, cst.Name) and node.value.value == "self":
-            self.found = True
 
 
 def _refusal(ctx, info, event) -> Optional[str]:
