@@ -166,10 +166,10 @@ def test_wrap_only_in_a_branch_says_when_it_stays_plain(tmp_path):
     (finding,) = lint_source(source, tmp_path)
     assert finding.code == "TL001" and finding.location.row == 7
     assert "stays a plain tensor when `x` is false" in finding.message
-    # registering it as a non-persistent buffer first is safe: assigning a Parameter to a
-    # buffer's name moves it from `_buffers` to `_parameters` (no KeyError), and
-    # checkpoints keep the keys they had on both paths
-    assert finding.fix is not None and finding.fix.applicability == "safe"
+    # A Parameter assigned to a buffer's name replaces the buffer (Module.__setattr__ takes the
+    # name out of `_buffers` first): the non-persistent registration is safe on both paths.
+    assert finding.fix.applicability == "safe"
+    assert [e.content for e in finding.fix.edits] == ['self.register_buffer("beta", torch.tensor(1.0), persistent=False)']
 
 
 @pytest.mark.torch
