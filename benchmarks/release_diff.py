@@ -458,7 +458,7 @@ def compare(old_src: str, new_src: str, old_file: str, new_file: str,
             if method not in {n for n, *_ in nc.forward_layers} and method not in new_src and method not in "".join(nsrc_lines):
                 continue  # the method is gone: a deleted feature, not a fix
             found.append(Candidate("TL009", old_file, nfile, cname, layer, (line, end), None,
-                                   f"nn.{layer}(...) no longer built in {method}" + (" (now in construction)" if layer in nc.init_layers else ""),
+                                   f"{'nn.' if layer in PARAM_LAYERS else ''}{layer}(...) no longer built in {method}" + (" (now in construction)" if layer in nc.init_layers else ""),
                                    hunk((line, end), None)))
     return found
 

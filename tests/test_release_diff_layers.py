@@ -81,7 +81,7 @@ def test_a_project_layer_built_in_forward_then_in_init_is_a_tl009_candidate():
     layers = release_diff.project_layer_classes([LAYERS])
     cands = release_diff.compare(OLD, NEW, "enc.py", "enc.py", project_layers=layers)
     assert [(c.code, c.cls, c.attr, c.old_lines) for c in cands] == [("TL009", "Encoder", "GatedUnit", (12, 12))]
-    assert "now in construction" in cands[0].why
+    assert cands[0].why == "GatedUnit(...) no longer built in forward (now in construction)"
     # the parameterless Swish built per call is no candidate, and without the project's classes nothing is
     assert release_diff.compare(OLD, NEW, "enc.py", "enc.py") == []
     assert release_diff.compare(NEW, NEW, "enc.py", "enc.py", project_layers=layers) == []
