@@ -16,7 +16,17 @@ wrong, and Python 3.11 tracebacks say exactly which expression failed:
   derived from our sizes): every size we passed grows by the missing factor;
 - an int where a sequence belongs (``input_resolution[0]``, ``drop_path[i]``,
   ``zip(self.input_resolution, ...)``, ``len(in_channels)``): a tuple of two for
-  spatial names, else a list; a tuple where a list is concatenated: a list.
+  spatial names, else a list; a tuple where a list is concatenated: a list;
+- an index past the end of a list we made (``dims[2]``): the list grows; past a
+  per-head list of the class's own (``kernels[i]`` for ``i in range(num_heads)``): the
+  count takes the list's length;
+- a failed ``assert depth >= 3 * num_attn`` / ``assert ws != 1`` / ``assert a == b`` on an
+  int we pass or made (or the class's default): a value that meets it;
+- a layer factory asserted not None: ``nn.Identity``; a parameter annotated with a
+  dataclass and left at None (``layers: LayerFn = None``): that class with its defaults;
+- a None layer factory our class passes on from its ``**kwargs`` to a layer that has a
+  default for it (``norm_layer=kwargs.get("norm_layer")``): that default, through them;
+- ``in_channels must be divisible by groups`` (a depthwise ``nn.Conv2d``): like GroupNorm.
 
 Only values we made up are changed: fields of configs we built (and their
 sub-configs) and the keyword arguments we pass. A mended build runs the class's
@@ -35,8 +45,8 @@ import re
 from collections.abc import Mapping
 from typing import Any, Callable, Iterator, Optional
 
-from torchlint.runtime.synthesis import (field_value, fields_of, is_config_name, is_size_name, is_width_name,
-                                         is_spatial_name)
+from torchlint.runtime.synthesis import (field_value, fields_of, is_config_name, is_layer_factory_name, is_size_name,
+                                         is_width_name, is_spatial_name)
 
 MAX_REPAIRS = 16  # mended attempts per argument set
 _FRAMES = 6  # innermost traceback frames examined
@@ -47,6 +57,7 @@ _GROUPS = re.compile(r"num_channels \((\d+)\) must be divisible by num_groups \(
 _WANTS_SEQUENCE = re.compile(r"'(int|float|NoneType)' object is not (?:subscriptable|iterable)|"
                              r"object of type '(int|float|NoneType)' has no len\(\)|"
                              r"cannot unpack non-iterable (int|float|NoneType) object")
+_CONV_GROUPS = re.compile(r"^(in|out)_channels must be divisible by groups")  # nn.Conv*d
 _LIST_PLUS_TUPLE = 'can only concatenate list (not "tuple") to list'
 # a number where a tensor belongs: registered as a buffer/parameter, or used as one
 _WANTS_TENSOR = re.compile(r"cannot assign '(int|float)' object to (?:buffer|parameter)|"
@@ -83,9 +94,11 @@ class Repairer:
                 return self._none_key(error)
             if isinstance(error, (TypeError, ValueError)):
                 return self._wrong_value(error, str(error))
+            if isinstance(error, IndexError):
+                return self._index_past_end(error)
             if isinstance(error, AssertionError):  # `assert config.vocab_size is not None` on a field we left
                 return self._each_chain(error, lambda value: value is None, lambda name, value: self._for_none(name),
-                                        prefer=is_size_name)
+                                        prefer=is_size_name) or self._comparison(error)
         except Exception:  # a property of user code raised while we looked: no repair
             return False
         return False
@@ -131,10 +144,78 @@ class Repairer:
         groups = _GROUPS.search(text)
         if groups:
             return self._scale_sizes(int(groups.group(1)), int(groups.group(2)))
+        conv = _CONV_GROUPS.search(text)
+        if conv:  # torch's conv layer says which; its frame holds the numbers
+            numbers = _innermost_locals(error, (f"{conv.group(1)}_channels", "groups"))
+            if numbers is not None:
+                return self._scale_sizes(*numbers)
         if _NONE in text:
             return self._each_chain(error, lambda value: value is None, lambda name, value: self._for_none(name),
                                     prefer=is_size_name)
         return False
+
+    def _index_past_end(self, error: IndexError) -> bool:
+        """``kernels[i]`` past the end of a sequence: a list we made grows to the index;
+        else a count that drove the index (``for i in range(num_heads)``), one we pass or
+        a default of the class (``num_heads=8`` beside ``kernels=(5, 5, 5, 5)``: the
+        presets always pass both), shrinks to the sequence's length."""
+        for frame, tree in _failing_expressions(error):
+            for node in ast.walk(tree):
+                if not isinstance(node, ast.Subscript) or not _is_chain(node.value):
+                    continue
+                sequence = _evaluate(node.value, frame)
+                index = node.slice.value if isinstance(node.slice, ast.Constant) else _evaluate(node.slice, frame)
+                if not isinstance(sequence, (list, tuple)) or type(index) is not int or index < len(sequence):
+                    continue
+                for owner, name in self._fields_holding(node.value, frame, lambda value: value is sequence):
+                    if owner is self.kwargs and self.kwargs.get(name, _ABSENT) is not sequence:
+                        continue  # the class's own default, not a list we made
+                    self._tried.discard((id(owner), name))  # growing again is progress (`dims[3]` after `dims[2]`)
+                    if sequence and self._set(owner, name, type(sequence)(
+                            [*sequence, *[sequence[-1]] * (index + 1 - len(sequence))])):
+                        return True
+                if not sequence or not isinstance(node.slice, ast.Name):
+                    continue
+                for bound in _loop_bounds(frame.f_code, node.slice.id):
+                    count = _evaluate(bound, frame)
+                    if type(count) is not int or count <= len(sequence):
+                        continue
+                    for owner, name in self._counts(bound, frame, count):
+                        if self._set(owner, name, len(sequence)):
+                            return True
+        return False
+
+    def _comparison(self, error: AssertionError) -> bool:
+        """``assert depth >= 3 * num_attn`` or ``assert ws != 1`` on an int we pass (or a
+        default of the class we build): that int takes a value that satisfies it."""
+        for frame, tree in _failing_expressions(error):
+            test = tree.body if isinstance(tree, ast.Expression) else None
+            if test is None and isinstance(tree, ast.Module) and tree.body and isinstance(tree.body[0], ast.Assert):
+                test = tree.body[0].test
+            if not isinstance(test, ast.Compare) or len(test.ops) != 1 or not _is_chain(test.left):
+                continue
+            current, bound = _evaluate(test.left, frame), _arithmetic(test.comparators[0], frame)
+            if type(current) is not int or type(bound) is not int:
+                continue
+            wanted = {ast.GtE: bound, ast.Gt: bound + 1, ast.Eq: bound, ast.NotEq: bound + 1,
+                      ast.LtE: bound, ast.Lt: bound - 1}.get(type(test.ops[0]))
+            if wanted is None or wanted <= 0:
+                continue
+            for owner, name in self._counts(test.left, frame, current):
+                if self._set(owner, name, wanted):
+                    return True
+        return False
+
+    def _counts(self, node: ast.AST, frame, count: int) -> Iterator[tuple[Any, str]]:
+        """Where a count in a failing frame came from: a value we pass or made, or a
+        default of the class we build, passed on under the same name."""
+        found = list(self._fields_holding(node, frame, lambda value: value == count))
+        if found:
+            yield from found
+            return
+        name = node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else None
+        if name is not None and name not in self.kwargs and _default_of(self.cls, name) == count:
+            yield self.kwargs, name
 
     def _scale_sizes(self, channels: int, groups: int) -> bool:
         """``GroupNorm(32, 16)``: a width derived from our sizes (``in_chs // 4``) is not a
@@ -158,6 +239,39 @@ class Repairer:
             for owner, name in (pair for func in calls for pair in self._fields_holding(func, frame, _is_none)):
                 if self._set(owner, name, nn.Identity):
                     return True
+        return self._none_passed_on(error)
+
+    def _none_passed_on(self, error: BaseException) -> bool:
+        """The None was called inside a layer our class built, which got it as a keyword
+        argument (``ConvNormAct(..., norm_layer=kwargs.get('norm_layer'))``): a layer factory
+        the enclosing network passes through our ``**kwargs``. We pass that layer's own
+        default for it (``norm_layer=nn.BatchNorm2d``), the value it has when nobody passes one."""
+        changed = False
+        for frame, tree in _failing_expressions(error):
+            if frame.f_code not in self._init_codes:
+                continue
+            for call in (node for node in ast.walk(tree) if isinstance(node, ast.Call) and _is_chain(node.func)):
+                callee = _evaluate(call.func, frame)
+                if not callable(callee):
+                    continue
+                passed: dict[str, Any] = {}
+                for keyword in call.keywords:
+                    value = _evaluate(keyword.value, frame) if keyword.arg else None
+                    if keyword.arg is None:  # `**conv_kwargs`
+                        splat = _evaluate(keyword.value, frame)
+                        if isinstance(splat, Mapping):
+                            passed.update(splat)
+                    elif value is None:
+                        passed[keyword.arg] = None
+                for name, value in passed.items():
+                    default = _default_of(callee, name) if isinstance(callee, type) else _ABSENT
+                    if value is not None or default in (None, _ABSENT) or not callable(default) \
+                            or name in self.kwargs or not is_layer_factory_name(name) \
+                            or not _through_kwargs(self.cls, name):
+                        continue
+                    changed = self._set(self.kwargs, name, default) or changed
+            if changed:
+                return True
         return False
 
     # -- finding the culprit -----------------------------------------------------------------
@@ -241,7 +355,15 @@ class Repairer:
     def _for_none(self, name: str) -> Any:
         """A value for a None the code used: a size, a rate, ..., or for ``config=None``
         read as an object (``config.max_position_embeddings``), a config."""
+        record = None if is_config_name(name) else _annotated_record(self.cls, name)  # a config: as synthesis makes one
+        if record is not None:  # `layers: LayerFn = None`: the annotated dataclass with its defaults
+            self._made.update(_made_objects({name: record}))  # its None fields can be mended too
+            return record
         value = field_value(name, self._size_for_none())
+        if value is None and is_layer_factory_name(name):  # `assert norm_layer is not None`
+            from torch import nn
+
+            return nn.Identity
         if value is None and self.make_config is not None and is_config_name(name):
             try:
                 value = self.make_config(name)
@@ -406,6 +528,97 @@ def _parameters(cls: type) -> list[inspect.Parameter]:
 
 def _accepts(cls: type, name: str) -> bool:
     return any(p.name == name or p.kind is p.VAR_KEYWORD for p in _parameters(cls))
+
+
+def _innermost_locals(error: BaseException, names: tuple[str, ...]) -> Optional[tuple[int, ...]]:
+    """The int values of ``names`` in the innermost traceback frame that has them all."""
+    frames = []
+    tb = error.__traceback__
+    while tb is not None:
+        frames.append(tb.tb_frame)
+        tb = tb.tb_next
+    for frame in reversed(frames[-_FRAMES:]):
+        values = tuple(frame.f_locals.get(name) for name in names)
+        if all(type(value) is int for value in values):
+            return values
+    return None
+
+
+def _arithmetic(node: ast.AST, frame) -> Any:
+    """An int expression of names, attributes and constants (``3 * num_attn``), no calls."""
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, (ast.Name, ast.Attribute)):
+        return _evaluate(node, frame)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.FloorDiv)):
+        left, right = _arithmetic(node.left, frame), _arithmetic(node.right, frame)
+        if type(left) is int and type(right) is int and not (isinstance(node.op, ast.FloorDiv) and right == 0):
+            return {ast.Add: left + right, ast.Sub: left - right, ast.Mult: left * right}.get(
+                type(node.op), left // right if right else None)
+    return _ABSENT
+
+
+def _loop_bounds(code, variable: str) -> list[ast.AST]:
+    """``X`` in ``for <variable> in range(X)`` (or ``range(a, X)``) in the function of ``code``."""
+    import textwrap
+
+    try:
+        lines, _ = inspect.getsourcelines(code)
+        tree = ast.parse(textwrap.dedent("".join(lines)))
+    except (OSError, TypeError, SyntaxError, ValueError):
+        return []
+    bounds = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.For, ast.comprehension)) and isinstance(node.target, ast.Name) \
+                and node.target.id == variable and isinstance(node.iter, ast.Call) \
+                and isinstance(node.iter.func, ast.Name) and node.iter.func.id == "range" \
+                and 1 <= len(node.iter.args) <= 2 and _is_chain(node.iter.args[-1]):
+            bounds.append(node.iter.args[-1])
+    return bounds
+
+
+def _annotated_record(cls: type, name: str) -> Any:
+    """For a parameter of the class annotated with a dataclass, attrs or pydantic class (or
+    ``Optional`` of one) and left at None: that class built with its own defaults, else None."""
+    import typing
+
+    from torchlint.runtime.synthesis import _is_record_class
+
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is None or not any(p.name == name for p in _parameters(init)):
+            continue
+        try:
+            annotation = typing.get_type_hints(init).get(name)
+        except Exception:
+            return None
+        candidates = [a for a in typing.get_args(annotation) if a is not type(None)] or [annotation]
+        for candidate in candidates:
+            if _is_record_class(candidate):
+                try:
+                    return candidate()
+                except Exception:
+                    continue
+        return None
+    return None
+
+
+def _through_kwargs(cls: type, name: str) -> bool:
+    """Does the class take ``name`` only through its ``**kwargs`` (no parameter of that name)?"""
+    parameters = _parameters(cls)
+    return any(p.kind is p.VAR_KEYWORD for p in parameters) and all(p.name != name for p in parameters)
+
+
+def _default_of(cls: type, name: str) -> Any:
+    """The default of the class's parameter ``name`` (in its own or a base's constructor)."""
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is None:
+            continue
+        for parameter in _parameters(init):
+            if parameter.name == name and parameter.default is not parameter.empty:
+                return parameter.default
+    return _ABSENT
 
 
 def _defaults_to_none(cls: type, name: str) -> bool:

@@ -246,6 +246,16 @@ class Synthesiser:
                     self._filled[id(filled[0])] = filled
                     shown.append(f"{parameter.name}={filled[1]}")
                     continue
+                # `widths: Tuple[int, ...] = ()`: per-stage sizes the presets fill in; made up
+                # (two stages) in the later schemes
+                if scheme > 0 and type(parameter.default) in (tuple, list) and not parameter.default \
+                        and is_size_name(parameter.name) and not _NAME_LIST.search(parameter.name.lower()):
+                    kind = _name_rule(parameter.name)
+                    made = [self._int(kind if kind not in ("float", "bool", "config", "callable") else None, scheme)
+                            for _ in range(2)]
+                    kwargs[parameter.name] = type(parameter.default)(made)
+                    shown.append(f"{parameter.name}={_short(kwargs[parameter.name])}")
+                    continue
                 # `layer_idx: Optional[int] = None` often must be an index after all, and
                 # `hidden_size=None` a size
                 if parameter.default is None and scheme > 0 and _may_be_int(hints.get(parameter.name, parameter.annotation)):
@@ -558,6 +568,11 @@ def field_value(name: str, size: int = 64) -> Any:
 
 def is_config_name(name: str) -> bool:
     return _name_rule(name) == "config"
+
+
+def is_layer_factory_name(name: str) -> bool:
+    """``norm_layer``, ``act_layer``, ``block_cls``: a class or factory called to make a layer."""
+    return _name_rule(name) == "callable"
 
 
 def is_spatial_name(name: str) -> bool:
