@@ -79,7 +79,7 @@ def test_a_lint_records_the_same_dependencies_with_the_child():
     plain = _lint_with(ProjectIndex(), path)
     index = ProjectIndex()
     child = prefetch.Prefetch.start(path, path.read_text(), path.read_bytes())
-    index.pending = child.collect
+    index.pending = child.take
     try:
         helped = _lint_with(index, path)
     finally:
@@ -97,9 +97,15 @@ def _hanging(*args):
     return []
 
 
-@pytest.mark.parametrize("child", [_failing, _hanging])
+def _announces_then_hangs(path, text, data, bases, roots, store, out):
+    """Says it reads the module the parent needs, then never sends it."""
+    prefetch._send(out, "start", (PROJECT / "models" / "blocks.py").resolve())
+    time.sleep(30)
+
+
+@pytest.mark.parametrize("child", [_failing, _hanging, _announces_then_hangs])
 def test_a_child_that_fails_or_hangs_changes_nothing(monkeypatch, computed_here, child):
-    monkeypatch.setattr(prefetch, "_entries", child)
+    monkeypatch.setattr(prefetch, "_compute", child)
     monkeypatch.setattr(prefetch, "WAIT_SECONDS", 0.5)
     heads = PROJECT / "models" / "heads.py"
     started = time.monotonic()
@@ -110,14 +116,14 @@ def test_a_child_that_fails_or_hangs_changes_nothing(monkeypatch, computed_here,
 
 
 def test_an_uncollected_child_is_stopped_and_reaped(monkeypatch):
-    monkeypatch.setattr(prefetch, "_entries", _hanging)
+    monkeypatch.setattr(prefetch, "_compute", _hanging)
     path = PROJECT / "models" / "heads.py"
     child = prefetch.Prefetch.start(path, path.read_text(), path.read_bytes())
     pid = child._pid
     child.close()
     with pytest.raises(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)  # already reaped: no zombie left
-    assert child.collect() == []
+    assert child.take(path) == []
 
 
 @pytest.mark.parametrize("text,expected", [

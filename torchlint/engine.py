@@ -119,6 +119,14 @@ class _DeepStackThread:
         self._thread.join()
 
 
+def _parse_or_problem(text: str):
+    """The file's libcst tree, or why it could not be parsed."""
+    try:
+        return sources.parse(text)
+    except sources.NotLinted as problem:
+        return problem
+
+
 @contextmanager
 def _collector_paused() -> Iterator[None]:
     """No cyclic garbage collection while one file is linted. Every node of a file's
@@ -294,12 +302,16 @@ class Linter:
             problem = sources.python_error(text)
             if problem is not None:
                 return [_not_linted(shown, problem)]
+        early = None
+        if self.index.pending is not None:
+            # a child is reading the imported modules (torchlint.prefetch): parse now, while
+            # it works, since the prefilter's questions are the first to need its answers
+            early = _parse_or_problem(text)
         if not self._could_report(path, text, facts):
             return []
-        try:
-            module = sources.parse(text)
-        except sources.NotLinted as problem:
-            return [_not_linted(shown, problem)]
+        module = early if early is not None else _parse_or_problem(text)
+        if isinstance(module, sources.NotLinted):
+            return [_not_linted(shown, module)]
         result.parsed = True
         from torchlint.analysis.context import FileContext
 
@@ -577,7 +589,7 @@ def _prefetch(targets: list[Target], index: ProjectIndex, jobs: int):
     prefetch = Prefetch.start(target.real_path or target.path, text, data, index.extra_module_bases,
                               index.extra_roots, index.store)
     if prefetch is not None:
-        index.pending = prefetch.collect
+        index.pending = prefetch.take
     return prefetch
 
 

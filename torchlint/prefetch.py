@@ -1,13 +1,15 @@
 """The index facts of the modules a file imports, read by a forked process while the
 file itself is parsed.
 
-Linting one file with nothing cached spends most of its time over the parse floor
+Linting one file with nothing cached spends much of its time over the parse floor
 reading the modules the file imports (the base classes of its models, the functions its
 ``forward`` calls): a Python ``ast`` parse of each, a large library module taking as long
 as the file's own parse. That work does not need the file's libcst tree, so when a
-second core is there a forked child reads those modules while the parent parses the
-file; the first time the parent's index misses a module, it takes the child's facts
-and computes whatever the child did not read itself.
+second core is there a forked child reads those modules, in the order the lint asks
+about them, while the parent parses the file. The child announces each module before
+reading it and sends its facts when done; whenever the parent's index misses a module
+it takes what has arrived, waits only for a module the child is reading at that moment,
+and reads anything else itself.
 
 The child computes the facts with the index's own functions (the same facts as the
 parent would compute: nothing is guessed), and the parent records which files a lint
@@ -51,11 +53,16 @@ def worth_it(text: str) -> bool:
 
 
 class Prefetch:
-    """A forked child computing index entries; ``collect()`` takes them, once."""
+    """A forked child computing index entries one file at a time. It announces each file
+    before reading it and sends its entry when done; ``take(path)`` gives the parent what
+    has arrived, waiting only for a file the child is reading at that moment."""
 
     def __init__(self, pid: int, pipe: int):
         self._pid: Optional[int] = pid
         self._pipe = pipe
+        self._buffer = b""
+        self._started: set = set()  # files the child announced
+        self._arrived: list = []  # entries not yet handed over
 
     @classmethod
     def start(cls, path: Path, text: str, data: bytes, extra_module_bases: Iterable[str] = (),
@@ -75,87 +82,118 @@ class Prefetch:
         if pid == 0:  # the child: compute, write, leave without running the parent's exit code
             status = 1
             try:
-                import pickle
-
                 os.close(read)
-                payload = pickle.dumps(_entries(path, text, data, extra_module_bases, extra_roots, store),
-                                       protocol=pickle.HIGHEST_PROTOCOL)
-                with os.fdopen(write, "wb") as out:
-                    out.write(payload)
+                with os.fdopen(write, "wb", buffering=0) as out:
+                    _compute(path, text, data, extra_module_bases, extra_roots, store, out)
                 status = 0
             finally:
                 os._exit(status)
         os.close(write)
         return cls(pid, read)
 
-    def collect(self) -> list:
-        """The child's entries (``[]`` when it failed or took too long); waits for it."""
-        if self._pid is None:
-            return []
-        chunks: list[bytes] = []
-        complete = False
-        try:
-            while True:
-                ready, _, _ = select.select([self._pipe], [], [], WAIT_SECONDS)
-                if not ready:
-                    break  # too slow: the parent computes the facts itself
-                chunk = os.read(self._pipe, 1 << 20)
-                if not chunk:
-                    complete = True
-                    break
-                chunks.append(chunk)
-        except OSError:
-            pass
-        finished = self._reap(kill=not complete)
-        if not (complete and finished):
-            return []
-        import pickle  # only when a child ran: a lint without one needs no pickle
-
-        try:
-            return pickle.loads(b"".join(chunks))
-        except Exception:  # a truncated or foreign payload: as if there were none
-            return []
+    def take(self, path: Path) -> list:
+        """The entries that have arrived; when the child is reading ``path`` right now, wait
+        for it (bounded). ``[]`` once the child is done, failed or too slow."""
+        self._read(block=False)
+        while path in self._started and not any(entry[0] == path for entry in self._arrived) and self._pid:
+            if not self._read(block=True):
+                break
+        arrived, self._arrived = self._arrived, []
+        return arrived
 
     def close(self) -> None:
-        """Stop the child if nobody collected its work."""
-        if self._pid is not None:
-            self._reap(kill=True)
+        """Stop the child (if it still runs) and release the pipe."""
+        self._reap(kill=True)
 
-    def _reap(self, kill: bool) -> bool:
-        """Wait for the child (killed first when ``kill``); True when it exited with 0."""
+    def _read(self, block: bool) -> bool:
+        """Read what the pipe holds (with ``block``, wait for something); False at its end."""
+        if self._pid is None:
+            return False
+        ready, _, _ = select.select([self._pipe], [], [], WAIT_SECONDS if block else 0)
+        if not ready:
+            if block:  # too slow: the parent computes the file itself
+                self._reap(kill=True)
+            return not block
+        try:
+            chunk = os.read(self._pipe, 1 << 20)
+        except OSError:
+            chunk = b""
+        if not chunk:
+            self._reap(kill=False)
+            return False
+        self._buffer += chunk
+        self._decode()
+        return True
+
+    def _decode(self) -> None:
+        import pickle  # only when a child ran: a lint without one needs no pickle
+
+        while len(self._buffer) >= 4:
+            size = int.from_bytes(self._buffer[:4], "little")
+            if len(self._buffer) < 4 + size:
+                return
+            payload, self._buffer = self._buffer[4:4 + size], self._buffer[4 + size:]
+            try:
+                kind, value = pickle.loads(payload)
+            except Exception:  # a foreign or damaged message: stop listening
+                self._reap(kill=True)
+                return
+            if kind == "start":
+                self._started.add(value)
+            else:
+                self._arrived.append(value)
+
+    def _reap(self, kill: bool) -> None:
         pid, self._pid = self._pid, None
+        if pid is None:
+            return
         try:
             os.close(self._pipe)
         except OSError:
             pass
-        if pid is None:
-            return False
         if kill:
             try:
                 os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
         try:
-            _, status = os.waitpid(pid, 0)
+            os.waitpid(pid, 0)
         except OSError:
-            return False
-        return os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+            pass
 
 
-def _entries(path: Path, text: str, data: bytes, extra_module_bases, extra_roots, store) -> list:
-    """What the parent's index will most likely ask for: the modules behind every name
-    the file imports, and the bases (and what their constructors store) of its classes
-    and of the classes it imports, read as the index reads them."""
-    from torchlint.analysis.project import ClassRef, ProjectIndex
+def _send(out, kind: str, value) -> None:
+    import pickle
 
-    index = ProjectIndex(extra_module_bases=extra_module_bases, extra_roots=extra_roots, store=store)
+    payload = pickle.dumps((kind, value), protocol=pickle.HIGHEST_PROTOCOL)
+    out.write(len(payload).to_bytes(4, "little") + payload)
+
+
+def _compute(path: Path, text: str, data: bytes, extra_module_bases, extra_roots, store, out) -> None:
+    """Read what the parent's index will most likely ask for, in the order it asks: the
+    bases of the file's classes (the prefilter's question), the modules behind the names
+    it imports, then what the classes it imports are built from; each file announced
+    before it is read and sent as soon as it is done."""
+    from torchlint.analysis import project
+
+    index = project.ProjectIndex(extra_module_bases=extra_module_bases, extra_roots=extra_roots, store=store)
     own = path.resolve()
     facts = index.add_source(own, text, data)
     if facts is None:
-        return []
-    classes = [ClassRef(own, name) for name in facts.classes]
-    classes += [ref for ref in (index.resolve(facts, [name]) for name in list(facts.imports)) if isinstance(ref, ClassRef)]
-    for ref in classes:  # what construction and `forward` ask of the file's classes and those it imports
+        return
+    compute = index._index_entry
+
+    def announced(file, source, content):
+        _send(out, "start", file)
+        entry = compute(file, source, content)
+        _send(out, "entry", entry)
+        return entry
+
+    index._index_entry = announced
+    own_classes = [project.ClassRef(own, name) for name in facts.classes]
+    for ref in own_classes:
+        index.is_module_class(ref)
+    imported = [index.resolve(facts, [name]) for name in list(facts.imports)]
+    for ref in [*own_classes, *(r for r in imported if isinstance(r, project.ClassRef))]:
         if index.is_module_class(ref):
             index.class_owns_parameters(ref)
-    return [entry for entry in index.entries() if entry[0] != own]

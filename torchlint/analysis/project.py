@@ -548,8 +548,8 @@ class ProjectIndex:
         self._installed_owns: dict[str, tuple[bool, frozenset[Path]]] = {}
         self._self_init: dict[ClassRef, tuple[bool, frozenset[Path]]] = {}
         self._frames: list[set[Path]] = []
-        # entries computed elsewhere (torchlint.prefetch), taken the first time a file is missing
-        self.pending: Optional[Callable[[], Iterable[IndexEntry]]] = None
+        # entries computed elsewhere (torchlint.prefetch): asked for whenever a file is missing
+        self.pending: Optional[Callable[[Path], Iterable[IndexEntry]]] = None
 
     # -- which files a lint depends on ---------------------------------------------------
     #
@@ -612,8 +612,7 @@ class ProjectIndex:
         if path not in self._facts:  # keys are resolved paths: most lookups need no resolve()
             path = path.resolve()
         if path not in self._facts and self.pending is not None:
-            pending, self.pending = self.pending, None
-            self.preload(entry for entry in pending() if entry[0] not in self._facts)
+            self.preload(entry for entry in self.pending(path) if entry[0] not in self._facts)
         if path not in self._facts:
             try:
                 data = path.read_bytes()
