@@ -119,14 +119,6 @@ class _DeepStackThread:
         self._thread.join()
 
 
-def _parse_or_problem(text: str):
-    """The file's libcst tree, or why it could not be parsed."""
-    try:
-        return sources.parse(text)
-    except sources.NotLinted as problem:
-        return problem
-
-
 @contextmanager
 def _collector_paused() -> Iterator[None]:
     """No cyclic garbage collection while one file is linted. Every node of a file's
@@ -302,16 +294,12 @@ class Linter:
             problem = sources.python_error(text)
             if problem is not None:
                 return [_not_linted(shown, problem)]
-        early = None
-        if self.index.pending is not None:
-            # a child is reading the imported modules (torchlint.prefetch): parse now, while
-            # it works, since the prefilter's questions are the first to need its answers
-            early = _parse_or_problem(text)
         if not self._could_report(path, text, facts):
             return []
-        module = early if early is not None else _parse_or_problem(text)
-        if isinstance(module, sources.NotLinted):
-            return [_not_linted(shown, module)]
+        try:
+            module = sources.parse(text)
+        except sources.NotLinted as problem:
+            return [_not_linted(shown, problem)]
         result.parsed = True
         from torchlint.analysis.context import FileContext
 
@@ -554,7 +542,6 @@ def _lint_all(targets: list[Target], settings: Settings, jobs: Optional[int],
             yield from _lint_in_parallel(targets, sizes, settings, workers, prefilter, bar, store)
         else:
             linter = Linter(settings, prefilter, ProjectIndex(extra_module_bases=settings.module_bases, store=store))
-            prefetch = _prefetch(targets, linter.index, jobs or default_jobs())
             try:
                 for position, target in enumerate(targets):
                     outcome = linter.lint(target.path, target.shown, target.data)
@@ -563,34 +550,9 @@ def _lint_all(targets: list[Target], settings: Settings, jobs: Optional[int],
                     yield position, outcome
             finally:
                 linter.close()
-                if prefetch is not None:
-                    prefetch.close()
     finally:
         if bar is not None:
             bar.close()
-
-
-def _prefetch(targets: list[Target], index: ProjectIndex, jobs: int):
-    """One file linted in-process with a second core to spare: a forked child reads the
-    modules it imports while it is parsed (torchlint.prefetch); None otherwise."""
-    if len(targets) != 1 or jobs < 2 or is_notebook(targets[0].path) or not sys.platform.startswith("linux"):
-        return None
-    target = targets[0]
-    try:
-        data = target.data if target.data is not None else sources.read_bytes(target.path)
-        text = sources.decode(data)
-    except sources.NotLinted:
-        return None
-    from torchlint.prefetch import Prefetch, worth_it
-
-    if not worth_it(text):
-        return None
-
-    prefetch = Prefetch.start(target.real_path or target.path, text, data, index.extra_module_bases,
-                              index.extra_roots, index.store)
-    if prefetch is not None:
-        index.pending = prefetch.take
-    return prefetch
 
 
 def _start_method() -> str:

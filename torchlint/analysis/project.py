@@ -548,8 +548,6 @@ class ProjectIndex:
         self._installed_owns: dict[str, tuple[bool, frozenset[Path]]] = {}
         self._self_init: dict[ClassRef, tuple[bool, frozenset[Path]]] = {}
         self._frames: list[set[Path]] = []
-        # entries computed elsewhere (torchlint.prefetch): asked for whenever a file is missing
-        self.pending: Optional[Callable[[Path], Iterable[IndexEntry]]] = None
 
     # -- which files a lint depends on ---------------------------------------------------
     #
@@ -611,8 +609,6 @@ class ProjectIndex:
     def facts_for(self, path: Path) -> Optional[FileFacts]:
         if path not in self._facts:  # keys are resolved paths: most lookups need no resolve()
             path = path.resolve()
-        if path not in self._facts and self.pending is not None:
-            self.preload(entry for entry in self.pending(path) if entry[0] not in self._facts)
         if path not in self._facts:
             try:
                 data = path.read_bytes()
@@ -627,10 +623,6 @@ class ProjectIndex:
     def _index_entry(self, path: Path, source: Union[str, bytes], data: bytes) -> IndexEntry:
         """``index_entry``, answered from the store when it has this version of the file."""
         return index_entry(path, source, data) if self.store is None else stored_index_entry(self.store, path, source, data)
-
-    def entries(self) -> list[IndexEntry]:
-        """Every file read so far, as ``preload`` takes them."""
-        return [(path, facts, self._digests.get(path)) for path, facts in self._facts.items()]
 
     def preload(self, entries: Iterable[IndexEntry]) -> None:
         """Add facts computed elsewhere (``index_entry`` of resolved paths)."""
