@@ -20,8 +20,7 @@ from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from torchlint.analysis import walk
 from torchlint.analysis.construction import BlockWalker, Construction, ConstructionFacts
-from torchlint.analysis.known import is_module_base
-from torchlint.analysis.project import ClassFacts, ClassRef, External, FileFacts, ProjectIndex, Resolved
+from torchlint.analysis.project import ClassFacts, ClassRef, FileFacts, ProjectIndex, Resolved
 from torchlint.analysis.tensors import Evaluator, Host, dotted
 from torchlint.analysis.values import Kind, Value, unknown
 
@@ -223,18 +222,28 @@ class FileContext:
             self.index.replay(known[1])
         return known[0]
 
+    def _module_level_binding(self, name: str, annotated: bool = False) -> Optional[cst.BaseExpression]:
+        """The expression of the last module-level ``name = <expr>`` (with ``annotated``,
+        ``name: T = <expr>`` too), or None."""
+        value = None
+        for statement in self.module.body:
+            if isinstance(statement, cst.SimpleStatementLine):
+                for small in statement.body:
+                    if isinstance(small, cst.Assign):
+                        targets = [t.target for t in small.targets]
+                    elif annotated and isinstance(small, cst.AnnAssign) and small.value is not None:
+                        targets = [small.target]
+                    else:
+                        continue
+                    if any(isinstance(t, cst.Name) and t.value == name for t in targets):
+                        value = small.value
+        return value
+
     def global_value(self, name: str) -> Value:
         """The value of a module-level ``name = <expr>`` (the last such binding)."""
         if name not in self._globals:
             self._globals[name] = unknown()  # cycle guard
-            value = None
-            for statement in self.module.body:
-                if isinstance(statement, cst.SimpleStatementLine):
-                    for small in statement.body:
-                        if isinstance(small, cst.Assign) and any(
-                            isinstance(t.target, cst.Name) and t.target.value == name for t in small.targets
-                        ):
-                            value = small.value
+            value = self._module_level_binding(name)
             self._globals[name] = Evaluator(self, Host()).eval(value) if value is not None else unknown()
         return self._globals[name]
 
@@ -243,26 +252,13 @@ class FileContext:
         the classes (so ``MODELS[key](...)`` builds a Module); None otherwise."""
         if name not in self._registries:
             self._registries[name] = None
-            literal = None
-            for statement in self.module.body:
-                if isinstance(statement, cst.SimpleStatementLine):
-                    for small in statement.body:
-                        if isinstance(small, (cst.Assign, cst.AnnAssign)) and any(
-                                isinstance(t, cst.Name) and t.value == name
-                                for t in ([t.target for t in small.targets] if isinstance(small, cst.Assign)
-                                          else [small.target])):
-                            literal = small.value
+            literal = self._module_level_binding(name, annotated=True)
             if isinstance(literal, cst.Dict) and literal.elements and all(
                     isinstance(e, cst.DictElement) for e in literal.elements):
                 classes = [self.resolve(e.value) for e in literal.elements]
-                if all(self._is_module_class_ref(c) for c in classes):
+                if all(self.index.resolves_to_module(c) for c in classes):
                     self._registries[name] = classes
         return self._registries[name]
-
-    def _is_module_class_ref(self, resolved: Optional[Resolved]) -> bool:
-        if isinstance(resolved, ClassRef):
-            return self.index.is_module_class(resolved)
-        return isinstance(resolved, External) and is_module_base(resolved.dotted, self.index.extra_module_bases)
 
     def method_return_value(self, info: ClassInfo, name: str) -> Value:
         """What a class's static/class method returns (``Cls.build(n)``, ``type(self).build(n)``)."""
