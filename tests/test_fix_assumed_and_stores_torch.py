@@ -4,18 +4,12 @@ TL001 fix register what the fix promised and still run."""
 from __future__ import annotations
 
 import pytest
-from test_fixes import fixed
+from test_fixes import fixed, namespace_of
 from test_fix_assumed_and_stores import HEAD, STORED_ELSEWHERE
 from test_fix_refusals import HEAD as INIT, TAIL
 
 torch = pytest.importorskip("torch")
 pytestmark = pytest.mark.torch
-
-
-def namespace_of(source: str) -> dict:
-    namespace: dict = {}
-    exec(compile(source, "<model>", "exec"), namespace)
-    return namespace
 
 
 def test_argument_fix_registers_the_tensor_passed(tmp_path):

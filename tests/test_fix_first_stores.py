@@ -8,7 +8,7 @@ import ast
 
 import pytest
 
-from test_fixes import fixed
+from test_fixes import fixed, NN_ALIASES as ALIASES, namespace_of
 
 ARMS = (
     "import numpy as np\nimport torch\n{imports}\n\n"
@@ -24,7 +24,6 @@ ARMS = (
     "\tdef forward(self, x):\n"
     "\t\treturn x * self.steps.sum()\n"
 )
-ALIASES = [("import torch.nn as nn\n", "nn"), ("import torch.nn as tnn\n", "tnn"), ("from torch import nn\n", "nn")]
 
 
 @pytest.mark.parametrize("imports,nn", ALIASES)
@@ -58,8 +57,7 @@ def test_arms_must_cover_every_path(tmp_path, later):
 def test_registered_on_each_arm_builds(tmp_path, steps):
     torch = pytest.importorskip("torch")
     np = pytest.importorskip("numpy")
-    namespace: dict = {}
-    exec(compile(fixed(tmp_path, ARMS.format(imports=ALIASES[0][0], nn="nn")), "model.py", "exec"), namespace)
+    namespace = namespace_of(fixed(tmp_path, ARMS.format(imports=ALIASES[0][0], nn="nn")), "model.py")
     model = namespace["Solver"](np.linspace(0, 1, 4) if steps == "array" else steps, device="cpu")
     assert [name for name, _ in model.named_buffers()] == ["steps"]
     assert list(model.state_dict()) == []
@@ -93,7 +91,6 @@ def test_first_store_of_an_argument_is_registered_unsafe(tmp_path):
 @pytest.mark.torch
 def test_first_store_of_an_argument_builds(tmp_path):
     torch = pytest.importorskip("torch")
-    namespace: dict = {}
-    exec(compile(fixed(tmp_path, ARGUMENT, unsafe=True), "model.py", "exec"), namespace)
+    namespace = namespace_of(fixed(tmp_path, ARGUMENT, unsafe=True), "model.py")
     assert list(namespace["Encoder"](3).state_dict()) == ["groups"]
     assert torch.equal(namespace["Encoder"](2, torch.ones(2, 2)).groups, torch.ones(2, 2))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from test_fixes import fixed
+from test_fixes import fixed, namespace_of
 
 SOURCE = (
     "import torch\nimport torch.nn as nn\n\n\n"
@@ -48,8 +48,7 @@ def test_metaclass_class_is_fixed_in_place_unsafe(tmp_path):
 @pytest.mark.torch
 def test_metaclass_fixed_model_registers(tmp_path):
     torch = pytest.importorskip("torch")
-    namespace: dict = {}
-    exec(compile(fixed(tmp_path, SOURCE, unsafe=True), "model.py", "exec"), namespace)
+    namespace = namespace_of(fixed(tmp_path, SOURCE, unsafe=True), "model.py")
     model = namespace["Mixer"](3, 3)
     assert sorted(model.state_dict()) == ["mixers.0.bias", "mixers.0.weight", "mixers.1.bias", "mixers.1.weight",
                                           "positions"]

@@ -7,7 +7,7 @@ import ast
 
 import pytest
 
-from test_fixes import fixed
+from test_fixes import fixed, NN_ALIASES as ALIASES, namespace_of
 
 SOURCE = (
     "import torch\n{imports}\n\n"
@@ -30,7 +30,6 @@ FIXED = (
     "\tdef forward(self, x):\n"
     "\t\treturn x * self.log_alpha.exp()\n"
 )
-ALIASES = [("import torch.nn as nn\n", "nn"), ("import torch.nn as tnn\n", "tnn"), ("from torch import nn\n", "nn")]
 
 
 @pytest.mark.parametrize("imports,nn", ALIASES)
@@ -60,9 +59,8 @@ def test_declined(tmp_path, source):
 @pytest.mark.torch
 def test_the_optimizer_trains_the_parameter(tmp_path):
     torch = pytest.importorskip("torch")
-    namespace: dict = {}
-    exec(compile(fixed(tmp_path, SOURCE.format(imports=ALIASES[0][0], nn="nn", move=".to(device)"), unsafe=True),
-                 "model.py", "exec"), namespace)
+    namespace = namespace_of(fixed(tmp_path, SOURCE.format(imports=ALIASES[0][0], nn="nn", move=".to(device)"),
+                                   unsafe=True), "model.py")
     model = namespace["Penalty"]()
     assert [name for name, _ in model.named_parameters()] == ["log_alpha"]
     model(torch.ones(2)).sum().backward()

@@ -9,7 +9,7 @@ import ast
 
 import pytest
 
-from test_fixes import fixed
+from test_fixes import fixed, NN_ALIASES as ALIASES, namespace_of
 
 SOURCE = (
     "import torch\n{imports}\n\n"
@@ -35,7 +35,6 @@ FIXED = (
     "\tdef forward(self, x):\n"
     "\t\treturn x * self.logits * self.scale\n"
 )
-ALIASES = [("import torch.nn as nn\n", "nn"), ("import torch.nn as tnn\n", "tnn"), ("from torch import nn\n", "nn")]
 
 
 @pytest.mark.parametrize("imports,nn", ALIASES)
@@ -67,8 +66,7 @@ def test_comment_between_the_arms_refuses(tmp_path):
 @pytest.mark.parametrize("learn", [False, True])
 def test_fixed_model_registers_on_both_paths(tmp_path, learn):
     torch = pytest.importorskip("torch")
-    namespace: dict = {}
-    exec(compile(fixed(tmp_path, SOURCE.format(imports=ALIASES[0][0], nn="nn")), "model.py", "exec"), namespace)
+    namespace = namespace_of(fixed(tmp_path, SOURCE.format(imports=ALIASES[0][0], nn="nn")), "model.py")
     model = namespace["Gate"](3, learn)
     if learn:
         assert sorted(n for n, _ in model.named_parameters()) == ["logits", "scale"]

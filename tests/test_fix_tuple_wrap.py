@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from test_fix_forms import module
-from test_fixes import fixed
+from test_fixes import fixed, namespace_of
 
 TUPLES = [
     ("self.pair = (nn.Linear(d, d), nn.ReLU())\n", "self.pair = (nn.ModuleList([nn.Linear(d, d), nn.ReLU()]))\n"),
@@ -28,8 +28,7 @@ def test_a_tuple_is_wrapped_as_one_list(tmp_path, before, after):
 @pytest.mark.parametrize("before,after", TUPLES)
 def test_the_wrapped_tuple_builds_and_registers_its_layers(tmp_path, before, after):
     pytest.importorskip("torch")
-    namespace: dict = {}
-    exec(compile(fixed(tmp_path, module(before), unsafe=True), "model.py", "exec"), namespace)
+    namespace = namespace_of(fixed(tmp_path, module(before), unsafe=True), "model.py")
     model = namespace["M"]()
     assert any(name.startswith("pair.") for name, _ in model.named_parameters())
 
@@ -52,6 +51,5 @@ def test_a_repeated_or_preallocated_list_is_wrapped(tmp_path, before, after):
 @pytest.mark.torch
 def test_the_preallocated_module_list_takes_its_layers_by_index(tmp_path):
     pytest.importorskip("torch")
-    namespace: dict = {}
-    exec(compile(fixed(tmp_path, module(REPEATED[1][0]), unsafe=True), "model.py", "exec"), namespace)
+    namespace = namespace_of(fixed(tmp_path, module(REPEATED[1][0]), unsafe=True), "model.py")
     assert sorted(namespace["M"]().state_dict()) == ["convs.0.bias", "convs.0.weight", "convs.1.bias", "convs.1.weight"]

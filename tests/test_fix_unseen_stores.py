@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from test_fix_forms import module
-from test_fixes import fixed
+from test_fixes import fixed, namespace_of
 
 IMPORTED = (
     "import torch\nimport torch.nn as nn\nfrom helpers import to_device\n\n\n"
@@ -99,8 +99,7 @@ def test_moved_parameters_in_a_list_are_wrapped(tmp_path, before, after):
 @pytest.mark.parametrize("before,after", MOVED)
 def test_moved_parameters_wrapped_are_trained(tmp_path, before, after):
     pytest.importorskip("torch")
-    namespace: dict = {}
-    exec(compile(fixed(tmp_path, _with_device(before), unsafe=True), "model.py", "exec"), namespace)
+    namespace = namespace_of(fixed(tmp_path, _with_device(before), unsafe=True), "model.py")
     model = namespace["M"]()
     names = [name for name, p in model.named_parameters() if p.requires_grad]
     assert names == ["protos.0", "protos.1"]
@@ -112,8 +111,7 @@ def test_unseen_store_fixed_model_keeps_the_buffer(tmp_path):
     source = ("import torch\nimport torch.nn as nn\n\n\nclass M(nn.Module):\n    def __init__(self, d=3):\n"
               "        super().__init__()\n        self.z = torch.zeros(d)\n\n    def forward(self, x):\n"
               "        return x + self.z\n\n    def reset(self, x):\n        self.z = x\n")
-    namespace: dict = {}
-    exec(compile(fixed(tmp_path, source, unsafe=True), "model.py", "exec"), namespace)
+    namespace = namespace_of(fixed(tmp_path, source, unsafe=True), "model.py")
     model = namespace["M"]()
     model.reset(torch.ones(3))
     assert dict(model.named_buffers())["z"].tolist() == [1.0, 1.0, 1.0]

@@ -10,7 +10,7 @@ import ast
 import pytest
 
 from test_container_fixes import module
-from test_fixes import fixed
+from test_fixes import fixed, NN_ALIASES as ALIASES, namespace_of
 
 GOLDEN = [
     # an OrderedDict with literal keys: the wrapper keeps the order
@@ -101,7 +101,6 @@ EARLY_FIXED = (
     "\t\t\tx = x + w * tap(x.unsqueeze(1)).squeeze(1)\n"
     "\t\treturn self.out(x * self.gain)\n"
 )
-ALIASES = [("import torch.nn as nn\n", "nn"), ("import torch.nn as tnn\n", "tnn"), ("from torch import nn\n", "nn")]
 
 
 @pytest.mark.parametrize("imports,nn", ALIASES)
@@ -125,13 +124,10 @@ def test_before_super_wrap_stays_when_code_in_between_reads_it(tmp_path):
 @pytest.mark.torch
 def test_before_super_fixed_model_builds_and_registers(tmp_path):
     torch = pytest.importorskip("torch")
-    namespace: dict = {}
     source = EARLY.format(imports=ALIASES[0][0], nn="nn")
-    before: dict = {}
-    exec(compile(source, "before.py", "exec"), before)
+    before = namespace_of(source, "before.py")
     assert sorted(name for name, _ in before["Filter"](4).named_parameters()) == ["out.bias", "out.weight"]
-    exec(compile(fixed(tmp_path, source, unsafe=True), "model.py", "exec"), namespace)
-    model = namespace["Filter"](4)
+    model = namespace_of(fixed(tmp_path, source, unsafe=True), "model.py")["Filter"](4)
     names = sorted(name for name, _ in model.named_parameters())
     assert names == ["gain", "mix.0", "mix.1", "out.bias", "out.weight", "taps.0.bias", "taps.0.weight",
                      "taps.1.bias", "taps.1.weight"]
@@ -142,7 +138,6 @@ def test_before_super_fixed_model_builds_and_registers(tmp_path):
 @pytest.mark.parametrize("before,after", GOLDEN)
 def test_wrapped_model_registers(tmp_path, before, after):
     pytest.importorskip("torch")
-    namespace: dict = {}
-    exec(compile(fixed(tmp_path, _source(before), unsafe=True), "model.py", "exec"), namespace)
+    namespace = namespace_of(fixed(tmp_path, _source(before), unsafe=True), "model.py")
     model = namespace["M"]()
     assert any(name.startswith("a.") for name, _ in model.named_parameters())

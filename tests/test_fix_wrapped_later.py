@@ -8,7 +8,7 @@ import ast
 
 import pytest
 
-from test_fixes import fixed
+from test_fixes import fixed, NN_ALIASES as ALIASES, namespace_of
 
 SOURCE = (
     "import torch\n{imports}\n\n"
@@ -21,7 +21,6 @@ SOURCE = (
     "\tdef forward(self, x):\n"
     "\t\treturn x + torch.sin(self.alpha * x) ** 2 / self.alpha\n"
 )
-ALIASES = [("import torch.nn as nn\n", "nn"), ("import torch.nn as tnn\n", "tnn"), ("from torch import nn\n", "nn")]
 
 
 @pytest.mark.parametrize("imports,nn", ALIASES)
@@ -50,9 +49,7 @@ def test_not_offered_when_a_later_registration_is_no_parameter_assignment(tmp_pa
 def test_checkpoint_keys_unchanged_on_both_paths(tmp_path, learnable):
     torch = pytest.importorskip("torch")
     source = SOURCE.format(imports=ALIASES[0][0], nn="nn")
-    before, after = {}, {}
-    exec(compile(source, "before.py", "exec"), before)
-    exec(compile(fixed(tmp_path, source), "after.py", "exec"), after)
+    before, after = namespace_of(source, "before.py"), namespace_of(fixed(tmp_path, source), "after.py")
     old, new = before["Snake"](2, learnable=learnable), after["Snake"](2, learnable=learnable)
     assert list(new.state_dict()) == list(old.state_dict())
     assert [n for n, _ in new.named_parameters()] == (["alpha"] if learnable else [])

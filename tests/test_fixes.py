@@ -26,6 +26,17 @@ def fixed(tmp_path: Path, source: str, unsafe: bool = False, config: str = "", r
     return path.read_bytes().decode() if not raw else path.read_bytes()
 
 
+# the three spellings of torch.nn a fix must keep: (import lines, the name `nn` is bound to)
+NN_ALIASES = [("import torch.nn as nn\n", "nn"), ("import torch.nn as tnn\n", "tnn"), ("from torch import nn\n", "nn")]
+
+
+def namespace_of(source: str, filename: str = "<model>") -> dict:
+    """The names a (fixed) model file defines, after running it."""
+    namespace: dict = {}
+    exec(compile(source, filename, "exec"), namespace)
+    return namespace
+
+
 def dedent(text: str) -> str:
     return textwrap.dedent(text)
 

@@ -175,13 +175,12 @@ def test_wrap_only_in_a_branch_says_when_it_stays_plain(tmp_path):
 @pytest.mark.torch
 def test_wrap_only_in_a_branch_fix_builds_on_both_paths(tmp_path):
     torch = pytest.importorskip("torch")
-    from test_fixes import fixed
+    from test_fixes import fixed, namespace_of
 
     source = module("self.beta = torch.tensor(1.0)\nif x:\n    self.beta = nn.Parameter(self.beta)")
     result = fixed(tmp_path, source)
     assert 'self.register_buffer("beta", torch.tensor(1.0), persistent=False)' in result
-    namespace: dict = {}
-    exec(compile(result, "model.py", "exec"), namespace)
+    namespace = namespace_of(result, "model.py")
     learned, fixed_value = namespace["M"](x=True), namespace["M"](x=False)
     assert [n for n, _ in learned.named_parameters()] == ["beta"] and list(learned.state_dict()) == ["beta"]
     assert [n for n, _ in fixed_value.named_buffers()] == ["beta"] and list(fixed_value.state_dict()) == []
