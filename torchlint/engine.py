@@ -62,7 +62,9 @@ class FileResult:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     internal_errors: list[str] = field(default_factory=list)
     # every other file whose facts (or absence) the lint observed -> (content digest,
-    # facts digest), None when absent; None as a whole when the result is not cacheable
+    # facts digest), None when absent; None as a whole when the result is not cacheable.
+    # Without a facts store (a run with no cache: nothing compares them) only the paths
+    # are recorded, each with None.
     dependencies: Optional[dict[str, Optional[tuple[str, str]]]] = None
     parsed: bool = False
     # fix mode (--fix / --diff)
@@ -117,6 +119,10 @@ class _DeepStackThread:
     def shutdown(self) -> None:
         self._calls.put(None)
         self._thread.join()
+
+
+def _unrecorded(path: Path) -> None:
+    return None
 
 
 @contextmanager
@@ -266,9 +272,8 @@ class Linter:
             result.diagnostics = notebooks.place_all(joined, result.diagnostics,
                                                      lambda problem: _not_linted(shown, problem))
         if not result.internal_errors:
-            result.dependencies = {
-                str(p): self.index.dependency_state(p) for p in sorted(observed) if p != own
-            }
+            state = self.index.dependency_state if self.index.store is not None else _unrecorded
+            result.dependencies = {str(p): state(p) for p in sorted(observed) if p != own}
         return result
 
     def _could_report(self, path: Path, text: str, facts) -> bool:

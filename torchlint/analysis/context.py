@@ -225,19 +225,22 @@ class FileContext:
     def _module_level_binding(self, name: str, annotated: bool = False) -> Optional[cst.BaseExpression]:
         """The expression of the last module-level ``name = <expr>`` (with ``annotated``,
         ``name: T = <expr>`` too), or None."""
-        value = None
-        for statement in self.module.body:
-            if isinstance(statement, cst.SimpleStatementLine):
-                for small in statement.body:
-                    if isinstance(small, cst.Assign):
-                        targets = [t.target for t in small.targets]
-                    elif annotated and isinstance(small, cst.AnnAssign) and small.value is not None:
-                        targets = [small.target]
-                    else:
-                        continue
-                    if any(isinstance(t, cst.Name) and t.value == name for t in targets):
-                        value = small.value
-        return value
+        tables = self.__dict__.get("_module_bindings")
+        if tables is None:  # one pass over the module for every name asked about
+            plain: dict[str, cst.BaseExpression] = {}
+            with_annotated: dict[str, cst.BaseExpression] = {}
+            for statement in self.module.body:
+                if isinstance(statement, cst.SimpleStatementLine):
+                    for small in statement.body:
+                        if isinstance(small, cst.Assign):
+                            for target in small.targets:
+                                if isinstance(target.target, cst.Name):
+                                    plain[target.target.value] = with_annotated[target.target.value] = small.value
+                        elif isinstance(small, cst.AnnAssign) and small.value is not None \
+                                and isinstance(small.target, cst.Name):
+                            with_annotated[small.target.value] = small.value
+            tables = self.__dict__["_module_bindings"] = (plain, with_annotated)
+        return tables[1 if annotated else 0].get(name)
 
     def global_value(self, name: str) -> Value:
         """The value of a module-level ``name = <expr>`` (the last such binding)."""
