@@ -67,7 +67,7 @@ def wrap_container_fix(ctx, event: AttrAssign, list_wrapper: str, dict_wrapper: 
         return None  # the wrapper would reject (or silently change) some of the contents
     if container == "dict" and not (_keys_are_names(value) or _filled_with_names(ctx, event.name, value)):
         return None
-    if ctx.attribute_calls.get(event.name, set()) - _METHODS[wrapper] - MODULE_API:
+    if _calls_on(ctx, event.name, event.target) - _METHODS[wrapper] - MODULE_API:
         return None  # e.g. `.reverse()`: a list method the wrapper does not have
     spelling = Imports(ctx).nn()
     if spelling is None:
@@ -232,7 +232,7 @@ def _stores(ctx, name: str, where: cst.CSTNode):
         if home is None or not classes or classes[-1] is home or not isinstance(target, cst.Attribute) or \
                 not (isinstance(target.value, cst.Name) and target.value.value == "self"):
             return True
-        return _related(home, classes[-1])
+        return _related(ctx, home, classes[-1])
 
     class Stores(walk.Visitor):
         def visit_ClassDef(self, node):
@@ -272,6 +272,39 @@ def _stores(ctx, name: str, where: cst.CSTNode):
     return first, concatenations, [store for store in firsts if store is not first]
 
 
+def _calls_on(ctx, name: str, where: cst.CSTNode) -> set[str]:
+    """The methods called on ``<x>.<name>`` in the file (``self.layers.reverse()``,
+    ``model.layers.sort()``), as the wrapper would have to answer them. A call through
+    ``self`` in a class of the file that is neither the class of ``where``, a base nor a
+    subclass of it (by name, through any number of ``class`` lines) is another object's
+    attribute and does not count; any other receiver (``model.layers``, ``self.net.layers``,
+    ``self`` outside a class) may be this object and counts."""
+    home = _enclosing_class(ctx, where)
+    methods: set[str] = set()
+    classes: list[cst.ClassDef] = []
+
+    class Calls(walk.Visitor):
+        def visit_ClassDef(self, node):
+            classes.append(node)
+
+        def leave_ClassDef(self, node):
+            classes.pop()
+
+        def visit_Call(self, node):
+            func = node.func
+            if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Attribute) and
+                    func.value.attr.value == name):
+                return
+            receiver = func.value.value
+            if home is not None and classes and classes[-1] is not home and \
+                    isinstance(receiver, cst.Name) and receiver.value == "self" and not _related(ctx, home, classes[-1]):
+                return  # another class's own attribute of that name
+            methods.add(func.attr.value)
+
+    walk.visit(ctx.module, Calls())
+    return methods
+
+
 def _enclosing_class(ctx, node: cst.CSTNode) -> Optional[cst.ClassDef]:
     inner = ctx.position(node)
     found = None
@@ -288,19 +321,12 @@ def _enclosing_class(ctx, node: cst.CSTNode) -> Optional[cst.ClassDef]:
     return found
 
 
-def _related(a: cst.ClassDef, b: cst.ClassDef) -> bool:
-    """Does one class name the other among its bases (the same object may then hold both)?"""
-    def bases(cls):
-        names = set()
-        for base in cls.bases:
-            node = base.value
-            while isinstance(node, cst.Attribute):
-                node = node.attr
-            if isinstance(node, cst.Name):
-                names.add(node.value)
-        return names
+def _related(ctx, a: cst.ClassDef, b: cst.ClassDef) -> bool:
+    """Does one class derive from the other in the file (by the names in their ``class``
+    lines, through any number of steps)? The same object may then hold both's attributes."""
+    from torchlint.analysis.stores import related_classes
 
-    return a.name.value in bases(b) or b.name.value in bases(a)
+    return b.name.value in related_classes(ctx, a.name.value)
 
 
 def _names(target: cst.BaseExpression, name: str) -> bool:
@@ -374,7 +400,7 @@ def _filled_with_names(ctx, name: str, value: cst.BaseExpression) -> bool:
     ``for k in ("a", "b")``). ``update``/``setdefault`` (keys unseen) refuse."""
     empty = (isinstance(value, cst.Dict) and not value.elements) or (
         isinstance(value, cst.Call) and not value.args and (isinstance(value.func, cst.Name) or _ordered_dict(value)))
-    if not empty or ctx.attribute_calls.get(name, set()) & {"update", "setdefault"}:
+    if not empty or _calls_on(ctx, name, value) & {"update", "setdefault"}:
         return False
     keys: list[bool] = []
     loops: list[cst.For] = []
