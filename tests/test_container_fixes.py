@@ -47,6 +47,9 @@ CASES = [
      "self.a = nn.ModuleList([Block(d)])\nself.a.extend([Block(d), Block(d)])\n"),
     ("blocks = []\nfor _ in range(n):\n    blocks.append(Block(d))\nself.a = blocks\n",
      "blocks = []\nfor _ in range(n):\n    blocks.append(Block(d))\nself.a = nn.ModuleList(blocks)\n"),
+    # int keys: turned into strings (a plain `ModuleDict` would raise on them)
+    ("self.a = {}\nfor i in range(n):\n    self.a[i] = Block(d)\n",
+     "self.a = nn.ModuleDict()\nfor i in range(n):\n    self.a[str(i)] = Block(d)\n"),
     ("self.a = {}\nfor i in range(n):\n    self.a[f'h{i}'] = Block(d)\n",
      "self.a = nn.ModuleDict()\nfor i in range(n):\n    self.a[f'h{i}'] = Block(d)\n"),
     ("self.a = {}\nfor k in ['x', 'y']:\n    self.a[k] = nn.Parameter(torch.zeros(d))\n",
@@ -66,7 +69,7 @@ def test_golden(tmp_path, before, after):
 
 DECLINED = [
     "self.a = {n: Block(d) for n in x}\n",  # keys unseen
-    "self.a = {}\nfor i in range(n):\n    self.a[i] = Block(d)\n",  # int keys: ModuleDict raises
+    "self.a = {}\nfor i in range(n):\n    self.a[i * 0.5] = Block(d)\n",  # float keys: ModuleDict raises
     "self.a = {}\nfor k in names:\n    self.a[k] = Block(d)\n",  # keys unseen
     "self.a = {}\nself.a['x.y'] = Block(d)\n",  # a dot: ModuleDict raises
     "self.a = [nn.Parameter(torch.ones(1))]\nself.a.insert(0, nn.Parameter(torch.ones(1)))\n",  # ParameterList lacks insert

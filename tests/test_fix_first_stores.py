@@ -43,13 +43,19 @@ def test_first_store_on_each_arm_is_registered(tmp_path, imports, nn, newline):
 @pytest.mark.parametrize("later", ["self.steps = torch.zeros(3)", "self.steps = self.steps.to(device)"])
 def test_arms_must_cover_every_path(tmp_path, later):
     """`if a: self.x = t1` then `self.x = t2`: registering on the one arm would leave t2
-    plain (and reported) on the other path, so the later store gets no fix of that kind."""
+    plain (and reported) on the other path, so the later store gets no fix of that kind;
+    it gets the registration of None before the `if` instead, which leaves no finding."""
     source = ARMS.format(imports=ALIASES[0][0], nn="nn").replace("\t\telse:\n\t\t\tself.steps = torch.linspace(0, 1, steps)\n", "").replace(
         "self.steps = self.steps.to(device)", later)
     from conftest import lint_source
 
     found = [d for d in lint_source(source, tmp_path) if d.code == "TL001" and d.location.row == 12]
-    assert found and found[0].fix is None
+    assert found
+    # not that kind: the fix registers None before the `if` (every path then stores into the buffer)
+    assert [e.content for e in found[0].fix.edits] == ['\t\tself.register_buffer("steps", None, persistent=False)\n']
+    assert found[0].fix.edits[0].location.row == 9  # the `if` line
+    result = fixed(tmp_path, source)
+    assert not [d for d in lint_source(result, tmp_path / "again") if d.code == "TL001"]
 
 
 @pytest.mark.torch

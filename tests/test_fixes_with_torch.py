@@ -101,8 +101,9 @@ def test_tl007_tl008_containers_are_registered(models):
     names = parameters(new)
     assert any(n.startswith("experts.0.") for n in names) and any(n.startswith("blocks.1.") for n in names)
     assert isinstance(new.experts, torch.nn.ModuleList) and isinstance(new.blocks, torch.nn.ModuleList)
-    # a dict filled later keeps its findings but gets no fix: its keys are not seen
-    assert isinstance(new.task_heads, dict)
+    # a dict filled later from `tasks`, whose default is a tuple of names: wrapped (unsafe)
+    assert isinstance(new.task_heads, torch.nn.ModuleDict) and list(new.task_heads) == ["cls", "reg"]
+    assert {"task_heads.cls.weight", "task_heads.reg.bias"} <= names
 
 
 MIXTURE = """\

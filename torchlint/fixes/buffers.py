@@ -160,6 +160,102 @@ def move_below_super(ctx: "FileContext", info: "ClassInfo", statement, registrat
     return edits, safe
 
 
+def register_after_super(ctx: "FileContext", info: "ClassInfo", statement, stored: str, register):
+    """When ``statement`` (``self.x = t``, a top-level line of ``__init__`` before the
+    ``super().__init__(...)`` line) cannot move because code in between reads the
+    attribute: edits that keep it and register the value it left as a plain attribute
+    right after the super call: ``x = self.x``, ``del self.x``, ``register("x")`` (``x`` a
+    fresh local; the plain attribute must go before torch takes the name:
+    ``register_buffer`` raises ``KeyError`` on a name the instance already holds), with
+    whether that is safe; None when something in
+    between (the super call included, and the methods of the class they call) may delete
+    or re-register it (``del``, ``delattr``, ``__dict__``, ``setattr``), or the line is
+    not one such statement. Safe
+    only when the class derives from ``nn.Module`` itself (a user base's ``__init__``
+    could replace the attribute with a Parameter, which leaves ``__dict__``)."""
+    init = info.methods.get("__init__")
+    super_call = info.construction.super_init
+    if init is None or super_call is None or not isinstance(init.body, cst.IndentedBlock):
+        return None
+    statements = list(init.body.body)
+    line = enclosing_statement(ctx, statements, statement)
+    super_line = enclosing_statement(ctx, statements, super_call)
+    if (not isinstance(line, cst.SimpleStatementLine) or len(line.body) != 1 or line.body[0] is not statement
+            or not isinstance(statement, cst.Assign) or len(statement.targets) != 1
+            or not isinstance(super_line, cst.SimpleStatementLine) or len(super_line.body) != 1
+            or statements.index(line) >= statements.index(super_line)):
+        return None
+    target = statement.targets[0].target
+    if not (isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name)):
+        return None
+    receiver = target.value.value
+    between = statements[statements.index(line) + 1: statements.index(super_line) + 1]
+    if not _leaves_attributes_alone(ctx, info, between, receiver):
+        return None
+    from torchlint.fixes.targets import fresh_name
+
+    local = fresh_name(ctx, init, stored.lstrip("_") or "value")
+    if local is None:
+        return None
+    _, super_last, _ = whole_lines(ctx, super_line)
+    indent, end = indentation_of(ctx, super_line), newline(ctx)
+    attribute = ctx.source_of(target)  # `self.__x` is deleted as written (mangling applies)
+    text = (f"{indent}{local} = {attribute}{end}{indent}del {attribute}{end}"
+            f"{indent}{register(local)}{end}")
+    edits = (insert_at(super_last + 1, 1, text),)
+    bases = [ctx.index.resolve(ctx.facts, parts) for parts in info.base_parts] if ctx.facts else []
+    safe = bool(bases) and all(isinstance(b, External) and b.dotted in _PLAIN_MODULE_BASES for b in bases)
+    return edits, safe
+
+
+_TAKES_ATTRIBUTES = re.compile(r"\bdel\b|delattr|__dict__|setattr|register_|\bvars\b")
+
+
+def _leaves_attributes_alone(ctx: "FileContext", info: "ClassInfo", statements, receiver: str) -> bool:
+    """Do ``statements`` (and the methods of the class they call through ``receiver``,
+    followed through the calls in those) neither delete nor set attributes by name
+    (``del``, ``delattr``, ``setattr``, ``__dict__``, ``vars``, ``register_*``)? A call of
+    a method the class does not define here (inherited, or dynamic) may do anything."""
+    seen: set = set()
+    todo = [(node, receiver) for node in statements]
+    while todo:
+        node, me = todo.pop()
+        if _TAKES_ATTRIBUTES.search(ctx.source_of(node)):
+            return False
+        for method_name in _self_calls(node, me):
+            if method_name in seen:
+                continue
+            seen.add(method_name)
+            method = info.methods.get(method_name)
+            if method is None:
+                return False
+            decorators = {ctx.source_of(d.decorator) for d in method.decorators}
+            params = method.params.params
+            if "staticmethod" in decorators:
+                todo.append((method.body, ""))
+            elif params:
+                todo.append((method.body, params[0].name.value))
+            else:
+                return False
+    return True
+
+
+def _self_calls(node, me: str) -> set:
+    """Names of the methods ``node`` calls as ``<me>.<name>(...)``."""
+    names: set = set()
+    if not me:
+        return names
+
+    class Calls(walk.Visitor):
+        def visit_Call(self, call: cst.Call) -> None:
+            func = call.func
+            if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == me:
+                names.add(func.attr.value)
+
+    walk.visit(node, Calls())
+    return names
+
+
 def _read_names(node) -> set:
     found = set()
 

@@ -25,7 +25,7 @@ from torchlint.analysis.construction import MODULE_API, AttrAssign
 from torchlint.analysis.known import MODULE_ATTRIBUTES
 from torchlint.analysis.values import Kind, Value
 from torchlint.diagnostics import Fix
-from torchlint.fixes.edits import UNSAFE, Imports, code, fix, replace
+from torchlint.fixes.edits import UNSAFE, Imports, code, fix, replace, text_between
 
 # What code may call on the attribute once it is wrapped (besides nn.Module's methods).
 _COMMON = frozenset({"__len__", "__iter__", "__getitem__", "index", "count"})
@@ -65,8 +65,14 @@ def wrap_container_fix(ctx, event: AttrAssign, list_wrapper: str, dict_wrapper: 
     wrapper = dict_wrapper if container == "dict" else list_wrapper
     if not _only(event.value, _ITEM_KIND[list_wrapper]):
         return None  # the wrapper would reject (or silently change) some of the contents
+    argument_keys: list[str] = []
+    int_keys: Optional[list] = None
     if container == "dict" and not (_keys_are_names(value) or _filled_with_names(ctx, event.name, value)):
-        return None
+        argument_keys = _keys_from_arguments(ctx, event.name, value)
+        if not argument_keys:
+            int_keys = None if (others or concatenations) else _int_keys(ctx, event.name, first, value)
+            if int_keys is None:
+                return None
     if _calls_on(ctx, event.name, event.target) - _METHODS[wrapper] - MODULE_API:
         return None  # e.g. `.reverse()`: a list method the wrapper does not have
     spelling = Imports(ctx).nn()
@@ -81,7 +87,16 @@ def wrap_container_fix(ctx, event: AttrAssign, list_wrapper: str, dict_wrapper: 
     if isinstance(value, cst.Tuple):
         contents = f"[{contents}]"  # the tuple's elements, without its parentheses: one argument
     new = f"{nn}.{wrapper}()" if empty else f"{nn}.{wrapper}({contents})"
+    if int_keys is not None and isinstance(value, cst.DictComp):  # `{str(i): ...}` inside the wrapped text
+        key, whole = ctx.position(value.key), ctx.position(value)
+        contents = (text_between(ctx, whole.start, key.start) + f"str({ctx.source_of(value.key)})"
+                    + text_between(ctx, key.end, whole.end))
+        new = f"{nn}.{wrapper}({contents})"
     edits = [replace(ctx, value, new)]
+    for node in int_keys or ():
+        text = ctx.source_of(node)
+        edits.append(replace(ctx, node, f'"{int(text)}"' if isinstance(node, cst.Integer) and text.isdigit()
+                             else f"str({text})"))
     for statement in concatenations:
         edits.append(_as_append(ctx, statement))
     where = ""
@@ -102,10 +117,120 @@ def wrap_container_fix(ctx, event: AttrAssign, list_wrapper: str, dict_wrapper: 
     return fix(
         UNSAFE,
         f"Wrap it in `{nn}.{wrapper}`{'' if in_place else where} (registers the contents: adds `state_dict` keys "
-        "older checkpoints lack)" + _others_note(ctx, event, first, others) + (where if in_place else ""),
+        "older checkpoints lack)" + _others_note(ctx, event, first, others) + (where if in_place else "")
+        + _argument_keys_note(argument_keys, wrapper) + (_int_keys_note(event.name) if int_keys is not None else ""),
         *edits,
         *imports,
     )
+
+
+def _int_keys_note(name: str) -> str:
+    return (f"; its int keys become strings (`str(k)`: a registering dict takes only names), and every lookup "
+            f"`self.{name}[k]` in the file becomes `self.{name}[str(k)]`: code elsewhere indexing it with an int, "
+            "or here with a key that is not an int (`1.0`, `True`), no longer finds its entry (`KeyError`)")
+
+
+def _int_keys(ctx, name: str, first: cst.Assign, value: cst.BaseExpression) -> Optional[list]:
+    """A dict keyed by ints (``{i: Head() for i in range(n)}``, or ``{}`` filled by
+    ``self.x[i] = Head()`` with ``i`` from ``range``/``enumerate``): the key nodes to turn
+    into ``str(...)`` so that a ``ModuleDict``/``ParameterDict`` takes them — the fill
+    keys and every lookup ``self.x[k]`` in the file. None unless every use of the
+    attribute in the file is such a subscript through ``self`` (in this class, a base or a
+    subclass), ``len(self.x)`` or ``self.x.values()``: anything that shows the keys
+    (``.keys()``, ``.items()``, iteration, ``in``) or hands the dict on would see strings."""
+    home = _enclosing_class(ctx, first.targets[0].target)
+    keys: list = []
+    if isinstance(value, cst.DictComp):
+        ints, _ = _loop_names(value.for_in)
+        if not _int_like(value.key, ints):
+            return None
+    elif not (isinstance(value, cst.Dict) and not value.elements or
+              isinstance(value, cst.Call) and not value.args and code(ctx, value.func) == "dict"):
+        return None
+    handled = {id(first.targets[0].target)}
+    ok = True
+    fills = 0
+    classes: list[cst.ClassDef] = []
+    loops: list[cst.For] = []
+
+    def ours(attribute: cst.Attribute) -> bool:
+        receiver = attribute.value
+        return isinstance(receiver, cst.Name) and receiver.value == "self" and home is not None and \
+            bool(classes) and (classes[-1] is home or _related(ctx, home, classes[-1]))
+
+    def subscript_key(node: cst.Subscript):
+        if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
+            return None
+        return node.slice[0].slice.value
+
+    class Uses(walk.Visitor):
+        def visit_ClassDef(self, node):
+            classes.append(node)
+
+        def leave_ClassDef(self, node):
+            classes.pop()
+
+        def visit_For(self, node):
+            loops.append(node)
+
+        def leave_For(self, node):
+            loops.pop()
+
+        def visit_Assign(self, node):
+            nonlocal ok, fills
+            for target in node.targets:
+                sub = target.target
+                if isinstance(sub, cst.Subscript) and isinstance(sub.value, cst.Attribute) and \
+                        sub.value.attr.value == name and ours(sub.value):
+                    ints: set = set()
+                    for loop in loops:
+                        ints |= _loop_names(cst.CompFor(target=loop.target, iter=loop.iter))[0]
+                    key = subscript_key(sub)
+                    if key is None or not _int_like(key, ints):
+                        ok = False  # a store under a key that may not be an int
+                    fills += 1
+
+        def visit_Subscript(self, node):
+            nonlocal ok
+            if isinstance(node.value, cst.Attribute) and node.value.attr.value == name and ours(node.value):
+                key = subscript_key(node)
+                if key is None:
+                    ok = False
+                    return
+                handled.add(id(node.value))
+                if not (isinstance(key, cst.Call) and isinstance(key.func, cst.Name) and key.func.value == "str"):
+                    keys.append(key)
+
+        def visit_Call(self, node):
+            func = node.func
+            if isinstance(func, cst.Name) and func.value == "len" and len(node.args) == 1 and \
+                    isinstance(node.args[0].value, cst.Attribute) and node.args[0].value.attr.value == name and \
+                    ours(node.args[0].value):
+                handled.add(id(node.args[0].value))
+            elif isinstance(func, cst.Attribute) and func.attr.value == "values" and not node.args and \
+                    isinstance(func.value, cst.Attribute) and func.value.attr.value == name and ours(func.value):
+                handled.add(id(func.value))
+
+        def visit_Attribute(self, node):
+            nonlocal ok
+            if node.attr.value == name and id(node) not in handled:
+                ok = False
+
+    walk.visit(ctx.module, Uses())
+    if not ok or (not fills and not isinstance(value, cst.DictComp)):
+        return None
+    return keys
+
+
+def _argument_keys_note(arguments: list[str], wrapper: str) -> str:
+    """The caveat of a dict whose keys the callers choose."""
+    if not arguments:
+        return ""
+    names = ", ".join(f"`{a}`" for a in arguments)
+    return (f"; its keys come from {names} (names by default), as the callers pass them: a key that is not a string "
+            "raises `TypeError`, "
+            f"one that is empty, contains `.` or names an attribute of `{wrapper}` (`keys`, `training`, ...) raises "
+            "`KeyError` at construction")
 
 
 def _kind_of_store(ctx, store: cst.Assign) -> Kind:
@@ -377,16 +502,17 @@ def _moved_trainable(item: Value) -> bool:
         or isinstance(source, cst.Call) and len([a for a in source.args if a.keyword is None]) > 1)
 
 
-def _keys_are_names(value: cst.BaseExpression) -> bool:
+def _keys_are_names(value: cst.BaseExpression, arguments: Optional[set] = None, used: Optional[set] = None) -> bool:
     """ModuleDict/ParameterDict keys must be strings without dots: string literals, or in a
     comprehension a key built from a string and loop indices (`f"h{i}"`, `str(i)` with
-    `i` from `range(...)` or `enumerate(...)`) or a loop over a literal list of names."""
+    `i` from `range(...)` or `enumerate(...)`) or a loop over a literal list of names (or,
+    with ``arguments``, over one of them: see :func:`_loop_names`)."""
     if isinstance(value, cst.Dict):
         return all(
             isinstance(element, cst.DictElement) and _dotless_literal(element.key) for element in value.elements
         ) and bool(value.elements)
     if isinstance(value, cst.DictComp):
-        ints, names = _loop_names(value.for_in)
+        ints, names = _loop_names(value.for_in, arguments, used)
         return _string_key(value.key, ints, names)
     if _ordered_dict(value) and value.args:
         pairs = _pairs(value.args[0].value)
@@ -394,7 +520,8 @@ def _keys_are_names(value: cst.BaseExpression) -> bool:
     return False  # `{}` or `dict()` filled later: keys we cannot see
 
 
-def _filled_with_names(ctx, name: str, value: cst.BaseExpression) -> bool:
+def _filled_with_names(ctx, name: str, value: cst.BaseExpression, lenient: bool = False,
+                       used: Optional[set] = None) -> bool:
     """``self.x = {}`` filled by ``self.x[key] = ...`` where every key is a dotless string:
     a literal, or built from loop indices and literals (``for i in range(n)``,
     ``for k in ("a", "b")``). ``update``/``setdefault`` (keys unseen) refuse."""
@@ -404,8 +531,15 @@ def _filled_with_names(ctx, name: str, value: cst.BaseExpression) -> bool:
         return False
     keys: list[bool] = []
     loops: list[cst.For] = []
+    functions: list[cst.FunctionDef] = []
 
     class Keys(walk.Visitor):
+        def visit_FunctionDef(self, node):
+            functions.append(node)
+
+        def leave_FunctionDef(self, node):
+            functions.pop()
+
         def visit_For(self, node):
             loops.append(node)
 
@@ -418,8 +552,10 @@ def _filled_with_names(ctx, name: str, value: cst.BaseExpression) -> bool:
                 if isinstance(subscript, cst.Subscript) and isinstance(subscript.value, cst.Attribute) and \
                         subscript.value.attr.value == name:
                     ints, names = set(), set()
+                    arguments = _unchanged_arguments(functions[-1]) if lenient and functions else None
                     for loop in loops:
-                        more_ints, more_names = _loop_names(cst.CompFor(target=loop.target, iter=loop.iter))
+                        more_ints, more_names = _loop_names(cst.CompFor(target=loop.target, iter=loop.iter),
+                                                            arguments, used)
                         ints |= more_ints
                         names |= more_names
                     index = subscript.slice[0].slice if len(subscript.slice) == 1 else None
@@ -435,6 +571,54 @@ _DICT_ATTRIBUTES = MODULE_ATTRIBUTES | frozenset(
     {"keys", "items", "values", "update", "pop", "clear", "setdefault", "get", "copy", "fromkeys", "popitem"})
 
 
+def _unchanged_arguments(function: cst.FunctionDef) -> set[str]:
+    """The function's arguments whose default is a literal list or tuple of names a
+    registering dict takes as keys (``tasks=("cls", "box")``: what the callers are meant
+    to pass) and that its body never rebinds."""
+    from torchlint.fixes.guards import _binds
+
+    params = function.params
+    names = set()
+    for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+        default = param.default
+        if isinstance(default, (cst.Tuple, cst.List)) and default.elements and \
+                all(_dotless_literal(e.value) for e in default.elements) and not _binds(function.body, param.name.value):
+            names.add(param.name.value)
+    return names
+
+
+def _enclosing_function(ctx, node: cst.CSTNode) -> Optional[cst.FunctionDef]:
+    inner = ctx.position(node)
+    found = None
+
+    class Functions(walk.Visitor):
+        def visit_FunctionDef(self, function):
+            nonlocal found
+            outer = ctx.position(function)
+            if (outer.start.line, outer.start.column) <= (inner.start.line, inner.start.column) and \
+                    (inner.end.line, inner.end.column) <= (outer.end.line, outer.end.column):
+                found = function  # the innermost wins: visited last
+
+    walk.visit(ctx.module, Functions())
+    return found
+
+
+def _keys_from_arguments(ctx, name: str, value: cst.BaseExpression) -> list[str]:
+    """The arguments the dict's keys come from, when each key is a loop variable over an
+    argument whose default is a literal tuple of names (:func:`_unchanged_arguments`:
+    ``{t: Head() for t in tasks}``, ``for t in tasks: self.heads[t] = Head()``), possibly
+    mixed with the forms :func:`_keys_are_names` and :func:`_filled_with_names` accept;
+    empty otherwise. The keys are then whatever the callers pass (the default says names)."""
+    used: set = set()
+    if isinstance(value, cst.DictComp):
+        function = _enclosing_function(ctx, value)
+        if function is None or not _keys_are_names(value, _unchanged_arguments(function), used):
+            return []
+    elif not _filled_with_names(ctx, name, value, lenient=True, used=used):
+        return []
+    return sorted(used)
+
+
 def _dotless_literal(node: cst.BaseExpression) -> bool:
     """A string literal the registering dicts take as a key: not empty, no dot, not one of
     their attribute names."""
@@ -445,13 +629,23 @@ def _dotless_literal(node: cst.BaseExpression) -> bool:
     return False
 
 
-def _loop_names(comp: Optional[cst.CompFor]) -> tuple[set[str], set[str]]:
+def _loop_names(comp: Optional[cst.CompFor], arguments: Optional[set] = None,
+                used: Optional[set] = None) -> tuple[set[str], set[str]]:
     """Loop variables that are ints (``range``, ``enumerate``'s index) and names bound to
-    dotless string literals (``for k in ("a", "b")``)."""
+    dotless string literals (``for k in ("a", "b")``). With ``arguments`` (names of the
+    function's arguments it never rebinds), a loop directly over one of them
+    (``for task in tasks``) binds a name too, and the argument goes into ``used``."""
     ints: set[str] = set()
     names: set[str] = set()
     while comp is not None:
         target, iterable = comp.target, comp.iter
+        if arguments and isinstance(iterable, cst.Name) and iterable.value in arguments and \
+                isinstance(target, cst.Name):
+            names.add(target.value)
+            if used is not None:
+                used.add(iterable.value)
+            comp = comp.inner_for_in
+            continue
         if isinstance(iterable, cst.Call) and isinstance(iterable.func, cst.Name):
             if iterable.func.value == "range" and isinstance(target, cst.Name):
                 ints.add(target.value)

@@ -3,7 +3,8 @@
 ``self.x = t`` -> ``register_buffer("x", t)`` (or ``nn.Parameter``) is wrong when
 torch would refuse the name (a class attribute, a Module method, a name already set),
 when other code stores a non-tensor under that name later (``m.grid = [...]``: a
-buffer only takes tensors or None), and in ``torch.jit.ScriptModule`` subclasses.
+buffer only takes tensors or None), and, for a non-persistent buffer, in
+``torch.jit.ScriptModule`` subclasses.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from torchlint.analysis import known, walk
-from torchlint.analysis.construction import AttrAssign, RegisterCall
+from torchlint.analysis.construction import AttrAssign, AttrDelete, RegisterCall
 from torchlint.analysis.project import External
 from torchlint.analysis.stores import related_classes, store_sites, stored_value
 from torchlint.analysis.tensors import Evaluator, Host
@@ -59,30 +60,42 @@ def _detached(value) -> bool:
     return isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value == "detach"
 
 
-def can_register(ctx: "FileContext", info: "ClassInfo", event: AttrAssign, buffer: bool = False) -> bool:
+def can_register(ctx: "FileContext", info: "ClassInfo", event: AttrAssign, buffer: bool = False,
+                 persistent: bool = False) -> bool:
     """May the fix register ``event``'s attribute (as a buffer with ``buffer``, else as a
     Parameter)? A buffer's other stores are judged with their function's locals (a
-    Parameter name also refuses plain tensors, so that judgement stays coarse there)."""
+    Parameter name also refuses plain tensors, so that judgement stays coarse there).
+    With ``persistent`` the buffer is a persistent one, which a ``torch.jit.ScriptModule``
+    takes too."""
     if event.prior_state is not None:
         return False  # torch: KeyError "attribute ... already exists"
-    return name_can_hold_buffer(ctx, info, event.name, event.target, with_locals=buffer)
+    return name_can_hold_buffer(ctx, info, event.name, event.target, with_locals=buffer, persistent=persistent)
 
 
 def name_can_hold_buffer(ctx: "FileContext", info: "ClassInfo", name: str, registered_target=None,
-                         with_locals: bool = False) -> bool:
+                         with_locals: bool = False, persistent: bool = False) -> bool:
     """Could ``name`` be a buffer for the class's whole life: a name torch accepts, in a
-    class that takes non-persistent buffers, and every store of it (other than
-    ``registered_target``, the one the fix turns into the registration) a tensor or None?"""
-    if not _name_accepted(ctx, info, name):
+    class that takes non-persistent buffers (any buffer, with ``persistent``), and every
+    store of it (other than ``registered_target``, the one the fix turns into the
+    registration) a tensor or None?"""
+    if not _name_accepted(ctx, info, name, persistent):
         return False
     return non_tensor_store(ctx, name, registered_target, with_locals, info.name if with_locals else None) is None
 
 
-def _name_accepted(ctx: "FileContext", info: "ClassInfo", name: str) -> bool:
+def is_script_module(ctx: "FileContext", info: "ClassInfo") -> bool:
+    """Does the class derive from ``torch.jit.ScriptModule`` (directly, by its bases' names)?
+    Its buffers must be persistent: it raises ``RuntimeError: ScriptModule does not
+    support non-persistent buffers``."""
+    return bool(ctx.facts) and any(
+        isinstance(base, External) and base.dotted.startswith("torch.jit.")
+        for base in (ctx.index.resolve(ctx.facts, parts) for parts in info.base_parts))
+
+
+def _name_accepted(ctx: "FileContext", info: "ClassInfo", name: str, persistent: bool = False) -> bool:
     if name in info.class_attributes or name in known.MODULE_ATTRIBUTES:
         return False  # torch: KeyError "attribute ... already exists"
-    if any(isinstance(base, External) and base.dotted.startswith("torch.jit.")
-           for base in (ctx.index.resolve(ctx.facts, parts) for parts in info.base_parts) if ctx.facts):
+    if not persistent and is_script_module(ctx, info):
         return False  # ScriptModule: no non-persistent buffers
     return True
 
@@ -236,16 +249,22 @@ def first_set_to_none(info: "ClassInfo", event: AttrAssign):
     return first
 
 
-def may_be_registered_elsewhere(info: "ClassInfo", name: str) -> bool:
+def may_be_registered_elsewhere(info: "ClassInfo", name: str, store: "AttrAssign | None" = None) -> bool:
     """Could ``name`` be a registered buffer when this store runs: registered by another
     method of the class or a base class, or covered by a registration under a computed
     name (``for k in names: self.register_buffer(k, None)``)? A store to a buffer lands in
     ``_buffers`` and is saved: registering it again, non-persistent, would silently drop
     it from ``state_dict()``. A name seen registered only as a Parameter or submodule (on
-    another branch) is not a buffer."""
+    another branch) is not a buffer. A computed name does not cover ``name`` when it is a
+    loop variable over literal names that do not include it, or (given ``store``, a first
+    store of the name that is a statement of ``__init__`` itself) when it is registered
+    only after that store: torch raises ``KeyError: "attribute ... already exists"``
+    registering a name that holds a plain attribute, so in a program that runs the
+    registration never took that name."""
     events = info.construction.events
     if any(isinstance(e, RegisterCall) and e.name is None and e.method == "register_buffer"
-           and name.startswith(_literal_prefix(e.name_node)) for e in events):
+           and name.startswith(_literal_prefix(e.name_node)) and name in _computed_names(info, e, name)
+           and not _registered_after(info, e, store) for e in events):
         return True
     if name not in info.registered_anywhere:
         return False
@@ -256,6 +275,125 @@ def may_be_registered_elsewhere(info: "ClassInfo", name: str) -> bool:
         elif isinstance(event, AttrAssign) and event.name == name and event.value.kind in REGISTERING:
             kinds.add(event.value.kind)
     return not kinds or Kind.BUFFER in kinds
+
+
+def _computed_names(info: "ClassInfo", registration: RegisterCall, name: str):
+    """The names a computed registration may take: for ``for k in ("mean", "var"):
+    self.register_buffer(k, ...)`` (the loop in the class, ``k`` not rebound in its body)
+    those literals; else a set that holds any name (``{name}``)."""
+    node = registration.name_node
+    if not isinstance(node, cst.Name):
+        return {name}
+    call = registration.call
+    loops: list[cst.For] = []
+
+    class Loops(walk.Visitor):
+        def __init__(self):
+            self.stack: list[cst.For] = []
+
+        def visit_For(self, loop):
+            self.stack.append(loop)
+
+        def leave_For(self, loop):
+            self.stack.pop()
+
+        def visit_Call(self, found):
+            if found is call:
+                loops.extend(self.stack)
+
+    walk.visit(info.node, Loops())
+    for loop in reversed(loops):  # the innermost loop binding the name decides
+        if isinstance(loop.target, cst.Name) and loop.target.value == node.value:
+            if not isinstance(loop.iter, (cst.Tuple, cst.List)) or _binds(loop.body, node.value):
+                return {name}
+            values = [e.value for e in loop.iter.elements]
+            if not values or not all(isinstance(v, cst.SimpleString) and isinstance(v.evaluated_value, str)
+                                     for v in values):
+                return {name}
+            return {v.evaluated_value for v in values}
+        if _binds(loop.target, node.value):
+            return {name}
+    return {name}
+
+
+def _binds(node, name: str) -> bool:
+    """Does ``node`` bind ``name`` (an assignment, augmented or annotated, a loop or
+    ``with`` target, a walrus)?"""
+    found = False
+
+    class Binds(walk.Visitor):
+        def visit_Name(self, n):
+            nonlocal found
+            found = found or n.value == name
+
+        def visit_Attribute(self, n):
+            return False
+
+        def visit_Subscript(self, n):
+            return False
+
+    class Targets(walk.Visitor):
+        def visit_AssignTarget(self, t):
+            walk.visit(t.target, Binds())
+
+        def visit_AugAssign(self, t):
+            walk.visit(t.target, Binds())
+
+        def visit_AnnAssign(self, t):
+            walk.visit(t.target, Binds())
+
+        def visit_For(self, t):
+            walk.visit(t.target, Binds())
+
+        def visit_AsName(self, t):
+            walk.visit(t.name, Binds())
+
+        def visit_NamedExpr(self, t):
+            walk.visit(t.target, Binds())
+
+        def visit_CompFor(self, t):
+            walk.visit(t.target, Binds())
+
+    # a Name as the whole node (a loop target)
+    if isinstance(node, (cst.Name, cst.Tuple, cst.List, cst.StarredElement)):
+        walk.visit(node, Binds())
+        return found
+    walk.visit(node, Targets())
+    return found
+
+
+def _registered_after(info: "ClassInfo", registration: RegisterCall, store) -> bool:
+    """Does the computed ``registration`` run only after ``store`` (the first store of its
+    name, a statement of ``__init__`` itself, never deleted in between)? Then a
+    registration under the stored name would have raised ``KeyError`` in the original."""
+    if store is None or store.prior_state is not None or store.before_super or registration.seq <= store.seq:
+        return False
+    if info.construction.paths.get(store.seq):
+        return False
+    init = info.methods.get("__init__")
+    if init is None or not isinstance(init.body, cst.IndentedBlock) or store.statement is None:
+        return False
+    if not any(_contains(statement, store.target) and isinstance(statement, cst.SimpleStatementLine)
+               for statement in init.body.body):
+        return False  # in a loop, a `with`, a helper: it may run again after the registration
+    if any(isinstance(e, AttrDelete) and e.name == store.name for e in info.construction.events):
+        return False
+    source = info.ctx.source_of(info.node)
+    if any(word in source for word in ("__dict__", "vars(", "delattr", "__delattr__")):
+        return False  # `self.__dict__.pop(name)`, `delattr(self, name)` free the name again
+    return True
+
+
+def _contains(outer, inner) -> bool:
+    found = False
+
+    class Find(walk.Visitor):
+        def visit_Attribute(self, node):
+            nonlocal found
+            found = found or node is inner
+
+    walk.visit(outer, Find())
+    return found
 
 
 def _literal_prefix(node) -> str:

@@ -58,6 +58,11 @@ other code that stores a value of unseen type under the name (an argument, an im
 function's result): anything but a tensor or None raises `TypeError` there once it is a
 buffer. On one arm of a conditional expression, store each path on its own:
 `if learn: self.beta = nn.Parameter(b)` / `else: self.register_buffer("beta", b)`.
+A name set (or registered) on some arms of an `if` only, with a path that sets nothing,
+is registered holding None right before that `if`
+(`self.register_buffer("cov", None, persistent=False)`): every path's tensor then goes
+into the buffer, a registration in an arm keeps its own form, and a path that sets
+nothing holds None, which no checkpoint saves.
 
 Tensors cached outside construction (an RNN's last hidden state set in `forward`) are
 not reported: state kept between calls, outside the model's saved and trained state,
@@ -94,15 +99,19 @@ from torchlint.analysis.attributes import (
     copies_always, registered_only_when, reported_as_moved, single_assignment, unregistered_tensor_assignments,
 )
 from torchlint.diagnostics import Fix
-from torchlint.fixes.edits import SAFE, UNSAFE, Imports, code, fix, indentation_of, newline, replace
-from torchlint.fixes.buffers import NN_BUFFER, buffer_style, move_below_super, register_buffer_help, stored_name
+from torchlint.fixes.edits import (
+    SAFE, UNSAFE, Imports, code, enclosing_statement, first_row, fix, indentation_of, insert_at, newline, replace,
+)
+from torchlint.fixes.buffers import (
+    NN_BUFFER, buffer_style, move_below_super, register_after_super, register_buffer_help, stored_name,
+)
 from torchlint.fixes.targets import split_target
 from torchlint.analysis.construction import AttrAssign
 from torchlint.analysis.stores import statement_place
 from torchlint.analysis.known import MODULE_ATTRIBUTES
 from torchlint.analysis.values import REGISTERING, Kind
 from torchlint.fixes.guards import (
-    can_register, first_set_to_none, may_be_registered_elsewhere, name_can_hold_buffer, non_tensor_store,
+    is_script_module, can_register, first_set_to_none, may_be_registered_elsewhere, name_can_hold_buffer, non_tensor_store,
     unseen_blockers,
 )
 from torchlint.rules.base import Finding, Rule
@@ -316,13 +325,16 @@ def _register_fix(ctx, info, event) -> Optional[Fix]:
     if event.value.derived:
         return None  # computed from parameters: a buffer would keep it stale (it belongs in forward)
     unseen = []
-    if not can_register(ctx, info, event, buffer=True):
+    script = is_script_module(ctx, info)  # only persistent buffers there
+    if not can_register(ctx, info, event, buffer=True, persistent=script):
         # a name torch would refuse, or a store of a non-tensor; stores of values nothing
         # says are tensors (an argument, an imported function's result) leave an unsafe fix
-        unseen = unseen_blockers(ctx, info, event)
+        unseen = [] if script else unseen_blockers(ctx, info, event)
         if not unseen:
             return None
-    if may_be_registered_elsewhere(info, event.name):
+    if may_be_registered_elsewhere(info, event.name, event):
+        return None
+    if script and (buffer_style(ctx) == NN_BUFFER or statement is None or event.before_super):
         return None
     if event.before_super and isinstance(event.target, cst.Call):
         return None
@@ -332,28 +344,47 @@ def _register_fix(ctx, info, event) -> Optional[Fix]:
         caveat += METACLASS_CAVEAT
     if statement is None and not isinstance(event.target, cst.Attribute):
         return None  # `setattr(self, "t", ...)`
-    persistent = bool(ctx.settings and ctx.settings.unsafe_fixes)
+    persistent = bool(ctx.settings and ctx.settings.unsafe_fixes) or script
     extra = "" if persistent else ", persistent=False"
+    if script:
+        caveat += ("; persistent, since a `torch.jit.ScriptModule` takes no non-persistent buffers (`RuntimeError`)"
+                   + ("; the value is taken out of its `torch.jit.Attribute`" if _jit_attribute(ctx, statement.value)
+                      else ""))
     registration = _registration(ctx, info, event, extra)
     if registration is None:
         return None
-    new, imports = registration
+    register, imports = registration
     if statement is None:  # one target of several
         if event.before_super:
             return None
-        edits = split_target(ctx, event, lambda local: new(local))
+        edits = split_target(ctx, event, lambda local: register(local))
         return None if edits is None else _buffer_fix(persistent, True, "", [*edits, *imports], event, caveat)
-    new = new(ctx.source_of(statement.value))
+    value = _jit_attribute(ctx, statement.value) if script else None
+    new = register(ctx.source_of(value if value is not None else statement.value))
     edits = [replace(ctx, statement, new)]
     safe = True
     where = ""
     if early:  # torch refuses registrations there: register after the super call
         moved = move_below_super(ctx, info, statement, new)
-        if moved is None:
-            return None
-        edits, safe = list(moved[0]), moved[1]
-        where = " after `super().__init__()`"
+        if moved is not None:
+            edits, safe = list(moved[0]), moved[1]
+            where = " after `super().__init__()`"
+        else:  # code in between reads it: the line stays, the value is registered after the call
+            taken = register_after_super(ctx, info, statement, stored_name(info, event.name), register)
+            if taken is None:
+                return None
+            edits, safe = list(taken[0]), taken[1]
+            where = (" after `super().__init__()`, taking over the plain attribute this line sets (the line "
+                     f"stays: code before the super call reads `self.{event.name}`)")
     return _buffer_fix(persistent, safe, where, [*edits, *imports], event, caveat)
+
+
+def _jit_attribute(ctx, value):
+    """``torch.jit.Attribute(t, torch.Tensor)``: the tensor ``t`` it declares; else None."""
+    if isinstance(value, cst.Call) and len(value.args) == 2 and value.args[0].keyword is None and \
+            getattr(ctx.resolve(value.func), "dotted", None) == "torch.jit.Attribute":
+        return value.args[0].value
+    return None
 
 
 # A class whose metaclass may run `nn.Module.__init__` before `__init__` (fastai's `Module`
@@ -383,7 +414,7 @@ def _register_first_stores(ctx, info, event) -> Optional[Fix]:
     as one fix; unsafe when one of them stores a value of unseen type, and then it says so."""
     firsts = _first_tensor_stores(info, event)
     if not firsts:
-        return None
+        return _register_before_branch(ctx, info, event)
     fixes, caveats = [], []
     for first in firsts:
         found = _register_fix(ctx, info, first)
@@ -404,6 +435,116 @@ def _register_first_stores(ctx, info, event) -> Optional[Fix]:
         f"{', '.join(str(ctx.position(first.target).start.line) for first in firsts)})"
     message = fixes[0].message.replace("Register it as a", f"Register it{where} as a", 1) + "".join(caveats)
     return fix(SAFE if safe else UNSAFE, message, *edits)
+
+
+def _register_before_branch(ctx, info, event) -> Optional[Fix]:
+    """``if isinstance(t, ndarray): self.x = torch.from_numpy(t)`` / ``elif ...: self.x = t``
+    with a path that stores nothing (no ``else``), or ``if track:
+    self.register_buffer("x", None)`` before ``self.x = torch.eye(n)``: the name is
+    registered on some paths only. Registering ``None`` under it (non-persistent) right
+    before that ``if`` makes it a buffer on every path: each later tensor store goes into
+    the buffer, a registration in an arm re-registers it in the arm's own form (so that
+    path's checkpoints are unchanged), and on the path that stores nothing it holds None,
+    which no state_dict saves. Only for an ``if`` that is a statement of ``__init__``
+    itself (not in a loop or a helper, where it would run again and reset the buffer),
+    after ``super().__init__()``, whose arms hold every earlier store of the name (plain
+    tensors or buffer registrations under the literal name), and in a file that never
+    asks for the attribute by its name (``hasattr(self, "x")``, ``getattr(self, "x",
+    None)`` would now find it on the path that stores nothing)."""
+    from torchlint.analysis.construction import RegisterCall
+
+    earlier = [e for e in info.construction.events if getattr(e, "name", None) == event.name and e.seq < event.seq]
+    if not earlier or event.value.kind is not Kind.TENSOR or event.before_super:
+        return None
+    for e in earlier:
+        if isinstance(e, RegisterCall):
+            if e.method != "register_buffer" or e.before_super:
+                return None
+        elif not isinstance(e, AttrAssign) or e.value.kind is not Kind.TENSOR or e.before_super or \
+                e.value.derived or e.value.complex or e.value.requires_grad or e.value.moved is not None:
+            return None
+    paths = info.construction.paths
+    arms = [paths.get(e.seq) or () for e in earlier]
+    if any(not arm for arm in arms) or len({arm[0][0] for arm in arms}) != 1:
+        return None  # a store on the main path, or in different branches
+    branch = info.construction.branches.get(arms[0][0][0])
+    if branch is None or branch.kind != "if":
+        return None
+    init = info.methods.get("__init__")
+    if init is None or not isinstance(init.body, cst.IndentedBlock):
+        return None
+    statement = enclosing_statement(ctx, init.body.body, _node_of(earlier[0]))
+    if not isinstance(statement, cst.If) or \
+            any(enclosing_statement(ctx, [statement], _node_of(e)) is None for e in earlier):
+        return None  # the `if` is not a statement of `__init__` itself
+    super_call = info.construction.super_init
+    if super_call is None or ctx.position(super_call).start.line >= ctx.position(statement).start.line:
+        return None
+    name = stored_name(info, event.name)
+    if _asks_by_name(ctx, name):
+        return None  # `hasattr(self, "x")` and kin: the name would now be there on every path
+    if not name_can_hold_buffer(ctx, info, event.name, event.target, with_locals=True) or \
+            _registered_beyond(ctx, info, event.name, earlier):
+        return None
+    receiver = code(ctx, event.target.value)
+    registration = f'{receiver}.register_buffer("{name}", None, persistent=False)'
+    edit = insert_at(first_row(ctx, statement), 1, indentation_of(ctx, statement) + registration + newline(ctx))
+    lines = ", ".join(str(ctx.position(_node_of(e)).start.line) for e in earlier)
+    return fix(SAFE, f"Register it as a non-persistent buffer holding None before the `if` of line "
+               f"{ctx.position(statement).start.line} (it is set or registered there on some paths only: lines {lines}; "
+               "each path's stores then go into the buffer, and a path that stores nothing keeps None)", edit)
+
+
+def _asks_by_name(ctx, name: str) -> bool:
+    """Does the file ask for an attribute ``name`` by its string: ``hasattr(x, "name")``,
+    ``getattr``/``setattr``/``delattr``, ``"name" in x`` (``vars(self)``, ``__dict__``),
+    ``x.__dict__["name"]``?"""
+    from torchlint.analysis import walk
+
+    def spells(node) -> bool:
+        return isinstance(node, (cst.SimpleString, cst.ConcatenatedString)) and node.evaluated_value == name
+
+    found = False
+
+    class Asks(walk.Visitor):
+        def visit_Call(self, node):
+            nonlocal found
+            if isinstance(node.func, cst.Name) and node.func.value in ("hasattr", "getattr", "setattr", "delattr") \
+                    and any(spells(arg.value) for arg in node.args):
+                found = True
+
+        def visit_Comparison(self, node):
+            nonlocal found
+            if spells(node.left) and any(isinstance(c.operator, (cst.In, cst.NotIn)) for c in node.comparisons):
+                found = True
+
+        def visit_Subscript(self, node):
+            nonlocal found
+            if isinstance(node.value, cst.Attribute) and node.value.attr.value == "__dict__" and \
+                    any(isinstance(e.slice, cst.Index) and spells(e.slice.value) for e in node.slice):
+                found = True
+
+    walk.visit(ctx.module, Asks())
+    return found
+
+
+def _registered_beyond(ctx, info, name: str, earlier: list) -> bool:
+    """Could ``name`` be registered by something other than the registrations among
+    ``earlier`` (which the fix accounts for): another registration in construction (under
+    the name or a computed one), a base class, or a method construction does not run?"""
+    from torchlint.analysis.construction import RegisterCall
+
+    ours = [e for e in earlier if isinstance(e, RegisterCall)]
+    if not ours:
+        return may_be_registered_elsewhere(info, name)
+    if any(isinstance(e, RegisterCall) and e not in ours and (e.name == name or e.name is None)
+           for e in info.construction.events):
+        return True
+    if any(name in facts.registered_names for facts in info.index_facts[1:]) or info.base_computed_buffers:
+        return True
+    walked = info.construction.methods_walked
+    return any("register_" in ctx.source_of(method) or "add_module" in ctx.source_of(method)
+               for method_name, method in info.methods.items() if method_name not in walked)
 
 
 def _first_tensor_stores(info, event) -> list:
@@ -471,7 +612,7 @@ def _refusal(ctx, info, event) -> Optional[str]:
                 "refuses with TypeError")
     if not name_can_hold_buffer(ctx, info, name, event.target, with_locals=True):
         return "a `torch.jit.ScriptModule` takes no non-persistent buffers"
-    if may_be_registered_elsewhere(info, name):
+    if may_be_registered_elsewhere(info, name, event):
         return ("it may already be a registered buffer here (registered elsewhere, under a computed name or by a "
                 "base class), and registering it again non-persistent would drop it from `state_dict()`")
     if event.before_super:

@@ -27,6 +27,9 @@ class Encoder(nn.Module):
 ```python
         self.layers = nn.ModuleList([nn.Linear(dim, dim) for _ in range(depth)])
 ```
+A dict becomes `nn.ModuleDict`, whose keys must be strings without dots: int keys
+(`{i: Head() for i in range(n)}`) become `str(i)`, in the dict and in every lookup
+(`self.heads[str(k)]`).
 Not reported: a list later wrapped under the same name
 (`self.layers = nn.ModuleList(self.layers)`), a local list passed to
 `nn.Sequential(*layers)`, a list that only aliases modules registered elsewhere

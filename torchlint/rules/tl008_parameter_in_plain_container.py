@@ -24,6 +24,8 @@ class Mixture(nn.Module):
 ```python
         self.centers = nn.ParameterList([nn.Parameter(torch.randn(dim)) for _ in range(n)])
 ```
+A dict becomes `nn.ParameterDict`, whose keys must be strings without dots: int keys
+become `str(i)`, in the dict and in every lookup (`self.scales[str(k)]`).
 """
 
 from __future__ import annotations
