@@ -109,6 +109,7 @@ def test_refused(tmp_path, name):
     assert "del self.n" not in fixed(tmp_path, before, unsafe=True)
 
 
+@pytest.mark.torch
 def test_torch_the_fixed_model_builds_and_registers(tmp_path):
     torch = pytest.importorskip("torch")
     old = namespace_of(source())["Structured"]((2, 3), 2)

@@ -111,6 +111,7 @@ def test_refused_when_the_registration_may_take_its_name(tmp_path, name):
     assert fixed(tmp_path, before, unsafe=True) == before
 
 
+@pytest.mark.torch
 def test_torch_the_fixed_models_keep_their_checkpoints(tmp_path):
     torch = pytest.importorskip("torch")
     old, new = namespace_of(source(TRACKER)), namespace_of(fixed(tmp_path, source(TRACKER)))

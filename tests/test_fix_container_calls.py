@@ -91,6 +91,7 @@ def test_crlf_and_tabs_are_kept(tmp_path):
                                      "self.levels = nn.ModuleList([nn.Linear(d, d) for _ in range(n)])").encode()
 
 
+@pytest.mark.torch
 def test_the_fixed_model_registers_its_levels_and_the_other_class_still_sorts(tmp_path):
     pytest.importorskip("torch")
     result = fixed(tmp_path, source(UNRELATED), unsafe=True)

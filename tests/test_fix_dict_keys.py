@@ -139,6 +139,7 @@ def test_argument_keys_refused_without_names_for_a_default(tmp_path, template):
     assert "self.heads = OrderedDict()" in result and "ParameterDict" not in result
 
 
+@pytest.mark.torch
 def test_torch_the_fixed_models_build_register_and_run(tmp_path):
     torch = pytest.importorskip("torch")
     namespace = namespace_of(fixed(tmp_path, source(TASKS), unsafe=True))

@@ -141,6 +141,7 @@ def test_refused(tmp_path, name):
     assert 'register_buffer("t", None, persistent=False)' not in result
 
 
+@pytest.mark.torch
 def test_torch_every_path_keeps_its_checkpoint_and_registers(tmp_path):
     torch = pytest.importorskip("torch")
     np = pytest.importorskip("numpy")

@@ -71,6 +71,7 @@ def test_tabs_and_crlf(tmp_path):
     assert fixed(tmp_path, before, unsafe=True, raw=True).decode() == expected(before)
 
 
+@pytest.mark.torch
 def test_torch_the_fixed_script_module_scripts_and_saves_its_tensors(tmp_path):
     torch = pytest.importorskip("torch")
 
