@@ -553,7 +553,8 @@ def parameter_values(ctx: "FileContext", function: cst.FunctionDef, params: list
                 and is_module_annotation(ctx, param.annotation.annotation) and constructs_with(function, name):
             continue  # `block: BaseModule` called as `block(inplanes, planes)`: a class, not an instance
         value = given[name] if name in given else _declared_value(ctx, param, modules)
-        if value is not None and (value.kind is not Kind.UNKNOWN or value.origin is not None):
+        if value is not None and (value.kind is not Kind.UNKNOWN or value.origin is not None
+                                  or value.function is not None):
             values[name] = value
     star = function.params.star_arg
     if isinstance(star, cst.Param) and star.name.value not in given and star.annotation is not None \
@@ -602,7 +603,70 @@ def _starts_with_init_call(method: cst.FunctionDef) -> bool:
     return False
 
 
+# Annotations of collections whose items are the subscript's (last) type argument.
+_SEQUENCE_TYPES = frozenset(
+    f"{module}.{name}" for module in ("typing", "collections.abc")
+    for name in ("List", "Sequence", "MutableSequence", "Iterable", "Collection", "Tuple"))
+_MAPPING_TYPES = frozenset(
+    f"{module}.{name}" for module in ("typing", "collections.abc") for name in ("Dict", "Mapping", "MutableMapping"))
+_BUILTIN_COLLECTIONS = {"list": "list", "tuple": "tuple", "dict": "dict"}
+
+
+def module_container_annotation(ctx: "FileContext", node: Optional[cst.BaseExpression]) -> str:
+    """``List[Block]``, ``Sequence[nn.Linear]``, ``dict[str, Block]``, ``Optional[...]`` of
+    one, or the same as a string, where the item class creates parameters: the container
+    kind (``"list"``, ``"tuple"``, ``"dict"``) of the Modules the argument hands over, else
+    ``""``. Items of a bare ``nn.Module`` type are not judged (they may own nothing)."""
+    if isinstance(node, cst.SimpleString):
+        text = literal_string(node)
+        try:
+            return module_container_annotation(ctx, cst.parse_expression(text)) if text else ""
+        except cst.ParserSyntaxError:
+            return ""
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
+        sides = [side for side in (node.left, node.right) if not _is_none(side)]
+        return module_container_annotation(ctx, sides[0]) if len(sides) == 1 else ""
+    if not isinstance(node, cst.Subscript):
+        return ""
+    elements = [e.slice.value for e in node.slice if isinstance(e.slice, cst.Index)]
+    if not elements:
+        return ""
+    name = getattr(ctx.resolve(node.value), "dotted", None)
+    if name is None and isinstance(node.value, cst.Name):
+        name = _BUILTIN_COLLECTIONS.get(node.value.value)
+    if name in _OPTIONAL and len(elements) == 1:
+        return module_container_annotation(ctx, elements[0])
+    if name in _MAPPING_TYPES or name == "dict":
+        container, items = "dict", elements[-1:]
+    elif name in _SEQUENCE_TYPES or name in ("list", "tuple"):
+        container = "tuple" if name in ("tuple", "typing.Tuple") else "list"
+        items = [e for e in elements if not (isinstance(e, cst.Ellipsis))]
+    else:
+        return ""
+    if not items or not all(_owns_parameters_type(ctx, item) for item in items):
+        return ""
+    return container
+
+
+def _owns_parameters_type(ctx: "FileContext", node: cst.BaseExpression) -> bool:
+    """Is this annotation a Module class whose construction creates parameters?"""
+    if not isinstance(node, (cst.Name, cst.Attribute)) or not _is_module_type(ctx, node):
+        return False
+    resolved = ctx.resolve(node)
+    if isinstance(resolved, External):
+        return ctx.index.creates_parameters(resolved, {})
+    return isinstance(resolved, ClassRef) and ctx.index.class_owns_parameters(resolved)
+
+
 def _declared_value(ctx: "FileContext", param: cst.Param, modules: bool = True) -> Optional[Value]:
+    if param.annotation is not None:
+        container = module_container_annotation(ctx, param.annotation.annotation)
+        if container:  # `blocks: List[Block]`: Modules handed over to be held
+            item = Value(Kind.MODULE, param.name)
+            item.argument = True
+            value = Value(Kind.CONTAINER, param.name, [item], container, open=True)
+            value.argument = True
+            return value
     if param.annotation is not None and is_tensor_annotation(ctx, param.annotation.annotation):
         value = Value(Kind.TENSOR, param.name)
         value.assumed = True
@@ -710,6 +774,14 @@ class Construction(Host, BlockWalker):
 
     def argument(self, name: str, node: cst.Name) -> Value:
         return argument_value(self.ctx, self.info, name, node)
+
+    def module_argument(self, name: str) -> bool:
+        init = self.info.methods.get("__init__")
+        if name not in self.arguments or init is None:
+            return False
+        param = next((p for p in init_parameters(init) if p.name.value == name), None)
+        return param is not None and param.annotation is not None \
+            and is_module_annotation(self.ctx, param.annotation.annotation) and not constructs_with(init, name)
 
     def _next(self) -> int:
         self.seq += 1

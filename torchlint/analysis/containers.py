@@ -7,16 +7,23 @@ and the attribute is not rebound or registered later in construction.
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from torchlint.analysis.construction import AttrAssign, AttrDelete, ConstructionFacts, RegisterCall
+from torchlint.analysis.intent import manages_module_tree, said_unregistered
 from torchlint.analysis.values import Kind
+
+if TYPE_CHECKING:  # pragma: no cover
+    from torchlint.analysis.context import ClassInfo
 
 _CONTAINERS = frozenset({"list", "tuple", "dict", "set"})
 
 
-def plain_containers_holding(facts: ConstructionFacts, kind: Kind) -> Iterator[AttrAssign]:
-    """Assignments ``self.x = <container>`` whose container holds an unregistered ``kind``."""
+def plain_containers_holding(info: "ClassInfo", kind: Kind) -> Iterator[AttrAssign]:
+    """Assignments ``self.x = <container>`` whose container holds an unregistered ``kind``
+    (unless the author says it is kept out of the module tree on purpose, or the class
+    manages its module tree itself)."""
+    facts: ConstructionFacts = info.construction
     for event in facts.assignments():
         value = event.value
         if value.kind is not Kind.CONTAINER or value.container not in _CONTAINERS or value.registered:
@@ -28,6 +35,8 @@ def plain_containers_holding(facts: ConstructionFacts, kind: Kind) -> Iterator[A
             continue
         if any(_replaces(later, value) for later in facts.later_events(event.seq, event.name)):
             continue
+        if manages_module_tree(info) or said_unregistered(info.ctx, event):
+            continue  # asked last: they read comments and method sources
         yield event
 
 

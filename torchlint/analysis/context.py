@@ -197,6 +197,54 @@ class FileContext:
         return {s.name.value: s for s in self.module.body if isinstance(s, cst.FunctionDef)}
 
     @cached_property
+    def module_factories(self) -> frozenset[tuple[str, ...]]:
+        """Callees (dotted) whose results this file hands to ``add_module``/``register_module``,
+        directly or through a name, attribute or item bound in the same function
+        (``self.cnns[i] = Catalog.get_model(...)``; ``self.add_module(n, self.cnns[i])``): the
+        file's own code says they make Modules."""
+        if "add_module(" not in self.source and "register_module(" not in self.source:
+            return frozenset()
+        found: set[tuple[str, ...]] = set()
+
+        def key(node: cst.BaseExpression):
+            if isinstance(node, cst.Subscript):
+                inner = dotted(node.value)
+                return (*inner, "[]") if inner else None
+            parts = dotted(node)
+            return tuple(parts) if parts else None
+
+        class Factories(walk.Visitor):
+            def __init__(self):
+                self.bound: list[dict] = [{}]
+
+            def visit_FunctionDef(self, node):
+                self.bound.append({})
+
+            def leave_FunctionDef(self, node):
+                self.bound.pop()
+
+            def visit_Assign(self, node):
+                if len(node.targets) == 1 and isinstance(node.value, cst.Call):
+                    target, callee = key(node.targets[0].target), dotted(node.value.func)
+                    if target and callee:
+                        self.bound[-1][target] = tuple(callee)
+
+            def visit_Call(self, node):
+                func = node.func
+                if not (isinstance(func, cst.Attribute) and func.attr.value in ("add_module", "register_module")) \
+                        or len(node.args) < 2:
+                    return
+                given = node.args[1].value
+                callee = dotted(given.func) if isinstance(given, cst.Call) else None
+                if callee:
+                    found.add(tuple(callee))
+                elif key(given) in self.bound[-1]:
+                    found.add(self.bound[-1][key(given)])
+
+        walk.visit(self.module, Factories())
+        return frozenset(found)
+
+    @cached_property
     def key_helpers(self) -> dict[str, dict[int, str]]:
         """Module-level functions that compare an argument only as a cache key (``usage.key_helpers``)."""
         from torchlint.analysis.usage import key_helpers

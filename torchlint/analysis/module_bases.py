@@ -108,3 +108,11 @@ def star_exported_base(star_module: str, name: str) -> str | None:
     """The Module base ``name`` is bound to by ``from <star_module> import *``, if known."""
     top = star_module.split(".")[0]
     return STAR_EXPORTED_BASES.get(top, {}).get(name)
+
+
+# Functions that import torch for a library and return the modules, bound by a tuple
+# assignment at module level: RLlib's ``torch, nn = try_import_torch()`` binds ``nn`` to
+# ``torch.nn`` just as ``import torch.nn as nn`` would.
+IMPORT_SHIMS = {
+    "try_import_torch": ("torch", "torch.nn"),
+}

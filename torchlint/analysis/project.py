@@ -405,6 +405,18 @@ def _is_tensor_expression(node: ast.AST, tensors: set[str], imports: dict[str, I
     return False
 
 
+def _shim_imports(node: ast.Assign, facts: FileFacts) -> None:
+    """``torch, nn = try_import_torch()``: the names a known import shim binds, as imports."""
+    func = node.value.func
+    name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+    modules = module_bases.IMPORT_SHIMS.get(name)
+    if modules is None or len(node.targets) != 1 or not isinstance(node.targets[0], (ast.Tuple, ast.List)):
+        return
+    for target, module in zip(node.targets[0].elts, modules):
+        if isinstance(target, ast.Name) and target.id != "_":
+            facts.imports[target.id] = ImportTarget(None, module)
+
+
 def file_facts(path: Path, tree: ast.Module) -> FileFacts:
     facts = FileFacts(path=path, module_name=module_name_for(path))
     for node in iter_statements(tree.body):
@@ -430,6 +442,8 @@ def file_facts(path: Path, tree: ast.Module) -> FileFacts:
             func = node.value.func
             if isinstance(func, ast.Attribute) and func.attr == "__init__" and isinstance(func.value, ast.Name):
                 facts.explicit_inits.add(func.value.id)
+        elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+            _shim_imports(node, facts)
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             facts.functions.add(node.name)
@@ -813,11 +827,11 @@ class ProjectIndex:
         if cls is None:
             return False
         for parts, keywords in cls.init_calls:
-            if self._creates_parameters(self.resolve(facts, parts), dict(keywords)):
+            if self.creates_parameters(self.resolve(facts, parts), dict(keywords)):
                 return True
-        return any(self._creates_parameters(base, {}) for base in self.iter_base_refs(ref))
+        return any(self.creates_parameters(base, {}) for base in self.iter_base_refs(ref))
 
-    def _creates_parameters(self, resolved: Optional[Resolved], keywords: dict) -> bool:
+    def creates_parameters(self, resolved: Optional[Resolved], keywords: dict) -> bool:
         if isinstance(resolved, External):
             return resolved.dotted in known.PARAMETER_CONSTRUCTORS or known.owns_parameters(resolved.dotted, keywords) \
                 or self.external_owns_parameters(resolved.dotted)

@@ -83,6 +83,10 @@ class Host:
     def tensor_mutated(self, value: Value, node: cst.CSTNode, method: str) -> None:
         pass
 
+    def module_argument(self, name: str) -> bool:
+        """Is the walked ``__init__``'s argument ``name`` annotated as a Module instance?"""
+        return False
+
 
 def dotted(node: cst.BaseExpression) -> Optional[list[str]]:
     parts: list[str] = []
@@ -359,6 +363,14 @@ class Evaluator:
     # -- calls ----------------------------------------------------------------------------
 
     def _eval_Call(self, node: cst.Call) -> Value:
+        value = self._call_value(node)
+        if value.kind is Kind.UNKNOWN and value.origin is None and value.function is None:
+            callee = dotted(node.func)
+            if callee and callee[0] not in self.locals and tuple(callee) in self.ctx.module_factories:
+                return Value(Kind.MODULE, node)  # a factory whose results the file registers elsewhere
+        return value
+
+    def _call_value(self, node: cst.Call) -> Value:
         func = node.func
         if isinstance(func, cst.Attribute):
             result = self._method_call(node, func)
@@ -367,6 +379,8 @@ class Evaluator:
         args = [self.eval(arg.value) for arg in node.args]
         if not isinstance(func, (cst.Name, cst.Attribute)) or (isinstance(func, cst.Name) and func.value in self.locals):
             callee = self.eval(func)  # `getattr(torch, f"{name}_window")(n)`, a local `window_fn(n)`
+            if callee.function is not None:
+                return self._lambda_call(callee, node, args)
             if callee.kind is Kind.UNKNOWN and isinstance(callee.origin, External):
                 return self._external_call(node, callee.origin.dotted, args)
         registry = self._registry_of(func)
@@ -387,6 +401,9 @@ class Evaluator:
             if resolved.path == self.ctx.path:
                 if any(_leaf_of(value) is not None for value in args):
                     self.host.function_call(resolved.name, node, args)  # it may write into the Parameter
+                if any(value.function is not None for value in args):
+                    # `map_values(lambda d: nn.Linear(d, 1), sizes)`: what it returns depends on the lambda
+                    return self.ctx.function_return_value_for(resolved.name, node, args)
                 value = _per_call(self.ctx.function_return_value(resolved.name), node)
                 if value.kind is Kind.UNKNOWN and value.origin is None and any(a.kind in TENSOR_LIKE for a in args):
                     # `def flat(x): return x.reshape(-1)` called with a tensor
@@ -396,6 +413,36 @@ class Evaluator:
         if isinstance(func, cst.Name) and func.value not in self.locals:
             return self._builtin_call(node, func.value, args)
         return unknown()
+
+    def _eval_Lambda(self, node: cst.Lambda) -> Value:
+        value = unknown()
+        value.node = node
+        value.function = (node, self)
+        return value
+
+    def _lambda_call(self, callee: Value, node: cst.Call, args: list[Value]) -> Value:
+        """The value of calling a lambda seen in this file: its body, evaluated where it was made
+        with the call's arguments bound (a few nested calls deep at most)."""
+        lam, closure = callee.function
+        depth = self.ctx.__dict__.get("_lambda_depth", 0)
+        if depth >= 3 or any(arg.star for arg in node.args):
+            return unknown()
+        params = list(lam.params.posonly_params) + list(lam.params.params)
+        bound = dict(closure.locals)
+        for param in [*params, *lam.params.kwonly_params, lam.params.star_arg, lam.params.star_kwarg]:
+            if isinstance(param, cst.Param):
+                bound.pop(param.name.value, None)
+        positional = [v for a, v in zip(node.args, args) if a.keyword is None]
+        for param, value in zip(params, positional):
+            bound[param.name.value] = value
+        for arg, value in zip(node.args, args):
+            if arg.keyword is not None:
+                bound[arg.keyword.value] = value
+        self.ctx.__dict__["_lambda_depth"] = depth + 1
+        try:
+            return Evaluator(self.ctx, closure.host, bound).eval(lam.body)
+        finally:
+            self.ctx.__dict__["_lambda_depth"] = depth
 
     def _project_module(self, node: cst.Call, resolved: ClassRef, args: list[Value]) -> Value:
         """A Module class of the project built here: it owns what it is given."""
@@ -593,8 +640,16 @@ class Evaluator:
             return module
         if name in known.NUMPY_ARRAY_FACTORIES or name.startswith("numpy.random.") and name not in known.NUMPY_NOT_ARRAYS:
             return Value(Kind.ARRAY, node)
+        if name == "copy.copy" and args and args[0].kind is Kind.MODULE:
+            return args[0]  # a shallow copy shares the Module's parameter and submodule dicts
         if name in ("copy.deepcopy", "copy.copy") and args:
-            return _fresh_copy(args[0], node)
+            source = args[0]
+            given = node.args[0].value
+            if name == "copy.deepcopy" and source.kind is Kind.UNKNOWN and isinstance(given, cst.Name) and given.value not in self.locals \
+                    and self.host.module_argument(given.value):
+                # `copy.deepcopy(head)` with `head: nn.Module`: a new Module nobody else owns
+                source = Value(Kind.MODULE, given)
+            return _fresh_copy(source, node)
         if name == "collections.OrderedDict":
             return _ordered_dict(node, args)
         if name == "torch.jit.Attribute" and args:
@@ -805,5 +860,8 @@ def _fresh_copy(value: Value, node: cst.CSTNode) -> Value:
         return Value(Kind.CONTAINER, node, items=[_fresh_copy(v, node) for v in value.items],
                      container=value.container, open=value.open)
     if value.kind in (Kind.MODULE, Kind.PARAMETER, Kind.TENSOR, Kind.BUFFER):
-        return Value(value.kind, node)
+        copy = Value(value.kind, node)
+        if value.kind is Kind.MODULE:  # the same class, as stateless as the original
+            copy.origin, copy.stateless, copy.parts = value.origin, value.stateless, value.parts
+        return copy
     return unknown()

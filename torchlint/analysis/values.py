@@ -31,7 +31,8 @@ class Value:
     registered (``self.add_module(name, layer)``) is seen through every list holding it."""
 
     __slots__ = ("kind", "node", "items", "container", "open", "registered", "requires_grad", "requires_grad_node",
-                 "stateless", "aliases", "origin", "parts", "derived", "complex", "moved", "assumed", "argument", "adopted", "aliased", "leaf", "plain_when")
+                 "stateless", "aliases", "origin", "parts", "derived", "complex", "moved", "assumed", "argument", "adopted", "aliased", "leaf", "plain_when",
+                 "function")
 
     def __init__(
         self,
@@ -65,6 +66,8 @@ class Value:
         self.leaf: Optional["Value"] = None  # the Parameter this is a view of that autograd tracks (`p[:, 4]`, `p.view(...)`)
         # `nn.Parameter(t) if learn else t`: a plain tensor on one arm only: (the test, plain when it is true)
         self.plain_when: Optional[tuple[cst.BaseExpression, bool]] = None
+        # a lambda: (its node, the evaluator it was made in), so a call of it can be evaluated
+        self.function: Optional[tuple[cst.Lambda, object]] = None
 
     def __repr__(self) -> str:  # pragma: no cover - debugging aid
         extra = f" items={self.items}" if self.kind is Kind.CONTAINER else ""

@@ -80,7 +80,10 @@ a cache key before being replaced, directly, with `torch.equal`, or through a fu
 of the file that returns whether its arguments match); a tensor the class moves or saves
 itself in an `_apply` or state-dict override (an override of `to()`, `cuda()` or `half()`
 does not count: a parent model's `.to(device)` reaches its children through `_apply`,
-never through their own `to()`).
+never through their own `to()`); a tensor whose comment (on its line, in the comment
+block right above it, or a few lines above naming it) says it is kept out on purpose
+(`# scratch space: intentionally not a buffer, so it is not saved`); a comment that flags
+a problem (`TODO`, `FIXME`, "should be registered") does not count.
 
 A complex tensor (`torch.polar`, `torch.view_as_complex`, a complex `dtype=`) is
 reported with different advice and no autofix: as a buffer, `model.to(torch.bfloat16)`
@@ -114,6 +117,7 @@ from torchlint.fixes.guards import (
     is_script_module, can_register, first_set_to_none, may_be_registered_elsewhere, name_can_hold_buffer, non_tensor_store,
     unseen_blockers,
 )
+from torchlint.analysis.intent import said_unregistered
 from torchlint.rules.base import Finding, Rule
 
 
@@ -178,6 +182,8 @@ class Rotary(nn.Module):
                     continue  # TL004 reports it, more specifically
                 if event.seq in moved or (event.value.moved is not None and not copies_always(event.value.moved)):
                     continue  # TL011 reports it; a `.to()` that may return the Parameter itself is no plain tensor
+                if said_unregistered(ctx, event):
+                    continue  # the author's comment says it is kept out of state_dict() on purpose
                 only_when = registered_only_when(info, event)
                 condition = only_when or _plain_arm(ctx, event)
                 if condition is not None:

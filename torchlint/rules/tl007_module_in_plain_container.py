@@ -6,8 +6,14 @@ Module during construction: a literal or comprehension (`[nn.Linear(d, d) for _ 
 range(n)]`), `list(...)`, a repetition (`[block] * n`), an `OrderedDict(...)`, or an
 empty `[]`/`{}`/`[None] * n`/`OrderedDict()` later filled with `append`, `extend`,
 `+=` or item assignment. A layer may be built by its class, by a `.to(device)` chain,
-or by a class picked from a module-level registry of Module classes
-(`MODELS = {"a": BlockA, "b": BlockB}` ... `MODELS[name](d)`).
+by a class picked from a module-level registry of Module classes
+(`MODELS = {"a": BlockA, "b": BlockB}` ... `MODELS[name](d)`), by a helper of the file
+that calls a lambda it is given (`map_values(lambda n: nn.Linear(d, n), sizes)`), by
+`copy.deepcopy` of a Module (also of an `__init__` argument annotated as one), or by a
+factory whose results the same file hands to `add_module` elsewhere
+(`Catalog.get_model(...)`). An `__init__` argument annotated as a collection of a Module
+class that creates parameters (`stages: Sequence[Stage]`, `heads: dict[str, nn.Linear]`)
+stored as it is is reported too: the Modules it hands over are held by no one else.
 
 ## Why is this bad?
 torch registers a submodule only when it is assigned directly to an attribute or held
@@ -34,7 +40,13 @@ Not reported: a list later wrapped under the same name
 (`self.layers = nn.ModuleList(self.layers)`), a local list passed to
 `nn.Sequential(*layers)`, a list that only aliases modules registered elsewhere
 (`self.blocks = [self.block1, self.block2]`, or a comprehension over such a list), and
-a list of layers without parameters (`[nn.ReLU(), nn.GELU()]`).
+a list of layers without parameters (`[nn.ReLU(), nn.GELU()]`), a shallow
+`copy.copy` of a registered Module (it shares the original's parameters), and a
+collection argument whose item type is bare `nn.Module` or a class without parameters,
+a container whose comment says it is kept out of the module tree on purpose (as for
+TL001), and a class that lists or saves its children itself (it overrides
+`state_dict`, `named_parameters`, `parameters`, `children`, `modules`, ... or registers
+a state-dict hook).
 """
 
 from __future__ import annotations
@@ -93,7 +105,7 @@ class Heads(nn.Module):
 
     def check(self, ctx) -> Iterator[Finding]:
         for info in ctx.module_classes:
-            for event in plain_containers_holding(info.construction, Kind.MODULE):
+            for event in plain_containers_holding(info, Kind.MODULE):
                 container = describe(event.value.container)
                 wrapper = "nn.ModuleDict" if container == "dict" else "nn.ModuleList"
                 yield Finding(

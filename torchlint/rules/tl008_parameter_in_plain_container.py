@@ -26,6 +26,8 @@ class Mixture(nn.Module):
 ```
 A dict becomes `nn.ParameterDict`, whose keys must be strings without dots: int keys
 become `str(i)`, in the dict and in every lookup (`self.scales[str(k)]`).
+Not reported, as for TL007: a container whose comment says it is kept out of the module
+tree on purpose, and a class that lists or saves its parameters itself.
 """
 
 from __future__ import annotations
@@ -71,7 +73,7 @@ class Mixture(nn.Module):
 
     def check(self, ctx) -> Iterator[Finding]:
         for info in ctx.module_classes:
-            for event in plain_containers_holding(info.construction, Kind.PARAMETER):
+            for event in plain_containers_holding(info, Kind.PARAMETER):
                 container = describe(event.value.container)
                 wrapper = "nn.ParameterDict" if container == "dict" else "nn.ParameterList"
                 yield Finding(

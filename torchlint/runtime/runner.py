@@ -18,7 +18,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any, Optional, Sequence, Union
 
 from torchlint import notebooks
 from torchlint import source as sources
@@ -515,9 +515,12 @@ def _runtime_only(static: list[Diagnostic], plan: _Plan, evidence: Evidence, set
             continue
         if finding.get("attribute") and (finding.get("class_file"), finding.get("qualname")) in plan.value_dependent:
             continue  # which names become buffers depends on the arguments: made-up ones decide nothing
-        if code == "TL001" and finding.get("attribute") in _seen_statically(
-                finding.get("class_file") or record.path, finding.get("qualname"), plan, settings, seen_tensors):
+        tensors, kept_out = _seen_statically(
+            finding.get("class_file") or record.path, finding.get("qualname"), plan, settings, seen_tensors)
+        if code == "TL001" and finding.get("attribute") in tensors:
             continue  # the static pass saw this tensor and left it alone by policy (a placeholder, an alias)
+        if code in ("TL001", "TL007", "TL008") and (kept_out is True or finding.get("attribute") in kept_out):
+            continue  # the author says it is kept out of the module tree, or the class manages it
         key = (code, record.path, row, finding.get("attribute") if finding.get("qualname") else None)
         if key in seen:
             continue
@@ -558,10 +561,12 @@ def _one_per_defect(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _seen_statically(path: str, qualname: Optional[str], plan: _Plan, settings: Settings,
-                     memo: dict[str, dict[str, set[str]]]) -> set[str]:
+                     memo: dict[str, dict[str, tuple]]) -> tuple[set[str], Union[set[str], bool]]:
     """The attributes of class ``qualname`` that the static pass saw made tensors in
     construction, reported or not: a runtime finding on one of those is the static pass's
-    policy to judge (an empty placeholder, an alias of a registered tensor), not a miss."""
+    policy to judge (an empty placeholder, an alias of a registered tensor), not a miss;
+    and the attributes its author says are kept out of the module tree (True: the class
+    manages its module tree itself)."""
     if path not in memo:
         memo[path] = {}
         record = plan.records.get(path)
@@ -573,16 +578,26 @@ def _seen_statically(path: str, qualname: Optional[str], plan: _Plan, settings: 
             try:
                 module = sources.parse(text)
             except sources.NotLinted:
-                return set()
+                return set(), set()
             facts = plan.index.add_source(Path(path), text)
             ctx = FileContext(Path(path), record.shown, text, module, facts, plan.index, settings)
             try:
-                memo[path] = {info.name: {event.name for event in info.construction.assignments()
-                                          if event.value.kind is Kind.TENSOR}
+                memo[path] = {info.name: ({event.name for event in info.construction.assignments()
+                                           if event.value.kind is Kind.TENSOR}, _kept_out(ctx, info))
                               for info in ctx.module_classes}
             finally:
                 ctx.release()
-    return memo[path].get(qualname or "", set())
+    return memo[path].get(qualname or "", (set(), set()))
+
+
+def _kept_out(ctx, info) -> Union[set[str], bool]:
+    from torchlint.analysis.intent import manages_module_tree, said_unregistered
+    from torchlint.analysis.values import Kind
+
+    if manages_module_tree(info):
+        return True
+    return {event.name for event in info.construction.assignments()
+            if event.value.kind in (Kind.TENSOR, Kind.CONTAINER) and said_unregistered(ctx, event)}
 
 
 def _where(finding: dict[str, Any], record: FileRecord, plan: _Plan) -> tuple[Optional[int], int]:
