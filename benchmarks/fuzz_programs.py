@@ -227,6 +227,11 @@ class Generator:
             lambda: self.simple(f"self.{n} = {{'k': {self.parameter()}}}"),
             lambda: [(0, f"self.{n} = []"), (0, f"self.{n}.append({self.parameter()})")],
             lambda: self.simple(f"self.{n} = {nn}.ParameterList([{self.parameter()}])"),
+            lambda: self.simple(f"self.{n} = list(map(lambda v: {self.module()}, range(2)))"),
+            lambda: self.simple(f"self.{n} = list(map({nn}.{self.pick(['Linear', 'LayerNorm', 'ReLU'])}, [2, 3]))"),
+            lambda: self.simple(f"self.{n} = (lambda *a, **k: [{self.module()}])(1, k=2)"),
+            lambda: [(0, f"{t} = lambda v: {self.pick([self.module, self.tensor])()}"), (0, f"self.{n} = [{t}(i) for i in range(2)]")],
+            lambda: self.simple(f"self.{n} = [__import__('copy').deepcopy({self.module()}) for _ in range(2)]"),
             # TL010
             lambda: [(0, f"self.{n} = None"), (0, f"self.register_buffer({n!r}, {self.tensor()})")],
             lambda: self.simple(f"self.register_buffer('{n}.sub', {self.tensor()})"),
@@ -423,7 +428,17 @@ class Generator:
             body.append((2, "async for item in s:"))
             body.append((3, f"yield await self.step(item, layer={self.nn}.Linear(2, 2))"))
         if self.chance(0.15):
-            body.extend([(0, "@property"), (0, f"def {self.attr().strip('_') or 'p'}(self):"), (1, "return self.w")])
+            prop = self.attr().strip('_') or 'p'
+            body.extend([(0, "@property"), (0, f"def {prop}(self):"), (1, "return self.w")])
+            if self.chance(0.5):  # a setter construction may run by assigning the property
+                body.extend([(0, f"@{prop}.setter"), (0, f"def {prop}(self, value):")])
+                body.extend(self.pick([
+                    [(1, "self._store = value")],
+                    [(1, f"self._store = {self.tensor()} if value is None else value")],
+                    [(1, "if not hasattr(self, '_store'):"), (2, f"self.register_buffer('_store', {self.tensor()})"),
+                     (1, "elif value:"), (2, f"self._store, self.{self.attr()} = {self.tensor()}, {self.tensor()}")],
+                    [(1, f"self.{prop} = value")],  # recursion through the setter
+                ]))
         if self.chance(0.1):
             body.extend([(0, "def extra_repr(self) -> str:"), (1, "return f\"d={self.d!r}, {'nested'!s:^{10}}\"")])
         if self.chance(0.08):  # a nested Module class

@@ -28,6 +28,12 @@ LAMBDA_HELPERS = "def each(fn, xs):\n    return [fn(x) for x in xs]\n\n\ndef twi
     ("self.t = twice(lambda t: t * 2, torch.ones(3))", ["TL001"]),
     ("loop = lambda n: loop(n)\nself.a = loop(1)", []),  # recursion is cut off, not followed forever
     ("self.layers = each(lambda n, **kw: nn.Linear(n, n), [2])", ["TL007"]),
+    ("self.layers = list(map(lambda n: nn.Linear(n, n), [2, 4]))", ["TL007"]),
+    ("self.layers = list(map(nn.Linear, [2, 4], [4, 8]))", ["TL007"]),
+    ("self.layers = nn.ModuleList(map(nn.Linear, [2, 4], [4, 8]))", []),
+    ("self.acts = list(map(nn.ReLU, [2, 4]))", []),
+    ("self.names = list(map(str, [2, 4]))", []),
+    ("self.widths = tuple(map(lambda n: n + 1, [2, 4]))", []),
 ])
 def test_lambdas_called_by_helpers(body, expected, codes):
     assert codes(cls("d: int", body, before=LAMBDA_HELPERS)) == expected
@@ -138,3 +144,79 @@ def test_comments_saying_the_attribute_is_kept_out(body, expected, codes):
 def test_classes_that_manage_their_module_tree(method, expected, codes):
     source = cls("n: int", "self.layers = [nn.Linear(2, 2)]") + f"\n    {method}\n"
     assert codes(source) == expected
+
+
+# -- builders in other modules of the project --------------------------------------------
+
+def _project(tmp_path, builders: str, model: str):
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "builders.py").write_text("import torch\nimport torch.nn as nn\n\n" + builders)
+    (package / "model.py").write_text(
+        "import torch.nn as nn\nfrom .builders import *\nfrom . import builders\n\n\n"
+        "class M(nn.Module):\n    def __init__(self, n):\n        super().__init__()\n        " + model + "\n")
+    return package / "model.py"
+
+
+@pytest.mark.parametrize("builders,model,expected", [
+    ("def block(c):\n    return nn.Sequential(nn.Conv2d(c, c, 3), nn.ReLU())\n",
+     "self.blocks = [block(n) for _ in range(2)]", ["TL007"]),
+    ("def block(c):\n    return nn.Sequential(nn.Conv2d(c, c, 3), nn.ReLU())\n",
+     "self.blocks = [builders.block(n) for _ in range(2)]", ["TL007"]),
+    ("def block(c):\n    layer = nn.Sequential()\n    layer.add_module('fc', nn.Linear(c, c))\n    return layer\n",
+     "self.blocks = [block(n)]", ["TL007"]),
+    ("def block(c):\n    return nn.Sequential(nn.Conv2d(c, c, 3), nn.ReLU())\n",
+     "self.blocks = nn.ModuleList([block(n) for _ in range(2)])", []),
+    ("def act(name):\n    if name:\n        return nn.GELU()\n    return nn.ReLU()\n",
+     "self.acts = [act('x') for _ in range(2)]", []),
+    ("SHARED = nn.Linear(2, 2)\n\ndef shared():\n    return SHARED\n",
+     "self.layers = [shared()]", []),  # not a new Module
+    ("def maybe(c):\n    if c:\n        return nn.Linear(c, c)\n    return None\n",
+     "self.layers = [maybe(n)]", []),  # not always a Module: not judged
+    ("def pe(n):\n    return torch.zeros(n, 4)\n", "self.pe = pe(n)", ["TL001"]),
+])
+def test_builders_of_other_modules(tmp_path, builders, model, expected):
+    from torchlint import engine
+    from torchlint.config import load_settings
+
+    path = _project(tmp_path, builders, model)
+    result = engine.run([str(path)], load_settings(tmp_path), jobs=1)
+    assert sorted(d.code for d in result.diagnostics) == expected
+
+
+# -- property setters that construction runs ---------------------------------------------
+
+SETTER_CLASS = '''import torch
+from torch import nn
+
+
+class M(nn.Module):
+    def __init__(self, n):
+        super().__init__()
+        self.table = {init}
+
+    @property
+    def table(self):
+        return self._table
+
+    @table.setter
+    def table(self, value):
+{setter}
+'''
+
+
+@pytest.mark.parametrize("init,setter,expected", [
+    ("n", "        self._table = torch.zeros(value)", ["TL001"]),
+    ("n", "        self.register_buffer('_table', torch.zeros(value))", []),
+    ("n", "        self._table = int(value)", []),
+    ("[]", "        self._table = value", []),  # a pass-through setter: `self.table = []` is the store
+    ("[nn.Linear(2, 2)]", "        self._table = value", ["TL007"]),
+    ("torch.zeros(n)", "        '''Set it.'''\n        self._table = value", ["TL001"]),
+    ("n", "        if not hasattr(self, '_table'):\n            self.register_buffer('_table', torch.zeros(value))\n"
+          "        elif value != len(self._table):\n            self._table, self.other = torch.zeros(value), torch.ones(1)", []),
+    ("n", "        if hasattr(self, '_table'):\n            self._table = torch.zeros(value)\n"
+          "        else:\n            self._table = torch.zeros(value)", ["TL001", "TL001"]),
+])
+def test_property_setters_run_by_construction(init, setter, expected, codes):
+    assert codes(SETTER_CLASS.format(init=init, setter=setter)) == expected

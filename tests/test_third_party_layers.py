@@ -74,3 +74,38 @@ def test_jit_attribute_declares_the_value_itself(codes):
                 self.k = torch.jit.Attribute(2, int)
         """)
     assert codes(source) == ["TL001"]
+
+
+def test_installed_layers_kept_in_a_plain_list_are_read_not_imported(tmp_path, monkeypatch, codes):
+    site = tmp_path / "site"
+    (site / "blockkit").mkdir(parents=True)
+    (site / "blockkit" / "__init__.py").write_text("raise ImportError('never imported')\nfrom .layers import ConvUnit, Act\n")
+    (site / "blockkit" / "layers.py").write_text(dedent("""\
+        import torch.nn as nn
+
+        class ConvUnit(nn.Module):
+            def __init__(self, c):
+                super().__init__()
+                self.conv = nn.Conv2d(c, c, 3)
+
+        class Act(nn.Module):
+            def forward(self, x):
+                return x.clamp(min=0)
+        """))
+    monkeypatch.syspath_prepend(str(site))
+    project._installed_root.cache_clear()
+    try:
+        header = "import torch.nn as nn\nfrom blockkit import ConvUnit, Act\n\n"
+        body = "class Net(nn.Module):\n    def __init__(self, chans):\n        super().__init__()\n        self.units = {}\n"
+        assert codes(header + body.replace("{}", "[ConvUnit(c) for c in chans]")) == ["TL007"]
+        assert codes(header + body.replace("{}", "[Act() for c in chans]")) == []
+        assert codes(header + body.replace("{}", "nn.ModuleList([ConvUnit(c) for c in chans])")) == []
+    finally:
+        project._installed_root.cache_clear()
+
+
+def test_uninstalled_unknown_layers_in_a_plain_list_are_not_judged(codes):
+    source = ("import torch.nn as nn\nfrom nosuchblocklib import ConvUnit\n\n"
+              "class Net(nn.Module):\n    def __init__(self, chans):\n        super().__init__()\n"
+              "        self.units = [ConvUnit(c) for c in chans]\n")
+    assert codes(source) == []

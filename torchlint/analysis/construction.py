@@ -588,6 +588,27 @@ def _is_module_type(ctx: "FileContext", node: cst.BaseExpression) -> bool:
     return memo[key]
 
 
+def _passes_through(setter: cst.FunctionDef) -> bool:
+    """Does the setter only store its value as it is (``self._models = models``)? Then a
+    container given to the property is reported at the property assignment
+    (``self.models = []``), where the later ``self.models.append(...)`` calls fill it."""
+    params = list(setter.params.params)
+    if len(params) != 2 or not isinstance(setter.body, cst.IndentedBlock):
+        return False
+    for statement in setter.body.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            return False
+        for small in statement.body:
+            if isinstance(small, cst.Expr) and isinstance(small.value, (cst.SimpleString, cst.ConcatenatedString)):
+                continue  # the docstring
+            if not (isinstance(small, cst.Assign) and len(small.targets) == 1
+                    and dotted(small.targets[0].target) is not None
+                    and dotted(small.targets[0].target)[0] == params[0].name.value
+                    and isinstance(small.value, cst.Name) and small.value.value == params[1].name.value):
+                return False
+    return True
+
+
 def _starts_with_init_call(method: cst.FunctionDef) -> bool:
     """Is the first statement (after a docstring) a ``super().__init__(...)`` /
     ``Base.__init__(self, ...)`` call? Then nothing is stored before it."""
@@ -817,18 +838,37 @@ class Construction(Host, BlockWalker):
     def statement(self, node: cst.CSTNode) -> None:
         if isinstance(node, cst.If):
             names, negated = self._existing_names(node.test)
-            arm = node.body if not negated else (node.orelse.body if isinstance(node.orelse, cst.Else) else None)
-            if names and arm is not None:
+            arms = [node.body] if not negated else []
+            orelse = node.orelse if negated else None
+            while isinstance(orelse, cst.If):  # `if not hasattr(...): ... elif ...:` the names exist in every elif
+                arms.append(orelse.body)
+                orelse = orelse.orelse
+            if isinstance(orelse, cst.Else):
+                arms.append(orelse.body)
+            for arm in arms if names else ():
                 self.existing_in[id(arm)] = names
         super().statement(node)
 
     def walk(self, body: cst.BaseSuite) -> None:
         # in the arm where `hasattr(self, "n")` holds, a name the class registers somewhere may
         # already be a buffer (registered by an earlier call): a store there may go into _buffers
-        for name in self.existing_in.pop(id(body), ()):
+        names = self.existing_in.pop(id(body), ())
+        if names and all(self._never_set(name) and name in self.info.registered_anywhere for name in names):
+            # `hasattr(self, "cos")` holds only on a later call, when the class has registered
+            # `cos`: this walk never runs the arm, and a later call stores into buffers
+            return
+        for name in names:
             if self.state.attr_state.get(name) is None and name in self.info.registered_anywhere:
                 self.state.attr_state[name] = MAYBE_BUFFER
         super().walk(body)
+
+    def _never_set(self, name: str) -> bool:
+        """Has nothing set ``self.<name>`` so far: not this walk, not a class attribute, not a
+        base class's registration?"""
+        if name in self.state.attr_state or name in self.state.attrs or name in self.info.class_attributes:
+            return False
+        own = self.ctx.indexed_facts(self.info)
+        return not any(name in facts.registered_names for facts in self.info.index_facts if facts is not own)
 
     def _existing_names(self, test: cst.BaseExpression) -> tuple[list[str], bool]:
         """``hasattr(self, "n")`` (or ``"n" in self._buffers``) -> (["n"], False); under ``not``, True."""
@@ -874,9 +914,29 @@ class Construction(Host, BlockWalker):
     def attribute_assign(self, target: cst.Attribute, value: Value, statement: cst.CSTNode) -> None:
         receiver = target.value
         if isinstance(receiver, cst.Name) and receiver.value == self.self_name and receiver.value not in self.evaluator.locals:
+            setter = self._property_setters().get(target.attr.value)
+            if setter is not None and value.kind is Kind.CONTAINER and _passes_through(setter):
+                setter = None  # `self.models = []` stored as it is: the plain list is this assignment's
+            if setter is not None and setter.name.value not in self.stack and len(self.stack) < MAX_INLINE_DEPTH:
+                # `self.knots = knots` runs the class's `@knots.setter`: what it stores is construction's
+                self.walk_method(setter, cst.Call(func=target.attr, args=[cst.Arg(value=target.attr)]), [value])
+                return
             self.assign_self(target.attr.value, value, target, statement)
         else:
             super().attribute_assign(target, value, statement)
+
+    def _property_setters(self) -> dict[str, cst.FunctionDef]:
+        """The class's own ``@<name>.setter`` methods, by property name."""
+        setters = self.__dict__.get("_setters")
+        if setters is None:
+            setters = self.__dict__["_setters"] = {}
+            for statement in self.info.node.body.body:
+                if isinstance(statement, cst.FunctionDef):
+                    for decorator in statement.decorators:
+                        parts = dotted(decorator.decorator)
+                        if parts and len(parts) == 2 and parts[1] == "setter" and parts[0] == statement.name.value:
+                            setters[parts[0]] = statement
+        return setters
 
     def assign_self(self, name: str, value: Value, target: cst.CSTNode, statement: Optional[cst.CSTNode] = None) -> None:
         self.facts.touches_self = True

@@ -89,6 +89,9 @@ class FileFacts:
     classes: dict[str, ClassFacts] = field(default_factory=dict)
     functions: set[str] = field(default_factory=set)
     tensor_functions: set[str] = field(default_factory=set)
+    # functions whose every return builds a Module: name -> (the returned constructors, every
+    # constructor called inside what they return), dotted parts, resolved when asked
+    module_functions: dict[str, tuple[list[list[str]], list[list[str]]]] = field(default_factory=dict)
     # every class statement, in order, with its bases as libcst's ``dotted`` sees them
     # (``classes`` keeps only the first class of each name)
     class_headers: list[tuple[str, list[list[str]]]] = field(default_factory=list)
@@ -379,6 +382,52 @@ def _returns_tensor_expression(function: ast.AST, imports: dict[str, ImportTarge
     return bool(returns) and all(_is_tensor_expression(r, tensors, imports) for r in returns)
 
 
+def _returned_constructors(function: ast.AST) -> Optional[tuple[list[list[str]], list[list[str]]]]:
+    """When every ``return`` of the function gives a class call (``return nn.Sequential(...)``,
+    or a local last bound to one: ``layer = Block(c); ...; return layer``): the dotted
+    names of the returned classes, and of every class called inside those calls or added
+    to the returned local (``layer.add_module("conv", nn.Conv2d(...))``). Capitalised names
+    only: whether they are Modules is the index's question."""
+    bound: dict[str, ast.Call] = {}
+    added: dict[str, list[ast.AST]] = {}
+    returns: list[ast.Call] = []
+    for statement in iter_statements(function.body):
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            return None  # a nested scope's returns are mixed in: do not guess
+        if isinstance(statement, ast.Return):
+            value = statement.value
+            if isinstance(value, ast.Name) and value.id in bound:
+                value = bound[value.id]
+            if not isinstance(value, ast.Call):
+                return None
+            returns.append(value)
+        elif isinstance(statement, ast.Assign) and len(statement.targets) == 1 \
+                and isinstance(statement.targets[0], ast.Name):
+            name = statement.targets[0].id
+            bound.pop(name, None)
+            if isinstance(statement.value, ast.Call):
+                bound[name] = statement.value
+        elif isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
+            func = statement.value.func
+            if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) \
+                    and func.attr in ("add_module", "append", "extend", "insert"):
+                added.setdefault(func.value.id, []).extend(statement.value.args)
+    if not returns:
+        return None
+    returned = [dotted_parts(call.func) for call in returns]
+    if not all(parts and parts[-1][:1].isupper() for parts in returned):
+        return None
+    inner: list[list[str]] = []
+    sources: list[ast.AST] = [*returns, *(arg for args in added.values() for arg in args)]
+    for source in sources:
+        for node in ast.walk(source):
+            if isinstance(node, ast.Call):
+                parts = dotted_parts(node.func)
+                if parts and parts[-1][:1].isupper() and parts not in inner:
+                    inner.append(parts)
+    return returned, inner
+
+
 def _is_tensor_expression(node: ast.AST, tensors: set[str], imports: dict[str, ImportTarget]) -> bool:
     if isinstance(node, ast.Name):
         return node.id in tensors
@@ -449,6 +498,10 @@ def file_facts(path: Path, tree: ast.Module) -> FileFacts:
             facts.functions.add(node.name)
             if _returns_tensor(node) or _returns_tensor_expression(node, facts.imports):
                 facts.tensor_functions.add(node.name)
+            else:
+                built = _returned_constructors(node)
+                if built is not None:
+                    facts.module_functions[node.name] = built
         elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             parts = dotted_parts(node.value)
             if parts and not isinstance(node.value, ast.Subscript):
@@ -571,6 +624,7 @@ class ProjectIndex:
         self._located: dict[tuple, tuple[Optional[Path], tuple[Path, ...]]] = {}
         self._is_module: dict[ClassRef, tuple[bool, frozenset[Path]]] = {}
         self._owns: dict[ClassRef, tuple[bool, frozenset[Path]]] = {}
+        self._module_functions: dict[FunctionRef, tuple[Optional[bool], frozenset[Path]]] = {}
         self._star: dict[tuple, tuple[Optional[Resolved], frozenset[Path]]] = {}
         self._installed: dict[str, tuple[bool, frozenset[Path]]] = {}
         self._installed_owns: dict[str, tuple[bool, frozenset[Path]]] = {}
@@ -952,6 +1006,23 @@ class ProjectIndex:
                         found.append(cls)
                     stack.append(base)
         return found
+
+    def function_module(self, ref: FunctionRef) -> Optional[bool]:
+        """Does this function of the project return a new Module (``def make_block(c): return
+        nn.Sequential(nn.Conv2d(c, c, 3), ...)``)? None when not known to; else whether
+        building it creates parameters."""
+        return self._memoised(self._module_functions, ref, lambda: self._function_module(ref), None)
+
+    def _function_module(self, ref: FunctionRef) -> Optional[bool]:
+        facts = self.facts_for(ref.path)
+        entry = facts.module_functions.get(ref.name) if facts else None
+        if not entry:
+            return None
+        returned, inner = entry
+        classes = [self.resolve(facts, list(parts)) for parts in returned]
+        if not all(self.resolves_to_module(resolved) for resolved in classes):
+            return None
+        return any(self.creates_parameters(self.resolve(facts, list(parts)), {}) for parts in [*returned, *inner])
 
     def returns_tensor(self, ref: FunctionRef) -> bool:
         facts = self.facts_for(ref.path)

@@ -409,7 +409,14 @@ class Evaluator:
                     # `def flat(x): return x.reshape(-1)` called with a tensor
                     value = self.ctx.function_return_value_for(resolved.name, node, args)
                 return value
-            return Value(Kind.TENSOR, node) if self.ctx.index.returns_tensor(resolved) else unknown()
+            if self.ctx.index.returns_tensor(resolved):
+                return Value(Kind.TENSOR, node)
+            owns = self.ctx.index.function_module(resolved)
+            if owns is None:
+                return unknown()
+            module = Value(Kind.MODULE, node)  # a new Module built by a builder of another file
+            module.stateless = not owns
+            return module
         if isinstance(func, cst.Name) and func.value not in self.locals:
             return self._builtin_call(node, func.value, args)
         return unknown()
@@ -423,26 +430,48 @@ class Evaluator:
     def _lambda_call(self, callee: Value, node: cst.Call, args: list[Value]) -> Value:
         """The value of calling a lambda seen in this file: its body, evaluated where it was made
         with the call's arguments bound (a few nested calls deep at most)."""
+        if any(arg.star for arg in node.args):
+            return unknown()
+        positional = [v for a, v in zip(node.args, args) if a.keyword is None]
+        keywords = {a.keyword.value: v for a, v in zip(node.args, args) if a.keyword is not None}
+        return self._apply_lambda(callee, positional, keywords)
+
+    def _apply_lambda(self, callee: Value, positional: list[Value], keywords: dict[str, Value]) -> Value:
         lam, closure = callee.function
         depth = self.ctx.__dict__.get("_lambda_depth", 0)
-        if depth >= 3 or any(arg.star for arg in node.args):
+        if depth >= 3:
             return unknown()
         params = list(lam.params.posonly_params) + list(lam.params.params)
         bound = dict(closure.locals)
         for param in [*params, *lam.params.kwonly_params, lam.params.star_arg, lam.params.star_kwarg]:
             if isinstance(param, cst.Param):
                 bound.pop(param.name.value, None)
-        positional = [v for a, v in zip(node.args, args) if a.keyword is None]
         for param, value in zip(params, positional):
             bound[param.name.value] = value
-        for arg, value in zip(node.args, args):
-            if arg.keyword is not None:
-                bound[arg.keyword.value] = value
+        bound.update(keywords)
         self.ctx.__dict__["_lambda_depth"] = depth + 1
         try:
             return Evaluator(self.ctx, closure.host, bound).eval(lam.body)
         finally:
             self.ctx.__dict__["_lambda_depth"] = depth
+
+    def _mapped(self, node: cst.Call, args: list[Value]) -> Value:
+        """``map(fn, xs)``: an iterator of what ``fn`` makes of each item, for a lambda or a
+        Module class as ``fn``."""
+        elements = [element_of(iterated(arg), node) for arg in args[1:]]
+        function = args[0]
+        if function.function is not None:
+            item = self._apply_lambda(function, elements, {})
+        else:
+            resolved = self.ctx.resolve(node.args[0].value)
+            if isinstance(resolved, External) and known.is_module_base(resolved.dotted, self.ctx.index.extra_module_bases):
+                item = _module(node, resolved, [])
+                item.stateless = known.is_stateless_module(resolved.dotted, set())
+            elif isinstance(resolved, ClassRef) and self.ctx.index.is_module_class(resolved):
+                item = _module(node, resolved, [])
+            else:
+                return unknown()
+        return Value(Kind.CONTAINER, node, items=[item], container="generator")
 
     def _project_module(self, node: cst.Call, resolved: ClassRef, args: list[Value]) -> Value:
         """A Module class of the project built here: it owns what it is given."""
@@ -638,6 +667,14 @@ class Evaluator:
             module = _module(node, External(name), args)
             module.stateless = known.is_stateless_module(name, {a.keyword.value for a in node.args if a.keyword})
             return module
+        if name.rsplit(".", 1)[-1][:1].isupper() and name.split(".")[0] != "torch" \
+                and self.ctx.index.resolves_to_module(External(name)):
+            # a Module class of an installed package (read from its source, never imported)
+            for value in args:
+                mark_registered(value)
+            module = _module(node, External(name), args)
+            module.stateless = not self.ctx.index.external_owns_parameters(name)
+            return module
         if name in known.NUMPY_ARRAY_FACTORIES or name.startswith("numpy.random.") and name not in known.NUMPY_NOT_ARRAYS:
             return Value(Kind.ARRAY, node)
         if name == "copy.copy" and args and args[0].kind is Kind.MODULE:
@@ -666,6 +703,8 @@ class Evaluator:
             if source.kind is Kind.CONTAINER:
                 return Value(Kind.CONTAINER, node, items=list(source.items), container=container, open=source.open)
             return Value(Kind.CONTAINER, node, container=container, open=True)
+        if name == "map" and len(args) >= 2 and not any(arg.star or arg.keyword for arg in node.args):
+            return self._mapped(node, args)
         if name == "enumerate" and args:
             # (index, item) pairs: unpacking gives the item, which stands for every element
             return Value(Kind.CONTAINER, node, items=[Value(Kind.CONTAINER, node, items=[Value(Kind.SCALAR, node),

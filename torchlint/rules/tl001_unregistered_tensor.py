@@ -1,8 +1,9 @@
 """TL001 unregistered-tensor
 
 ## What it does
-Finds a plain tensor stored on a Module during construction (`__init__` and the
-methods it calls): `self.x = torch.zeros(...)`, followed through local variables,
+Finds a plain tensor stored on a Module during construction (`__init__`, the
+methods it calls and the class's property setters it runs by assigning the property):
+`self.x = torch.zeros(...)`, followed through local variables,
 arithmetic, indexing, tensor methods (`.float()`, `.to(...)`, `.unsqueeze(0)`), the
 project's own functions that return a tensor (annotated or not, given tensor arguments
 or not), conditional values that are a tensor on at least one path

@@ -9,6 +9,10 @@ empty `[]`/`{}`/`[None] * n`/`OrderedDict()` later filled with `append`, `extend
 by a class picked from a module-level registry of Module classes
 (`MODELS = {"a": BlockA, "b": BlockB}` ... `MODELS[name](d)`), by a helper of the file
 that calls a lambda it is given (`map_values(lambda n: nn.Linear(d, n), sizes)`), by
+`map` (`list(map(nn.LayerNorm, widths))`, `list(map(lambda w: Block(w), widths))`), by
+a builder function of another module of the project whose every return builds a Module
+(`def conv_stage(c): return nn.Sequential(nn.Conv2d(c, c, 3), ...)`), by a Module class
+of an installed package (read from its source, never imported), by
 `copy.deepcopy` of a Module (also of an `__init__` argument annotated as one), or by a
 factory whose results the same file hands to `add_module` elsewhere
 (`Catalog.get_model(...)`). An `__init__` argument annotated as a collection of a Module
