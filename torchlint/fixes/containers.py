@@ -57,17 +57,36 @@ def wrap_container_fix(ctx, event: AttrAssign, list_wrapper: str, dict_wrapper: 
     if container is None and isinstance(value, cst.Name) and event.value.container in ("list", "tuple") and \
             first is single_assignment(event):
         container = "list"  # `blocks = []; blocks.append(...); self.blocks = blocks`
+    handed_in = _argument_collection(ctx, first, event.value)
+    returned_keys: Optional[list[str]] = None  # a dict a helper returns: the arguments its keys come from
+    if handed_in is not None:
+        container = handed_in.container
+    elif container is None and isinstance(value, cst.Call) and not event.value.open:
+        # `self.heads = build_heads(...)`: a container a helper (or a call like `sorted`) returns
+        if event.value.container in ("list", "tuple"):
+            container = "list"
+        elif event.value.container == "dict":
+            returned_keys = _returned_dict_keys(ctx, value)
+            container = "dict" if returned_keys is not None else None
     if container is None or event.value.container not in ("list", "tuple", "dict", "") or \
             (container == "dict") != (event.value.container == "dict"):
         return None
     if concatenations and container == "dict":
         return None
     wrapper = dict_wrapper if container == "dict" else list_wrapper
-    if not _only(event.value, _ITEM_KIND[list_wrapper]):
+    if handed_in is not None:
+        if list_wrapper != "ModuleList" or not handed_in.fits(event.value):
+            return None  # collections of Modules only: the annotation is all we know of the items
+    elif not _only(event.value, _ITEM_KIND[list_wrapper]):
         return None  # the wrapper would reject (or silently change) some of the contents
     argument_keys: list[str] = []
     int_keys: Optional[list] = None
-    if container == "dict" and not (_keys_are_names(value) or _filled_with_names(ctx, event.name, value)):
+    if handed_in is not None:
+        if container == "dict":
+            argument_keys = [handed_in.name]  # `Dict[str, Block]`: string keys, as the callers pass them
+    elif returned_keys is not None:
+        argument_keys = returned_keys
+    elif container == "dict" and not (_keys_are_names(value) or _filled_with_names(ctx, event.name, value)):
         argument_keys = _keys_from_arguments(ctx, event.name, value)
         if not argument_keys:
             int_keys = None if (others or concatenations) else _int_keys(ctx, event.name, first, value)
@@ -87,6 +106,8 @@ def wrap_container_fix(ctx, event: AttrAssign, list_wrapper: str, dict_wrapper: 
     if isinstance(value, cst.Tuple):
         contents = f"[{contents}]"  # the tuple's elements, without its parentheses: one argument
     new = f"{nn}.{wrapper}()" if empty else f"{nn}.{wrapper}({contents})"
+    if handed_in is not None and handed_in.may_be_none:
+        new = f"{new} if {contents} is not None else None"  # None stays None (`if self.heads is None` checks)
     if int_keys is not None and isinstance(value, cst.DictComp):  # `{str(i): ...}` inside the wrapped text
         key, whole = ctx.position(value.key), ctx.position(value)
         contents = (text_between(ctx, whole.start, key.start) + f"str({ctx.source_of(value.key)})"
@@ -118,7 +139,8 @@ def wrap_container_fix(ctx, event: AttrAssign, list_wrapper: str, dict_wrapper: 
         UNSAFE,
         f"Wrap it in `{nn}.{wrapper}`{'' if in_place else where} (registers the contents: adds `state_dict` keys "
         "older checkpoints lack)" + _others_note(ctx, event, first, others) + (where if in_place else "")
-        + _argument_keys_note(argument_keys, wrapper) + (_int_keys_note(event.name) if int_keys is not None else ""),
+        + (handed_in.note(wrapper) if handed_in is not None else _argument_keys_note(argument_keys, wrapper))
+        + (_int_keys_note(event.name) if int_keys is not None else ""),
         *edits,
         *imports,
     )
@@ -130,7 +152,8 @@ def _int_keys_note(name: str) -> str:
             "or here with a key that is not an int (`1.0`, `True`), no longer finds its entry (`KeyError`)")
 
 
-def _int_keys(ctx, name: str, first: cst.Assign, value: cst.BaseExpression) -> Optional[list]:
+def _int_keys(ctx, name: str, first: cst.Assign, value: cst.BaseExpression,
+              why: Optional[list] = None) -> Optional[list]:
     """A dict keyed by ints (``{i: Head() for i in range(n)}``, or ``{}`` filled by
     ``self.x[i] = Head()`` with ``i`` from ``range``/``enumerate``): the key nodes to turn
     into ``str(...)`` so that a ``ModuleDict``/``ParameterDict`` takes them — the fill
@@ -149,6 +172,7 @@ def _int_keys(ctx, name: str, first: cst.Assign, value: cst.BaseExpression) -> O
         return None
     handled = {id(first.targets[0].target)}
     ok = True
+    blocked = why if why is not None else []
     fills = 0
     classes: list[cst.ClassDef] = []
     loops: list[cst.For] = []
@@ -188,6 +212,7 @@ def _int_keys(ctx, name: str, first: cst.Assign, value: cst.BaseExpression) -> O
                     key = subscript_key(sub)
                     if key is None or not _int_like(key, ints):
                         ok = False  # a store under a key that may not be an int
+                        blocked.append(node)
                     fills += 1
 
         def visit_Subscript(self, node):
@@ -196,6 +221,7 @@ def _int_keys(ctx, name: str, first: cst.Assign, value: cst.BaseExpression) -> O
                 key = subscript_key(node)
                 if key is None:
                     ok = False
+                    blocked.append(node)
                     return
                 handled.add(id(node.value))
                 if not (isinstance(key, cst.Call) and isinstance(key.func, cst.Name) and key.func.value == "str"):
@@ -215,6 +241,7 @@ def _int_keys(ctx, name: str, first: cst.Assign, value: cst.BaseExpression) -> O
             nonlocal ok
             if node.attr.value == name and id(node) not in handled:
                 ok = False
+                blocked.append(node)
 
     walk.visit(ctx.module, Uses())
     if not ok or (not fills and not isinstance(value, cst.DictComp)):
@@ -693,3 +720,365 @@ def _string_key(node: cst.BaseExpression, ints: set[str], names: set[str]) -> bo
     if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Add):
         return _string_key(node.left, ints, names) and _string_key(node.right, ints, names)
     return False
+
+
+# -- collections handed to __init__ ---------------------------------------------------------
+
+_EMPTY_LITERALS = ("[]", "()", "{}", "list()", "tuple()", "dict()")
+
+
+class _HandedIn:
+    """A collection of Modules an argument hands over (``stages: Sequence[Stage]``) stored
+    as ``p``, ``list(p)``, ``tuple(p)``, ``dict(p)`` or ``p or []``: what to wrap it in."""
+
+    def __init__(self, name: str, container: str, may_be_none: bool):
+        self.name = name
+        self.container = container  # "list" or "dict"
+        self.may_be_none = may_be_none  # `Optional[...]`/`... | None`/`= None`, stored as it is
+
+    def fits(self, value: Value) -> bool:
+        """Is the stored value what the annotation says (Modules, and nothing seen besides)?"""
+        return bool(value.items) and all(item.kind is Kind.MODULE for item in value.items)
+
+    def note(self, wrapper: str) -> str:
+        what = "mapping" if self.container == "dict" else "iterable"
+        text = f"; `{self.name}` may be any {what} of Modules the callers pass (the wrapper copies it: later " \
+               "changes to the caller's collection are not seen)"
+        if self.may_be_none:
+            text += ", and None stays None"
+        if self.container == "dict":
+            text += (f"; its keys are the callers' (`str`, as annotated): one that is empty, contains `.` or names "
+                     f"an attribute of `{wrapper}` (`keys`, `training`, ...) raises `KeyError` at construction")
+        return text
+
+
+def _argument_collection(ctx, first: cst.Assign, stored: Value) -> Optional[_HandedIn]:
+    """The argument of the enclosing function ``first`` stores, when its annotation says it
+    hands over a collection of Modules that create parameters (``List[Block]``,
+    ``Sequence[nn.Linear]``, ``tuple[Stage, ...]``, ``Dict[str, Head]``, ``Optional`` of one)
+    and ``first`` stores it as it is, copied (``list(p)``, ``tuple(p)``, ``dict(p)``) or with
+    an empty default (``p or []``). A dict needs ``str`` keys in the annotation."""
+    if not stored.open or stored.container not in ("list", "tuple", "dict"):
+        return None
+    from torchlint.analysis.construction import module_container_annotation
+
+    value = first.value
+    copied = False
+    if isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value in ("list", "tuple", "dict") \
+            and len(value.args) == 1 and value.args[0].keyword is None and not value.args[0].star:
+        copied, value = True, value.args[0].value
+    elif isinstance(value, cst.BooleanOperation) and isinstance(value.operator, cst.Or) and \
+            code(ctx, value.right).replace(" ", "") in _EMPTY_LITERALS:
+        copied, value = True, value.left
+    if not isinstance(value, cst.Name) or value.lpar:
+        return None
+    function = _enclosing_function(ctx, first)
+    if function is None:
+        return None
+    params = function.params
+    param = next((p for p in (*params.posonly_params, *params.params, *params.kwonly_params)
+                  if p.name.value == value.value), None)
+    if param is None or param.annotation is None:
+        return None
+    from torchlint.fixes.guards import _binds
+
+    if _binds(function.body, param.name.value):
+        return None  # rebound: the stored value may be something else
+    annotation = _unquoted(param.annotation.annotation)
+    container = module_container_annotation(ctx, annotation) if annotation is not None else ""
+    if not container or (container == "dict") != (stored.container == "dict"):
+        return None
+    if container == "dict" and not _str_keyed(ctx, annotation):
+        return None
+    if isinstance(first.value, cst.Call) and first.value.func.value == "dict" and container != "dict":
+        return None
+    may_be_none = not copied and (_allows_none(ctx, annotation) or
+                                  isinstance(param.default, cst.Name) and param.default.value == "None")
+    return _HandedIn(value.value, "dict" if container == "dict" else "list", may_be_none)
+
+
+def _unquoted(node: cst.BaseExpression) -> Optional[cst.BaseExpression]:
+    """An annotation, parsed out of its quotes (``"List[Block]"``)."""
+    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+        text = node.evaluated_value
+        if not isinstance(text, str):
+            return None
+        try:
+            return cst.parse_expression(text)
+        except cst.ParserSyntaxError:
+            return None
+    return node
+
+
+def _is_none(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Name) and node.value == "None"
+
+
+def _typing_name(ctx, node: cst.BaseExpression) -> str:
+    resolved = getattr(ctx.resolve(node), "dotted", None)
+    if resolved:
+        return resolved.rsplit(".", 1)[-1]
+    return node.value if isinstance(node, cst.Name) else ""
+
+
+def _allows_none(ctx, node: cst.BaseExpression) -> bool:
+    """``Optional[X]``, ``Union[X, None]``, ``X | None``."""
+    node = _unquoted(node)
+    if node is None:
+        return True  # unreadable: assume the worst
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
+        return _is_none(node.left) or _is_none(node.right) or _allows_none(ctx, node.left) or \
+            _allows_none(ctx, node.right)
+    if isinstance(node, cst.Subscript):
+        name = _typing_name(ctx, node.value)
+        if name == "Optional":
+            return True
+        if name == "Union":
+            return any(isinstance(e.slice, cst.Index) and (_is_none(e.slice.value) or _allows_none(ctx, e.slice.value))
+                       for e in node.slice)
+    return False
+
+
+def _str_keyed(ctx, node: cst.BaseExpression) -> bool:
+    """Does the mapping annotation (possibly ``Optional``/``| None``) say its keys are ``str``?"""
+    node = _unquoted(node)
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
+        sides = [side for side in (node.left, node.right) if not _is_none(side)]
+        return len(sides) == 1 and _str_keyed(ctx, sides[0])
+    if not isinstance(node, cst.Subscript):
+        return False
+    elements = [e.slice.value for e in node.slice if isinstance(e.slice, cst.Index)]
+    if _typing_name(ctx, node.value) in ("Optional", "Union"):
+        sides = [e for e in elements if not _is_none(e)]
+        return len(sides) == 1 and _str_keyed(ctx, sides[0])
+    return len(elements) == 2 and isinstance(elements[0], cst.Name) and elements[0].value == "str"
+
+
+# -- dicts a helper returns -------------------------------------------------------------------
+
+def _returned_dict_keys(ctx, call: cst.Call) -> Optional[list[str]]:
+    """``self.heads = map_values(make, sizes)`` with ``map_values`` a function of the file
+    whose every ``return`` is a dict keyed by dotless names: a dict literal, a comprehension
+    whose keys :func:`_keys_are_names` accepts, or a comprehension over one of its
+    arguments' keys (``{k: fn(v) for k, v in table.items()}``), whose keys are then those
+    of the dict the call passes, which must be a literal keyed by names or an argument of
+    the caller whose default (or ``x = x or {...}``) is one. The arguments the keys come
+    from (empty when every key is seen), or None."""
+    if not isinstance(call.func, cst.Name) or any(arg.star for arg in call.args):
+        return None
+    function = ctx.functions.get(call.func.value)
+    if function is None:
+        return None
+    returns = _returns(function)
+    if not returns:
+        return None
+    from torchlint.fixes.guards import _binds
+
+    params = [*function.params.posonly_params, *function.params.params]
+    used: list[str] = []
+    for returned in returns:
+        if isinstance(returned, (cst.Dict, cst.DictComp)) and _keys_are_names(returned):
+            continue
+        source = _keyed_by_argument(returned)
+        if source is None or _binds(function.body, source):
+            return None
+        position = next((i for i, p in enumerate(params) if p.name.value == source), None)
+        given = None
+        for index, arg in enumerate(call.args):
+            if arg.keyword is not None and arg.keyword.value == source or arg.keyword is None and index == position:
+                given = arg.value
+        if given is None:
+            return None
+        names = _named_dict(ctx, call, given)
+        if names is None:
+            return None
+        used.extend(n for n in names if n not in used)
+    return used
+
+
+def _returns(function: cst.FunctionDef) -> list[cst.BaseExpression]:
+    """The values of the function's own ``return`` statements (not of nested functions);
+    empty when one returns nothing."""
+    found: list = []
+    bare = False
+
+    class Returns(walk.Visitor):
+        def visit_FunctionDef(self, node):
+            return node is function
+
+        def visit_Lambda(self, node):
+            return False
+
+        def visit_Return(self, node):
+            nonlocal bare
+            if node.value is None:
+                bare = True
+            else:
+                found.append(node.value)
+
+    walk.visit(function, Returns())
+    return [] if bare else found
+
+
+def _keyed_by_argument(value: cst.BaseExpression) -> Optional[str]:
+    """``{k: ... for k, v in table.items()}``, ``{k: ... for k in table}`` or
+    ``{k: ... for k in table.keys()}``: the name (``table``) whose keys become the keys."""
+    if not isinstance(value, cst.DictComp) or not isinstance(value.key, cst.Name):
+        return None
+    comp = value.for_in
+    if comp.inner_for_in is not None or comp.ifs:
+        return None  # keys filtered or combined: still names, but fewer checks to rely on
+    target, iterable = comp.target, comp.iter
+    key = value.key.value
+    if isinstance(iterable, cst.Name) and isinstance(target, cst.Name) and target.value == key:
+        return iterable.value
+    if isinstance(iterable, cst.Call) and not iterable.args and isinstance(iterable.func, cst.Attribute) and \
+            isinstance(iterable.func.value, cst.Name):
+        method = iterable.func.attr.value
+        if method == "keys" and isinstance(target, cst.Name) and target.value == key:
+            return iterable.func.value.value
+        if method == "items" and isinstance(target, cst.Tuple) and len(target.elements) == 2 and \
+                isinstance(target.elements[0].value, cst.Name) and target.elements[0].value.value == key:
+            return iterable.func.value.value
+    return None
+
+
+def _literal_names_dict(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Dict) and bool(node.elements) and all(
+        isinstance(e, cst.DictElement) and _dotless_literal(e.key) for e in node.elements)
+
+
+def _named_dict(ctx, call: cst.Call, given: cst.BaseExpression) -> Optional[list[str]]:
+    """Is ``given`` (passed by ``call``) a dict keyed by names? A literal ([]), or an
+    argument of the calling function, never rebound but as ``x = x or {...}``, whose
+    default (or that fallback) is a literal keyed by names ([its name]); else None."""
+    if _literal_names_dict(given):
+        return []
+    if not isinstance(given, cst.Name):
+        return None
+    function = _enclosing_function(ctx, call)
+    if function is None:
+        return None
+    params = function.params
+    param = next((p for p in (*params.posonly_params, *params.params, *params.kwonly_params)
+                  if p.name.value == given.value), None)
+    if param is None:
+        return None
+    fallbacks = [param.default] if param.default is not None and not _is_none(param.default) else []
+    stores: list = []
+
+    class Stores(walk.Visitor):
+        def visit_FunctionDef(self, node):
+            return node is function
+
+        def visit_Assign(self, node):
+            if any(isinstance(t.target, cst.Name) and t.target.value == given.value for t in node.targets):
+                stores.append(node)
+
+    walk.visit(function, Stores())
+    for store in stores:
+        value = store.value
+        if not (len(store.targets) == 1 and isinstance(value, cst.BooleanOperation) and
+                isinstance(value.operator, cst.Or) and isinstance(value.left, cst.Name) and
+                value.left.value == given.value):
+            return None
+        fallbacks.append(value.right)
+    if not fallbacks or not all(_literal_names_dict(f) for f in fallbacks):
+        return None
+    if _binds_otherwise(function, given.value, stores):
+        return None  # a loop target, a `with` name, another kind of store
+    return [given.value]
+
+
+def _binds_otherwise(function: cst.FunctionDef, name: str, stores: list) -> bool:
+    """Is ``name`` bound in ``function`` other than by the assignments ``stores``?"""
+    from torchlint.fixes.guards import _binds
+
+    class Strip(cst.CSTTransformer):
+        def leave_Assign(self, original, updated):
+            if any(original is s for s in stores):
+                return updated.with_changes(targets=[cst.AssignTarget(cst.Name("_"))])
+            return updated
+
+    return _binds(function.body.visit(Strip()), name)
+
+
+# -- why a dict is not wrapped ----------------------------------------------------------------
+
+def wrap_refusal(ctx, event: AttrAssign, wrapper: str) -> Optional[str]:
+    """Why the dict ``event`` stores gets no wrap, when its keys are the reason (for the
+    finding's help): ints that code of the file sees as ints (``{**self.x}``,
+    ``.items()``, a lookup by a key that may not be an int), a key ``nn.ModuleDict``
+    rejects, or keys nothing shows to be names. None for any other reason."""
+    if event.value.container != "dict":
+        return None
+    stores = _stores(ctx, event.name, event.target)
+    if stores is None or stores[1] or stores[2]:
+        return None
+    first = stores[0]
+    value = first.value
+    keys: list[tuple[cst.BaseExpression, set, set]] = []  # each key with the int and name loop variables it sees
+    if isinstance(value, cst.DictComp):
+        ints, names = _loop_names(value.for_in)
+        keys.append((value.key, ints, names))
+    elif isinstance(value, cst.Dict) and not value.elements or \
+            isinstance(value, cst.Call) and not value.args and code(ctx, value.func) == "dict":
+        if _calls_on(ctx, event.name, value) & {"update", "setdefault"}:
+            return None
+        keys = _fill_keys(ctx, event.name)
+    if not keys:
+        return None
+    if all(_int_like(key, ints) for key, ints, _ in keys):
+        why: list = []
+        if _int_keys(ctx, event.name, first, value, why) is not None or not why:
+            return None
+        line = ctx.position(why[0]).start.line
+        return (f"its keys are ints, which `nn.{wrapper}` does not take (only strings without dots), and line {line} "
+                "uses the dict in a way that would see them turned into strings (`str(k)`)")
+    for key, _, _ in keys:
+        if isinstance(key, (cst.SimpleString, cst.ConcatenatedString)) and not _dotless_literal(key):
+            return (f"its key {code(ctx, key)} is one `nn.{wrapper}` rejects (empty, with a `.`, or the name of one "
+                    "of its attributes)")
+    unseen = [key for key, ints, names in keys if not _string_key(key, ints, names)]
+    if not unseen:
+        return None
+    return (f"`nn.{wrapper}` takes only strings without dots as keys, and nothing here shows that its keys "
+            f"(`{code(ctx, unseen[0])}`) are such names")
+
+
+def _fill_keys(ctx, name: str) -> list:
+    """The keys of every ``<x>.<name>[key] = ...`` store in the file, each with the int and
+    name loop variables around it."""
+    keys: list = []
+    loops: list[cst.For] = []
+
+    class Keys(walk.Visitor):
+        def visit_For(self, node):
+            loops.append(node)
+
+        def leave_For(self, node):
+            loops.pop()
+
+        def visit_Assign(self, node):
+            for target in node.targets:
+                subscript = target.target
+                if isinstance(subscript, cst.Subscript) and isinstance(subscript.value, cst.Attribute) and \
+                        subscript.value.attr.value == name and len(subscript.slice) == 1 and \
+                        isinstance(subscript.slice[0].slice, cst.Index):
+                    ints, names = set(), set()
+                    for loop in loops:
+                        more_ints, more_names = _loop_names(cst.CompFor(target=loop.target, iter=loop.iter))
+                        ints |= more_ints
+                        names |= more_names
+                    keys.append((subscript.slice[0].slice.value, ints, names))
+
+    walk.visit(ctx.module, Keys())
+    return keys
+
+
+def with_refusal(ctx, event: AttrAssign, dict_wrapper: str, wrap: Optional[Fix], advice: str) -> str:
+    """``advice``, and when there is no wrap because of the dict's keys, why."""
+    if wrap is not None:
+        return advice
+    reason = wrap_refusal(ctx, event, dict_wrapper)
+    return f"{advice} (no automatic fix: {reason})" if reason else advice
