@@ -153,3 +153,37 @@ def test_messages_say_what_the_callers_decide(tmp_path):
     [returned] = _tl007_fix_messages(tmp_path, source(
         "sizes=None", "sizes = sizes or {'enc': 2, 'dec': 3}\nself.a = map_values(lambda w: Block(w), sizes)\n"))
     assert "its keys come from `sizes`" in returned
+
+
+def _tl00x_help(tmp_path, text: str, code: str = "TL007") -> list:
+    import json
+    import subprocess
+    import sys
+
+    (tmp_path / "model.py").write_text(text)
+    out = subprocess.run([sys.executable, "-m", "torchlint", "--no-cache", "--exit-zero", "--output-format", "json",
+                          str(tmp_path / "model.py")], capture_output=True, text=True).stdout
+    return [(d["help"], d["fix"]) for d in json.loads(out) if d["code"] == code]
+
+
+@pytest.mark.parametrize("body,reason", [
+    # int keys the file reads as ints: `str(k)` would break the unpacking below
+    ("self.a = {}\nfor i in range(n):\n    self.a[i] = Block(d)\nself.b = {**self.a}\n",
+     "its keys are ints, which `nn.ModuleDict` does not take (only strings without dots), and line 30 uses the dict"),
+    ("self.a = {i: Block(d) for i in range(n)}\nfor k, v in self.a.items():\n    v.fc.reset_parameters()\n",
+     "its keys are ints, which `nn.ModuleDict` does not take (only strings without dots), and line 28 uses the dict"),
+    ("self.a = {}\nself.a['enc.x'] = Block(d)\n", "its key 'enc.x' is one `nn.ModuleDict` rejects"),
+    ("self.a = {task: Block(d) for task in sizes}\n",
+     "nothing here shows that its keys (`task` from `sizes`) are such names"),
+    ("self.a = {}\nfor k in sizes:\n    self.a[k] = Block(d)\n", "nothing here shows that its keys (`k`) are such names"),
+])
+def test_dict_refusal_says_why(tmp_path, body, reason):
+    [(help_text, fix)] = _tl00x_help(tmp_path, source("sizes=None", body))
+    assert fix is None
+    assert "(no automatic fix: " in help_text and reason in help_text, help_text
+
+
+def test_nested_parameters_refusal_says_nothing_about_keys(tmp_path):
+    body = "self.a = {'x': [nn.Parameter(torch.ones(1))], 'y.z': [nn.Parameter(torch.ones(1))]}\n"
+    for help_text, fix in _tl00x_help(tmp_path, source("sizes=None", body), "TL008"):
+        assert fix is None and "its key 'y.z'" in help_text

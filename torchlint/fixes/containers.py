@@ -1021,6 +1021,10 @@ def wrap_refusal(ctx, event: AttrAssign, wrapper: str) -> Optional[str]:
     if isinstance(value, cst.DictComp):
         ints, names = _loop_names(value.for_in)
         keys.append((value.key, ints, names))
+    elif isinstance(value, cst.Dict) and value.elements:
+        if not all(isinstance(e, cst.DictElement) for e in value.elements):
+            return None  # `**other`: keys unseen, and said no more precisely
+        keys = [(e.key, set(), set()) for e in value.elements]
     elif isinstance(value, cst.Dict) and not value.elements or \
             isinstance(value, cst.Call) and not value.args and code(ctx, value.func) == "dict":
         if _calls_on(ctx, event.name, value) & {"update", "setdefault"}:
@@ -1042,8 +1046,12 @@ def wrap_refusal(ctx, event: AttrAssign, wrapper: str) -> Optional[str]:
     unseen = [key for key, ints, names in keys if not _string_key(key, ints, names)]
     if not unseen:
         return None
+    source = ""
+    if isinstance(value, cst.DictComp) and isinstance(value.key, cst.Name) and \
+            isinstance(value.for_in.target, cst.Name) and value.for_in.target.value == value.key.value:
+        source = f" from `{' '.join(code(ctx, value.for_in.iter).split())}`"
     return (f"`nn.{wrapper}` takes only strings without dots as keys, and nothing here shows that its keys "
-            f"(`{code(ctx, unseen[0])}`) are such names")
+            f"(`{code(ctx, unseen[0])}`{source}) are such names")
 
 
 def _fill_keys(ctx, name: str) -> list:
