@@ -77,8 +77,14 @@ def wrap_container_fix(ctx, event: AttrAssign, list_wrapper: str, dict_wrapper: 
     if handed_in is not None:
         if list_wrapper != "ModuleList" or not handed_in.fits(event.value):
             return None  # collections of Modules only: the annotation is all we know of the items
-    elif not _only(event.value, _ITEM_KIND[list_wrapper]):
-        return None  # the wrapper would reject (or silently change) some of the contents
+    nested: Optional[list] = None  # the inner containers' nodes, each with its wrapper
+    if handed_in is None and not _only(event.value, _ITEM_KIND[list_wrapper]):
+        # `[[Block(d), Block(d)] for _ in range(n)]`, `self.x[k] = {"w": nn.Parameter(...)}`:
+        # Module wrappers outside, the item kind's wrappers inside
+        nested = _nested(ctx, event, first, list_wrapper, dict_wrapper)
+        if nested is None:
+            return None  # the wrapper would reject (or silently change) some of the contents
+        wrapper = "ModuleDict" if container == "dict" else "ModuleList"
     argument_keys: list[str] = []
     int_keys: Optional[list] = None
     if handed_in is not None:
@@ -103,6 +109,15 @@ def wrap_container_fix(ctx, event: AttrAssign, list_wrapper: str, dict_wrapper: 
                                                              or _ordered_dict(value))
     )
     contents = ctx.source_of(value)
+    inner_edits = []
+    if nested:
+        whole = ctx.position(value)
+        inside = [(node, inner) for node, inner in nested if _inside(ctx.position(node), whole)]
+        if inside and int_keys is not None and isinstance(value, cst.DictComp):
+            return None  # two splices into one comprehension: not worth the risk
+        contents = _spliced(ctx, value, [(node, _wrapped(ctx, nn, inner, node)) for node, inner in inside])
+        inner_edits = [replace(ctx, node, _wrapped(ctx, nn, inner, node)) for node, inner in nested
+                       if (node, inner) not in inside]
     if isinstance(value, cst.Tuple):
         contents = f"[{contents}]"  # the tuple's elements, without its parentheses: one argument
     new = f"{nn}.{wrapper}()" if empty else f"{nn}.{wrapper}({contents})"
@@ -113,7 +128,7 @@ def wrap_container_fix(ctx, event: AttrAssign, list_wrapper: str, dict_wrapper: 
         contents = (text_between(ctx, whole.start, key.start) + f"str({ctx.source_of(value.key)})"
                     + text_between(ctx, key.end, whole.end))
         new = f"{nn}.{wrapper}({contents})"
-    edits = [replace(ctx, value, new)]
+    edits = [replace(ctx, value, new), *inner_edits]
     for node in int_keys or ():
         text = ctx.source_of(node)
         edits.append(replace(ctx, node, f'"{int(text)}"' if isinstance(node, cst.Integer) and text.isdigit()
@@ -129,7 +144,7 @@ def wrap_container_fix(ctx, event: AttrAssign, list_wrapper: str, dict_wrapper: 
         from torchlint.fixes.buffers import move_below_super
 
         statement = single_assignment(event)
-        if statement is not first or concatenations or others or not isinstance(statement, cst.Assign):
+        if statement is not first or concatenations or others or inner_edits or not isinstance(statement, cst.Assign):
             return None
         moved = move_below_super(ctx, info, statement, f"{code(ctx, event.target)} = {new}")
         if moved is None:
@@ -140,7 +155,8 @@ def wrap_container_fix(ctx, event: AttrAssign, list_wrapper: str, dict_wrapper: 
         f"Wrap it in `{nn}.{wrapper}`{'' if in_place else where} (registers the contents: adds `state_dict` keys "
         "older checkpoints lack)" + _others_note(ctx, event, first, others) + (where if in_place else "")
         + (handed_in.note(wrapper) if handed_in is not None else _argument_keys_note(argument_keys, wrapper))
-        + (_int_keys_note(event.name) if int_keys is not None else ""),
+        + (_int_keys_note(event.name) if int_keys is not None else "")
+        + (_nested_note(nn, nested, list_wrapper) if nested else ""),
         *edits,
         *imports,
     )
@@ -1090,3 +1106,149 @@ def with_refusal(ctx, event: AttrAssign, dict_wrapper: str, wrap: Optional[Fix],
         return advice
     reason = wrap_refusal(ctx, event, dict_wrapper)
     return f"{advice} (no automatic fix: {reason})" if reason else advice
+
+
+# -- containers of containers ---------------------------------------------------------------------
+
+_INNER = {"ModuleList": ("ModuleList", "ModuleDict"), "ParameterList": ("ParameterList", "ParameterDict")}
+
+
+def _nested(ctx, event: AttrAssign, first: cst.Assign, list_wrapper: str, dict_wrapper: str) -> Optional[list]:
+    """A container whose every item is a literal or comprehension container of the item
+    kind (``[[Block(d), Block(d)] for _ in range(n)]``, ``self.x[k] = {"w": nn.Parameter(t)}``,
+    ``self.x.append([p, q])``), written in the first store or as the value of a fill of
+    the attribute (``self.x[k] = ...``, ``self.x.append(...)``): each inner node with the
+    wrapper it gets (a dict's keys must be names). None when anything else is in it, or
+    when code of the file calls a method on an item (``self.x[i].insert(...)``, also
+    through a local or loop name bound to one) that the inner wrapper lacks."""
+    kind = _ITEM_KIND[list_wrapper]
+    container = event.value
+    if container.open or not container.items:
+        return None
+    allowed = _fill_values(ctx, event.name) | {id(n) for n in walk.nodes(first.value)}
+    found: list = []
+    seen: set[int] = set()
+    for item in container.items:
+        node = item.node
+        if item.kind is not Kind.CONTAINER or item.open or item.container not in ("list", "tuple", "dict") or \
+                not _only(item, kind) or node is None or id(node) not in allowed:
+            return None
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if item.container == "dict":
+            if not isinstance(node, (cst.Dict, cst.DictComp)) or not _keys_are_names(node):
+                return None
+            found.append((node, dict_wrapper))
+        elif isinstance(node, (cst.List, cst.Tuple, cst.ListComp)):
+            found.append((node, list_wrapper))
+        else:
+            return None
+    wrappers = {inner for _, inner in found}
+    allowed_methods = frozenset().union(*(_METHODS[w] for w in wrappers)) if len(wrappers) == 1 else \
+        _METHODS[list_wrapper] & _METHODS[dict_wrapper]
+    if _item_calls(ctx, event.name) - allowed_methods - MODULE_API:
+        return None
+    return found
+
+
+def _fill_values(ctx, name: str) -> set[int]:
+    """ids of the values put into ``<x>.<name>`` by ``<x>.<name>[k] = v`` or
+    ``<x>.<name>.append(v)`` in the file."""
+    found: set[int] = set()
+
+    class Fills(walk.Visitor):
+        def visit_Assign(self, node):
+            if len(node.targets) == 1:
+                target = node.targets[0].target
+                if isinstance(target, cst.Subscript) and isinstance(target.value, cst.Attribute) and \
+                        target.value.attr.value == name:
+                    found.add(id(node.value))
+
+        def visit_Call(self, node):
+            func = node.func
+            if isinstance(func, cst.Attribute) and func.attr.value == "append" and len(node.args) == 1 and \
+                    isinstance(func.value, cst.Attribute) and func.value.attr.value == name:
+                found.add(id(node.args[0].value))
+
+    walk.visit(ctx.module, Fills())
+    return found
+
+
+def _item_calls(ctx, name: str) -> set[str]:
+    """Methods the file calls on an item of ``<x>.<name>``: ``self.x[k].m(...)``, or
+    ``v.m(...)`` with ``v`` bound in the same function by ``v = self.x[k]`` or by a loop
+    over ``self.x``, ``self.x.values()`` or ``self.x.items()``."""
+    methods: set[str] = set()
+
+    def item_of(node) -> bool:
+        return isinstance(node, cst.Subscript) and isinstance(node.value, cst.Attribute) and node.value.attr.value == name
+
+    def iterated(node) -> bool:
+        if isinstance(node, cst.Attribute) and node.attr.value == name:
+            return True
+        return isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and \
+            node.func.attr.value in ("values", "items") and isinstance(node.func.value, cst.Attribute) and \
+            node.func.value.attr.value == name
+
+    class Calls(walk.Visitor):
+        def __init__(self):
+            self.aliases: list[set[str]] = [set()]
+
+        def visit_FunctionDef(self, node):
+            self.aliases.append(set())
+
+        def leave_FunctionDef(self, node):
+            self.aliases.pop()
+
+        def visit_Assign(self, node):
+            if item_of(node.value):
+                for target in node.targets:
+                    if isinstance(target.target, cst.Name):
+                        self.aliases[-1].add(target.target.value)
+
+        def visit_For(self, node):
+            if iterated(node.iter):
+                target = node.target
+                if isinstance(target, cst.Tuple) and len(target.elements) == 2:
+                    target = target.elements[1].value
+                if isinstance(target, cst.Name):
+                    self.aliases[-1].add(target.value)
+
+        def visit_Call(self, node):
+            func = node.func
+            if isinstance(func, cst.Attribute) and (
+                    item_of(func.value) or isinstance(func.value, cst.Name) and func.value.value in self.aliases[-1]):
+                methods.add(func.attr.value)
+
+    walk.visit(ctx.module, Calls())
+    return methods
+
+
+def _wrapped(ctx, nn: str, wrapper: str, node: cst.BaseExpression) -> str:
+    text = ctx.source_of(node)
+    return f"{nn}.{wrapper}([{text}])" if isinstance(node, cst.Tuple) else f"{nn}.{wrapper}({text})"
+
+
+def _spliced(ctx, outer: cst.CSTNode, replacements: list) -> str:
+    """The source of ``outer`` with each ``(inner node, text)`` put in place of the node."""
+    whole = ctx.position(outer)
+    if not replacements:
+        return ctx.source_of(outer)
+    ordered = sorted(replacements, key=lambda r: (ctx.position(r[0]).start.line, ctx.position(r[0]).start.column))
+    pieces, at = [], whole.start
+    for node, text in ordered:
+        span = ctx.position(node)
+        pieces += [text_between(ctx, at, span.start), text]
+        at = span.end
+    pieces.append(text_between(ctx, at, whole.end))
+    return "".join(pieces)
+
+
+def _nested_note(nn: str, nested: list, list_wrapper: str) -> str:
+    inner = sorted({wrapper for _, wrapper in nested})
+    names = " / ".join(f"`{nn}.{w}`" for w in inner)
+    text = f"; each inner container becomes a {names} inside it"
+    if list_wrapper == "ParameterList":
+        text += " (which turns a plain tensor later stored in it into a Parameter)"
+    return text
