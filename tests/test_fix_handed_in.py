@@ -135,6 +135,13 @@ def test_declined(tmp_path, signature, body):
     assert fixed(tmp_path, before, unsafe=True) == before
 
 
+def test_declined_when_called_as_a_module(tmp_path):
+    # the callers may hand in an `nn.Sequential` that the annotation does not show
+    before = source("stages: Sequence[Block]", "self.a = stages\n").replace("        return x\n", "        return self.a(x)\n")
+    assert _tl007_fix_messages(tmp_path, before) == [None]
+    assert fixed(tmp_path, before, unsafe=True) == before
+
+
 def _tl007_fix_messages(tmp_path, text: str) -> list:
     from torchlint import engine
     from torchlint.config import load_settings

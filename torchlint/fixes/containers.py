@@ -77,6 +77,8 @@ def wrap_container_fix(ctx, event: AttrAssign, list_wrapper: str, dict_wrapper: 
     if handed_in is not None:
         if list_wrapper != "ModuleList" or not handed_in.fits(event.value):
             return None  # collections of Modules only: the annotation is all we know of the items
+        if _called_directly(ctx, event.name):
+            return None  # `self.stages(x)`: the callers may pass a callable container (`nn.Sequential`)
     nested: Optional[list] = None  # the inner containers' nodes, each with its wrapper
     if handed_in is None and not _only(event.value, _ITEM_KIND[list_wrapper]):
         # `[[Block(d), Block(d)] for _ in range(n)]`, `self.x[k] = {"w": nn.Parameter(...)}`:
@@ -1252,3 +1254,18 @@ def _nested_note(nn: str, nested: list, list_wrapper: str) -> str:
     if list_wrapper == "ParameterList":
         text += " (which turns a plain tensor later stored in it into a Parameter)"
     return text
+
+
+def _called_directly(ctx, name: str) -> bool:
+    """Does the file call ``<x>.<name>(...)`` itself (as a Module would be called)?"""
+    found = False
+
+    class Calls(walk.Visitor):
+        def visit_Call(self, node):
+            nonlocal found
+            func = node.func
+            found = found or isinstance(func, cst.Attribute) and func.attr.value == name and \
+                isinstance(func.value, cst.Name) and func.value.value == "self"
+
+    walk.visit(ctx.module, Calls())
+    return found
