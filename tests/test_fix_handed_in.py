@@ -86,6 +86,8 @@ GOLDEN = [
      "", "a.dec.fc.weight"),
     ("sizes={'enc': 2}", "self.a = map_values(lambda w: Block(w), table=sizes)\n",
      "self.a = nn.ModuleDict(map_values(lambda w: Block(w), table=sizes))\n", "", "a.enc.fc.weight"),
+    ("*, sizes=dict(enc=2, dec=3)", "self.a = map_values(lambda w: Block(w), sizes)\n",
+     "self.a = nn.ModuleDict(map_values(lambda w: Block(w), sizes))\n", "", "a.enc.fc.weight"),
     ("sizes=None", "self.a = numbered(lambda: Block(d), n)\n", "self.a = nn.ModuleDict(numbered(lambda: Block(d), n))\n",
      "", "a.h2.fc.weight"),
 ]
@@ -124,6 +126,7 @@ DECLINED = [
     ("sizes=None", "self.a = {w: Block(w) for w in (2, 3)}\n"),
     ("sizes=None", "self.a = map_values(lambda w: Block(w), sizes)\n"),
     ("sizes=None", "self.a = map_values(lambda w: Block(w), {2: 2, 'x.y': 3})\n"),
+    ("sizes=dict(keys=2)", "self.a = map_values(lambda w: Block(w), sizes)\n"),  # a ModuleDict method's name
     ("sizes=None", "sizes = sizes or {'enc': 2}\nfor k in ('a', 'b'):\n    sizes = {k: 1}\n"
                    "self.a = map_values(lambda w: Block(w), sizes)\n"),
 ]

@@ -40,6 +40,15 @@ GOLDEN = [
      "self.a = nn.ModuleDict()\nfor i in range(n):\n"
      "    self.a[str(i)] = nn.ParameterDict({'w': nn.Parameter(torch.ones(d)), 'b': nn.Parameter(torch.ones(d))})\n",
      "a.2.b"),
+    # a row grown in a local and then put in: wrapped where it goes in
+    ("self.a = []\nfor _ in range(n):\n    row = []\n    for _ in range(2):\n        row.append(Block(d))\n"
+     "    self.a.append(row)\n",
+     "self.a = nn.ModuleList()\nfor _ in range(n):\n    row = []\n    for _ in range(2):\n        row.append(Block(d))\n"
+     "    self.a.append(nn.ModuleList(row))\n", "a.2.1.fc.weight"),
+    ("self.a = {}\nfor i in range(n):\n    ps = [nn.Parameter(torch.ones(d))]\n    ps.append(nn.Parameter(torch.zeros(d)))\n"
+     "    self.a[f'r{i}'] = ps\n",
+     "self.a = nn.ModuleDict()\nfor i in range(n):\n    ps = [nn.Parameter(torch.ones(d))]\n"
+     "    ps.append(nn.Parameter(torch.zeros(d)))\n    self.a[f'r{i}'] = nn.ParameterList(ps)\n", "a.r2.1"),
     ("self.a = {}\nfor k in ('x', 'y'):\n    self.a[k] = [Block(d) for _ in range(n)]\n",
      "self.a = nn.ModuleDict()\nfor k in ('x', 'y'):\n    self.a[k] = nn.ModuleList([Block(d) for _ in range(n)])\n",
      "a.y.2.fc.weight"),
@@ -91,6 +100,10 @@ DECLINED = [
     "self.a = [{'w.x': nn.Parameter(torch.ones(d))} for _ in range(n)]\n",
     # an inner list built elsewhere (a local that may change later)
     "row = [Block(d)]\nself.a = [row, row]\nrow.append(Block(d))\n",
+    # a local row used after it is put in (the wrapper would copy it without the later items)
+    "self.a = []\nfor _ in range(n):\n    row = []\n    self.a.append(row)\n    row.append(Block(d))\n",
+    "self.a = []\nrow = []\nfor _ in range(n):\n    row.append(Block(d))\n    self.a.append(row)\n",
+    "self.a = []\nfor _ in range(n):\n    row = [Block(d)]\n    self.a.append(row)\nself.width = len(row)\n",
     # a Parameter next to a list of them: no single wrapper holds both
     "self.a = [nn.Parameter(torch.ones(d)), [nn.Parameter(torch.ones(d))]]\n",
 ]

@@ -962,6 +962,11 @@ def _keyed_by_argument(value: cst.BaseExpression) -> Optional[str]:
 
 
 def _literal_names_dict(node: cst.BaseExpression) -> bool:
+    """``{"human": 5, "mouse": 3}`` or ``dict(human=5, mouse=3)``: keys a registering dict takes."""
+    if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "dict":
+        return bool(node.args) and all(
+            arg.keyword is not None and not arg.star and arg.keyword.value not in _DICT_ATTRIBUTES
+            and not arg.keyword.value.startswith("_") for arg in node.args)
     return isinstance(node, cst.Dict) and bool(node.elements) and all(
         isinstance(e, cst.DictElement) and _dotless_literal(e.key) for e in node.elements)
 
@@ -1133,11 +1138,19 @@ def _nested(ctx, event: AttrAssign, first: cst.Assign, list_wrapper: str, dict_w
     for item in container.items:
         node = item.node
         if item.kind is not Kind.CONTAINER or item.open or item.container not in ("list", "tuple", "dict") or \
-                not _only(item, kind) or node is None or id(node) not in allowed:
+                not _only(item, kind) or node is None:
             return None
+        if id(node) not in allowed:
+            row = _local_row(ctx, event.name, node) if item.container in ("list", "tuple") else None
+            if row is None:
+                return None
+            node = row  # `ufs = []; ufs.append(...); self.x.append(ufs)`: wrapped where it goes in
         if id(node) in seen:
             continue
         seen.add(id(node))
+        if node is not item.node:
+            found.append((node, list_wrapper))
+            continue
         if item.container == "dict":
             if not isinstance(node, (cst.Dict, cst.DictComp)) or not _keys_are_names(node):
                 return None
@@ -1269,3 +1282,71 @@ def _called_directly(ctx, name: str) -> bool:
 
     walk.visit(ctx.module, Calls())
     return found
+
+
+def _local_row(ctx, name: str, node: cst.BaseExpression) -> Optional[cst.Name]:
+    """``row = []`` (or a list literal or comprehension: ``node``), grown in place and then
+    put into ``<x>.<name>`` by ``.append(row)`` or ``[k] = row`` in the same block: the
+    ``row`` at that fill, to wrap there. Only when every use of ``row`` in the function
+    lies between its binding and that fill, so that the wrapper, which copies the list, sees
+    every item and nothing changes the list afterwards (a loop binds a fresh one first)."""
+    if not isinstance(node, (cst.List, cst.ListComp, cst.Tuple)):
+        return None
+    function = _enclosing_function(ctx, node)
+    if function is None:
+        return None
+    binding = fill = None
+
+    class Find(walk.Visitor):
+        def visit_IndentedBlock(self, block):
+            nonlocal binding, fill
+            for index, statement in enumerate(block.body):
+                if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+                    continue
+                small = statement.body[0]
+                if isinstance(small, cst.Assign) and small.value is node and len(small.targets) == 1 and \
+                        isinstance(small.targets[0].target, cst.Name):
+                    binding = (block, index, small.targets[0].target.value)
+
+    walk.visit(function, Find())
+    if binding is None:
+        return None
+    block, start, local = binding
+    for statement in block.body[start + 1:]:
+        if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+            continue
+        small = statement.body[0]
+        given = None
+        if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
+            call = small.value
+            func = call.func
+            if isinstance(func, cst.Attribute) and func.attr.value == "append" and len(call.args) == 1 and \
+                    isinstance(func.value, cst.Attribute) and func.value.attr.value == name:
+                given = call.args[0].value
+        elif isinstance(small, cst.Assign) and len(small.targets) == 1:
+            target = small.targets[0].target
+            if isinstance(target, cst.Subscript) and isinstance(target.value, cst.Attribute) and \
+                    target.value.attr.value == name:
+                given = small.value
+        if isinstance(given, cst.Name) and given.value == local:
+            fill = (statement, given)
+            break
+    if fill is None:
+        return None
+    first_line = ctx.position(block.body[start])
+    last_line = ctx.position(fill[0])
+    for use in walk.nodes(function):
+        if isinstance(use, cst.Attribute):
+            continue
+        if isinstance(use, cst.Name) and use.value == local:
+            where = ctx.position(use)
+            if not _inside(where, _Span(first_line.start, last_line.end)):
+                return None
+    if any(isinstance(n, cst.Attribute) and n.attr.value == local for n in walk.nodes(function)):
+        return None  # `x.row`: the name walk above counts attribute names too; stay simple
+    return fill[1]
+
+
+class _Span:
+    def __init__(self, start, end):
+        self.start, self.end = start, end
