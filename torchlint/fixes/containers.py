@@ -57,17 +57,44 @@ def wrap_container_fix(ctx, event: AttrAssign, list_wrapper: str, dict_wrapper: 
     if container is None and isinstance(value, cst.Name) and event.value.container in ("list", "tuple") and \
             first is single_assignment(event):
         container = "list"  # `blocks = []; blocks.append(...); self.blocks = blocks`
+    handed_in = _argument_collection(ctx, first, event.value)
+    returned_keys: Optional[list[str]] = None  # a dict a helper returns: the arguments its keys come from
+    if handed_in is not None:
+        container = handed_in.container
+    elif container is None and isinstance(value, cst.Call) and not event.value.open:
+        # `self.heads = build_heads(...)`: a container a helper (or a call like `sorted`) returns
+        if event.value.container in ("list", "tuple"):
+            container = "list"
+        elif event.value.container == "dict":
+            returned_keys = _returned_dict_keys(ctx, value)
+            container = "dict" if returned_keys is not None else None
     if container is None or event.value.container not in ("list", "tuple", "dict", "") or \
             (container == "dict") != (event.value.container == "dict"):
         return None
     if concatenations and container == "dict":
         return None
     wrapper = dict_wrapper if container == "dict" else list_wrapper
-    if not _only(event.value, _ITEM_KIND[list_wrapper]):
-        return None  # the wrapper would reject (or silently change) some of the contents
+    if handed_in is not None:
+        if list_wrapper != "ModuleList" or not handed_in.fits(event.value):
+            return None  # collections of Modules only: the annotation is all we know of the items
+        if _called_directly(ctx, event.name):
+            return None  # `self.stages(x)`: the callers may pass a callable container (`nn.Sequential`)
+    nested: Optional[list] = None  # the inner containers' nodes, each with its wrapper
+    if handed_in is None and not _only(event.value, _ITEM_KIND[list_wrapper]):
+        # `[[Block(d), Block(d)] for _ in range(n)]`, `self.x[k] = {"w": nn.Parameter(...)}`:
+        # Module wrappers outside, the item kind's wrappers inside
+        nested = _nested(ctx, event, first, list_wrapper, dict_wrapper)
+        if nested is None:
+            return None  # the wrapper would reject (or silently change) some of the contents
+        wrapper = "ModuleDict" if container == "dict" else "ModuleList"
     argument_keys: list[str] = []
     int_keys: Optional[list] = None
-    if container == "dict" and not (_keys_are_names(value) or _filled_with_names(ctx, event.name, value)):
+    if handed_in is not None:
+        if container == "dict":
+            argument_keys = [handed_in.name]  # `Dict[str, Block]`: string keys, as the callers pass them
+    elif returned_keys is not None:
+        argument_keys = returned_keys
+    elif container == "dict" and not (_keys_are_names(value) or _filled_with_names(ctx, event.name, value)):
         argument_keys = _keys_from_arguments(ctx, event.name, value)
         if not argument_keys:
             int_keys = None if (others or concatenations) else _int_keys(ctx, event.name, first, value)
@@ -84,15 +111,26 @@ def wrap_container_fix(ctx, event: AttrAssign, list_wrapper: str, dict_wrapper: 
                                                              or _ordered_dict(value))
     )
     contents = ctx.source_of(value)
+    inner_edits = []
+    if nested:
+        whole = ctx.position(value)
+        inside = [(node, inner) for node, inner in nested if _inside(ctx.position(node), whole)]
+        if inside and int_keys is not None and isinstance(value, cst.DictComp):
+            return None  # two splices into one comprehension: not worth the risk
+        contents = _spliced(ctx, value, [(node, _wrapped(ctx, nn, inner, node)) for node, inner in inside])
+        inner_edits = [replace(ctx, node, _wrapped(ctx, nn, inner, node)) for node, inner in nested
+                       if (node, inner) not in inside]
     if isinstance(value, cst.Tuple):
         contents = f"[{contents}]"  # the tuple's elements, without its parentheses: one argument
     new = f"{nn}.{wrapper}()" if empty else f"{nn}.{wrapper}({contents})"
+    if handed_in is not None and handed_in.may_be_none:
+        new = f"{new} if {contents} is not None else None"  # None stays None (`if self.heads is None` checks)
     if int_keys is not None and isinstance(value, cst.DictComp):  # `{str(i): ...}` inside the wrapped text
         key, whole = ctx.position(value.key), ctx.position(value)
         contents = (text_between(ctx, whole.start, key.start) + f"str({ctx.source_of(value.key)})"
                     + text_between(ctx, key.end, whole.end))
         new = f"{nn}.{wrapper}({contents})"
-    edits = [replace(ctx, value, new)]
+    edits = [replace(ctx, value, new), *inner_edits]
     for node in int_keys or ():
         text = ctx.source_of(node)
         edits.append(replace(ctx, node, f'"{int(text)}"' if isinstance(node, cst.Integer) and text.isdigit()
@@ -108,7 +146,7 @@ def wrap_container_fix(ctx, event: AttrAssign, list_wrapper: str, dict_wrapper: 
         from torchlint.fixes.buffers import move_below_super
 
         statement = single_assignment(event)
-        if statement is not first or concatenations or others or not isinstance(statement, cst.Assign):
+        if statement is not first or concatenations or others or inner_edits or not isinstance(statement, cst.Assign):
             return None
         moved = move_below_super(ctx, info, statement, f"{code(ctx, event.target)} = {new}")
         if moved is None:
@@ -118,7 +156,9 @@ def wrap_container_fix(ctx, event: AttrAssign, list_wrapper: str, dict_wrapper: 
         UNSAFE,
         f"Wrap it in `{nn}.{wrapper}`{'' if in_place else where} (registers the contents: adds `state_dict` keys "
         "older checkpoints lack)" + _others_note(ctx, event, first, others) + (where if in_place else "")
-        + _argument_keys_note(argument_keys, wrapper) + (_int_keys_note(event.name) if int_keys is not None else ""),
+        + (handed_in.note(wrapper) if handed_in is not None else _argument_keys_note(argument_keys, wrapper))
+        + (_int_keys_note(event.name) if int_keys is not None else "")
+        + (_nested_note(nn, nested, list_wrapper) if nested else ""),
         *edits,
         *imports,
     )
@@ -130,7 +170,8 @@ def _int_keys_note(name: str) -> str:
             "or here with a key that is not an int (`1.0`, `True`), no longer finds its entry (`KeyError`)")
 
 
-def _int_keys(ctx, name: str, first: cst.Assign, value: cst.BaseExpression) -> Optional[list]:
+def _int_keys(ctx, name: str, first: cst.Assign, value: cst.BaseExpression,
+              why: Optional[list] = None) -> Optional[list]:
     """A dict keyed by ints (``{i: Head() for i in range(n)}``, or ``{}`` filled by
     ``self.x[i] = Head()`` with ``i`` from ``range``/``enumerate``): the key nodes to turn
     into ``str(...)`` so that a ``ModuleDict``/``ParameterDict`` takes them — the fill
@@ -149,6 +190,7 @@ def _int_keys(ctx, name: str, first: cst.Assign, value: cst.BaseExpression) -> O
         return None
     handled = {id(first.targets[0].target)}
     ok = True
+    blocked = why if why is not None else []
     fills = 0
     classes: list[cst.ClassDef] = []
     loops: list[cst.For] = []
@@ -188,6 +230,7 @@ def _int_keys(ctx, name: str, first: cst.Assign, value: cst.BaseExpression) -> O
                     key = subscript_key(sub)
                     if key is None or not _int_like(key, ints):
                         ok = False  # a store under a key that may not be an int
+                        blocked.append(node)
                     fills += 1
 
         def visit_Subscript(self, node):
@@ -196,6 +239,7 @@ def _int_keys(ctx, name: str, first: cst.Assign, value: cst.BaseExpression) -> O
                 key = subscript_key(node)
                 if key is None:
                     ok = False
+                    blocked.append(node)
                     return
                 handled.add(id(node.value))
                 if not (isinstance(key, cst.Call) and isinstance(key.func, cst.Name) and key.func.value == "str"):
@@ -215,6 +259,7 @@ def _int_keys(ctx, name: str, first: cst.Assign, value: cst.BaseExpression) -> O
             nonlocal ok
             if node.attr.value == name and id(node) not in handled:
                 ok = False
+                blocked.append(node)
 
     walk.visit(ctx.module, Uses())
     if not ok or (not fills and not isinstance(value, cst.DictComp)):
@@ -693,3 +738,615 @@ def _string_key(node: cst.BaseExpression, ints: set[str], names: set[str]) -> bo
     if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Add):
         return _string_key(node.left, ints, names) and _string_key(node.right, ints, names)
     return False
+
+
+# -- collections handed to __init__ ---------------------------------------------------------
+
+_EMPTY_LITERALS = ("[]", "()", "{}", "list()", "tuple()", "dict()")
+
+
+class _HandedIn:
+    """A collection of Modules an argument hands over (``stages: Sequence[Stage]``) stored
+    as ``p``, ``list(p)``, ``tuple(p)``, ``dict(p)`` or ``p or []``: what to wrap it in."""
+
+    def __init__(self, name: str, container: str, may_be_none: bool):
+        self.name = name
+        self.container = container  # "list" or "dict"
+        self.may_be_none = may_be_none  # `Optional[...]`/`... | None`/`= None`, stored as it is
+
+    def fits(self, value: Value) -> bool:
+        """Is the stored value what the annotation says (Modules, and nothing seen besides)?"""
+        return bool(value.items) and all(item.kind is Kind.MODULE for item in value.items)
+
+    def note(self, wrapper: str) -> str:
+        what = "mapping" if self.container == "dict" else "iterable"
+        text = f"; `{self.name}` may be any {what} of Modules the callers pass (the wrapper copies it: later " \
+               "changes to the caller's collection are not seen)"
+        if self.may_be_none:
+            text += ", and None stays None"
+        if self.container == "dict":
+            text += (f"; its keys are the callers' (`str`, as annotated): one that is empty, contains `.` or names "
+                     f"an attribute of `{wrapper}` (`keys`, `training`, ...) raises `KeyError` at construction")
+        return text
+
+
+def _argument_collection(ctx, first: cst.Assign, stored: Value) -> Optional[_HandedIn]:
+    """The argument of the enclosing function ``first`` stores, when its annotation says it
+    hands over a collection of Modules that create parameters (``List[Block]``,
+    ``Sequence[nn.Linear]``, ``tuple[Stage, ...]``, ``Dict[str, Head]``, ``Optional`` of one)
+    and ``first`` stores it as it is, copied (``list(p)``, ``tuple(p)``, ``dict(p)``) or with
+    an empty default (``p or []``). A dict needs ``str`` keys in the annotation."""
+    if not stored.open or stored.container not in ("list", "tuple", "dict"):
+        return None
+    from torchlint.analysis.construction import module_container_annotation
+
+    value = first.value
+    copied = False
+    if isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value in ("list", "tuple", "dict") \
+            and len(value.args) == 1 and value.args[0].keyword is None and not value.args[0].star:
+        copied, value = True, value.args[0].value
+    elif isinstance(value, cst.BooleanOperation) and isinstance(value.operator, cst.Or) and \
+            code(ctx, value.right).replace(" ", "") in _EMPTY_LITERALS:
+        copied, value = True, value.left
+    if not isinstance(value, cst.Name) or value.lpar:
+        return None
+    function = _enclosing_function(ctx, first)
+    if function is None:
+        return None
+    params = function.params
+    param = next((p for p in (*params.posonly_params, *params.params, *params.kwonly_params)
+                  if p.name.value == value.value), None)
+    if param is None or param.annotation is None:
+        return None
+    from torchlint.fixes.guards import _binds
+
+    if _binds(function.body, param.name.value):
+        return None  # rebound: the stored value may be something else
+    annotation = _unquoted(param.annotation.annotation)
+    container = module_container_annotation(ctx, annotation) if annotation is not None else ""
+    if not container or (container == "dict") != (stored.container == "dict"):
+        return None
+    if container == "dict" and not _str_keyed(ctx, annotation):
+        return None
+    if isinstance(first.value, cst.Call) and first.value.func.value == "dict" and container != "dict":
+        return None
+    may_be_none = not copied and (_allows_none(ctx, annotation) or
+                                  isinstance(param.default, cst.Name) and param.default.value == "None")
+    return _HandedIn(value.value, "dict" if container == "dict" else "list", may_be_none)
+
+
+def _unquoted(node: cst.BaseExpression) -> Optional[cst.BaseExpression]:
+    """An annotation, parsed out of its quotes (``"List[Block]"``)."""
+    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+        text = node.evaluated_value
+        if not isinstance(text, str):
+            return None
+        try:
+            return cst.parse_expression(text)
+        except cst.ParserSyntaxError:
+            return None
+    return node
+
+
+def _is_none(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Name) and node.value == "None"
+
+
+def _typing_name(ctx, node: cst.BaseExpression) -> str:
+    resolved = getattr(ctx.resolve(node), "dotted", None)
+    if resolved:
+        return resolved.rsplit(".", 1)[-1]
+    return node.value if isinstance(node, cst.Name) else ""
+
+
+def _allows_none(ctx, node: cst.BaseExpression) -> bool:
+    """``Optional[X]``, ``Union[X, None]``, ``X | None``."""
+    node = _unquoted(node)
+    if node is None:
+        return True  # unreadable: assume the worst
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
+        return _is_none(node.left) or _is_none(node.right) or _allows_none(ctx, node.left) or \
+            _allows_none(ctx, node.right)
+    if isinstance(node, cst.Subscript):
+        name = _typing_name(ctx, node.value)
+        if name == "Optional":
+            return True
+        if name == "Union":
+            return any(isinstance(e.slice, cst.Index) and (_is_none(e.slice.value) or _allows_none(ctx, e.slice.value))
+                       for e in node.slice)
+    return False
+
+
+def _str_keyed(ctx, node: cst.BaseExpression) -> bool:
+    """Does the mapping annotation (possibly ``Optional``/``| None``) say its keys are ``str``?"""
+    node = _unquoted(node)
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
+        sides = [side for side in (node.left, node.right) if not _is_none(side)]
+        return len(sides) == 1 and _str_keyed(ctx, sides[0])
+    if not isinstance(node, cst.Subscript):
+        return False
+    elements = [e.slice.value for e in node.slice if isinstance(e.slice, cst.Index)]
+    if _typing_name(ctx, node.value) in ("Optional", "Union"):
+        sides = [e for e in elements if not _is_none(e)]
+        return len(sides) == 1 and _str_keyed(ctx, sides[0])
+    return len(elements) == 2 and isinstance(elements[0], cst.Name) and elements[0].value == "str"
+
+
+# -- dicts a helper returns -------------------------------------------------------------------
+
+def _returned_dict_keys(ctx, call: cst.Call) -> Optional[list[str]]:
+    """``self.heads = map_values(make, sizes)`` with ``map_values`` a function of the file
+    whose every ``return`` is a dict keyed by dotless names: a dict literal, a comprehension
+    whose keys :func:`_keys_are_names` accepts, or a comprehension over one of its
+    arguments' keys (``{k: fn(v) for k, v in table.items()}``), whose keys are then those
+    of the dict the call passes, which must be a literal keyed by names or an argument of
+    the caller whose default (or ``x = x or {...}``) is one. The arguments the keys come
+    from (empty when every key is seen), or None."""
+    if not isinstance(call.func, cst.Name) or any(arg.star for arg in call.args):
+        return None
+    function = ctx.functions.get(call.func.value)
+    if function is None:
+        return None
+    returns = _returns(function)
+    if not returns:
+        return None
+    from torchlint.fixes.guards import _binds
+
+    params = [*function.params.posonly_params, *function.params.params]
+    used: list[str] = []
+    for returned in returns:
+        if isinstance(returned, (cst.Dict, cst.DictComp)) and _keys_are_names(returned):
+            continue
+        source = _keyed_by_argument(returned)
+        if source is None or _binds(function.body, source):
+            return None
+        position = next((i for i, p in enumerate(params) if p.name.value == source), None)
+        given = None
+        for index, arg in enumerate(call.args):
+            if arg.keyword is not None and arg.keyword.value == source or arg.keyword is None and index == position:
+                given = arg.value
+        if given is None:
+            return None
+        names = _named_dict(ctx, call, given)
+        if names is None:
+            return None
+        used.extend(n for n in names if n not in used)
+    return used
+
+
+def _returns(function: cst.FunctionDef) -> list[cst.BaseExpression]:
+    """The values of the function's own ``return`` statements (not of nested functions);
+    empty when one returns nothing."""
+    found: list = []
+    bare = False
+
+    class Returns(walk.Visitor):
+        def visit_FunctionDef(self, node):
+            return node is function
+
+        def visit_Lambda(self, node):
+            return False
+
+        def visit_Return(self, node):
+            nonlocal bare
+            if node.value is None:
+                bare = True
+            else:
+                found.append(node.value)
+
+    walk.visit(function, Returns())
+    return [] if bare else found
+
+
+def _keyed_by_argument(value: cst.BaseExpression) -> Optional[str]:
+    """``{k: ... for k, v in table.items()}``, ``{k: ... for k in table}`` or
+    ``{k: ... for k in table.keys()}``: the name (``table``) whose keys become the keys."""
+    if not isinstance(value, cst.DictComp) or not isinstance(value.key, cst.Name):
+        return None
+    comp = value.for_in
+    if comp.inner_for_in is not None or comp.ifs:
+        return None  # keys filtered or combined: still names, but fewer checks to rely on
+    target, iterable = comp.target, comp.iter
+    key = value.key.value
+    if isinstance(iterable, cst.Name) and isinstance(target, cst.Name) and target.value == key:
+        return iterable.value
+    if isinstance(iterable, cst.Call) and not iterable.args and isinstance(iterable.func, cst.Attribute) and \
+            isinstance(iterable.func.value, cst.Name):
+        method = iterable.func.attr.value
+        if method == "keys" and isinstance(target, cst.Name) and target.value == key:
+            return iterable.func.value.value
+        if method == "items" and isinstance(target, cst.Tuple) and len(target.elements) == 2 and \
+                isinstance(target.elements[0].value, cst.Name) and target.elements[0].value.value == key:
+            return iterable.func.value.value
+    return None
+
+
+def _literal_names_dict(node: cst.BaseExpression) -> bool:
+    """``{"human": 5, "mouse": 3}`` or ``dict(human=5, mouse=3)``: keys a registering dict takes."""
+    if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "dict":
+        return bool(node.args) and all(
+            arg.keyword is not None and not arg.star and arg.keyword.value not in _DICT_ATTRIBUTES
+            and not arg.keyword.value.startswith("_") for arg in node.args)
+    return isinstance(node, cst.Dict) and bool(node.elements) and all(
+        isinstance(e, cst.DictElement) and _dotless_literal(e.key) for e in node.elements)
+
+
+def _named_dict(ctx, call: cst.Call, given: cst.BaseExpression) -> Optional[list[str]]:
+    """Is ``given`` (passed by ``call``) a dict keyed by names? A literal ([]), or an
+    argument of the calling function, never rebound but as ``x = x or {...}``, whose
+    default (or that fallback) is a literal keyed by names ([its name]); else None."""
+    if _literal_names_dict(given):
+        return []
+    if not isinstance(given, cst.Name):
+        return None
+    function = _enclosing_function(ctx, call)
+    if function is None:
+        return None
+    params = function.params
+    param = next((p for p in (*params.posonly_params, *params.params, *params.kwonly_params)
+                  if p.name.value == given.value), None)
+    if param is None:
+        return None
+    fallbacks = [param.default] if param.default is not None and not _is_none(param.default) else []
+    stores: list = []
+
+    class Stores(walk.Visitor):
+        def visit_FunctionDef(self, node):
+            return node is function
+
+        def visit_Assign(self, node):
+            if any(isinstance(t.target, cst.Name) and t.target.value == given.value for t in node.targets):
+                stores.append(node)
+
+    walk.visit(function, Stores())
+    for store in stores:
+        value = store.value
+        if not (len(store.targets) == 1 and isinstance(value, cst.BooleanOperation) and
+                isinstance(value.operator, cst.Or) and isinstance(value.left, cst.Name) and
+                value.left.value == given.value):
+            return None
+        fallbacks.append(value.right)
+    if not fallbacks or not all(_literal_names_dict(f) for f in fallbacks):
+        return None
+    if _binds_otherwise(function, given.value, stores):
+        return None  # a loop target, a `with` name, another kind of store
+    return [given.value]
+
+
+def _binds_otherwise(function: cst.FunctionDef, name: str, stores: list) -> bool:
+    """Is ``name`` bound in ``function`` other than by the assignments ``stores``?"""
+    from torchlint.fixes.guards import _binds
+
+    class Strip(cst.CSTTransformer):
+        def leave_Assign(self, original, updated):
+            if any(original is s for s in stores):
+                return updated.with_changes(targets=[cst.AssignTarget(cst.Name("_"))])
+            return updated
+
+    return _binds(function.body.visit(Strip()), name)
+
+
+# -- why a dict is not wrapped ----------------------------------------------------------------
+
+def wrap_refusal(ctx, event: AttrAssign, wrapper: str) -> Optional[str]:
+    """Why the dict ``event`` stores gets no wrap, when its keys are the reason (for the
+    finding's help): ints that code of the file sees as ints (``{**self.x}``,
+    ``.items()``, a lookup by a key that may not be an int), a key ``nn.ModuleDict``
+    rejects, or keys nothing shows to be names. None for any other reason."""
+    if event.value.container != "dict":
+        return None
+    stores = _stores(ctx, event.name, event.target)
+    if stores is None or stores[1] or stores[2]:
+        return None
+    first = stores[0]
+    value = first.value
+    keys: list[tuple[cst.BaseExpression, set, set]] = []  # each key with the int and name loop variables it sees
+    if isinstance(value, cst.DictComp):
+        ints, names = _loop_names(value.for_in)
+        keys.append((value.key, ints, names))
+    elif isinstance(value, cst.Dict) and value.elements:
+        if not all(isinstance(e, cst.DictElement) for e in value.elements):
+            return None  # `**other`: keys unseen, and said no more precisely
+        keys = [(e.key, set(), set()) for e in value.elements]
+    elif isinstance(value, cst.Dict) and not value.elements or \
+            isinstance(value, cst.Call) and not value.args and code(ctx, value.func) == "dict":
+        if _calls_on(ctx, event.name, value) & {"update", "setdefault"}:
+            return None
+        keys = _fill_keys(ctx, event.name)
+    if not keys:
+        return None
+    if all(_int_like(key, ints) for key, ints, _ in keys):
+        why: list = []
+        if _int_keys(ctx, event.name, first, value, why) is not None or not why:
+            return None
+        line = ctx.position(why[0]).start.line
+        return (f"its keys are ints, which `nn.{wrapper}` does not take (only strings without dots), and line {line} "
+                "uses the dict in a way that would see them turned into strings (`str(k)`)")
+    for key, _, _ in keys:
+        if isinstance(key, (cst.SimpleString, cst.ConcatenatedString)) and not _dotless_literal(key):
+            return (f"its key {code(ctx, key)} is one `nn.{wrapper}` rejects (empty, with a `.`, or the name of one "
+                    "of its attributes)")
+    unseen = [key for key, ints, names in keys if not _string_key(key, ints, names)]
+    if not unseen:
+        return None
+    source = ""
+    if isinstance(value, cst.DictComp) and isinstance(value.key, cst.Name) and \
+            isinstance(value.for_in.target, cst.Name) and value.for_in.target.value == value.key.value:
+        source = f" from `{' '.join(code(ctx, value.for_in.iter).split())}`"
+    return (f"`nn.{wrapper}` takes only strings without dots as keys, and nothing here shows that its keys "
+            f"(`{code(ctx, unseen[0])}`{source}) are such names")
+
+
+def _fill_keys(ctx, name: str) -> list:
+    """The keys of every ``<x>.<name>[key] = ...`` store in the file, each with the int and
+    name loop variables around it."""
+    keys: list = []
+    loops: list[cst.For] = []
+
+    class Keys(walk.Visitor):
+        def visit_For(self, node):
+            loops.append(node)
+
+        def leave_For(self, node):
+            loops.pop()
+
+        def visit_Assign(self, node):
+            for target in node.targets:
+                subscript = target.target
+                if isinstance(subscript, cst.Subscript) and isinstance(subscript.value, cst.Attribute) and \
+                        subscript.value.attr.value == name and len(subscript.slice) == 1 and \
+                        isinstance(subscript.slice[0].slice, cst.Index):
+                    ints, names = set(), set()
+                    for loop in loops:
+                        more_ints, more_names = _loop_names(cst.CompFor(target=loop.target, iter=loop.iter))
+                        ints |= more_ints
+                        names |= more_names
+                    keys.append((subscript.slice[0].slice.value, ints, names))
+
+    walk.visit(ctx.module, Keys())
+    return keys
+
+
+def with_refusal(ctx, event: AttrAssign, dict_wrapper: str, wrap: Optional[Fix], advice: str) -> str:
+    """``advice``, and when there is no wrap because of the dict's keys, why."""
+    if wrap is not None:
+        return advice
+    reason = wrap_refusal(ctx, event, dict_wrapper)
+    return f"{advice} (no automatic fix: {reason})" if reason else advice
+
+
+# -- containers of containers ---------------------------------------------------------------------
+
+_INNER = {"ModuleList": ("ModuleList", "ModuleDict"), "ParameterList": ("ParameterList", "ParameterDict")}
+
+
+def _nested(ctx, event: AttrAssign, first: cst.Assign, list_wrapper: str, dict_wrapper: str) -> Optional[list]:
+    """A container whose every item is a literal or comprehension container of the item
+    kind (``[[Block(d), Block(d)] for _ in range(n)]``, ``self.x[k] = {"w": nn.Parameter(t)}``,
+    ``self.x.append([p, q])``), written in the first store or as the value of a fill of
+    the attribute (``self.x[k] = ...``, ``self.x.append(...)``): each inner node with the
+    wrapper it gets (a dict's keys must be names). None when anything else is in it, or
+    when code of the file calls a method on an item (``self.x[i].insert(...)``, also
+    through a local or loop name bound to one) that the inner wrapper lacks."""
+    kind = _ITEM_KIND[list_wrapper]
+    container = event.value
+    if container.open or not container.items:
+        return None
+    allowed = _fill_values(ctx, event.name) | {id(n) for n in walk.nodes(first.value)}
+    found: list = []
+    seen: set[int] = set()
+    for item in container.items:
+        node = item.node
+        if item.kind is not Kind.CONTAINER or item.open or item.container not in ("list", "tuple", "dict") or \
+                not _only(item, kind) or node is None:
+            return None
+        if id(node) not in allowed:
+            row = _local_row(ctx, event.name, node) if item.container in ("list", "tuple") else None
+            if row is None:
+                return None
+            node = row  # `ufs = []; ufs.append(...); self.x.append(ufs)`: wrapped where it goes in
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if node is not item.node:
+            found.append((node, list_wrapper))
+            continue
+        if item.container == "dict":
+            if not isinstance(node, (cst.Dict, cst.DictComp)) or not _keys_are_names(node):
+                return None
+            found.append((node, dict_wrapper))
+        elif isinstance(node, (cst.List, cst.Tuple, cst.ListComp)):
+            found.append((node, list_wrapper))
+        else:
+            return None
+    wrappers = {inner for _, inner in found}
+    allowed_methods = frozenset().union(*(_METHODS[w] for w in wrappers)) if len(wrappers) == 1 else \
+        _METHODS[list_wrapper] & _METHODS[dict_wrapper]
+    if _item_calls(ctx, event.name) - allowed_methods - MODULE_API:
+        return None
+    return found
+
+
+def _fill_values(ctx, name: str) -> set[int]:
+    """ids of the values put into ``<x>.<name>`` by ``<x>.<name>[k] = v`` or
+    ``<x>.<name>.append(v)`` in the file."""
+    found: set[int] = set()
+
+    class Fills(walk.Visitor):
+        def visit_Assign(self, node):
+            if len(node.targets) == 1:
+                target = node.targets[0].target
+                if isinstance(target, cst.Subscript) and isinstance(target.value, cst.Attribute) and \
+                        target.value.attr.value == name:
+                    found.add(id(node.value))
+
+        def visit_Call(self, node):
+            func = node.func
+            if isinstance(func, cst.Attribute) and func.attr.value == "append" and len(node.args) == 1 and \
+                    isinstance(func.value, cst.Attribute) and func.value.attr.value == name:
+                found.add(id(node.args[0].value))
+
+    walk.visit(ctx.module, Fills())
+    return found
+
+
+def _item_calls(ctx, name: str) -> set[str]:
+    """Methods the file calls on an item of ``<x>.<name>``: ``self.x[k].m(...)``, or
+    ``v.m(...)`` with ``v`` bound in the same function by ``v = self.x[k]`` or by a loop
+    over ``self.x``, ``self.x.values()`` or ``self.x.items()``."""
+    methods: set[str] = set()
+
+    def item_of(node) -> bool:
+        return isinstance(node, cst.Subscript) and isinstance(node.value, cst.Attribute) and node.value.attr.value == name
+
+    def iterated(node) -> bool:
+        if isinstance(node, cst.Attribute) and node.attr.value == name:
+            return True
+        return isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and \
+            node.func.attr.value in ("values", "items") and isinstance(node.func.value, cst.Attribute) and \
+            node.func.value.attr.value == name
+
+    class Calls(walk.Visitor):
+        def __init__(self):
+            self.aliases: list[set[str]] = [set()]
+
+        def visit_FunctionDef(self, node):
+            self.aliases.append(set())
+
+        def leave_FunctionDef(self, node):
+            self.aliases.pop()
+
+        def visit_Assign(self, node):
+            if item_of(node.value):
+                for target in node.targets:
+                    if isinstance(target.target, cst.Name):
+                        self.aliases[-1].add(target.target.value)
+
+        def visit_For(self, node):
+            if iterated(node.iter):
+                target = node.target
+                if isinstance(target, cst.Tuple) and len(target.elements) == 2:
+                    target = target.elements[1].value
+                if isinstance(target, cst.Name):
+                    self.aliases[-1].add(target.value)
+
+        def visit_Call(self, node):
+            func = node.func
+            if isinstance(func, cst.Attribute) and (
+                    item_of(func.value) or isinstance(func.value, cst.Name) and func.value.value in self.aliases[-1]):
+                methods.add(func.attr.value)
+
+    walk.visit(ctx.module, Calls())
+    return methods
+
+
+def _wrapped(ctx, nn: str, wrapper: str, node: cst.BaseExpression) -> str:
+    text = ctx.source_of(node)
+    return f"{nn}.{wrapper}([{text}])" if isinstance(node, cst.Tuple) else f"{nn}.{wrapper}({text})"
+
+
+def _spliced(ctx, outer: cst.CSTNode, replacements: list) -> str:
+    """The source of ``outer`` with each ``(inner node, text)`` put in place of the node."""
+    whole = ctx.position(outer)
+    if not replacements:
+        return ctx.source_of(outer)
+    ordered = sorted(replacements, key=lambda r: (ctx.position(r[0]).start.line, ctx.position(r[0]).start.column))
+    pieces, at = [], whole.start
+    for node, text in ordered:
+        span = ctx.position(node)
+        pieces += [text_between(ctx, at, span.start), text]
+        at = span.end
+    pieces.append(text_between(ctx, at, whole.end))
+    return "".join(pieces)
+
+
+def _nested_note(nn: str, nested: list, list_wrapper: str) -> str:
+    inner = sorted({wrapper for _, wrapper in nested})
+    names = " / ".join(f"`{nn}.{w}`" for w in inner)
+    text = f"; each inner container becomes a {names} inside it"
+    if list_wrapper == "ParameterList":
+        text += " (which turns a plain tensor later stored in it into a Parameter)"
+    return text
+
+
+def _called_directly(ctx, name: str) -> bool:
+    """Does the file call ``<x>.<name>(...)`` itself (as a Module would be called)?"""
+    found = False
+
+    class Calls(walk.Visitor):
+        def visit_Call(self, node):
+            nonlocal found
+            func = node.func
+            found = found or isinstance(func, cst.Attribute) and func.attr.value == name and \
+                isinstance(func.value, cst.Name) and func.value.value == "self"
+
+    walk.visit(ctx.module, Calls())
+    return found
+
+
+def _local_row(ctx, name: str, node: cst.BaseExpression) -> Optional[cst.Name]:
+    """``row = []`` (or a list literal or comprehension: ``node``), grown in place and then
+    put into ``<x>.<name>`` by ``.append(row)`` or ``[k] = row`` in the same block: the
+    ``row`` at that fill, to wrap there. Only when every use of ``row`` in the function
+    lies between its binding and that fill, so that the wrapper, which copies the list, sees
+    every item and nothing changes the list afterwards (a loop binds a fresh one first)."""
+    if not isinstance(node, (cst.List, cst.ListComp, cst.Tuple)):
+        return None
+    function = _enclosing_function(ctx, node)
+    if function is None:
+        return None
+    binding = fill = None
+
+    class Find(walk.Visitor):
+        def visit_IndentedBlock(self, block):
+            nonlocal binding, fill
+            for index, statement in enumerate(block.body):
+                if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+                    continue
+                small = statement.body[0]
+                if isinstance(small, cst.Assign) and small.value is node and len(small.targets) == 1 and \
+                        isinstance(small.targets[0].target, cst.Name):
+                    binding = (block, index, small.targets[0].target.value)
+
+    walk.visit(function, Find())
+    if binding is None:
+        return None
+    block, start, local = binding
+    for statement in block.body[start + 1:]:
+        if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+            continue
+        small = statement.body[0]
+        given = None
+        if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
+            call = small.value
+            func = call.func
+            if isinstance(func, cst.Attribute) and func.attr.value == "append" and len(call.args) == 1 and \
+                    isinstance(func.value, cst.Attribute) and func.value.attr.value == name:
+                given = call.args[0].value
+        elif isinstance(small, cst.Assign) and len(small.targets) == 1:
+            target = small.targets[0].target
+            if isinstance(target, cst.Subscript) and isinstance(target.value, cst.Attribute) and \
+                    target.value.attr.value == name:
+                given = small.value
+        if isinstance(given, cst.Name) and given.value == local:
+            fill = (statement, given)
+            break
+    if fill is None:
+        return None
+    first_line = ctx.position(block.body[start])
+    last_line = ctx.position(fill[0])
+    for use in walk.nodes(function):
+        if isinstance(use, cst.Attribute):
+            continue
+        if isinstance(use, cst.Name) and use.value == local:
+            where = ctx.position(use)
+            if not _inside(where, _Span(first_line.start, last_line.end)):
+                return None
+    if any(isinstance(n, cst.Attribute) and n.attr.value == local for n in walk.nodes(function)):
+        return None  # `x.row`: the name walk above counts attribute names too; stay simple
+    return fill[1]
+
+
+class _Span:
+    def __init__(self, start, end):
+        self.start, self.end = start, end

@@ -39,7 +39,12 @@ class Encoder(nn.Module):
 ```
 A dict becomes `nn.ModuleDict`, whose keys must be strings without dots: int keys
 (`{i: Head() for i in range(n)}`) become `str(i)`, in the dict and in every lookup
-(`self.heads[str(k)]`).
+(`self.heads[str(k)]`); when the file reads the keys as ints, or nothing shows the keys
+are names, there is no automatic fix and the help says why. A collection handed to
+`__init__` (`stages: Sequence[Stage]`) becomes `nn.ModuleList(stages)` (with
+`if stages is not None else None` when it may be None; a `Dict[str, Stage]` becomes
+`nn.ModuleDict(...)`), and a list or dict a helper of the file returns is wrapped where
+it is stored (`nn.ModuleList(build_each(...))`).
 Not reported: a list later wrapped under the same name
 (`self.layers = nn.ModuleList(self.layers)`), a local list passed to
 `nn.Sequential(*layers)`, a list that only aliases modules registered elsewhere
@@ -60,7 +65,7 @@ from typing import Iterator
 from torchlint.analysis.containers import describe, plain_containers_holding
 from torchlint.analysis.values import Kind
 from torchlint.fixes.buffers import after_super
-from torchlint.fixes.containers import wrap_container_fix
+from torchlint.fixes.containers import with_refusal, wrap_container_fix
 from torchlint.rules.base import Finding, Rule
 
 
@@ -112,11 +117,13 @@ class Heads(nn.Module):
             for event in plain_containers_holding(info, Kind.MODULE):
                 container = describe(event.value.container)
                 wrapper = "nn.ModuleDict" if container == "dict" else "nn.ModuleList"
+                wrap = wrap_container_fix(ctx, event, "ModuleList", "ModuleDict", info)
                 yield Finding(
                     event.target,
                     f"`self.{event.name}` keeps submodules in a plain {container}: their parameters are "
                     "invisible to `parameters()`, the optimizer, `state_dict()` and `.to(device)`",
-                    after_super(info, event, "module", f"store it as `{wrapper}(...)`",
-                                f"Use `{wrapper}(...)` instead of a plain {container}"),
-                    wrap_container_fix(ctx, event, "ModuleList", "ModuleDict", info),
+                    with_refusal(ctx, event, "ModuleDict", wrap, after_super(
+                        info, event, "module", f"store it as `{wrapper}(...)`",
+                        f"Use `{wrapper}(...)` instead of a plain {container}")),
+                    wrap,
                 )

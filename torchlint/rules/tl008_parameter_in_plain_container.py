@@ -37,7 +37,7 @@ from typing import Iterator
 from torchlint.analysis.containers import describe, plain_containers_holding
 from torchlint.analysis.values import Kind
 from torchlint.fixes.buffers import after_super
-from torchlint.fixes.containers import wrap_container_fix
+from torchlint.fixes.containers import with_refusal, wrap_container_fix
 from torchlint.rules.base import Finding, Rule
 
 
@@ -76,11 +76,13 @@ class Mixture(nn.Module):
             for event in plain_containers_holding(info, Kind.PARAMETER):
                 container = describe(event.value.container)
                 wrapper = "nn.ParameterDict" if container == "dict" else "nn.ParameterList"
+                wrap = wrap_container_fix(ctx, event, "ParameterList", "ParameterDict", info)
                 yield Finding(
                     event.target,
                     f"`self.{event.name}` keeps Parameters in a plain {container}: they are missing from "
                     "`parameters()` and `state_dict()`, so the optimizer never updates them",
-                    after_super(info, event, "module", f"store it as `{wrapper}(...)`",
-                                f"Use `{wrapper}(...)` instead of a plain {container}"),
-                    wrap_container_fix(ctx, event, "ParameterList", "ParameterDict", info),
+                    with_refusal(ctx, event, "ParameterDict", wrap, after_super(
+                        info, event, "module", f"store it as `{wrapper}(...)`",
+                        f"Use `{wrapper}(...)` instead of a plain {container}")),
+                    wrap,
                 )
