@@ -19,11 +19,17 @@ def _forward_builds(layer: str, header: str) -> str:
         """)
 
 
-def test_installed_layer_with_weights_built_in_forward_is_read_not_imported(tmp_path, monkeypatch, codes):
+def _install(tmp_path, monkeypatch, package: str, names: str, layers: str) -> None:
+    """A package on sys.path that raises when imported: torchlint must read its source."""
     site = tmp_path / "site"
-    (site / "graphkit").mkdir(parents=True)
-    (site / "graphkit" / "__init__.py").write_text("raise ImportError('never imported')\nfrom .layers import Mixer, Gate\n")
-    (site / "graphkit" / "layers.py").write_text(dedent("""\
+    (site / package).mkdir(parents=True)
+    (site / package / "__init__.py").write_text(f"raise ImportError('never imported')\nfrom .layers import {names}\n")
+    (site / package / "layers.py").write_text(dedent(layers))
+    monkeypatch.syspath_prepend(str(site))
+
+
+def test_installed_layer_with_weights_built_in_forward_is_read_not_imported(tmp_path, monkeypatch, codes):
+    _install(tmp_path, monkeypatch, "graphkit", "Mixer, Gate", """\
         import torch
         import torch.nn as nn
 
@@ -39,8 +45,7 @@ def test_installed_layer_with_weights_built_in_forward_is_read_not_imported(tmp_
 
             def forward(self, x):
                 return torch.sigmoid(x)[..., : self.n_out]
-        """))
-    monkeypatch.syspath_prepend(str(site))
+        """)
     project._installed_root.cache_clear()
     try:
         header = "import torch.nn as nn\nfrom graphkit import Mixer, Gate\n"
@@ -77,10 +82,7 @@ def test_jit_attribute_declares_the_value_itself(codes):
 
 
 def test_installed_layers_kept_in_a_plain_list_are_read_not_imported(tmp_path, monkeypatch, codes):
-    site = tmp_path / "site"
-    (site / "blockkit").mkdir(parents=True)
-    (site / "blockkit" / "__init__.py").write_text("raise ImportError('never imported')\nfrom .layers import ConvUnit, Act\n")
-    (site / "blockkit" / "layers.py").write_text(dedent("""\
+    _install(tmp_path, monkeypatch, "blockkit", "ConvUnit, Act", """\
         import torch.nn as nn
 
         class ConvUnit(nn.Module):
@@ -91,8 +93,7 @@ def test_installed_layers_kept_in_a_plain_list_are_read_not_imported(tmp_path, m
         class Act(nn.Module):
             def forward(self, x):
                 return x.clamp(min=0)
-        """))
-    monkeypatch.syspath_prepend(str(site))
+        """)
     project._installed_root.cache_clear()
     try:
         header = "import torch.nn as nn\nfrom blockkit import ConvUnit, Act\n\n"

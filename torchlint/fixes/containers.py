@@ -574,40 +574,8 @@ def _filled_with_names(ctx, name: str, value: cst.BaseExpression, lenient: bool 
         isinstance(value, cst.Call) and not value.args and (isinstance(value.func, cst.Name) or _ordered_dict(value)))
     if not empty or _calls_on(ctx, name, value) & {"update", "setdefault"}:
         return False
-    keys: list[bool] = []
-    loops: list[cst.For] = []
-    functions: list[cst.FunctionDef] = []
-
-    class Keys(walk.Visitor):
-        def visit_FunctionDef(self, node):
-            functions.append(node)
-
-        def leave_FunctionDef(self, node):
-            functions.pop()
-
-        def visit_For(self, node):
-            loops.append(node)
-
-        def leave_For(self, node):
-            loops.pop()
-
-        def visit_Assign(self, node):
-            for target in node.targets:
-                subscript = target.target
-                if isinstance(subscript, cst.Subscript) and isinstance(subscript.value, cst.Attribute) and \
-                        subscript.value.attr.value == name:
-                    ints, names = set(), set()
-                    arguments = _unchanged_arguments(functions[-1]) if lenient and functions else None
-                    for loop in loops:
-                        more_ints, more_names = _loop_names(cst.CompFor(target=loop.target, iter=loop.iter),
-                                                            arguments, used)
-                        ints |= more_ints
-                        names |= more_names
-                    index = subscript.slice[0].slice if len(subscript.slice) == 1 else None
-                    keys.append(isinstance(index, cst.Index) and _string_key(index.value, ints, names))
-
-    walk.visit(ctx.module, Keys())
-    return bool(keys) and all(keys)
+    keys = _fill_keys(ctx, name, lenient, used)
+    return bool(keys) and all(index is not None and _string_key(index, ints, names) for index, ints, names in keys)
 
 
 # Names a ModuleDict/ParameterDict already has: a key equal to one raises KeyError
@@ -1052,7 +1020,7 @@ def wrap_refusal(ctx, event: AttrAssign, wrapper: str) -> Optional[str]:
             isinstance(value, cst.Call) and not value.args and code(ctx, value.func) == "dict":
         if _calls_on(ctx, event.name, value) & {"update", "setdefault"}:
             return None
-        keys = _fill_keys(ctx, event.name)
+        keys = [key for key in _fill_keys(ctx, event.name) if key[0] is not None]
     if not keys:
         return None
     if all(_int_like(key, ints) for key, ints, _ in keys):
@@ -1077,13 +1045,22 @@ def wrap_refusal(ctx, event: AttrAssign, wrapper: str) -> Optional[str]:
             f"(`{code(ctx, unseen[0])}`{source}) are such names")
 
 
-def _fill_keys(ctx, name: str) -> list:
-    """The keys of every ``<x>.<name>[key] = ...`` store in the file, each with the int and
-    name loop variables around it."""
+def _fill_keys(ctx, name: str, lenient: bool = False, used: Optional[set] = None) -> list:
+    """The keys of every ``<x>.<name>[...] = ...`` store in the file, each with the int and
+    name loop variables around it (the key is None for a slice or several indices). With
+    ``lenient``, the enclosing function's unchanged arguments with literal defaults count
+    as names (``_unchanged_arguments``)."""
     keys: list = []
     loops: list[cst.For] = []
+    functions: list[cst.FunctionDef] = []
 
     class Keys(walk.Visitor):
+        def visit_FunctionDef(self, node):
+            functions.append(node)
+
+        def leave_FunctionDef(self, node):
+            functions.pop()
+
         def visit_For(self, node):
             loops.append(node)
 
@@ -1094,14 +1071,16 @@ def _fill_keys(ctx, name: str) -> list:
             for target in node.targets:
                 subscript = target.target
                 if isinstance(subscript, cst.Subscript) and isinstance(subscript.value, cst.Attribute) and \
-                        subscript.value.attr.value == name and len(subscript.slice) == 1 and \
-                        isinstance(subscript.slice[0].slice, cst.Index):
+                        subscript.value.attr.value == name:
                     ints, names = set(), set()
+                    arguments = _unchanged_arguments(functions[-1]) if lenient and functions else None
                     for loop in loops:
-                        more_ints, more_names = _loop_names(cst.CompFor(target=loop.target, iter=loop.iter))
+                        more_ints, more_names = _loop_names(cst.CompFor(target=loop.target, iter=loop.iter),
+                                                            arguments, used)
                         ints |= more_ints
                         names |= more_names
-                    keys.append((subscript.slice[0].slice.value, ints, names))
+                    simple = len(subscript.slice) == 1 and isinstance(subscript.slice[0].slice, cst.Index)
+                    keys.append((subscript.slice[0].slice.value if simple else None, ints, names))
 
     walk.visit(ctx.module, Keys())
     return keys
