@@ -52,3 +52,12 @@ def test_registered_name_is_the_one_python_reads(tmp_path):
     result = fixed(tmp_path, before)
     assert result == after
     assert fixed(tmp_path, result) == result
+
+
+def test_a_store_through_a_normalised_name_reaches_the_registration(codes):
+    """The fuzzer's seed 41 #14407: `register_buffer("filter", None)` above a store to
+    `self.ﬁlter` (the ligature: the same attribute to Python) was still reported after the
+    fix, since the store was tracked under the name as written."""
+    source = module('self.register_buffer("filter", None, persistent=False)\nself.\ufb01lter = torch.zeros(d)\n')
+    assert codes(source) == []
+    assert codes(module("self.\ufb01lter = torch.zeros(d)\n")) == ["TL001"]

@@ -22,7 +22,7 @@ import libcst as cst
 from torchlint.analysis import known
 from torchlint.analysis.project import ClassRef, External
 from torchlint.analysis.arguments import argument_value, constructs_with, init_parameters, passed_kinds
-from torchlint.analysis.names import attribute_key
+from torchlint.analysis.names import attribute_key, identifier
 from torchlint.analysis.tensors import Evaluator, Host, argument, dotted, literal_string
 from torchlint.analysis.values import REGISTERING, Kind, Value, join, mark_registered, unknown
 
@@ -908,6 +908,7 @@ class Construction(Host, BlockWalker):
     # -- what happens to self -------------------------------------------------------------
 
     def self_attribute(self, name: str) -> Value:
+        name = identifier(name)
         self.facts.reads.setdefault(name, []).append(self.seq)
         return self.state.attrs.get(name) or unknown()
 
@@ -921,7 +922,7 @@ class Construction(Host, BlockWalker):
                 # `self.knots = knots` runs the class's `@knots.setter`: what it stores is construction's
                 self.walk_method(setter, cst.Call(func=target.attr, args=[cst.Arg(value=target.attr)]), [value])
                 return
-            self.assign_self(target.attr.value, value, target, statement)
+            self.assign_self(identifier(target.attr.value), value, target, statement)
         else:
             super().attribute_assign(target, value, statement)
 
@@ -957,7 +958,7 @@ class Construction(Host, BlockWalker):
 
     def delete(self, target: cst.BaseExpression) -> None:
         if isinstance(target, cst.Attribute) and dotted(target.value) == [self.self_name]:
-            name = target.attr.value
+            name = identifier(target.attr.value)
             self.state.attr_state.pop(name, None)
             self.state.attrs.pop(name, None)
             self.facts.events.append(AttrDelete(name, self._next()))

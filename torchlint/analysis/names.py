@@ -8,7 +8,14 @@ no ``self.__x`` in the class reaches.
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Optional
+
+
+def identifier(name: str) -> str:
+    """An identifier as Python stores it: NFKC-normalised (``self.ﬁlter`` is ``self.filter``),
+    unlike a string literal, which ``register_buffer``/``setattr`` use as written."""
+    return name if name.isascii() else unicodedata.normalize("NFKC", name)
 
 
 def mangled_name(class_name: str, name: str) -> Optional[str]:
