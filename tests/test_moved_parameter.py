@@ -162,3 +162,23 @@ def test_moved_through_a_local_moves_the_call_to_where_it_is_made(tmp_path):
 ])
 def test_moved_through_a_local_is_not_fixed_when_the_move_would_change_meaning(tmp_path, body):
     assert fixed(tmp_path, module(body), unsafe=True) == module(body)
+
+
+def test_moved_parameter_reported_though_another_method_registers_the_name(codes):
+    """torch-uncertainty 0.1.2's TemperatureScaler: `nn.Parameter(...).to(device)` in __init__,
+    and a `set_temperature` method that stores a new Parameter under the same name later.
+    After construction the attribute is the plain result of `.to()`: the optimizer built then
+    misses it, whatever a later call would register."""
+    source = (
+        "import torch\nfrom torch import nn\n\n\nclass Scaler(nn.Module):\n"
+        "    def __init__(self, init_val: float = 1.0, device=None):\n        super().__init__()\n"
+        "        self.temperature = nn.Parameter(torch.ones(1) * init_val).to(device)\n\n"
+        "    def set_temperature(self, val: float) -> None:\n"
+        "        self.temperature = nn.Parameter(torch.ones(1) * val)\n\n"
+        "    def forward(self, logits):\n        return logits / self.temperature\n"
+    )
+    assert codes(source) == ["TL011"]
+    base = source.replace("class Scaler(nn.Module):", "class Base(nn.Module):\n    def __init__(self):\n"
+                          "        super().__init__()\n        self.register_buffer('temperature', torch.ones(1))\n\n\n"
+                          "class Scaler(Base):")
+    assert codes(base) == []  # a base class's buffer: the moved tensor goes into _buffers

@@ -45,7 +45,12 @@ def unregistered_tensor_assignments(info: "ClassInfo", prior_parameter: bool = F
         name = event.name
         if name in info.handled_by_hand:
             continue
-        if name in info.registered_anywhere and name not in registered_in_construction:
+        if name in info.registered_anywhere and name not in registered_in_construction \
+                and not (prior_parameter and event.value.moved is not None and event.value.moved.fresh
+                         and not _registered_by_bases(info, name)):
+            # registered in another method or a base class: it may be a buffer by now. A
+            # Parameter made here and moved stays plain after construction whatever a later
+            # method of the class registers (TL011)
             continue
         registering = [later for later in facts.later_events(event.seq, name) if _registers_or_deletes(later)]
         if facts.runs_on_every_path(event.seq, registering):
@@ -53,6 +58,11 @@ def unregistered_tensor_assignments(info: "ClassInfo", prior_parameter: bool = F
         if _never_state(info, event) or _adopted(info, event) or _registered_alias(info, event):
             continue
         yield event
+
+
+def _registered_by_bases(info: "ClassInfo", name: str) -> bool:
+    own = info.ctx.indexed_facts(info)
+    return any(name in facts.registered_names for facts in info.index_facts if facts is not own)
 
 
 def moved_parameters(info: "ClassInfo") -> Iterator[Union[AttrAssign, RegisterCall]]:
