@@ -122,7 +122,7 @@ class Heads(nn.Module):
                     event.target,
                     f"`self.{event.name}` keeps submodules in a plain {container}: their parameters are "
                     "invisible to `parameters()`, the optimizer, `state_dict()` and `.to(device)`",
-                    with_refusal(ctx, event, "ModuleDict", wrap, after_super(
+                    with_refusal(ctx, event, "ModuleList", "ModuleDict", wrap, after_super(
                         info, event, "module", f"store it as `{wrapper}(...)`",
                         f"Use `{wrapper}(...)` instead of a plain {container}")),
                     wrap,

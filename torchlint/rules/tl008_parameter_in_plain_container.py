@@ -81,7 +81,7 @@ class Mixture(nn.Module):
                     event.target,
                     f"`self.{event.name}` keeps Parameters in a plain {container}: they are missing from "
                     "`parameters()` and `state_dict()`, so the optimizer never updates them",
-                    with_refusal(ctx, event, "ParameterDict", wrap, after_super(
+                    with_refusal(ctx, event, "ParameterList", "ParameterDict", wrap, after_super(
                         info, event, "module", f"store it as `{wrapper}(...)`",
                         f"Use `{wrapper}(...)` instead of a plain {container}")),
                     wrap,
