@@ -37,6 +37,9 @@ GOLDEN = [
     # nested: an inner ParameterList handed to torch.stack
     (f"self.a = [[{P}, {P}] for _ in range(n)]\n", "return x * torch.stack(self.a[0]).sum()",
      "return x * torch.stack(list(self.a[0])).sum()"),
+    # an isinstance check against a class neither a list nor a ModuleList is: the same answer
+    ("self.a = [Block(d), Block(d)]\n", "if isinstance(self.a, (Block, torch.Tensor)):\n    return x\nreturn x",
+     "if isinstance(self.a, (Block, torch.Tensor)):\n    return x\nreturn x"),
 ]
 WRAPPED = {
     f"self.a = [{P} for _ in range(n)]\n": f"self.a = nn.ParameterList([{P} for _ in range(n)])\n",
@@ -68,6 +71,9 @@ def test_fixed_model_runs_forward(tmp_path, body, before, after):
 REFUSED = [
     ("self.a = [Block(d)]\n", "assert isinstance(self.a, list)\nreturn x",
      "line 17 uses it where a `nn.ModuleList` cannot stand in for the plain list (`isinstance(self.a, list)`)"),
+    ("self.a = [Block(d)]\n", "return x if isinstance(self.a, (nn.Module, int)) else x + 1",
+     "(`isinstance(self.a, (nn.Module, int))`)"),
+    ("self.a = [Block(d)]\n", "return x if type(self.a) is list else x + 1", "(`type(self.a)`)"),
     (f"self.a = {{'w': {P}}}\n", "return x * torch.stack(self.a)",
      "a `nn.ParameterDict` cannot stand in for the plain dict (`torch.stack(self.a)`)"),
     (f"self.a = {{'w': {P}}}\n", "return x if self.a == {} else x * self.a['w']",

@@ -1416,8 +1416,11 @@ def _breaking_uses(ctx, name: str, where: cst.CSTNode, wrapper: str, skip: set[i
             call = parents.get(id(parent))
             if not isinstance(call, cst.Call):
                 return None
-            if isinstance(call.func, cst.Name) and call.func.value in ("isinstance", "type"):
+            if isinstance(call.func, cst.Name) and call.func.value == "type":
                 return False
+            if isinstance(call.func, cst.Name) and call.func.value == "isinstance":
+                # `isinstance(self.embed, Conv2dSubsampling)`: False for the plain list and for the wrapper
+                return False if _checks_container_type(call) else None
             resolved = getattr(ctx.resolve(call.func), "dotted", None) if isinstance(
                 call.func, (cst.Name, cst.Attribute)) else None
             if resolved and resolved.startswith("torch.") and not resolved.startswith(_ITERABLE_TAKERS):
@@ -1475,3 +1478,30 @@ def _as_lists_note(ctx, name: str, uses: list) -> str:
     where = ", ".join(str(line) for line in lines)
     return (f"; where it is used as a list (line{'s' if len(lines) > 1 else ''} {where}: a torch function's "
             "argument, an operand, a comparison) it is passed as `list(...)`")
+
+
+# Classes a plain list/tuple/dict and its wrapper answer `isinstance` differently for (or may).
+_CONTAINER_TYPES = frozenset(
+    """list tuple dict set frozenset object Sequence MutableSequence Mapping MutableMapping Collection Container
+    Reversible Hashable Module ModuleList ModuleDict ParameterList ParameterDict Sequential OrderedDict
+    UserList UserDict abc""".split())
+
+
+def _checks_container_type(call: cst.Call) -> bool:
+    """Does ``isinstance(x, classes)`` name a class (or anything it cannot read) for which
+    a plain container and a Module container may answer differently?"""
+    if len(call.args) != 2:
+        return True
+    classes = call.args[1].value
+    names = classes.elements if isinstance(classes, cst.Tuple) else [classes]
+    for element in names:
+        node = element.value if isinstance(element, cst.Element) else element
+        if isinstance(node, cst.Name):
+            leaf = node.value
+        elif isinstance(node, cst.Attribute):
+            leaf = node.attr.value
+        else:
+            return True
+        if leaf in _CONTAINER_TYPES:
+            return True
+    return False
