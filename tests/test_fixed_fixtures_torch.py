@@ -14,7 +14,7 @@ torch = pytest.importorskip("torch")
 pytestmark = pytest.mark.torch
 
 STEMS = ("buggy/module_collections_handed_in", "buggy/layers_from_lambda_helpers",
-         "real_bugs/TL008_nested_dict_relation_params")
+         "real_bugs/TL008_nested_dict_relation_params", "real_bugs/TL008_time_aware_experts_list")
 
 
 @pytest.fixture(scope="module")
@@ -65,3 +65,13 @@ def test_nested_relation_parameters_are_registered_and_trained(models):
     assert {"aggregators.0.w", "aggregators.1.b", "relation_layers.1.weight"} <= parameters(model)
     model(torch.ones(2, 3), 1).sum().backward()
     assert model.aggregators["1"]["w"].grad is not None
+
+
+def test_expert_bank_still_concatenates(models):
+    # `torch.cat(self.experts)` raises TypeError on a ParameterList: the fix passes `list(self.experts)`
+    before, after = models("real_bugs/TL008_time_aware_experts_list")
+    assert parameters(before.TimeAwareExperts(4, 3, 5)) == {"gate.weight", "gate.bias", "time_embedding.weight"}
+    model = after.TimeAwareExperts(4, 3, 5)
+    assert {"experts.0", "experts.2"} <= parameters(model)
+    model(torch.ones(2, 4), torch.tensor([1, 2])).sum().backward()
+    assert model.experts[2].grad is not None

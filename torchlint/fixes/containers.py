@@ -25,7 +25,7 @@ from torchlint.analysis.construction import MODULE_API, AttrAssign
 from torchlint.analysis.known import MODULE_ATTRIBUTES
 from torchlint.analysis.values import Kind, Value
 from torchlint.diagnostics import Fix
-from torchlint.fixes.edits import UNSAFE, Imports, code, fix, replace, text_between
+from torchlint.fixes.edits import UNSAFE, Imports, code, fix, insert_at, replace, text_between
 
 # What code may call on the attribute once it is wrapped (besides nn.Module's methods).
 _COMMON = frozenset({"__len__", "__iter__", "__getitem__", "index", "count"})
@@ -102,6 +102,11 @@ def wrap_container_fix(ctx, event: AttrAssign, list_wrapper: str, dict_wrapper: 
                 return None
     if _calls_on(ctx, event.name, event.target) - _METHODS[wrapper] - MODULE_API:
         return None  # e.g. `.reverse()`: a list method the wrapper does not have
+    skip = {id(statement.value) for statement in concatenations}  # rewritten to `.append(...)`
+    as_lists = _breaking_uses(ctx, event.name, event.target, wrapper, skip,
+                              {inner for _, inner in nested} if nested else set())
+    if not all(how for _, how in as_lists):
+        return None  # `isinstance(self.x, list)`, `torch.stack(self.x)` of a dict: no wrapper does that
     spelling = Imports(ctx).nn()
     if spelling is None:
         return None
@@ -131,6 +136,10 @@ def wrap_container_fix(ctx, event: AttrAssign, list_wrapper: str, dict_wrapper: 
                     + text_between(ctx, key.end, whole.end))
         new = f"{nn}.{wrapper}({contents})"
     edits = [replace(ctx, value, new), *inner_edits]
+    for use, _ in as_lists:  # `torch.cat(self.experts)` -> `torch.cat(list(self.experts))`
+        span = ctx.position(use)
+        edits += [insert_at(span.start.line, span.start.column + 1, "list("),
+                  insert_at(span.end.line, span.end.column + 1, ")")]
     for node in int_keys or ():
         text = ctx.source_of(node)
         edits.append(replace(ctx, node, f'"{int(text)}"' if isinstance(node, cst.Integer) and text.isdigit()
@@ -146,7 +155,8 @@ def wrap_container_fix(ctx, event: AttrAssign, list_wrapper: str, dict_wrapper: 
         from torchlint.fixes.buffers import move_below_super
 
         statement = single_assignment(event)
-        if statement is not first or concatenations or others or inner_edits or not isinstance(statement, cst.Assign):
+        if statement is not first or concatenations or others or inner_edits or as_lists or \
+                not isinstance(statement, cst.Assign):
             return None
         moved = move_below_super(ctx, info, statement, f"{code(ctx, event.target)} = {new}")
         if moved is None:
@@ -158,7 +168,8 @@ def wrap_container_fix(ctx, event: AttrAssign, list_wrapper: str, dict_wrapper: 
         "older checkpoints lack)" + _others_note(ctx, event, first, others) + (where if in_place else "")
         + (handed_in.note(wrapper) if handed_in is not None else _argument_keys_note(argument_keys, wrapper))
         + (_int_keys_note(event.name) if int_keys is not None else "")
-        + (_nested_note(nn, nested, list_wrapper) if nested else ""),
+        + (_nested_note(nn, nested, list_wrapper) if nested else "")
+        + _as_lists_note(ctx, event.name, as_lists),
         *edits,
         *imports,
     )
@@ -1086,12 +1097,40 @@ def _fill_keys(ctx, name: str, lenient: bool = False, used: Optional[set] = None
     return keys
 
 
-def with_refusal(ctx, event: AttrAssign, dict_wrapper: str, wrap: Optional[Fix], advice: str) -> str:
-    """``advice``, and when there is no wrap because of the dict's keys, why."""
+def with_refusal(ctx, event: AttrAssign, list_wrapper: str, dict_wrapper: str, wrap: Optional[Fix],
+                 advice: str) -> str:
+    """``advice``, and when there is no wrap because of the dict's keys, or because code
+    uses the container where the wrapper cannot stand in for it, why."""
     if wrap is not None:
         return advice
     reason = wrap_refusal(ctx, event, dict_wrapper)
+    if reason is None and event.value.container in ("list", "tuple", "dict"):
+        wrapper = dict_wrapper if event.value.container == "dict" else list_wrapper
+        use = _breaking_use(ctx, event.name, event.target, wrapper)
+        if use is not None:
+            reason = (f"line {ctx.position(use).start.line} uses it where a `nn.{wrapper}` cannot stand in for the "
+                      f"plain {describe_container(event.value.container)} (`{_short(ctx, _use_context(ctx, use))}`)")
     return f"{advice} (no automatic fix: {reason})" if reason else advice
+
+
+def describe_container(container: str) -> str:
+    return "dict" if container == "dict" else "tuple" if container == "tuple" else "list"
+
+
+def _use_context(ctx, node: cst.CSTNode) -> cst.CSTNode:
+    """The call, operation or comparison a use sits in."""
+    parents = _parents(ctx)
+    parent = parents.get(id(node))
+    if isinstance(parent, cst.Arg):
+        return parents.get(id(parent), node)
+    if isinstance(parent, cst.ComparisonTarget):
+        return parents.get(id(parent), node)
+    return parent if isinstance(parent, (cst.BinaryOperation, cst.Comparison)) else node
+
+
+def _short(ctx, node: cst.CSTNode) -> str:
+    text = " ".join(ctx.source_of(node).split())
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 # -- containers of containers ---------------------------------------------------------------------
@@ -1329,3 +1368,140 @@ def _local_row(ctx, name: str, node: cst.BaseExpression) -> Optional[cst.Name]:
 class _Span:
     def __init__(self, start, end):
         self.start, self.end = start, end
+
+
+# -- uses a wrapper cannot stand in for -----------------------------------------------------------
+
+# torch functions that take the container as an iterable (not a list or tuple of tensors).
+_ITERABLE_TAKERS = ("torch.optim.", "torch.autograd.grad", "torch.autograd.backward", "torch.nn.utils.",
+                    "torch.nn.Sequential", "torch.nn.ModuleList", "torch.nn.ModuleDict", "torch.nn.ParameterList",
+                    "torch.nn.ParameterDict", "torch.nn.modules.container.")
+
+
+def _parents(ctx) -> dict[int, cst.CSTNode]:
+    memo = ctx.__dict__.get("_container_fix_parents")
+    if memo is None:
+        memo = {}
+        for node in walk.nodes(ctx.module):
+            for name in walk._child_fields(type(node)):
+                value = getattr(node, name)
+                for child in (value if isinstance(value, (list, tuple)) else (value,)):
+                    if isinstance(child, cst.CSTNode):
+                        memo[id(child)] = node
+        ctx.__dict__["_container_fix_parents"] = memo
+    return memo
+
+
+def _breaking_uses(ctx, name: str, where: cst.CSTNode, wrapper: str, skip: set[int],
+                   inner: set[str]) -> list[tuple[cst.CSTNode, bool]]:
+    """The uses of ``<x>.<name>`` in the file (or, with ``inner`` wrappers, of an item
+    ``<x>.<name>[k]``) where the wrapper would not do what the list or dict did, each with
+    whether passing ``list(...)`` of it there does what the plain list did: as an argument
+    of a torch function that wants a list or tuple of tensors (``torch.stack(self.x)``), as
+    an operand (``self.a + self.b``, ``[stem] + self.layers``; a ``ModuleList`` on the left
+    of ``+`` is fine as it is), in ``==``/``!=`` (all three: yes, for a list wrapper), and
+    in ``isinstance``/``type`` (no). Receivers are scoped as in :func:`_calls_on`."""
+    home = _enclosing_class(ctx, where)
+    parents = _parents(ctx)
+    classes: list[cst.ClassDef] = []
+    found: list[tuple[cst.CSTNode, bool]] = []
+
+    def breaks(node: cst.CSTNode, kind: str) -> Optional[bool]:
+        """None: fine as it is; True: fine as ``list(...)``; False: no way."""
+        listed = kind.endswith("List")
+        parent = parents.get(id(node))
+        if isinstance(parent, cst.Arg) and parent.value is node:
+            if parent.star:
+                return None  # `nn.Sequential(*self.layers)`
+            call = parents.get(id(parent))
+            if not isinstance(call, cst.Call):
+                return None
+            if isinstance(call.func, cst.Name) and call.func.value == "type":
+                return False
+            if isinstance(call.func, cst.Name) and call.func.value == "isinstance":
+                # `isinstance(self.embed, Conv2dSubsampling)`: False for the plain list and for the wrapper
+                return False if _checks_container_type(call) else None
+            resolved = getattr(ctx.resolve(call.func), "dotted", None) if isinstance(
+                call.func, (cst.Name, cst.Attribute)) else None
+            if resolved and resolved.startswith("torch.") and not resolved.startswith(_ITERABLE_TAKERS):
+                return listed
+            return None
+        if isinstance(parent, cst.BinaryOperation) and id(parent) not in skip:
+            if kind == "ModuleList" and parent.left is node and isinstance(parent.operator, cst.Add):
+                return None
+            return listed
+        if isinstance(parent, cst.Comparison) and parent.left is node:
+            return listed if any(isinstance(t.operator, (cst.Equal, cst.NotEqual)) for t in parent.comparisons) \
+                else None
+        if isinstance(parent, cst.ComparisonTarget) and parent.comparator is node:
+            return listed if isinstance(parent.operator, (cst.Equal, cst.NotEqual)) else None
+        return None
+
+    class Uses(walk.Visitor):
+        def visit_ClassDef(self, node):
+            classes.append(node)
+
+        def leave_ClassDef(self, node):
+            classes.pop()
+
+        def visit_Attribute(self, node):
+            if node.attr.value != name:
+                return
+            receiver = node.value
+            if home is not None and classes and classes[-1] is not home and \
+                    isinstance(receiver, cst.Name) and receiver.value == "self" and not _related(ctx, home, classes[-1]):
+                return  # another class's own attribute of that name
+            how = breaks(node, wrapper)
+            if how is not None:
+                found.append((node, how))
+                return
+            parent = parents.get(id(node))
+            if inner and isinstance(parent, cst.Subscript) and parent.value is node:
+                hows = [breaks(parent, kind) for kind in inner]
+                if any(h is not None for h in hows):
+                    found.append((parent, all(h is not False for h in hows)))
+
+    walk.visit(ctx.module, Uses())
+    return found
+
+
+def _breaking_use(ctx, name: str, where: cst.CSTNode, wrapper: str) -> Optional[cst.CSTNode]:
+    """The first use :func:`_breaking_uses` finds, or None."""
+    uses = _breaking_uses(ctx, name, where, wrapper, set(), set())
+    return uses[0][0] if uses else None
+
+
+def _as_lists_note(ctx, name: str, uses: list) -> str:
+    if not uses:
+        return ""
+    lines = sorted({ctx.position(use).start.line for use, _ in uses})
+    where = ", ".join(str(line) for line in lines)
+    return (f"; where it is used as a list (line{'s' if len(lines) > 1 else ''} {where}: a torch function's "
+            "argument, an operand, a comparison) it is passed as `list(...)`")
+
+
+# Classes a plain list/tuple/dict and its wrapper answer `isinstance` differently for (or may).
+_CONTAINER_TYPES = frozenset(
+    """list tuple dict set frozenset object Sequence MutableSequence Mapping MutableMapping Collection Container
+    Reversible Hashable Module ModuleList ModuleDict ParameterList ParameterDict Sequential OrderedDict
+    UserList UserDict abc""".split())
+
+
+def _checks_container_type(call: cst.Call) -> bool:
+    """Does ``isinstance(x, classes)`` name a class (or anything it cannot read) for which
+    a plain container and a Module container may answer differently?"""
+    if len(call.args) != 2:
+        return True
+    classes = call.args[1].value
+    names = classes.elements if isinstance(classes, cst.Tuple) else [classes]
+    for element in names:
+        node = element.value if isinstance(element, cst.Element) else element
+        if isinstance(node, cst.Name):
+            leaf = node.value
+        elif isinstance(node, cst.Attribute):
+            leaf = node.attr.value
+        else:
+            return True
+        if leaf in _CONTAINER_TYPES:
+            return True
+    return False

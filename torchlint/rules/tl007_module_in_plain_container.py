@@ -44,7 +44,9 @@ are names, there is no automatic fix and the help says why. A collection handed 
 `__init__` (`stages: Sequence[Stage]`) becomes `nn.ModuleList(stages)` (with
 `if stages is not None else None` when it may be None; a `Dict[str, Stage]` becomes
 `nn.ModuleDict(...)`), and a list or dict a helper of the file returns is wrapped where
-it is stored (`nn.ModuleList(build_each(...))`).
+it is stored (`nn.ModuleList(build_each(...))`); a list of lists becomes a `nn.ModuleList`
+of `nn.ModuleList`s, and a use of the list as a list (`[stem] + self.layers`) becomes
+`list(self.layers)`.
 Not reported: a list later wrapped under the same name
 (`self.layers = nn.ModuleList(self.layers)`), a local list passed to
 `nn.Sequential(*layers)`, a list that only aliases modules registered elsewhere
@@ -122,7 +124,7 @@ class Heads(nn.Module):
                     event.target,
                     f"`self.{event.name}` keeps submodules in a plain {container}: their parameters are "
                     "invisible to `parameters()`, the optimizer, `state_dict()` and `.to(device)`",
-                    with_refusal(ctx, event, "ModuleDict", wrap, after_super(
+                    with_refusal(ctx, event, "ModuleList", "ModuleDict", wrap, after_super(
                         info, event, "module", f"store it as `{wrapper}(...)`",
                         f"Use `{wrapper}(...)` instead of a plain {container}")),
                     wrap,

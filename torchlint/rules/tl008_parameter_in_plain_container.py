@@ -25,7 +25,12 @@ class Mixture(nn.Module):
         self.centers = nn.ParameterList([nn.Parameter(torch.randn(dim)) for _ in range(n)])
 ```
 A dict becomes `nn.ParameterDict`, whose keys must be strings without dots: int keys
-become `str(i)`, in the dict and in every lookup (`self.scales[str(k)]`).
+become `str(i)`, in the dict and in every lookup (`self.scales[str(k)]`). A container of
+containers (`self.rel[r] = {"w": nn.Parameter(...)}`) becomes a `nn.ModuleDict`/`nn.ModuleList`
+of `nn.ParameterDict`/`nn.ParameterList`. Where the file uses the list as a list
+(`torch.cat(self.experts)`, `self.a + self.b`, `==`), the use becomes `list(self.experts)`:
+a `ParameterList` is no list there; an `isinstance` check against a container type, or
+such a use of a dict, gets no automatic fix and the help says why.
 Not reported, as for TL007: a container whose comment says it is kept out of the module
 tree on purpose, and a class that lists or saves its parameters itself.
 """
@@ -81,7 +86,7 @@ class Mixture(nn.Module):
                     event.target,
                     f"`self.{event.name}` keeps Parameters in a plain {container}: they are missing from "
                     "`parameters()` and `state_dict()`, so the optimizer never updates them",
-                    with_refusal(ctx, event, "ParameterDict", wrap, after_super(
+                    with_refusal(ctx, event, "ParameterList", "ParameterDict", wrap, after_super(
                         info, event, "module", f"store it as `{wrapper}(...)`",
                         f"Use `{wrapper}(...)` instead of a plain {container}")),
                     wrap,
