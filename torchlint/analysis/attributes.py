@@ -47,7 +47,7 @@ def unregistered_tensor_assignments(info: "ClassInfo", prior_parameter: bool = F
             continue
         if name in info.registered_anywhere and name not in registered_in_construction \
                 and not (prior_parameter and event.value.moved is not None and event.value.moved.fresh
-                         and not _registered_by_bases(info, name)):
+                         and name not in info.registered_by_bases):
             # registered in another method or a base class: it may be a buffer by now. A
             # Parameter made here and moved stays plain after construction whatever a later
             # method of the class registers (TL011)
@@ -58,11 +58,6 @@ def unregistered_tensor_assignments(info: "ClassInfo", prior_parameter: bool = F
         if _never_state(info, event) or _adopted(info, event) or _registered_alias(info, event):
             continue
         yield event
-
-
-def _registered_by_bases(info: "ClassInfo", name: str) -> bool:
-    own = info.ctx.indexed_facts(info)
-    return any(name in facts.registered_names for facts in info.index_facts if facts is not own)
 
 
 def moved_parameters(info: "ClassInfo") -> Iterator[Union[AttrAssign, RegisterCall]]:

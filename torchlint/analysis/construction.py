@@ -865,10 +865,8 @@ class Construction(Host, BlockWalker):
     def _never_set(self, name: str) -> bool:
         """Has nothing set ``self.<name>`` so far: not this walk, not a class attribute, not a
         base class's registration?"""
-        if name in self.state.attr_state or name in self.state.attrs or name in self.info.class_attributes:
-            return False
-        own = self.ctx.indexed_facts(self.info)
-        return not any(name in facts.registered_names for facts in self.info.index_facts if facts is not own)
+        return not (name in self.state.attr_state or name in self.state.attrs or name in self.info.class_attributes
+                    or name in self.info.registered_by_bases)
 
     def _existing_names(self, test: cst.BaseExpression) -> tuple[list[str], bool]:
         """``hasattr(self, "n")`` (or ``"n" in self._buffers``) -> (["n"], False); under ``not``, True."""

@@ -69,6 +69,12 @@ class ClassInfo:
         return set().union(*(f.registered_names for f in self.index_facts)) if self.index_facts else set()
 
     @cached_property
+    def registered_by_bases(self) -> set[str]:
+        """Names registered by a base class (not by this class's own methods)."""
+        own = self.ctx.indexed_facts(self)
+        return set().union(*(f.registered_names for f in self.index_facts if f is not own))
+
+    @cached_property
     def attribute_usage(self) -> dict:
         """name -> ``usage.Usage``: how methods outside construction use ``self.<name>``."""
         from torchlint.analysis.usage import attribute_usage
