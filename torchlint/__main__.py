@@ -1,5 +1,3 @@
-import sys
+from torchlint.cli import run
 
-from torchlint.cli import main
-
-sys.exit(main())
+run()

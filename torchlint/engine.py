@@ -546,7 +546,13 @@ def _lint_all(targets: list[Target], settings: Settings, jobs: Optional[int],
         if workers > 1:
             yield from _lint_in_parallel(targets, sizes, settings, workers, prefilter, bar, store)
         else:
-            linter = Linter(settings, prefilter, ProjectIndex(extra_module_bases=settings.module_bases, store=store))
+            index = ProjectIndex(extra_module_bases=settings.module_bases, store=store)
+            if store is None and jobs != 1:  # without stored facts, index the imports on the other core
+                from torchlint.readahead import ReadAhead
+
+                index.read_ahead = ReadAhead.start([target.path for target in targets if target.data is None],
+                                                   settings.module_bases)
+            linter = Linter(settings, prefilter, index)
             try:
                 for position, target in enumerate(targets):
                     outcome = linter.lint(target.path, target.shown, target.data)
@@ -555,6 +561,8 @@ def _lint_all(targets: list[Target], settings: Settings, jobs: Optional[int],
                     yield position, outcome
             finally:
                 linter.close()
+                if index.read_ahead is not None:
+                    index.read_ahead.close()
     finally:
         if bar is not None:
             bar.close()

@@ -617,6 +617,8 @@ class ProjectIndex:
         self.extra_module_bases = frozenset(extra_module_bases)
         # where the facts of files read before are kept (torchlint.cache.FactsStore), or None
         self.store = store
+        # entries indexed ahead by another process (torchlint.readahead.ReadAhead), or None
+        self.read_ahead = None
         self.extra_roots = [Path(p).resolve() for p in extra_roots]
         self._facts: dict[Path, Optional[FileFacts]] = {}
         self._digests: dict[Path, Optional[tuple[str, str]]] = {}
@@ -686,7 +688,9 @@ class ProjectIndex:
             self._installed_owns.clear()
             self._self_init.clear()
         if replace or path not in self._facts:
-            self.preload([self._index_entry(path, source, data if data is not None else source.encode())])
+            data = data if data is not None else source.encode()
+            ahead = self.read_ahead.take_target(path, data) if self.read_ahead is not None and not replace else None
+            self.preload([ahead or self._index_entry(path, source, data)])
         self._observe((path,))
         return self._facts[path]
 
@@ -700,7 +704,8 @@ class ProjectIndex:
                 self._facts[path] = None
                 self._digests[path] = None
             else:
-                self.preload([self._index_entry(path, data, data)])
+                ahead = self.read_ahead.take(path, data) if self.read_ahead is not None else None
+                self.preload([ahead or self._index_entry(path, data, data)])
         self._observe((path,))
         return self._facts[path]
 

@@ -1,0 +1,147 @@
+"""The read-ahead child (torchlint.readahead) indexes what a one-file run imports while the
+run imports libcst: a run must give the same findings with it and without it, take only
+entries of the bytes it reads itself, and never leave a process behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+from pathlib import Path
+
+import pytest
+
+from torchlint import readahead
+from torchlint.analysis.project import ProjectIndex, content_digest
+
+ROOT = Path(__file__).resolve().parent.parent
+PROJECT = ROOT / "fixtures" / "project"
+
+pytestmark = pytest.mark.skipif(not readahead.enabled(), reason="read-ahead needs fork (Linux) and two cores")
+
+
+def lint_one(path: Path, read_ahead: bool) -> list[dict]:
+    env = dict(os.environ, TORCHLINT_READAHEAD="1" if read_ahead else "0")
+    done = subprocess.run([sys.executable, "-m", "torchlint", "--no-cache", "--output-format", "json", str(path)],
+                          capture_output=True, text=True, env=env, cwd=ROOT)
+    assert done.returncode in (0, 1), done.stderr
+    return [{key: d[key] for key in ("code", "filename", "location", "message")} for d in json.loads(done.stdout)]
+
+
+@pytest.mark.parametrize("name", ["models/blocks.py", "models/heads.py", "models/stages.py", "train.py"])
+def test_one_file_runs_give_the_same_findings_with_and_without_read_ahead(name):
+    with_child = lint_one(PROJECT / name, read_ahead=True)
+    assert with_child == lint_one(PROJECT / name, read_ahead=False)
+
+
+def test_the_cross_file_findings_need_the_imported_modules(tmp_path):
+    # the subclass's finding depends on the base in another module: read ahead or not, it is found
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'demo'\n")
+    package = tmp_path / "demo"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "base.py").write_text("import torch.nn as nn\n\n\nclass Backbone(nn.Module):\n    pass\n")
+    (package / "model.py").write_text(textwrap.dedent("""\
+        import torch
+        from demo.base import Backbone
+
+
+        class Scaler(Backbone):
+            def __init__(self, dim):
+                super().__init__()
+                self.scale = torch.ones(dim)
+
+            def forward(self, x):
+                return x * self.scale
+        """))
+    for read_ahead in (True, False):
+        findings = lint_one(package / "model.py", read_ahead)
+        assert [(f["code"], f["location"]["row"], f["location"]["column"]) for f in findings] == [("TL001", 8, 9)]
+
+
+@pytest.fixture
+def demo_package(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'demo'\n")
+    package = tmp_path / "demo"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "layers.py").write_text("import torch.nn as nn\n\n\nclass Gate(nn.Module):\n    pass\n")
+    (package / "unused.py").write_text("VALUE = 1\n")
+    (package / "model.py").write_text("from demo.layers import Gate\n\n\nclass Model(Gate):\n    pass\n")
+    return package
+
+
+def test_the_child_sends_the_modules_the_file_imports(demo_package):
+    ahead = readahead.ReadAhead.start([demo_package / "model.py"], ())
+    assert ahead is not None
+    try:
+        layers = (demo_package / "layers.py").resolve()
+        entry = ahead.take(layers, layers.read_bytes())
+        assert entry is not None and "Gate" in entry[1].classes
+        unused = (demo_package / "unused.py").resolve()
+        assert ahead.take(unused, unused.read_bytes()) is None  # never imported: never sent
+    finally:
+        ahead.close()
+
+
+def test_an_entry_of_other_bytes_is_not_taken(demo_package):
+    ahead = readahead.ReadAhead.start([demo_package / "model.py"], ())
+    assert ahead is not None
+    try:
+        layers = (demo_package / "layers.py").resolve()
+        changed = layers.read_bytes() + b"\n\nclass Extra(nn.Module):\n    pass\n"
+        assert ahead.take(layers, changed) is None  # the file changed after the child read it
+    finally:
+        ahead.close()
+
+
+def test_the_index_uses_entries_only_when_its_own_read_matches(demo_package):
+    index = ProjectIndex()
+    index.read_ahead = readahead.ReadAhead.start([demo_package / "model.py"], ())
+    try:
+        layers = (demo_package / "layers.py").resolve()
+        facts = index.facts_for(layers)
+        assert facts is not None and list(facts.classes) == ["Gate"]
+        assert index.dependency_state(layers)[0] == content_digest(layers, layers.read_bytes())
+    finally:
+        index.read_ahead.close()
+
+
+def test_the_child_is_reaped_when_closed(demo_package):
+    ahead = readahead.ReadAhead.start([demo_package / "model.py"], ())
+    assert ahead is not None
+    ahead.close()
+    with pytest.raises(ChildProcessError):
+        os.waitpid(ahead._pid, os.WNOHANG)  # no zombie left: it was waited for
+
+
+def test_a_killed_child_only_means_the_run_indexes_for_itself(demo_package):
+    ahead = readahead.ReadAhead.start([demo_package / "model.py"], ())
+    assert ahead is not None
+    os.kill(ahead._pid, 9)
+    index = ProjectIndex()
+    index.read_ahead = ahead
+    try:
+        facts = index.facts_for((demo_package / "layers.py").resolve())
+        assert facts is not None and "Gate" in facts.classes
+    finally:
+        ahead.close()
+
+
+def test_no_child_while_other_threads_run(demo_package):
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert readahead.ReadAhead.start([demo_package / "model.py"], ()) is None  # forking threads is unsafe
+    finally:
+        stop.set()
+        thread.join()
+
+
+def test_turned_off_by_the_environment(demo_package, monkeypatch):
+    monkeypatch.setenv("TORCHLINT_READAHEAD", "0")
+    assert readahead.ReadAhead.start([demo_package / "model.py"], ()) is None
