@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from torchlint import readahead
-from torchlint.analysis.project import ProjectIndex, content_digest
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = ROOT / "fixtures" / "project"
@@ -74,61 +73,88 @@ def demo_package(tmp_path):
     return package
 
 
+# The child is forked only from a process with no other thread (forking threads is unsafe),
+# and a test session may have some: each case below runs in a fresh interpreter.
+_CASE = """
+import json, os, sys
+from pathlib import Path
+from torchlint import readahead
+from torchlint.analysis.project import ProjectIndex, content_digest
+
+package = Path(sys.argv[1])
+model, layers, unused = (package / name for name in ("model.py", "layers.py", "unused.py"))
+layers, unused = layers.resolve(), unused.resolve()
+report = {}
+exec(sys.argv[2])
+print(json.dumps(report))
+"""
+
+
+def run_case(package: Path, body: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if k != "TORCHLINT_READAHEAD"}
+    env["PYTHONPATH"] = str(ROOT)
+    done = subprocess.run([sys.executable, "-c", _CASE, str(package), textwrap.dedent(body)],
+                          capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
 def test_the_child_sends_the_modules_the_file_imports(demo_package):
-    ahead = readahead.ReadAhead.start([demo_package / "model.py"], ())
-    assert ahead is not None
-    try:
-        layers = (demo_package / "layers.py").resolve()
+    report = run_case(demo_package, """
+        ahead = readahead.ReadAhead.start([model], ())
         entry = ahead.take(layers, layers.read_bytes())
-        assert entry is not None and "Gate" in entry[1].classes
-        unused = (demo_package / "unused.py").resolve()
-        assert ahead.take(unused, unused.read_bytes()) is None  # never imported: never sent
-    finally:
+        report["classes"] = sorted(entry[1].classes) if entry else None
+        report["unused"] = ahead.take(unused, unused.read_bytes())  # never imported: never sent
         ahead.close()
+        """)
+    assert report == {"classes": ["Gate"], "unused": None}
 
 
 def test_an_entry_of_other_bytes_is_not_taken(demo_package):
-    ahead = readahead.ReadAhead.start([demo_package / "model.py"], ())
-    assert ahead is not None
-    try:
-        layers = (demo_package / "layers.py").resolve()
-        changed = layers.read_bytes() + b"\n\nclass Extra(nn.Module):\n    pass\n"
-        assert ahead.take(layers, changed) is None  # the file changed after the child read it
-    finally:
+    report = run_case(demo_package, """
+        ahead = readahead.ReadAhead.start([model], ())
+        changed = layers.read_bytes() + b"\\n\\nclass Extra(nn.Module):\\n    pass\\n"
+        report["taken"] = ahead.take(layers, changed) is not None  # the file changed after the child read it
         ahead.close()
+        """)
+    assert report == {"taken": False}
 
 
 def test_the_index_uses_entries_only_when_its_own_read_matches(demo_package):
-    index = ProjectIndex()
-    index.read_ahead = readahead.ReadAhead.start([demo_package / "model.py"], ())
-    try:
-        layers = (demo_package / "layers.py").resolve()
+    report = run_case(demo_package, """
+        index = ProjectIndex()
+        index.read_ahead = readahead.ReadAhead.start([model], ())
         facts = index.facts_for(layers)
-        assert facts is not None and list(facts.classes) == ["Gate"]
-        assert index.dependency_state(layers)[0] == content_digest(layers, layers.read_bytes())
-    finally:
+        report["classes"] = sorted(facts.classes)
+        report["digest"] = index.dependency_state(layers)[0] == content_digest(layers, layers.read_bytes())
         index.read_ahead.close()
+        """)
+    assert report == {"classes": ["Gate"], "digest": True}
 
 
 def test_the_child_is_reaped_when_closed(demo_package):
-    ahead = readahead.ReadAhead.start([demo_package / "model.py"], ())
-    assert ahead is not None
-    ahead.close()
-    with pytest.raises(ChildProcessError):
-        os.waitpid(ahead._pid, os.WNOHANG)  # no zombie left: it was waited for
+    report = run_case(demo_package, """
+        ahead = readahead.ReadAhead.start([model], ())
+        ahead.close()
+        try:
+            os.waitpid(ahead._pid, os.WNOHANG)
+            report["left"] = True
+        except ChildProcessError:  # no zombie left: it was waited for
+            report["left"] = False
+        """)
+    assert report == {"left": False}
 
 
 def test_a_killed_child_only_means_the_run_indexes_for_itself(demo_package):
-    ahead = readahead.ReadAhead.start([demo_package / "model.py"], ())
-    assert ahead is not None
-    os.kill(ahead._pid, 9)
-    index = ProjectIndex()
-    index.read_ahead = ahead
-    try:
-        facts = index.facts_for((demo_package / "layers.py").resolve())
-        assert facts is not None and "Gate" in facts.classes
-    finally:
+    report = run_case(demo_package, """
+        ahead = readahead.ReadAhead.start([model], ())
+        os.kill(ahead._pid, 9)
+        index = ProjectIndex()
+        index.read_ahead = ahead
+        report["classes"] = sorted(index.facts_for(layers).classes)
         ahead.close()
+        """)
+    assert report == {"classes": ["Gate"]}
 
 
 def test_no_child_while_other_threads_run(demo_package):
