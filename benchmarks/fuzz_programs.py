@@ -338,6 +338,8 @@ class Generator:
             lambda: self.simple(f"x = {nn}.functional.gelu(x)"),
             lambda: self.simple(f"self.{n} = x.detach()"),
             lambda: self.simple(f"x = x + self.{n}.to(x.device)"),
+            lambda: self.simple(f"x = x * self.{n}"),
+            lambda: self.simple("x = x - self.stats"),
             lambda: [(0, f"if ({t} := x.shape[0]) > 1:"), (1, f"x = x[:{t}:2, ...]")],
             lambda: [(0, "match x.dim():"), (1, "case 2:"), (2, "x = x[None]"), (1, "case _:"), (2, "pass")],
             lambda: self.simple(f"{t} = self._helper(x)"),
@@ -439,6 +441,22 @@ class Generator:
                      (1, "elif value:"), (2, f"self._store, self.{self.attr()} = {self.tensor()}, {self.tensor()}")],
                     [(1, f"self.{prop} = value")],  # recursion through the setter
                 ]))
+        if self.chance(0.12):  # TL012: state a method computes after construction (and clean twins)
+            n, t = "stats", self.local()  # forward reads `self.stats` in one of its snippets
+            body.append((0, ""))
+            body.append((0, self.pick(["def fit(self, data):", "def calibrate(self, data: torch.Tensor) -> None:",
+                                       "def set_state(self, data, device=None):"])))
+            body.extend(self.block(self.pick([
+                [(0, f"self.{n} = {self.tensor()}")],
+                [(0, f"{t} = torch.mean(data, dim=0)"), (0, f"self.{n} = {t}")],
+                [(0, f"_, _, {t} = torch.linalg.svd(data)"), (0, f"self.{n} = {t}[:2]")],
+                [(0, f"self.{n} = data")],
+                [(0, f"self.{n} = {self.param}({self.tensor()}).cpu()")],
+                [(0, f"self.register_buffer({n!r}, {self.tensor()})")],
+                [(0, f"self.{n}, self.{self.attr()} = {self.tensor()}, {self.tensor()}")],
+            ])))
+            body.append((0, self.pick(["def predict(self, x):", "def forward_fitted(self, x):"])))
+            body.extend(self.block([(0, f"return x * self.{n}")]))
         if self.chance(0.1):
             body.extend([(0, "def extra_repr(self) -> str:"), (1, "return f\"d={self.d!r}, {'nested'!s:^{10}}\"")])
         if self.chance(0.08):  # a nested Module class

@@ -46,6 +46,7 @@ def test_codes_are_unique_and_match_the_catalogue():
         "TL009": "layer-created-in-forward",
         "TL010": "buffer-name-conflict",
         "TL011": "moved-parameter",
+        "TL012": "tensor-stored-after-construction",
     }
 
 

@@ -109,7 +109,18 @@ NUMPY_NOT_ARRAYS = frozenset({"numpy.random.seed", "numpy.random.default_rng", "
 TENSOR_NAMESPACES = ("torch.nn.functional.", "torch.fft.", "torch.linalg.", "torch.special.")
 
 # Calls that return a tuple of tensors.
-TENSOR_TUPLE_FACTORIES = frozenset({"torch.meshgrid", "torch.chunk", "torch.split", "torch.unbind", "torch.broadcast_tensors"})
+TENSOR_TUPLE_FACTORIES = frozenset(
+    {
+        "torch.meshgrid", "torch.chunk", "torch.split", "torch.unbind", "torch.broadcast_tensors",
+        # decompositions (what a fit() computes a basis with) return a tuple of tensors
+        "torch.svd", "torch.svd_lowrank", "torch.pca_lowrank", "torch.linalg.svd", "torch.linalg.eigh",
+        "torch.linalg.eig", "torch.linalg.qr", "torch.qr", "torch.linalg.slogdet", "torch.slogdet",
+        "torch.std_mean", "torch.var_mean", "torch.lu", "torch.linalg.lu", "torch.linalg.lu_factor",
+    }
+)
+# Tensor methods with the same result: `t.chunk(2)`, `X.svd()`. Selections (`sort`, `topk`) are
+# left unknown: their results are mostly indices used while building, not state.
+TENSOR_TUPLE_METHODS = frozenset({"chunk", "split", "unbind", "tensor_split", "svd", "qr", "slogdet", "lu"})
 
 PARAMETER_CONSTRUCTORS = frozenset(
     {

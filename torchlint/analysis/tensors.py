@@ -595,7 +595,7 @@ class Evaluator:
             if method not in _NOT_DATA_MUTATIONS:
                 self.host.tensor_mutated(target, node, f"`{method}`")
             return target
-        if method in ("chunk", "split", "unbind", "tensor_split"):
+        if method in known.TENSOR_TUPLE_METHODS:
             return Value(Kind.TENSOR_TUPLE, node)
         if target.kind is Kind.PARAMETER and method in CONVERTING_METHODS:
             copy = _requiring_grad(Value(Kind.TENSOR, node), node)  # a copy: no longer a Parameter
@@ -641,6 +641,9 @@ class Evaluator:
             return parameter
         if name in known.BUFFER_CONSTRUCTORS:
             return Value(Kind.BUFFER, node)
+        if name in known.TENSOR_TUPLE_FACTORIES:  # before the namespaces: `torch.linalg.svd` gives three tensors
+            _adopt(node, args, known.registered_arguments(name))
+            return Value(Kind.TENSOR_TUPLE, node)
         if name in known.TENSOR_FACTORIES or name.startswith(known.TENSOR_NAMESPACES):
             value = _derived(Value(Kind.TENSOR, node), args)
             if name in known.COMPLEX_FACTORIES or self._dtype_of(argument(node, 99, "dtype")) in known.COMPLEX_DTYPES:
@@ -659,8 +662,6 @@ class Evaluator:
         _adopt(node, args, known.registered_arguments(name))
         if name.startswith(known.INIT_NAMESPACE):
             return args[0] if args else unknown()
-        if name in known.TENSOR_TUPLE_FACTORIES:
-            return Value(Kind.TENSOR_TUPLE, node)
         if known.is_module_base(name, self.ctx.index.extra_module_bases):
             for value in args:
                 mark_registered(value)

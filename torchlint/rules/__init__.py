@@ -15,6 +15,7 @@ from torchlint.rules.tl008_parameter_in_plain_container import ParameterInPlainC
 from torchlint.rules.tl009_layer_created_in_forward import LayerCreatedInForward
 from torchlint.rules.tl010_buffer_name_conflict import BufferNameConflict
 from torchlint.rules.tl011_moved_parameter import MovedParameter
+from torchlint.rules.tl012_tensor_stored_after_construction import TensorStoredAfterConstruction
 from torchlint.rules.tl101_parameter_shape_mismatch import ParameterShapeMismatch
 
 ALL_RULES: tuple[type[Rule], ...] = (
@@ -30,6 +31,7 @@ ALL_RULES: tuple[type[Rule], ...] = (
     LayerCreatedInForward,
     BufferNameConflict,
     MovedParameter,
+    TensorStoredAfterConstruction,
 )
 # Rules only the runtime checker (`--runtime`) reports; the static engine never runs them.
 RUNTIME_RULES: tuple[type[Rule], ...] = (ParameterShapeMismatch,)

@@ -19,6 +19,7 @@ from torchlint.runtime.subjects import FileClasses, Subject
 
 CONFIRMED, REFUTED, UNVERIFIED = "confirmed", "refuted", "unverified"
 FORWARD_CODES = frozenset({"TL009"})  # about forward(): construction cannot observe them
+LATER_CODES = frozenset({"TL012"})  # about a method the user calls after construction (fit): building does not run it
 ERROR_CODES = frozenset({"TL002", "TL006", "TL010"})  # confirmed by the error at their line
 MOVE_CODES = frozenset({"TL011"})  # a moved Parameter: also confirmed by torch refusing it (a TL010 error)
 # A static finding of the key's code accounts for runtime findings of these codes on the
@@ -152,6 +153,8 @@ def judge(code: str, subject: Subject, record: Optional[FileRecord], evidence: E
         return UNVERIFIED, "not inside a class: building Modules does not run it"
     if code in FORWARD_CODES:
         return UNVERIFIED, "it is about forward(): building the model cannot observe it"
+    if code in LATER_CODES:
+        return UNVERIFIED, "it is about a method called after construction (fit, calibrate): building the model does not run it"
     facts = evidence.facts.get((record.path, subject.qualname))
     if facts is None:
         return UNVERIFIED, _not_built(subject.qualname, record)
