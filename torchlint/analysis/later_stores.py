@@ -10,8 +10,8 @@ the per-call walk of ``forward`` must not count it (``forward``'s own stores are
 A store is kept when all of these hold:
 
 - the method is not construction (``__init__`` and what it calls), not ``forward`` or a
-  method reached from it (calls of ``self.<method>``, properties read), not referenced as
-  a value (a hook or callback may run it per call), not a dunder, a property, a static
+  method reached from it (calls of ``self.<method>``, properties read), not named as a
+  value anywhere in the file (a hook or callback may run it per call), not a dunder, a property, a static
   method or one of ``nn.Module``'s own (``to``, ``_apply``, ``load_state_dict``, ...);
 - the value is a tensor the method makes (a torch factory, an operation that returns a
   tensor), walked with the construction machinery from the state construction left, so
@@ -25,6 +25,7 @@ A store is kept when all of these hold:
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Iterator, Optional
 
 import libcst as cst
@@ -54,17 +55,25 @@ _SKIPPED_DECORATORS = frozenset({"property", "cached_property", "setter", "gette
 
 
 def tensors_stored_after_construction(info: "ClassInfo") -> Iterator[tuple[str, AttrAssign]]:
-    """(method name, the store) for each name, at its first such store in class order."""
+    """(method name, the store) for each name, at its first such store in class order.
+    Cheap questions first: most classes have no method outside construction and forward
+    that stores anything on ``self``, and then no other method body is walked."""
     if ENTRY not in info.methods:
         return
-    candidates = _candidate_methods(info)
+    candidates = {name: method for name, method in _candidate_methods(info).items() if _may_store_state(method)}
     if not candidates:
         return
-    reads, stores, moved_by_hand = _forward_uses(info)
+    candidates = {name: method for name, method in candidates.items() if not _named_as_value(info, name)}
+    if not candidates:
+        return
+    reached = _reached_from_forward(info)
+    candidates = {name: method for name, method in candidates.items() if name not in reached}
+    if not candidates:
+        return
+    reads, stores, moved_by_hand = _forward_uses(reached)
     wanted = reads - stores - moved_by_hand - info.registered_anywhere - info.handled_by_hand
     if not wanted:
         return
-    # a cheap look first: does a candidate store `self.<name>` for a name forward reads?
     storing = [(name, method) for name, method in candidates.items() if _stores_any(method, wanted)]
     if not storing or info.overrides_setattr:
         return
@@ -86,25 +95,23 @@ def tensors_stored_after_construction(info: "ClassInfo") -> Iterator[tuple[str, 
 
 
 def _candidate_methods(info: "ClassInfo") -> dict[str, cst.FunctionDef]:
+    """Methods defined in the class that are not construction, forward, dunders, properties,
+    static methods or nn.Module's own."""
     construction = info.construction.methods_walked
-    referenced = _referenced_methods(info)
     found: dict[str, cst.FunctionDef] = {}
     for statement in info.node.body.body:
         if not isinstance(statement, cst.FunctionDef):
             continue
         name = statement.name.value
-        if name in construction or name == ENTRY or name in referenced or name in _MODULE_METHODS:
+        if name in construction or name == ENTRY or name in _MODULE_METHODS:
             continue
         if name.startswith("__") and name.endswith("__"):
             continue
         if any((dotted(d.decorator) or [""])[-1] in _SKIPPED_DECORATORS for d in statement.decorators):
             continue
-        params = statement.params.params
-        if not params:
-            continue
-        found.setdefault(name, statement)
-    reached = _reached_from_forward(info)
-    return {name: method for name, method in found.items() if name not in reached}
+        if statement.params.params:
+            found.setdefault(name, statement)
+    return found
 
 
 def _self_name(method: cst.FunctionDef) -> Optional[str]:
@@ -151,14 +158,14 @@ def _reached_from_forward(info: "ClassInfo") -> dict[str, cst.FunctionDef]:
     return reached
 
 
-def _forward_uses(info: "ClassInfo") -> tuple[set[str], set[str], set[str]]:
+def _forward_uses(reached: dict[str, cst.FunctionDef]) -> tuple[set[str], set[str], set[str]]:
     """Names ``forward`` (with what it reaches) reads and stores on ``self``, and the names
     it reads only to move them by hand (``self.noise[t].to(x.device)``): the author places
     that tensor on every call."""
     reads: set[str] = set()
     stores: set[str] = set()
     moved: dict[str, bool] = {}
-    for method in _reached_from_forward(info).values():
+    for method in reached.values():
         self_name = _self_name(method)
         if self_name is None:
             continue
@@ -221,30 +228,45 @@ def _unpacked(target: cst.BaseExpression) -> list[cst.BaseExpression]:
     return [target]
 
 
-def _referenced_methods(info: "ClassInfo") -> set[str]:
-    """Methods named as a value anywhere in the class (``register_forward_hook(self._hook)``,
-    ``partial(self.step, ...)``): they may run on every call."""
-    referenced: set[str] = set()
-    for method in info.methods.values():
-        self_name = _self_name(method)
-        if self_name is None:
-            continue
-        called: set[int] = set()
-        for node in walk.nodes(method.body):
-            if isinstance(node, cst.Call):
-                called.add(id(node.func))
-            name = _self_attribute(node, self_name)
-            if name is not None and name in info.methods and id(node) not in called:
-                referenced.add(name)
-    return referenced
+def _named_as_value(info: "ClassInfo", name: str) -> bool:
+    """Is the method named anywhere in the file other than where it is called or defined
+    (``register_forward_hook(self._hook)``, ``partial(self.step, ...)``)? It may then run
+    on every call. A look at the text: cheaper than a walk, and only ever more cautious."""
+    return re.search(rf"\.{re.escape(name)}\b(?!\s*\()", info.ctx.source) is not None
+
+
+def _may_store_state(method: cst.FunctionDef) -> bool:
+    """Does the method store on ``self`` something it computes (not an argument as it is,
+    not a literal), or call another method of the class, which may?"""
+    self_name = _self_name(method)
+    if self_name is None:
+        return False
+    params = _parameter_names(method)
+    for node in walk.nodes(method.body):
+        if isinstance(node, cst.Call) and _self_attribute(node.func, self_name) is not None:
+            return True  # `self._refit(data)`: the walk follows it
+        if isinstance(node, (cst.Assign, cst.AnnAssign)) and node.value is not None:
+            value = node.value
+            if (isinstance(value, cst.Name) and (value.value in params or value.value in ("None", "True", "False"))) \
+                    or isinstance(value, (cst.BaseNumber, cst.BaseString)):
+                continue
+            if any(_self_attribute(target, self_name) is not None for target in _store_targets(node)):
+                return True
+    return False
+
+
+def _parameter_names(method: cst.FunctionDef) -> set[str]:
+    params = method.params
+    return {p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)}
 
 
 def _stores_any(method: cst.FunctionDef, names: set[str]) -> bool:
+    """Does the method store ``self.<name>`` for a name of ``names``?"""
     self_name = _self_name(method)
     return self_name is not None and any(
         _self_attribute(target, self_name) in names
-        for node in walk.nodes(method.body) for target in _store_targets(node)
-        if not isinstance(node, cst.AugAssign)
+        for node in walk.nodes(method.body) if not isinstance(node, cst.AugAssign)
+        for target in _store_targets(node)
     )
 
 
