@@ -657,6 +657,9 @@ def module_container_annotation(ctx: "FileContext", node: Optional[cst.BaseExpre
         name = _BUILTIN_COLLECTIONS.get(node.value.value)
     if name in _OPTIONAL and len(elements) == 1:
         return module_container_annotation(ctx, elements[0])
+    if name in _UNION:  # `Union[Block, List[Block]]`: one Module or several, normalised into a list later
+        kinds = {module_container_annotation(ctx, element) for element in elements} - {""}
+        return kinds.pop() if len(kinds) == 1 else ""
     if name in _MAPPING_TYPES or name == "dict":
         container, items = "dict", elements[-1:]
     elif name in _SEQUENCE_TYPES or name in ("list", "tuple"):
@@ -670,13 +673,22 @@ def module_container_annotation(ctx: "FileContext", node: Optional[cst.BaseExpre
 
 
 def _owns_parameters_type(ctx: "FileContext", node: cst.BaseExpression) -> bool:
-    """Is this annotation a Module class whose construction creates parameters?"""
+    """Is this annotation a Module class whose construction creates parameters, or a base
+    class of this file's whose subclasses here do (``class Bottleneck(nn.Module)``, an
+    interface, with ``class Variational(Bottleneck)`` holding a Conv1d)?"""
     if not isinstance(node, (cst.Name, cst.Attribute)) or not _is_module_type(ctx, node):
         return False
     resolved = ctx.resolve(node)
     if isinstance(resolved, External):
         return ctx.index.creates_parameters(resolved, {})
-    return isinstance(resolved, ClassRef) and ctx.index.class_owns_parameters(resolved)
+    if not isinstance(resolved, ClassRef):
+        return False
+    if ctx.index.class_owns_parameters(resolved):
+        return True
+    return resolved.path == ctx.path and any(
+        other.name != resolved.name and ctx.index.class_owns_parameters(other.ref)
+        and any(ctx.resolve(base.value) == resolved for base in other.node.bases)
+        for other in ctx.module_classes)
 
 
 def _declared_value(ctx: "FileContext", param: cst.Param, modules: bool = True) -> Optional[Value]:
@@ -772,6 +784,11 @@ class Construction(Host, BlockWalker):
         self.arguments = (frozenset(p.name.value for p in init_parameters(method))
                           if not self.stack and method.name.value == "__init__" else frozenset())
         self.evaluator = Evaluator(self.ctx, self, {})
+        if bindings is None:
+            self.evaluator.string_defaults = {
+                p.name.value: p.default for p in [*params, *method.params.kwonly_params]
+                if isinstance(p.default, cst.SimpleString) and not (arg_values and call is not None)
+            }
         if bindings is not None:
             self.evaluator.locals = dict(bindings)
         else:

@@ -335,10 +335,10 @@ class FileContext:
         if name not in self._returns:
             self._returns[name] = unknown()  # recursion guard
             function = self.functions.get(name)
-            if function is None:
-                return self._returns[name]
             if self.facts is not None and name in self.facts.tensor_functions:
-                self._returns[name] = Value(Kind.TENSOR, function)
+                self._returns[name] = Value(Kind.TENSOR, function)  # also "Class.method", a static method
+            elif function is None:
+                return self._returns[name]
             else:
                 walker = BlockWalker(Evaluator(self, Host()))
                 walker.walk(function.body)

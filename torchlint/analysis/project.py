@@ -92,6 +92,8 @@ class FileFacts:
     # functions whose every return builds a Module: name -> (the returned constructors, every
     # constructor called inside what they return), dotted parts, resolved when asked
     module_functions: dict[str, tuple[list[list[str]], list[list[str]]]] = field(default_factory=dict)
+    # functions that return their first argument as a list (`to_list(x)`: `list(x)`, `x`, `[x]`)
+    listing_functions: set[str] = field(default_factory=set)
     # every class statement, in order, with its bases as libcst's ``dotted`` sees them
     # (``classes`` keeps only the first class of each name)
     class_headers: list[tuple[str, list[list[str]]]] = field(default_factory=list)
@@ -346,6 +348,10 @@ def _header_bases(node: ast.ClassDef) -> list[list[str]]:
     return [p for p in (dotted_parts(b) for b in bases) if p]
 
 
+def _static_or_class(function: ast.AST) -> bool:
+    return any((dotted_parts(d) or [""])[-1] in ("staticmethod", "classmethod") for d in function.decorator_list)
+
+
 def _returns_tensor(node: ast.AST) -> bool:
     returns = getattr(node, "returns", None)
     if returns is None:
@@ -380,6 +386,40 @@ def _returns_tensor_expression(function: ast.AST, imports: dict[str, ImportTarge
             else:
                 tensors.difference_update(names)
     return bool(returns) and all(_is_tensor_expression(r, tensors, imports) for r in returns)
+
+
+def _lists_its_argument(function: ast.AST) -> bool:
+    """``def to_list(x): return x if isinstance(x, list) else [x]``: every return gives the
+    first argument itself, ``list(x)``/``tuple(x)``, or ``[x]``/``(x,)``; at least one makes a list."""
+    params = function.args.posonlyargs + function.args.args
+    if not params:
+        return False
+    name = params[0].arg
+    returns = [s.value for s in iter_statements(function.body) if isinstance(s, ast.Return)]
+    if not returns or any(isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.Yield))
+                          for s in iter_statements(function.body)):
+        return False
+
+    def itself(node) -> bool:
+        return isinstance(node, ast.Name) and node.id == name
+
+    def listed(node) -> bool:
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("list", "tuple") \
+                and len(node.args) == 1 and not node.keywords and itself(node.args[0]):
+            return True
+        return isinstance(node, (ast.List, ast.Tuple)) and len(node.elts) == 1 and itself(node.elts[0])
+
+    def plain(node) -> bool:
+        if isinstance(node, ast.IfExp):
+            return plain(node.body) and plain(node.orelse)
+        return node is not None and (itself(node) or listed(node))
+
+    def makes_list(node) -> bool:
+        if isinstance(node, ast.IfExp):
+            return makes_list(node.body) or makes_list(node.orelse)
+        return listed(node)
+
+    return all(plain(r) for r in returns) and any(makes_list(r) for r in returns)
 
 
 def _returned_constructors(function: ast.AST) -> Optional[tuple[list[list[str]], list[list[str]]]]:
@@ -494,10 +534,18 @@ def file_facts(path: Path, tree: ast.Module) -> FileFacts:
         elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
             _shim_imports(node, facts)
     for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            # `Layout.build(n)` of a static or class method that returns a tensor: "Class.method"
+            for item in node.body:
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and _static_or_class(item) \
+                        and (_returns_tensor(item) or _returns_tensor_expression(item, facts.imports)):
+                    facts.tensor_functions.add(f"{node.name}.{item.name}")
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             facts.functions.add(node.name)
             if _returns_tensor(node) or _returns_tensor_expression(node, facts.imports):
                 facts.tensor_functions.add(node.name)
+            elif _lists_its_argument(node):
+                facts.listing_functions.add(node.name)
             else:
                 built = _returned_constructors(node)
                 if built is not None:
@@ -773,6 +821,8 @@ class ProjectIndex:
         head, rest = parts[0], parts[1:]
         if head in facts.classes and not rest:
             return ClassRef(facts.path, head)
+        if head in facts.classes and len(rest) == 1 and f"{head}.{rest[0]}" in facts.tensor_functions:
+            return FunctionRef(facts.path, f"{head}.{rest[0]}")  # a static method that returns a tensor
         if head in facts.functions and not rest:
             return FunctionRef(facts.path, head)
         target = facts.imports.get(head)
@@ -894,6 +944,8 @@ class ProjectIndex:
         if isinstance(resolved, External):
             return resolved.dotted in known.PARAMETER_CONSTRUCTORS or known.owns_parameters(resolved.dotted, keywords) \
                 or self.external_owns_parameters(resolved.dotted)
+        if isinstance(resolved, FunctionRef):  # `def Conv1d(*a, **k): return nn.Conv1d(*a, **k)`
+            return bool(self.function_module(resolved))
         return isinstance(resolved, ClassRef) and self.class_owns_parameters(resolved)
 
     def external_owns_parameters(self, dotted: str) -> bool:
@@ -1011,6 +1063,10 @@ class ProjectIndex:
                         found.append(cls)
                     stack.append(base)
         return found
+
+    def lists_its_argument(self, ref: FunctionRef) -> bool:
+        facts = self.facts_for(ref.path)
+        return bool(facts and ref.name in facts.listing_functions)
 
     def function_module(self, ref: FunctionRef) -> Optional[bool]:
         """Does this function of the project return a new Module (``def make_block(c): return

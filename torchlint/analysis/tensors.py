@@ -123,6 +123,9 @@ class Evaluator:
         self.ctx = ctx
         self.host = host
         self.locals: dict[str, Value] = local_names if local_names is not None else {}
+        # parameters of the walked function whose default is a string (`window="hann_window"`):
+        # `getattr(torch, window)(n)` makes what that default names
+        self.string_defaults: dict[str, cst.SimpleString] = {}
 
     # -- entry point ----------------------------------------------------------------------
 
@@ -244,6 +247,11 @@ class Evaluator:
         if namespace is None or namespace.split(".")[0] != "torch":
             return unknown()
         literal = literal_string(name)
+        if literal is None and isinstance(name, cst.Name) and name.value not in self.locals \
+                and name.value in self.string_defaults:
+            literal = literal_string(self.string_defaults[name.value])
+            if literal is not None and f"{namespace}.{literal}" not in known.TENSOR_FACTORIES:
+                literal = None  # what the default names must make a tensor, whatever else a caller passes
         if literal is not None:
             return _function_reference(f"{namespace}.{literal}", name)
         if isinstance(name, cst.FormattedString):
@@ -398,6 +406,8 @@ class Evaluator:
                 return self._project_module(node, resolved, args)
             return unknown()
         if isinstance(resolved, FunctionRef):
+            if args and self.ctx.index.lists_its_argument(resolved):
+                return _as_list(args[0], node)  # `to_list(blocks)`: the items (or the one Module) in a list
             if resolved.path == self.ctx.path:
                 if any(_leaf_of(value) is not None for value in args):
                     self.host.function_call(resolved.name, node, args)  # it may write into the Parameter
@@ -885,6 +895,15 @@ def _submodule_parameter(module: Value, node: cst.Attribute) -> Value:
     parameter.requires_grad = True
     module.items.append(parameter)
     return parameter
+
+
+def _as_list(value: Value, node: cst.CSTNode) -> Value:
+    """What ``to_list(value)`` gives: the same items in a list, a single value in a list."""
+    if value.kind is Kind.CONTAINER:
+        return Value(Kind.CONTAINER, node, items=list(value.items), container="list", open=value.open)
+    if value.kind is Kind.UNKNOWN:
+        return unknown()
+    return Value(Kind.CONTAINER, node, items=[value], container="list", open=True)
 
 
 def unpack(value: Value, index: int, count: int) -> Value:
