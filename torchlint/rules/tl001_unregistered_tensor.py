@@ -8,7 +8,10 @@ arithmetic, indexing, tensor methods (`.float()`, `.to(...)`, `.unsqueeze(0)`), 
 project's own functions that return a tensor (annotated or not, given tensor arguments
 or not), conditional values that are a tensor on at least one path
 (`tau if isinstance(tau, torch.Tensor) else torch.tensor(tau)`) and torch factories
-reached dynamically (`getattr(torch, f"{name}_window")(n)`, `window_fn=torch.hann_window`).
+reached dynamically (`getattr(torch, f"{name}_window")(n)`, `window_fn=torch.hann_window`,
+`getattr(torch, window)(n)` with `window="hann_window"` as the argument's default), and
+static or class methods of the project's classes annotated to return a tensor
+(`Layout.offsets(sizes)` with `def offsets(sizes) -> torch.LongTensor`).
 An argument of `__init__` counts as a tensor when it is annotated `Tensor`,
 `torch.Tensor`, `Optional[Tensor]` (or the same as a string), has a tensor default, or
 the file's own code passes it a tensor; an argument of unknown type is not reported.

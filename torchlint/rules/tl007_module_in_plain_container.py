@@ -16,8 +16,11 @@ of an installed package (read from its source, never imported), by
 `copy.deepcopy` of a Module (also of an `__init__` argument annotated as one), or by a
 factory whose results the same file hands to `add_module` elsewhere
 (`Catalog.get_model(...)`). An `__init__` argument annotated as a collection of a Module
-class that creates parameters (`stages: Sequence[Stage]`, `heads: dict[str, nn.Linear]`)
-stored as it is is reported too: the Modules it hands over are held by no one else.
+class that creates parameters (`stages: Sequence[Stage]`, `heads: dict[str, nn.Linear]`,
+`squeeze: Union[Squeeze, List[Squeeze]]` where `Squeeze` is an interface whose subclasses
+in the file create parameters) stored as it is, or through a helper that lists its
+argument (`self.squeezes = to_list(squeeze)`), is reported too: the Modules it hands over
+are held by no one else.
 
 ## Why is this bad?
 torch registers a submodule only when it is assigned directly to an attribute or held
