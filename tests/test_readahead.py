@@ -171,3 +171,17 @@ def test_no_child_while_other_threads_run(demo_package):
 def test_turned_off_by_the_environment(demo_package, monkeypatch):
     monkeypatch.setenv("TORCHLINT_READAHEAD", "0")
     assert readahead.ReadAhead.start([demo_package / "model.py"], ()) is None
+
+
+def test_a_child_that_never_answers_is_ended_and_the_run_goes_on(demo_package):
+    report = run_case(demo_package, """
+        import time
+        readahead._LIFETIME_SECONDS = 0.5
+        readahead._index_imports = lambda *args: time.sleep(60)  # a question that never returns
+        ahead = readahead.ReadAhead.start([model], ())
+        started = time.monotonic()
+        report["entry"] = ahead.take(layers, layers.read_bytes())
+        report["waited_briefly"] = time.monotonic() - started < 10
+        ahead.close()
+        """)
+    assert report == {"entry": None, "waited_briefly": True}

@@ -19,6 +19,7 @@ who computed them. ``TORCHLINT_READAHEAD=0`` turns it off.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import threading
 import time
@@ -35,6 +36,8 @@ except ImportError:  # pragma: no cover - another Python
 # The child stops resolving after this long: the parent, which waits for an entry the
 # child may still send, never waits longer than the child works.
 _BUDGET_SECONDS = 0.5
+# ... and is ended by the system after this long, should one question never return.
+_LIFETIME_SECONDS = 3.0
 
 
 def enabled() -> bool:
@@ -71,6 +74,9 @@ class ReadAhead:
         if pid == 0:  # the child: index, send, and leave without running the parent's exit handlers
             status = 0
             try:
+                # a hard end, whatever happens: the parent waits for entries only while the child lives
+                signal.signal(signal.SIGALRM, signal.SIG_DFL)
+                signal.setitimer(signal.ITIMER_REAL, _LIFETIME_SECONDS)
                 os.close(read_fd)
                 with os.fdopen(write_fd, "wb") as stream:
                     _index_imports(targets, tuple(module_bases), stream)
