@@ -176,3 +176,54 @@ def test_a_builder_function_makes_its_class_own_parameters(tmp_path):
                 self.gates = [Gate(c) for _ in range(n)]
         """
     assert found(tmp_path, source) == [("TL007", 17, 9)]
+
+
+def test_a_lone_collection_of_an_interface_is_not_trusted(tmp_path):
+    """``dict[str, Decoder]`` of an abstract class, where the argument holds sizes: an
+    annotation can be wrong (transformers' Perceiver); only the one-or-several idiom
+    ``Union[Decoder, List[Decoder]]`` lets an interface stand for its subclasses."""
+    source = """\
+        import torch.nn as nn
+
+
+        class Decoder(nn.Module):
+            def forward(self, x):
+                raise NotImplementedError
+
+
+        class Basic(Decoder):
+            def __init__(self, c):
+                super().__init__()
+                self.proj = nn.Linear(c, c)
+
+
+        class Multimodal(Decoder):
+            def __init__(self, modalities: dict[str, Decoder], index_dims: dict[str, Decoder] | None = None):
+                super().__init__()
+                self.modalities = nn.ModuleDict(modalities)
+                self.index_dims = index_dims
+        """
+    assert found(tmp_path, source) == []
+
+
+def test_the_one_or_several_idiom_in_pep_604_spelling(tmp_path):
+    source = """\
+        import torch.nn as nn
+
+
+        class Squeeze(nn.Module):
+            pass
+
+
+        class Project(Squeeze):
+            def __init__(self, c):
+                super().__init__()
+                self.proj = nn.Conv1d(c, c, 1)
+
+
+        class Encoder(nn.Module):
+            def __init__(self, squeeze: Squeeze | list[Squeeze] = ()):
+                super().__init__()
+                self.squeezes = list(squeeze) if isinstance(squeeze, (list, tuple)) else [squeeze]
+        """
+    assert [code for code, _, _ in found(tmp_path, source)] == ["TL007"]

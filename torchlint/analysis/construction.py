@@ -633,7 +633,8 @@ _MAPPING_TYPES = frozenset(
 _BUILTIN_COLLECTIONS = {"list": "list", "tuple": "tuple", "dict": "dict"}
 
 
-def module_container_annotation(ctx: "FileContext", node: Optional[cst.BaseExpression]) -> str:
+def module_container_annotation(ctx: "FileContext", node: Optional[cst.BaseExpression],
+                                interfaces: bool = False) -> str:
     """``List[Block]``, ``Sequence[nn.Linear]``, ``dict[str, Block]``, ``Optional[...]`` of
     one, or the same as a string, where the item class creates parameters: the container
     kind (``"list"``, ``"tuple"``, ``"dict"``) of the Modules the argument hands over, else
@@ -646,7 +647,8 @@ def module_container_annotation(ctx: "FileContext", node: Optional[cst.BaseExpre
             return ""
     if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
         sides = [side for side in (node.left, node.right) if not _is_none(side)]
-        return module_container_annotation(ctx, sides[0]) if len(sides) == 1 else ""
+        return module_container_annotation(ctx, sides[0], interfaces) if len(sides) == 1 else \
+            _union_container(ctx, sides)
     if not isinstance(node, cst.Subscript):
         return ""
     elements = [e.slice.value for e in node.slice if isinstance(e.slice, cst.Index)]
@@ -657,9 +659,8 @@ def module_container_annotation(ctx: "FileContext", node: Optional[cst.BaseExpre
         name = _BUILTIN_COLLECTIONS.get(node.value.value)
     if name in _OPTIONAL and len(elements) == 1:
         return module_container_annotation(ctx, elements[0])
-    if name in _UNION:  # `Union[Block, List[Block]]`: one Module or several, normalised into a list later
-        kinds = {module_container_annotation(ctx, element) for element in elements} - {""}
-        return kinds.pop() if len(kinds) == 1 else ""
+    if name in _UNION:
+        return _union_container(ctx, [e for e in elements if not _is_none(e)])
     if name in _MAPPING_TYPES or name == "dict":
         container, items = "dict", elements[-1:]
     elif name in _SEQUENCE_TYPES or name in ("list", "tuple"):
@@ -667,15 +668,26 @@ def module_container_annotation(ctx: "FileContext", node: Optional[cst.BaseExpre
         items = [e for e in elements if not (isinstance(e, cst.Ellipsis))]
     else:
         return ""
-    if not items or not all(_owns_parameters_type(ctx, item) for item in items):
+    if not items or not all(_owns_parameters_type(ctx, item, interfaces) for item in items):
         return ""
     return container
 
 
-def _owns_parameters_type(ctx: "FileContext", node: cst.BaseExpression) -> bool:
-    """Is this annotation a Module class whose construction creates parameters, or a base
-    class of this file's whose subclasses here do (``class Bottleneck(nn.Module)``, an
-    interface, with ``class Variational(Bottleneck)`` holding a Conv1d)?"""
+def _union_container(ctx: "FileContext", elements: list[cst.BaseExpression]) -> str:
+    """``Union[Block, List[Block]]`` / ``Block | list[Block]``: one Module or several
+    (normalised into a list later). Only there may ``Block`` be an interface whose subclasses
+    own the parameters: a lone ``dict[str, Decoder]`` of an abstract class may be a wrong
+    annotation of something else."""
+    one = any(isinstance(e, (cst.Name, cst.Attribute)) and _is_module_type(ctx, e) for e in elements)
+    kinds = {module_container_annotation(ctx, element, interfaces=one) for element in elements} - {""}
+    return kinds.pop() if len(kinds) == 1 else ""
+
+
+def _owns_parameters_type(ctx: "FileContext", node: cst.BaseExpression, interfaces: bool = False) -> bool:
+    """Is this annotation a Module class whose construction creates parameters, or (with
+    ``interfaces``) a base class of this file's whose subclasses here do (``class
+    Bottleneck(nn.Module)``, an interface, with ``class Variational(Bottleneck)`` holding a
+    Conv1d)?"""
     if not isinstance(node, (cst.Name, cst.Attribute)) or not _is_module_type(ctx, node):
         return False
     resolved = ctx.resolve(node)
@@ -685,7 +697,7 @@ def _owns_parameters_type(ctx: "FileContext", node: cst.BaseExpression) -> bool:
         return False
     if ctx.index.class_owns_parameters(resolved):
         return True
-    return resolved.path == ctx.path and any(
+    return interfaces and resolved.path == ctx.path and any(
         other.name != resolved.name and ctx.index.class_owns_parameters(other.ref)
         and any(ctx.resolve(base.value) == resolved for base in other.node.bases)
         for other in ctx.module_classes)
