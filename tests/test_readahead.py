@@ -36,13 +36,19 @@ def test_one_file_runs_give_the_same_findings_with_and_without_read_ahead(name):
     assert with_child == lint_one(PROJECT / name, read_ahead=False)
 
 
-def test_the_cross_file_findings_need_the_imported_modules(tmp_path):
-    # the subclass's finding depends on the base in another module: read ahead or not, it is found
-    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'demo'\n")
-    package = tmp_path / "demo"
+def make_package(root: Path, files: dict[str, str]) -> Path:
+    (root / "pyproject.toml").write_text("[project]\nname = 'demo'\n")
+    package = root / "demo"
     package.mkdir()
     (package / "__init__.py").write_text("")
-    (package / "base.py").write_text("import torch.nn as nn\n\n\nclass Backbone(nn.Module):\n    pass\n")
+    for name, text in files.items():
+        (package / name).write_text(text)
+    return package
+
+
+def test_the_cross_file_findings_need_the_imported_modules(tmp_path):
+    # the subclass's finding depends on the base in another module: read ahead or not, it is found
+    package = make_package(tmp_path, {"base.py": "import torch.nn as nn\n\n\nclass Backbone(nn.Module):\n    pass\n"})
     (package / "model.py").write_text(textwrap.dedent("""\
         import torch
         from demo.base import Backbone
@@ -63,14 +69,11 @@ def test_the_cross_file_findings_need_the_imported_modules(tmp_path):
 
 @pytest.fixture
 def demo_package(tmp_path):
-    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'demo'\n")
-    package = tmp_path / "demo"
-    package.mkdir()
-    (package / "__init__.py").write_text("")
-    (package / "layers.py").write_text("import torch.nn as nn\n\n\nclass Gate(nn.Module):\n    pass\n")
-    (package / "unused.py").write_text("VALUE = 1\n")
-    (package / "model.py").write_text("from demo.layers import Gate\n\n\nclass Model(Gate):\n    pass\n")
-    return package
+    return make_package(tmp_path, {
+        "layers.py": "import torch.nn as nn\n\n\nclass Gate(nn.Module):\n    pass\n",
+        "unused.py": "VALUE = 1\n",
+        "model.py": "from demo.layers import Gate\n\n\nclass Model(Gate):\n    pass\n",
+    })
 
 
 # The child is forked only from a process with no other thread (forking threads is unsafe),
