@@ -207,7 +207,7 @@ def test_the_setup_command_exits_1_by_design_and_the_clean_examples_pass():
     buggy = run_cli("fixtures/", "--no-cache")
     assert buggy.returncode == 1 and buggy.stderr == b""
     found = re.search(r"^Found (\d+) errors in (\d+) files\.$", buggy.stdout.decode(), re.MULTILINE)
-    # "some two hundred and ninety findings in about a hundred and fifteen files"
+    # "some three hundred findings in about a hundred and seventeen files"
     assert found and 200 <= int(found.group(1)) <= 320 and 80 <= int(found.group(2)) <= 130
     clean = run_cli("fixtures/clean/", "--no-cache")
     assert (clean.returncode, clean.stdout) == (0, b"All checks passed!\n")
