@@ -796,10 +796,10 @@ class Construction(Host, BlockWalker):
         self.arguments = (frozenset(p.name.value for p in init_parameters(method))
                           if not self.stack and method.name.value == "__init__" else frozenset())
         self.evaluator = Evaluator(self.ctx, self, {})
-        if bindings is None:
+        if bindings is None and not (call is not None and arg_values):  # defaults apply: no caller's values
             self.evaluator.string_defaults = {
                 p.name.value: p.default for p in [*params, *method.params.kwonly_params]
-                if isinstance(p.default, cst.SimpleString) and not (arg_values and call is not None)
+                if isinstance(p.default, cst.SimpleString)
             }
         if bindings is not None:
             self.evaluator.locals = dict(bindings)

@@ -396,8 +396,7 @@ def _lists_its_argument(function: ast.AST) -> bool:
         return False
     name = params[0].arg
     returns = [s.value for s in iter_statements(function.body) if isinstance(s, ast.Return)]
-    if not returns or any(isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.Yield))
-                          for s in iter_statements(function.body)):
+    if not returns or any(isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) for s in iter_statements(function.body)):
         return False
 
     def itself(node) -> bool:
