@@ -20,10 +20,18 @@ _CONTAINERS = frozenset({"list", "tuple", "dict", "set"})
 
 
 def plain_containers_holding(info: "ClassInfo", kind: Kind) -> Iterator[AttrAssign]:
-    """Assignments ``self.x = <container>`` whose container holds an unregistered ``kind``
-    (unless the author says it is kept out of the module tree on purpose, or the class
-    manages its module tree itself)."""
-    facts: ConstructionFacts = info.construction
+    """Assignments ``self.x = <container>`` in construction whose container holds an
+    unregistered ``kind`` (unless the author says it is kept out of the module tree on
+    purpose, or the class manages its module tree itself)."""
+    found = list(unregistered_containers(info, info.construction, kind))
+    if found and not manages_module_tree(info):
+        yield from found
+
+
+def unregistered_containers(info: "ClassInfo", facts: ConstructionFacts, kind: Kind) -> Iterator[AttrAssign]:
+    """The stores of ``facts`` (a walk of construction, or of a method run later) whose plain
+    container holds an unregistered ``kind`` and is not rebound or registered later in that
+    walk, unless a comment says it is kept out of the module tree on purpose."""
     for event in facts.assignments():
         value = event.value
         if value.kind is not Kind.CONTAINER or value.container not in _CONTAINERS or value.registered:
@@ -35,8 +43,8 @@ def plain_containers_holding(info: "ClassInfo", kind: Kind) -> Iterator[AttrAssi
             continue
         if any(_replaces(later, value) for later in facts.later_events(event.seq, event.name)):
             continue
-        if manages_module_tree(info) or said_unregistered(info.ctx, event):
-            continue  # asked last: they read comments and method sources
+        if said_unregistered(info.ctx, event):
+            continue  # asked last: it reads comments
         yield event
 
 

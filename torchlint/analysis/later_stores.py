@@ -60,13 +60,13 @@ def tensors_stored_after_construction(info: "ClassInfo") -> Iterator[tuple[str, 
     that stores anything on ``self``, and then no other method body is walked."""
     if ENTRY not in info.methods:
         return
-    candidates = {name: method for name, method in _candidate_methods(info).items() if _may_store_state(method)}
+    candidates = {name: method for name, method in candidate_methods(info).items() if _may_store_state(method)}
     if not candidates:
         return
     candidates = {name: method for name, method in candidates.items() if not _named_as_value(info, name)}
     if not candidates:
         return
-    reached = _reached_from_forward(info)
+    reached = reached_from_forward(info)
     candidates = {name: method for name, method in candidates.items() if name not in reached}
     if not candidates:
         return
@@ -94,7 +94,7 @@ def tensors_stored_after_construction(info: "ClassInfo") -> Iterator[tuple[str, 
             yield method_name, event
 
 
-def _candidate_methods(info: "ClassInfo") -> dict[str, cst.FunctionDef]:
+def candidate_methods(info: "ClassInfo") -> dict[str, cst.FunctionDef]:
     """Methods defined in the class that are not construction, forward, dunders, properties,
     static methods or nn.Module's own."""
     construction = info.construction.methods_walked
@@ -114,12 +114,12 @@ def _candidate_methods(info: "ClassInfo") -> dict[str, cst.FunctionDef]:
     return found
 
 
-def _self_name(method: cst.FunctionDef) -> Optional[str]:
+def method_self_name(method: cst.FunctionDef) -> Optional[str]:
     params = method.params.params
     return params[0].name.value if params else None
 
 
-def _self_attribute(node: cst.CSTNode, self_name: str) -> Optional[str]:
+def self_attribute(node: cst.CSTNode, self_name: str) -> Optional[str]:
     if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == self_name:
         return identifier(node.attr.value)
     return None
@@ -134,7 +134,7 @@ def _properties(info: "ClassInfo") -> dict[str, cst.FunctionDef]:
     return getters
 
 
-def _reached_from_forward(info: "ClassInfo") -> dict[str, cst.FunctionDef]:
+def reached_from_forward(info: "ClassInfo") -> dict[str, cst.FunctionDef]:
     """``forward`` and the methods and property getters it reaches through ``self``."""
     properties = _properties(info)
     reached: dict[str, cst.FunctionDef] = {}
@@ -144,11 +144,11 @@ def _reached_from_forward(info: "ClassInfo") -> dict[str, cst.FunctionDef]:
         if name in reached:
             continue
         reached[name] = method
-        self_name = _self_name(method)
+        self_name = method_self_name(method)
         if self_name is None:
             continue
         for node in walk.nodes(method.body):
-            attribute = _self_attribute(node, self_name)
+            attribute = self_attribute(node, self_name)
             if attribute is None:
                 continue
             if attribute in properties and attribute not in reached:
@@ -166,20 +166,20 @@ def _forward_uses(reached: dict[str, cst.FunctionDef]) -> tuple[set[str], set[st
     stores: set[str] = set()
     moved: dict[str, bool] = {}
     for method in reached.values():
-        self_name = _self_name(method)
+        self_name = method_self_name(method)
         if self_name is None:
             continue
         targets: set[int] = set()
         moved_reads = _moved_receivers(method, self_name)
         for node in walk.nodes(method.body):
             for target in _store_targets(node):
-                name = _self_attribute(target, self_name)
+                name = self_attribute(target, self_name)
                 if name is not None:
                     stores.add(name)
                     targets.add(id(target))
             if isinstance(node, cst.AugAssign):
                 targets.discard(id(node.target))  # `self.n += 1` reads it too
-            name = _self_attribute(node, self_name)
+            name = self_attribute(node, self_name)
             if name is not None and id(node) not in targets:
                 reads.add(name)
                 moved[name] = moved.get(name, True) and id(node) in moved_reads
@@ -195,7 +195,7 @@ def _moved_receivers(method: cst.FunctionDef, self_name: str) -> set[int]:
     found: set[int] = set()
 
     def roots(expression: cst.BaseExpression) -> None:
-        if _self_attribute(expression, self_name) is not None:
+        if self_attribute(expression, self_name) is not None:
             found.add(id(expression))
         elif isinstance(expression, (cst.Subscript, cst.Attribute)):
             roots(expression.value)
@@ -238,19 +238,19 @@ def _named_as_value(info: "ClassInfo", name: str) -> bool:
 def _may_store_state(method: cst.FunctionDef) -> bool:
     """Does the method store on ``self`` something it computes (not an argument as it is,
     not a literal), or call another method of the class, which may?"""
-    self_name = _self_name(method)
+    self_name = method_self_name(method)
     if self_name is None:
         return False
     params = _parameter_names(method)
     for node in walk.nodes(method.body):
-        if isinstance(node, cst.Call) and _self_attribute(node.func, self_name) is not None:
+        if isinstance(node, cst.Call) and self_attribute(node.func, self_name) is not None:
             return True  # `self._refit(data)`: the walk follows it
         if isinstance(node, (cst.Assign, cst.AnnAssign)) and node.value is not None:
             value = node.value
             if (isinstance(value, cst.Name) and (value.value in params or value.value in ("None", "True", "False"))) \
                     or isinstance(value, (cst.BaseNumber, cst.BaseString)):
                 continue
-            if any(_self_attribute(target, self_name) is not None for target in _store_targets(node)):
+            if any(self_attribute(target, self_name) is not None for target in _store_targets(node)):
                 return True
     return False
 
@@ -262,9 +262,9 @@ def _parameter_names(method: cst.FunctionDef) -> set[str]:
 
 def _stores_any(method: cst.FunctionDef, names: set[str]) -> bool:
     """Does the method store ``self.<name>`` for a name of ``names``?"""
-    self_name = _self_name(method)
+    self_name = method_self_name(method)
     return self_name is not None and any(
-        _self_attribute(target, self_name) in names
+        self_attribute(target, self_name) in names
         for node in walk.nodes(method.body) if not isinstance(node, cst.AugAssign)
         for target in _store_targets(node)
     )

@@ -94,6 +94,11 @@ class FileFacts:
     module_functions: dict[str, tuple[list[list[str]], list[list[str]]]] = field(default_factory=dict)
     # functions that return their first argument as a list (`to_list(x)`: `list(x)`, `x`, `[x]`)
     listing_functions: set[str] = field(default_factory=set)
+    # functions that hand back their first argument as it is, or None (`check(x, "x", ndim=1)`)
+    passing_functions: set[str] = field(default_factory=set)
+    # functions that make a tensor of their first argument, or give it back when it is one
+    # (`as_tensor(x)`: `x`, `x.type(dtype)`, `torch.tensor(x)`), as `torch.as_tensor` does
+    converting_functions: set[str] = field(default_factory=set)
     # every class statement, in order, with its bases as libcst's ``dotted`` sees them
     # (``classes`` keeps only the first class of each name)
     class_headers: list[tuple[str, list[list[str]]]] = field(default_factory=list)
@@ -388,6 +393,74 @@ def _returns_tensor_expression(function: ast.AST, imports: dict[str, ImportTarge
     return bool(returns) and all(_is_tensor_expression(r, tensors, imports) for r in returns)
 
 
+def _first_argument_returns(function: ast.AST) -> Optional[tuple[str, list[Optional[ast.AST]]]]:
+    """The first parameter's name and what each ``return`` gives (None for a bare ``return``
+    or ``return None``); None when there is no parameter, no return, or a nested scope."""
+    params = function.args.posonlyargs + function.args.args
+    if not params:
+        return None
+    returns: list[Optional[ast.AST]] = []
+    for statement in iter_statements(function.body):
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            return None
+        if isinstance(statement, ast.Return):
+            value = statement.value
+            returns.append(None if value is None or (isinstance(value, ast.Constant) and value.value is None)
+                           else value)
+    return (params[0].arg, returns) if returns else None
+
+
+def _passes_its_argument(function: ast.AST) -> bool:
+    """``def check(x, name, ndim=None): ...; return x``: every return gives the first argument
+    itself or None, and one gives the argument (a check that hands back what it checked)."""
+    found = _first_argument_returns(function)
+    if found is None:
+        return False
+    name, returns = found
+    given = [r for r in returns if r is not None]
+    return bool(given) and all(isinstance(r, ast.Name) and r.id == name for r in given)
+
+
+def _converts_to_tensor(function: ast.AST, imports: dict[str, ImportTarget]) -> bool:
+    """``def as_tensor(x, dtype=None)``: it asks whether its first argument is a tensor
+    (``isinstance(x, torch.Tensor)``, ``torch.is_tensor(x)``), every return gives None, the
+    argument (as it is, or through its own methods: ``x.type(dtype)``) or a tensor the
+    function makes (``torch.tensor(x)``), and one makes a tensor: it does what
+    ``torch.as_tensor`` does. (``return x`` without that test may give back a number.)"""
+    found = _first_argument_returns(function)
+    if found is None or not _tests_for_a_tensor(function, found[0]):
+        return False
+    name, returns = found
+
+    def kinds(node: ast.AST) -> Optional[set[str]]:
+        """"argument" (it, or its own method's result), "made" (a tensor made here), or None."""
+        if isinstance(node, ast.IfExp):  # `x if dtype is None else x.type(dtype)`
+            body, orelse = kinds(node.body), kinds(node.orelse)
+            return body | orelse if body is not None and orelse is not None else None
+        root = node
+        while isinstance(root, ast.Call) and isinstance(root.func, ast.Attribute):
+            root = root.func.value
+        if isinstance(root, ast.Name) and root.id == name:
+            return {"argument"}
+        return {"made"} if _is_tensor_expression(node, set(), imports) else None
+
+    found_kinds = [kinds(r) for r in returns if r is not None]
+    return bool(found_kinds) and all(k is not None for k in found_kinds) and any("made" in k for k in found_kinds)
+
+
+def _tests_for_a_tensor(function: ast.AST, name: str) -> bool:
+    for node in ast.walk(function):
+        if not (isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Name)
+                and node.args[0].id == name):
+            continue
+        func = dotted_parts(node.func) or []
+        if func[-1:] == ["is_tensor"]:
+            return True
+        if func == ["isinstance"] and len(node.args) == 2 and "Tensor" in ast.unparse(node.args[1]):
+            return True
+    return False
+
+
 def _lists_its_argument(function: ast.AST) -> bool:
     """``def to_list(x): return x if isinstance(x, list) else [x]``: every return gives the
     first argument itself, ``list(x)``/``tuple(x)``, or ``[x]``/``(x,)``; at least one makes a list."""
@@ -545,6 +618,10 @@ def file_facts(path: Path, tree: ast.Module) -> FileFacts:
                 facts.tensor_functions.add(node.name)
             elif _lists_its_argument(node):
                 facts.listing_functions.add(node.name)
+            elif _converts_to_tensor(node, facts.imports):
+                facts.converting_functions.add(node.name)
+            elif _passes_its_argument(node):
+                facts.passing_functions.add(node.name)
             else:
                 built = _returned_constructors(node)
                 if built is not None:
@@ -1087,3 +1164,11 @@ class ProjectIndex:
     def returns_tensor(self, ref: FunctionRef) -> bool:
         facts = self.facts_for(ref.path)
         return bool(facts and ref.name in facts.tensor_functions)
+
+    def passes_its_argument(self, ref: FunctionRef) -> bool:
+        facts = self.facts_for(ref.path)
+        return bool(facts and ref.name in facts.passing_functions)
+
+    def converts_to_tensor(self, ref: FunctionRef) -> bool:
+        facts = self.facts_for(ref.path)
+        return bool(facts and ref.name in facts.converting_functions)

@@ -421,6 +421,13 @@ class Evaluator:
                 return value
             if self.ctx.index.returns_tensor(resolved):
                 return Value(Kind.TENSOR, node)
+            if args and self.ctx.index.passes_its_argument(resolved):
+                return args[0]  # `check(x, "x", ndim=1)`: the very value it was given
+            if self.ctx.index.converts_to_tensor(resolved):
+                # `as_tensor(x)`: a Parameter or buffer comes back as itself
+                if args and args[0].kind in (Kind.PARAMETER, Kind.BUFFER):
+                    return args[0]
+                return Value(Kind.TENSOR, node)
             owns = self.ctx.index.function_module(resolved)
             if owns is None:
                 return unknown()

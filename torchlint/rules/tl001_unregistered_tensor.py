@@ -11,7 +11,11 @@ or not), conditional values that are a tensor on at least one path
 reached dynamically (`getattr(torch, f"{name}_window")(n)`, `window_fn=torch.hann_window`,
 `getattr(torch, window)(n)` with `window="hann_window"` as the argument's default), and
 static or class methods of the project's classes annotated to return a tensor
-(`Layout.offsets(sizes)` with `def offsets(sizes) -> torch.LongTensor`).
+(`Layout.offsets(sizes)` with `def offsets(sizes) -> torch.LongTensor`). Helpers of
+another module are read too: one that converts its argument as `torch.as_tensor` does
+(`cast_as_tensor(x)`: it gives back a tensor as it is, or makes one with `torch.tensor(x)`)
+gives a tensor, and a check that hands back what it was given (`check(x, "x", ndim=1)`:
+every return is the argument or None) gives the argument's own value.
 An argument of `__init__` counts as a tensor when it is annotated `Tensor`,
 `torch.Tensor`, `Optional[Tensor]` (or the same as a string), has a tensor default, or
 the file's own code passes it a tensor; an argument of unknown type is not reported.

@@ -22,6 +22,12 @@ in the file create parameters) stored as it is, or through a helper that lists i
 argument (`self.squeezes = to_list(squeeze)`), is reported too: the Modules it hands over
 are held by no one else.
 
+A Module that grows after it is built is checked the same way: a method its user calls
+later (`add_task`, `fit`, an `_initialize` the first `fit` calls) that builds such a
+container (`self.components = [Gaussian(d) for _ in range(k)]`) or fills one that
+`__init__` made (`self.heads = []` ... `self.heads.append(nn.Linear(d, n))`). Those
+Modules must be built by the class's own code; methods `forward` reaches are TL009's.
+
 ## Why is this bad?
 torch registers a submodule only when it is assigned directly to an attribute or held
 by `nn.ModuleList` / `nn.ModuleDict` / `nn.Sequential`. Modules inside a plain list are
@@ -40,6 +46,10 @@ class Encoder(nn.Module):
 ```python
         self.layers = nn.ModuleList([nn.Linear(dim, dim) for _ in range(depth)])
 ```
+A container grown after construction has no automatic fix: make it a `nn.ModuleList()`
+(or `nn.ModuleDict()`) where it is first stored; `append`, `extend` and item assignment
+work on it unchanged. An optimizer made before the growth does not see the new
+parameters: make it after, or add them with `add_param_group`.
 A dict becomes `nn.ModuleDict`, whose keys must be strings without dots: int keys
 (`{i: Head() for i in range(n)}`) become `str(i)`, in the dict and in every lookup
 (`self.heads[str(k)]`); when the file reads the keys as ints, or nothing shows the keys
@@ -58,7 +68,9 @@ a list of layers without parameters (`[nn.ReLU(), nn.GELU()]`), a shallow
 `copy.copy` of a registered Module (it shares the original's parameters), and a
 collection argument whose item type is bare `nn.Module` or a class without parameters,
 a container whose comment says it is kept out of the module tree on purpose (as for
-TL001), and a class that lists or saves its children itself (it overrides
+TL001), copies a later method places on the `device` argument it is given
+(`self.replicas = [copy.deepcopy(self.base).to(d) for d in devices]`: kept out of the
+tree on purpose, as `DataParallel` does), and a class that lists or saves its children itself (it overrides
 `state_dict`, `named_parameters`, `parameters`, `children`, `modules`, ... or registers
 a state-dict hook).
 """
@@ -68,6 +80,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from torchlint.analysis.containers import describe, plain_containers_holding
+from torchlint.analysis.later_containers import containers_filled_after_construction
 from torchlint.analysis.values import Kind
 from torchlint.fixes.buffers import after_super
 from torchlint.fixes.containers import with_refusal, wrap_container_fix
@@ -131,4 +144,11 @@ class Heads(nn.Module):
                         info, event, "module", f"store it as `{wrapper}(...)`",
                         f"Use `{wrapper}(...)` instead of a plain {container}")),
                     wrap,
+                )
+            for fill in containers_filled_after_construction(info, Kind.MODULE):
+                yield Finding(
+                    fill.event.target,
+                    f"`self.{fill.event.name}` keeps submodules in a plain {describe(fill.event.value.container)}, filled "
+                    f"in `{fill.method}()` after construction: their parameters are invisible to `parameters()`, the optimizer, `state_dict()` and `.to(device)`",
+                    fill.advice("nn.ModuleList", "nn.ModuleDict"),
                 )

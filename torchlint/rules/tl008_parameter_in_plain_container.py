@@ -5,6 +5,9 @@ Finds `nn.Parameter` objects kept in a plain Python `list`, `tuple`, `dict` or `
 stored on a Module during construction (literal, comprehension, or an empty container
 later filled with `append`/`extend`/item assignment), also when each was moved first
 (`nn.Parameter(t).to(device)`: the Parameter itself or a plain copy, registered neither way).
+As for TL007, a container a method called after construction builds or fills
+(`self.weights.append(nn.Parameter(...))` in `add_task`) is reported too, with no
+automatic fix: make it a `nn.ParameterList()` where it is first stored.
 
 ## Why is this bad?
 Only Parameters assigned directly to an attribute, or held by `nn.ParameterList` /
@@ -40,6 +43,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from torchlint.analysis.containers import describe, plain_containers_holding
+from torchlint.analysis.later_containers import containers_filled_after_construction
 from torchlint.analysis.values import Kind
 from torchlint.fixes.buffers import after_super
 from torchlint.fixes.containers import with_refusal, wrap_container_fix
@@ -90,4 +94,11 @@ class Mixture(nn.Module):
                         info, event, "module", f"store it as `{wrapper}(...)`",
                         f"Use `{wrapper}(...)` instead of a plain {container}")),
                     wrap,
+                )
+            for fill in containers_filled_after_construction(info, Kind.PARAMETER):
+                yield Finding(
+                    fill.event.target,
+                    f"`self.{fill.event.name}` keeps Parameters in a plain {describe(fill.event.value.container)}, filled "
+                    f"in `{fill.method}()` after construction: they are missing from `parameters()` and `state_dict()`, so the optimizer never updates them",
+                    fill.advice("nn.ParameterList", "nn.ParameterDict"),
                 )
