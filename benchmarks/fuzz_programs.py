@@ -457,6 +457,19 @@ class Generator:
             ])))
             body.append((0, self.pick(["def predict(self, x):", "def forward_fitted(self, x):"])))
             body.extend(self.block([(0, f"return x * self.{n}")]))
+        if self.chance(0.1):  # TL007/TL008: a container a method fills after construction (and clean twins)
+            n = self.attr()
+            body.append((0, ""))
+            body.append((0, self.pick(["def add_task(self, n):", "def grow(self, n, device=None):", "def _initialize(self, n):"])))
+            body.extend(self.block(self.pick([
+                [(0, f"self.{n} = [{self.nn}.Linear(n, n) for _ in range(2)]")],
+                [(0, f"self.{n} = []"), (0, "for _ in range(n):"), (1, f"self.{n}.append({self.nn}.Linear(n, 1))")],
+                [(0, f"self.{n} = {{}}"), (0, f"self.{n}['a'] = {self.param}({self.tensor()})")],
+                [(0, f"self.{n} = {self.nn}.ModuleList()"), (0, f"self.{n}.append({self.nn}.Linear(n, n))")],
+                [(0, f"self.{n} += [{self.nn}.Conv1d(n, n, 3)]")],
+                [(0, f"self.{n} = [self.{self.attr()}]")],
+                [(0, f"self.{n} = [{self.nn}.ReLU()] * n")],
+            ])))
         if self.chance(0.1):
             body.extend([(0, "def extra_repr(self) -> str:"), (1, "return f\"d={self.d!r}, {'nested'!s:^{10}}\"")])
         if self.chance(0.08):  # a nested Module class
