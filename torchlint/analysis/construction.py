@@ -19,12 +19,21 @@ from typing import TYPE_CHECKING, Optional, Union
 
 import libcst as cst
 
-from torchlint.analysis import known
+from torchlint.analysis import known, walk
 from torchlint.analysis.project import ClassRef, External
 from torchlint.analysis.arguments import argument_value, constructs_with, init_parameters, passed_kinds
 from torchlint.analysis.names import attribute_key, identifier
 from torchlint.analysis.tensors import Evaluator, Host, argument, dotted, literal_string
-from torchlint.analysis.values import REGISTERING, Kind, Value, join, mark_registered, unknown
+from torchlint.analysis.values import (
+    REGISTERING,
+    Kind,
+    Value,
+    element_of,
+    join,
+    mark_registered,
+    registration_observers,
+    unknown,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from torchlint.analysis.context import ClassInfo, FileContext
@@ -150,6 +159,19 @@ class ConstructionFacts:
     paths: dict[int, tuple] = field(default_factory=dict)  # event seq -> branch path
     branches: dict[int, Branch] = field(default_factory=dict)  # branch id -> what branches there
     reads: dict[str, list[int]] = field(default_factory=dict)  # name -> seq of the last event before each read
+    # id(value) -> (the value, the branch paths on which the walk registered it)
+    registered_on: dict[int, tuple[Value, list[tuple]]] = field(default_factory=dict)
+
+    def registered_on_path(self, value: Value, path: tuple) -> bool:
+        """Is ``value`` registered on a run through ``path``? Registered only in a sibling
+        arm of a branch on that path, it is not; registered where this walk cannot say
+        (before it, by another walk), it is."""
+        if not value.registered:
+            return False
+        record = self.registered_on.get(id(value))
+        if record is None or record[0] is not value:
+            return True
+        return any(same_path(path, where) for where in record[1])
 
     def read_after(self, seq: int, name: str) -> bool:
         """Is ``self.<name>`` read in construction after event ``seq``?"""
@@ -322,6 +344,11 @@ class BlockWalker:
         if func == ["isinstance"] and len(test.args) == 2:
             types = test.args[1].value
             names = [e.value for e in types.elements] if isinstance(types, cst.Tuple) else [types]
+            current = self.evaluator.locals[subject.value]
+            if current.kind is Kind.CONTAINER and current.items \
+                    and not any((dotted(n) or [""])[-1] in _CONTAINER_TYPES for n in names):
+                # `x: Block | Sequence[Block]`: where `isinstance(x, Block)` holds, x is the one Block
+                return {arms if negated else 0: {subject.value: element_of(current)}}
             if not all(getattr(self.evaluator.ctx.resolve(n), "dotted", None) == "torch.Tensor" for n in names):
                 return {}
         elif resolved != "torch.is_tensor":
@@ -609,6 +636,44 @@ def _passes_through(setter: cst.FunctionDef) -> bool:
     return True
 
 
+_CONTAINER_TYPES = frozenset({"list", "tuple", "dict", "set", "frozenset", "Sequence", "MutableSequence", "Iterable",
+                              "Collection", "Mapping", "MutableMapping", "List", "Tuple", "Dict", "Set"})
+
+
+def _methods_base_init_calls(info: "ClassInfo") -> list[str]:
+    """The methods this class defines that the ``__init__`` it inherits from a base class of
+    the same file calls on ``self`` (the nearest base up the chain that has one)."""
+    seen: set[str] = {info.name}
+    base = _same_file_base(info, seen)
+    while base is not None and "__init__" not in base.methods:
+        base = _same_file_base(base, seen)
+    if base is None:
+        return []
+    init = base.methods["__init__"]
+    params = list(init.params.posonly_params) + list(init.params.params)
+    if not params:
+        return []
+    self_name = params[0].name.value
+    found: list[str] = []
+    for node in walk.nodes(init.body):
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) \
+                and isinstance(node.func.value, cst.Name) and node.func.value.value == self_name:
+            name = node.func.attr.value
+            if name in info.methods and name != "__init__" and name not in found:
+                found.append(name)
+    return found
+
+
+def _same_file_base(info: "ClassInfo", seen: set[str]) -> Optional["ClassInfo"]:
+    for parts in info.base_parts:
+        if len(parts) == 1 and parts[0] not in seen:
+            base = info.ctx.class_info(parts[0])
+            if base is not None:
+                seen.add(base.name)
+                return base
+    return None
+
+
 def _starts_with_init_call(method: cst.FunctionDef) -> bool:
     """Is the first statement (after a docstring) a ``super().__init__(...)`` /
     ``Base.__init__(self, ...)`` call? Then nothing is stored before it."""
@@ -758,6 +823,10 @@ class Construction(Host, BlockWalker):
         init = self.info.methods.get("__init__")
         if init is not None:
             self.walk_method(init)
+        elif self.info.methods:
+            # the inherited __init__ runs this class's overrides of the methods it calls
+            self.state.super_called = True
+            self._walk_overrides_run_by_base_init()
         self.facts.final_attrs = self.state.attrs
         return self.facts
 
@@ -814,13 +883,21 @@ class Construction(Host, BlockWalker):
         self.stack.append(method.name.value)
         if bindings is None:
             self.facts.methods_walked.add(method.name.value)
+        outermost = len(self.stack) == 1
+        if outermost:
+            registration_observers.append(self._registered)
         try:
             self.walk(method.body)
             result = join(self.returns, tensor_wins=True)
         finally:
+            if outermost:
+                registration_observers.pop()
             self.stack.pop()
             self.evaluator, self.returns, self.self_name, self.no_grad_depth, self.current_line, self.arguments = saved
         return result
+
+    def _registered(self, value: Value) -> None:
+        self.facts.registered_on.setdefault(id(value), (value, []))[1].append(tuple(self.path))
 
     def argument(self, name: str, node: cst.Name) -> Value:
         return argument_value(self.ctx, self.info, name, node)
@@ -1048,6 +1125,15 @@ class Construction(Host, BlockWalker):
             self.state.super_called = True
         if self.facts.super_init is None:
             self.facts.super_init = call
+            self._walk_overrides_run_by_base_init()
+
+    def _walk_overrides_run_by_base_init(self) -> None:
+        """A base class of this file whose ``__init__`` calls ``self._set_cache(...)`` runs
+        this class's override when it is constructed (a template method): the override's
+        stores are this class's construction."""
+        for name in _methods_base_init_calls(self.info):
+            if name not in self.stack and len(self.stack) < MAX_INLINE_DEPTH:
+                self.walk_method(self.info.methods[name])
 
     def setattr_call(self, call: cst.Call, evaluator: Evaluator) -> None:
         args = [arg.value for arg in call.args]

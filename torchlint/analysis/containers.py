@@ -34,12 +34,14 @@ def unregistered_containers(info: "ClassInfo", facts: ConstructionFacts, kind: K
     walk, unless a comment says it is kept out of the module tree on purpose."""
     for event in facts.assignments():
         value = event.value
-        if value.kind is not Kind.CONTAINER or value.container not in _CONTAINERS or value.registered:
+        path = facts.paths.get(event.seq, ())
+        if value.kind is not Kind.CONTAINER or value.container not in _CONTAINERS \
+                or facts.registered_on_path(value, path):
             continue
         # a Module that arrives through an annotated argument may be owned elsewhere (a
         # back-reference to a parent kept deliberately out of `_modules`): not judged
-        if not any(_holds(leaf, kind) and not leaf.registered and not leaf.stateless and not leaf.assumed
-                   for leaf in value.leaves()):
+        if not any(_holds(leaf, kind) and not facts.registered_on_path(leaf, path) and not leaf.stateless
+                   and not leaf.assumed for leaf in value.leaves()):
             continue
         if any(_replaces(later, value) for later in facts.later_events(event.seq, event.name)):
             continue

@@ -35,7 +35,7 @@ from torchlint.analysis.later_stores import (
     reached_from_forward,
     self_attribute,
 )
-from torchlint.analysis.values import Kind
+from torchlint.analysis.values import Kind, Value
 
 if TYPE_CHECKING:  # pragma: no cover
     from torchlint.analysis.context import ClassInfo
@@ -66,27 +66,42 @@ def containers_filled_after_construction(info: "ClassInfo", kind: Kind) -> Itera
         return
     seen = {event.name for event in unregistered_containers(info, info.construction, kind)}  # TL007/TL008's own
     for method_name, method in methods:
-        walker = Construction(info.ctx, info)
+        walker = _LaterWalk(info.ctx, info)
         construction = walker.run()
         walker.facts = ConstructionFacts()
+        walker.given_back = set()
         walker.walk_method(method)  # from the state construction left: its lists are the same objects
         later = walker.facts
         rebound = {event.name for event in later.assignments() if _rebinds(event)}
         filled = [event for event in unregistered_containers(info, construction, kind) if event.name not in rebound]
         made = [(event, True) for event in filled] + [(event, False) for event in unregistered_containers(info, later, kind)]
         for event, in_construction in made:
-            if event.name not in seen and _built_by_the_class(info, event, kind):
+            if event.name not in seen and _built_by_the_class(info, event, kind, walker.given_back):
                 seen.add(event.name)
                 yield LaterFill(method_name, event, in_construction)
 
 
-def _built_by_the_class(info: "ClassInfo", event: AttrAssign, kind: Kind) -> bool:
-    """Is an unregistered item built by the class's own code? After construction the walk
-    knows less of where a Module came from (a helper of the file that builds a list, then
-    several methods that hand its items on): one built elsewhere may be registered there."""
+class _LaterWalk(Construction):
+    """The construction walk, noting what each method it walks returns."""
+
+    given_back: set[int] = set()
+
+    def walk_method(self, method: cst.FunctionDef, *args, **kwargs) -> Value:
+        result = super().walk_method(method, *args, **kwargs)
+        self.given_back = self.given_back | {id(result), *(id(v) for v in result.aliases),
+                                             *(id(v) for v in result.leaves())}
+        return result
+
+
+def _built_by_the_class(info: "ClassInfo", event: AttrAssign, kind: Kind, given_back: set[int]) -> bool:
+    """Is an unregistered item built by the class's own code, and kept by this walk alone?
+    After construction the walk knows less of where a Module came from (a helper of the file
+    that builds a list, then several methods that hand its items on): one built elsewhere may
+    be registered there; and one a method also returns, its caller may register
+    (``module.add_module(name, self._wrap(name, child))`` with ``_wrap`` keeping an index)."""
     inside = {id(node) for node in walk.nodes(info.node)}
     return any(leaf.kind is kind and not leaf.registered and not leaf.stateless and not leaf.assumed
-               and id(leaf.node) in inside for leaf in event.value.leaves())
+               and id(leaf.node) in inside and id(leaf) not in given_back for leaf in event.value.leaves())
 
 
 def _walked_methods(info: "ClassInfo") -> dict[str, cst.FunctionDef]:

@@ -165,9 +165,17 @@ def element_of(container: Value, node: Optional[cst.CSTNode] = None) -> Value:
     return element
 
 
+# Who is told when a value becomes registered: the construction walk in progress (innermost
+# last) records on which branch path it happened, so that a list registered in one arm of an
+# `if` is still plain in the other (``nn.Sequential(*layers)`` / ``self.x = layers``).
+registration_observers: list = []
+
+
 def mark_registered(value: Value) -> None:
     """``value`` (and whatever it holds) is now owned by a registered container."""
     value.registered = True
+    if registration_observers:
+        registration_observers[-1](value)
     for alias in value.aliases:
         if not alias.registered:
             mark_registered(alias)

@@ -2,7 +2,9 @@
 
 ## What it does
 Finds a plain tensor stored on a Module during construction (`__init__`, the
-methods it calls and the class's property setters it runs by assigning the property):
+methods it calls, the class's property setters it runs by assigning the property, and the
+class's overrides of methods that the `__init__` it inherits from a base class of the file
+calls: `_set_cos_sin_cache` overridden by a scaled rotary embedding):
 `self.x = torch.zeros(...)`, followed through local variables,
 arithmetic, indexing, tensor methods (`.float()`, `.to(...)`, `.unsqueeze(0)`), the
 project's own functions that return a tensor (annotated or not, given tensor arguments

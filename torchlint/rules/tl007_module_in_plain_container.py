@@ -62,7 +62,10 @@ of `nn.ModuleList`s, and a use of the list as a list (`[stem] + self.layers`) be
 `list(self.layers)`.
 Not reported: a list later wrapped under the same name
 (`self.layers = nn.ModuleList(self.layers)`), a local list passed to
-`nn.Sequential(*layers)`, a list that only aliases modules registered elsewhere
+`nn.Sequential(*layers)` (but where one arm of an `if` chains the list,
+`self.net = nn.Sequential(*layers)`, and another stores it as it is, `self.net = layers`,
+the plain arm is reported: registering the layers on one path does not register them on
+the other), a list that only aliases modules registered elsewhere
 (`self.blocks = [self.block1, self.block2]`, or a comprehension over such a list), and
 a list of layers without parameters (`[nn.ReLU(), nn.GELU()]`), a shallow
 `copy.copy` of a registered Module (it shares the original's parameters), and a
