@@ -61,13 +61,13 @@ def containers_filled_after_construction(info: "ClassInfo", kind: Kind) -> Itera
     """Each plain container that holds a ``kind`` only once a method called after
     construction has run. One finding a name: the first such method in class order."""
     methods = [(name, method) for name, method in _walked_methods(info).items()
-               if _fills_self(method) and not _places_on_its_device(method)]
+               if _fills_self(method) and _builds(method) and not _places_on_its_device(method)]
     if not methods or manages_module_tree(info):
         return
     seen = {event.name for event in unregistered_containers(info, info.construction, kind)}  # TL007/TL008's own
+    walker = _LaterWalk(info.ctx, info)
+    construction = walker.run()  # once: the methods are walked one after another, as a user may call them
     for method_name, method in methods:
-        walker = _LaterWalk(info.ctx, info)
-        construction = walker.run()
         walker.facts = ConstructionFacts()
         walker.given_back = set()
         walker.walk_method(method)  # from the state construction left: its lists are the same objects
@@ -128,6 +128,19 @@ def _fills_self(method: cst.FunctionDef) -> bool:
                 root = target.value if isinstance(target, cst.Subscript) else target
                 if self_attribute(root, name) is not None and _has_call(node.value):
                     return True
+    return False
+
+
+def _builds(method: cst.FunctionDef) -> bool:
+    """Does the method call a class (a capitalised name: ``nn.Linear(...)``, ``Head(...)``),
+    ``deepcopy`` or a method of ``self`` (which may)? A cheap look before any walk."""
+    name = method_self_name(method)
+    for node in walk.nodes(method.body):
+        if isinstance(node, cst.Call):
+            func = node.func
+            last = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+            if last[:1].isupper() or last == "deepcopy" or self_attribute(func, name) is not None:
+                return True
     return False
 
 

@@ -410,26 +410,22 @@ def _first_argument_returns(function: ast.AST) -> Optional[tuple[str, list[Optio
     return (params[0].arg, returns) if returns else None
 
 
-def _passes_its_argument(function: ast.AST) -> bool:
+def _passes_its_argument(found: tuple[str, list[Optional[ast.AST]]]) -> bool:
     """``def check(x, name, ndim=None): ...; return x``: every return gives the first argument
-    itself or None, and one gives the argument (a check that hands back what it checked)."""
-    found = _first_argument_returns(function)
-    if found is None:
-        return False
+    itself or None, and one gives the argument (a check that hands back what it checked).
+    ``found``: what ``_first_argument_returns`` says of the function."""
     name, returns = found
     given = [r for r in returns if r is not None]
     return bool(given) and all(isinstance(r, ast.Name) and r.id == name for r in given)
 
 
-def _converts_to_tensor(function: ast.AST, imports: dict[str, ImportTarget]) -> bool:
+def _converts_to_tensor(function: ast.AST, found: tuple[str, list[Optional[ast.AST]]],
+                        imports: dict[str, ImportTarget]) -> bool:
     """``def as_tensor(x, dtype=None)``: it asks whether its first argument is a tensor
     (``isinstance(x, torch.Tensor)``, ``torch.is_tensor(x)``), every return gives None, the
     argument (as it is, or through its own methods: ``x.type(dtype)``) or a tensor the
     function makes (``torch.tensor(x)``), and one makes a tensor: it does what
     ``torch.as_tensor`` does. (``return x`` without that test may give back a number.)"""
-    found = _first_argument_returns(function)
-    if found is None or not _tests_for_a_tensor(function, found[0]):
-        return False
     name, returns = found
 
     def kinds(node: ast.AST) -> Optional[set[str]]:
@@ -445,7 +441,8 @@ def _converts_to_tensor(function: ast.AST, imports: dict[str, ImportTarget]) -> 
         return {"made"} if _is_tensor_expression(node, set(), imports) else None
 
     found_kinds = [kinds(r) for r in returns if r is not None]
-    return bool(found_kinds) and all(k is not None for k in found_kinds) and any("made" in k for k in found_kinds)
+    return bool(found_kinds) and all(k is not None for k in found_kinds) \
+        and any("made" in k for k in found_kinds) and _tests_for_a_tensor(function, name)
 
 
 def _tests_for_a_tensor(function: ast.AST, name: str) -> bool:
@@ -618,9 +615,10 @@ def file_facts(path: Path, tree: ast.Module) -> FileFacts:
                 facts.tensor_functions.add(node.name)
             elif _lists_its_argument(node):
                 facts.listing_functions.add(node.name)
-            elif _converts_to_tensor(node, facts.imports):
+            elif (returns := _first_argument_returns(node)) is not None \
+                    and _converts_to_tensor(node, returns, facts.imports):
                 facts.converting_functions.add(node.name)
-            elif _passes_its_argument(node):
+            elif returns is not None and _passes_its_argument(returns):
                 facts.passing_functions.add(node.name)
             else:
                 built = _returned_constructors(node)
