@@ -4,8 +4,10 @@ A Module that grows after it is built: ``add_task(n)`` appends a head to ``self.
 (made ``[]`` in ``__init__``), ``fit(X)`` builds ``self.components = [Gaussian(), ...]``.
 The container is as plain as one built in ``__init__``: the Modules in it are invisible
 to ``parameters()``, ``state_dict()`` and ``.to(device)``. The construction walk cannot
-see these methods run; this walks each of them from the state construction left, so a
-list made in ``__init__`` and filled later is the same list.
+see these methods run; this walks them, one after another, from the state construction
+left, so a list made in ``__init__`` and filled later is the same list. Only methods that
+call a class, ``deepcopy`` or a method of ``self`` are walked; Modules a walked method
+returns are left alone (its caller may register them).
 
 Walked: methods defined in the class that are not construction, not ``forward`` or what
 it reaches (a per-call build is TL009's), not dunders, properties, static methods or
