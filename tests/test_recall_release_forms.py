@@ -11,7 +11,7 @@ import textwrap
 import pytest
 
 from conftest import lint_source
-from torchlint.analysis.project import _lists_its_argument
+from torchlint.analysis.project import _first_argument_returns, _lists_its_argument
 
 
 def found(tmp_path, source: str, name: str = "model.py") -> list[tuple[str, int, int]]:
@@ -94,7 +94,7 @@ def test_a_static_method_returning_a_tensor_in_the_same_file(tmp_path):
 ])
 def test_list_helpers_are_recognised(body, lists):
     function = ast.parse("def to_list(x, y=None):\n" + textwrap.indent(body, "    ")).body[0]
-    assert _lists_its_argument(function) is lists
+    assert _lists_its_argument(_first_argument_returns(function)) is lists
 
 
 def test_an_interface_annotation_whose_subclasses_own_parameters(tmp_path):

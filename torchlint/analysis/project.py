@@ -377,7 +377,7 @@ def _returns_tensor_expression(function: ast.AST, imports: dict[str, ImportTarge
     tensors: set[str] = set()
     returns: list[ast.AST] = []
     for statement in iter_statements(function.body):
-        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             return False  # a nested scope's returns are mixed in: do not guess
         if isinstance(statement, ast.Return):
             if statement.value is not None and not (isinstance(statement.value, ast.Constant)
@@ -395,13 +395,14 @@ def _returns_tensor_expression(function: ast.AST, imports: dict[str, ImportTarge
 
 def _first_argument_returns(function: ast.AST) -> Optional[tuple[str, list[Optional[ast.AST]]]]:
     """The first parameter's name and what each ``return`` gives (None for a bare ``return``
-    or ``return None``); None when there is no parameter, no return, or a nested scope."""
+    or ``return None``); None when there is no parameter, no return, or a nested function
+    (``iter_statements`` would mix its returns in)."""
     params = function.args.posonlyargs + function.args.args
     if not params:
         return None
     returns: list[Optional[ast.AST]] = []
     for statement in iter_statements(function.body):
-        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
             return None
         if isinstance(statement, ast.Return):
             value = statement.value
@@ -458,16 +459,11 @@ def _tests_for_a_tensor(function: ast.AST, name: str) -> bool:
     return False
 
 
-def _lists_its_argument(function: ast.AST) -> bool:
+def _lists_its_argument(found: tuple[str, list[Optional[ast.AST]]]) -> bool:
     """``def to_list(x): return x if isinstance(x, list) else [x]``: every return gives the
-    first argument itself, ``list(x)``/``tuple(x)``, or ``[x]``/``(x,)``; at least one makes a list."""
-    params = function.args.posonlyargs + function.args.args
-    if not params:
-        return False
-    name = params[0].arg
-    returns = [s.value for s in iter_statements(function.body) if isinstance(s, ast.Return)]
-    if not returns or any(isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) for s in iter_statements(function.body)):
-        return False
+    first argument itself, ``list(x)``/``tuple(x)``, or ``[x]``/``(x,)``; at least one makes a list.
+    ``found``: what ``_first_argument_returns`` says of the function."""
+    name, returns = found
 
     def itself(node) -> bool:
         return isinstance(node, ast.Name) and node.id == name
@@ -613,10 +609,9 @@ def file_facts(path: Path, tree: ast.Module) -> FileFacts:
             facts.functions.add(node.name)
             if _returns_tensor(node) or _returns_tensor_expression(node, facts.imports):
                 facts.tensor_functions.add(node.name)
-            elif _lists_its_argument(node):
+            elif (returns := _first_argument_returns(node)) is not None and _lists_its_argument(returns):
                 facts.listing_functions.add(node.name)
-            elif (returns := _first_argument_returns(node)) is not None \
-                    and _converts_to_tensor(node, returns, facts.imports):
+            elif returns is not None and _converts_to_tensor(node, returns, facts.imports):
                 facts.converting_functions.add(node.name)
             elif returns is not None and _passes_its_argument(returns):
                 facts.passing_functions.add(node.name)
